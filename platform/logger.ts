@@ -1,11 +1,12 @@
 // Structured logging (pino). Every log line of a request or a message carries its correlationId.
 import pino, { type Logger } from 'pino';
+import { config } from './config';
 
 export type { Logger };
 
 export const rootLogger: Logger = pino({
-  level: process.env.LOG_LEVEL ?? 'info',
-  base: { service: process.env.SERVICE_NAME ?? 'membership' },
+  level: config().LOG_LEVEL,
+  base: { app: 'membership' },
   timestamp: pino.stdTimeFunctions.isoTime,
   redact: { paths: ['req.headers.authorization', '*.token', '*.password', '*.cardNumber'], censor: '[redacted]' },
 });
@@ -13,4 +14,14 @@ export const rootLogger: Logger = pino({
 /** A child logger for one component (`{ component: 'outbox-relay' }`). */
 export function loggerFor(component: string, bindings: Record<string, unknown> = {}): Logger {
   return rootLogger.child({ component, ...bindings });
+}
+
+/** Adapts a pino logger to the logger interface Apollo Server and Gateway expect. */
+export function apolloLogger(logger: Logger) {
+  return {
+    debug: (message: string) => logger.debug(message),
+    info: (message: string) => logger.info(message),
+    warn: (message: string) => logger.warn(message),
+    error: (message: string) => logger.error(message),
+  };
 }

@@ -1,0 +1,35 @@
+// Composes the supergraph from the subgraphs' schemas with @apollo/composition, offline.
+import { composeServices } from '@apollo/composition';
+import { printSubgraphSchema } from '@apollo/subgraph';
+import { parse } from 'graphql';
+import { subgraphEntries } from '../subgraphs';
+
+export interface CompositionOutcome {
+  readonly supergraphSdl: string | null;
+  readonly errors: readonly string[];
+  readonly hints: readonly string[];
+}
+
+/** Default URLs baked into the supergraph; the gateway overrides them from MEMBER_URL etc. */
+export function defaultSubgraphUrl(port: number): string {
+  return `http://localhost:${port}/graphql`;
+}
+
+export async function subgraphSdls(): Promise<{ name: string; url: string; sdl: string }[]> {
+  const out: { name: string; url: string; sdl: string }[] = [];
+  for (const entry of subgraphEntries) {
+    const schema = await entry.buildSchema();
+    out.push({ name: entry.name, url: defaultSubgraphUrl(entry.defaultPort), sdl: printSubgraphSchema(schema) });
+  }
+  return out;
+}
+
+export async function composeSupergraph(): Promise<CompositionOutcome> {
+  const sdls = await subgraphSdls();
+  const result = composeServices(sdls.map((s) => ({ name: s.name, url: s.url, typeDefs: parse(s.sdl) })));
+  const hints = (result.hints ?? []).map((h) => `${h.definition.code}: ${h.message}`);
+  if (result.errors) {
+    return { supergraphSdl: null, errors: result.errors.map((e) => e.message), hints };
+  }
+  return { supergraphSdl: result.supergraphSdl, errors: [], hints };
+}

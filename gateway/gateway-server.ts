@@ -1,0 +1,137 @@
+// The gateway: @apollo/gateway executing the committed supergraph inside @apollo/server, at
+// /graphql, with Sandbox (development), /health, /ready and a draining shutdown.
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { ApolloGateway } from '@apollo/gateway';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import {
+  ApolloServerPluginLandingPageLocalDefault,
+  ApolloServerPluginLandingPageProductionDefault,
+} from '@apollo/server/plugin/landingPage/default';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { expressMiddleware } from '@as-integrations/express5';
+import { CORRELATION_ID_HEADER } from '../platform/auth';
+import { apolloLogger, loggerFor } from '../platform/logger';
+import { authenticate, correlationIdFrom, type GatewayContext } from './context';
+import { SignedSubgraphDataSource } from './subgraph-data-source';
+
+export interface GatewayOptions {
+  readonly host: string;
+  readonly port: number;
+  /** Subgraph name (as in the supergraph, lower case) -> URL of its /graphql. */
+  readonly subgraphUrls: Readonly<Record<string, string>>;
+  readonly jwtSecret: string;
+  readonly subgraphSecret: string;
+  readonly sandbox: boolean;
+  readonly introspection: boolean;
+  readonly production: boolean;
+  /** Defaults to the repository's supergraph.graphql. */
+  readonly supergraphSdl?: string;
+}
+
+export interface RunningGateway {
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export function defaultSupergraphPath(): string {
+  // Works from the sources (gateway/) and from the build output (dist/gateway/).
+  const candidates = [path.resolve(__dirname, '..', 'supergraph.graphql'), path.resolve(__dirname, '..', '..', 'supergraph.graphql')];
+  const found = candidates.find((p) => fs.existsSync(p));
+  if (!found) throw new Error(`supergraph.graphql not found (looked in ${candidates.join(', ')}); run \`npm run compose\`.`);
+  return found;
+}
+
+async function subgraphReady(url: string): Promise<{ ok: boolean; detail: string }> {
+  const healthUrl = new URL('/health', url).toString();
+  try {
+    const response = await fetch(healthUrl, { signal: AbortSignal.timeout(2000) });
+    return { ok: response.ok, detail: response.ok ? 'ok' : `HTTP ${response.status}` };
+  } catch (error) {
+    return { ok: false, detail: (error as Error).message };
+  }
+}
+
+export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
+  const logger = loggerFor('gateway');
+  // @apollo/gateway otherwise probes cloud metadata addresses and exports usage metrics to
+  // Apollo's servers at construction: a self-hosted gateway must not phone home.
+  process.env.APOLLO_TELEMETRY_DISABLED = 'true';
+  const supergraphSdl = options.supergraphSdl ?? fs.readFileSync(defaultSupergraphPath(), 'utf8');
+  const gateway = new ApolloGateway({
+    supergraphSdl,
+    buildService: ({ name, url }) => {
+      const target = options.subgraphUrls[name] ?? url;
+      if (!target) throw new Error(`No URL for subgraph "${name}".`);
+      return new SignedSubgraphDataSource(target, options.subgraphSecret);
+    },
+  });
+
+  const app = express();
+  const httpServer = http.createServer(app);
+  const landingPage = !options.sandbox
+    ? ApolloServerPluginLandingPageDisabled()
+    : options.production
+      ? ApolloServerPluginLandingPageProductionDefault({ embed: false, footer: false })
+      : ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false });
+  const apollo = new ApolloServer<GatewayContext>({
+    gateway,
+    introspection: options.introspection,
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), landingPage],
+    includeStacktraceInErrorResponses: false,
+    logger: apolloLogger(logger),
+  });
+  await apollo.start();
+
+  app.get('/health', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/ready', async (_req, res) => {
+    const entries = await Promise.all(
+      Object.entries(options.subgraphUrls).map(async ([name, url]) => [name, await subgraphReady(url)] as const),
+    );
+    const ready = entries.every(([, s]) => s.ok);
+    res.status(ready ? 200 : 503).json({
+      status: ready ? 'ready' : 'unavailable',
+      subgraphs: Object.fromEntries(entries.map(([name, s]) => [name, s.detail])),
+    });
+  });
+  app.get('/', (req, res) => {
+    if (options.sandbox && req.accepts('html')) {
+      res.redirect(302, '/graphql');
+      return;
+    }
+    res.status(404).json({ message: 'The GraphQL endpoint is /graphql.' });
+  });
+
+  app.use(
+    '/graphql',
+    express.json({ limit: '1mb' }),
+    expressMiddleware(apollo, {
+      context: async ({ req, res }) => {
+        const correlationId = correlationIdFrom(req.header(CORRELATION_ID_HEADER));
+        res.setHeader(CORRELATION_ID_HEADER, correlationId);
+        return { identity: authenticate(req.header('authorization'), options.jwtSecret), correlationId };
+      },
+    }),
+  );
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(options.port, options.host, () => resolve());
+  });
+  const port = (httpServer.address() as AddressInfo).port;
+  const host = options.host === '0.0.0.0' ? 'localhost' : options.host;
+  return {
+    url: `http://${host}:${port}/graphql`,
+    port,
+    close: async () => {
+      await apollo.stop();
+    },
+  };
+}

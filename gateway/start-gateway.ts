@@ -1,0 +1,25 @@
+// Starts the gateway from the configuration.
+import { config, type Config } from '../platform/config';
+import { startGateway, type RunningGateway } from './gateway-server';
+
+export function subgraphUrlsFrom(cfg: Config): Record<string, string> {
+  return {
+    member: cfg.MEMBER_URL,
+    payment: cfg.PAYMENT_URL,
+    certification: cfg.CERTIFICATION_URL,
+    analytics: cfg.ANALYTICS_URL,
+  };
+}
+
+export function startConfiguredGateway(cfg: Config = config()): Promise<RunningGateway> {
+  return startGateway({
+    host: cfg.HOST,
+    port: cfg.PORT,
+    subgraphUrls: subgraphUrlsFrom(cfg),
+    jwtSecret: cfg.JWT_SECRET,
+    subgraphSecret: cfg.SUBGRAPH_SECRET,
+    sandbox: cfg.SANDBOX,
+    introspection: cfg.INTROSPECTION,
+    production: cfg.NODE_ENV === 'production',
+  });
+}

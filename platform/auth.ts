@@ -1,0 +1,100 @@
+// Identity: client tokens (HS256 JWTs verified at the gateway) and the signed identity header the
+// gateway forwards to subgraphs, which refuse any request that does not carry a valid one.
+import jwt from 'jsonwebtoken';
+import { UnauthenticatedError } from './errors';
+
+export type Role = 'member' | 'admin';
+export const roles: readonly Role[] = ['member', 'admin'];
+
+export interface Identity {
+  /** Member id for role `member`; the admin's own id for role `admin`. */
+  readonly sub: string;
+  readonly role: Role;
+  /** Expiry of the client token (epoch seconds), so long-lived subscriptions can end on time. */
+  readonly expiresAt: number | null;
+}
+
+export const GATEWAY_IDENTITY_HEADER = 'x-gateway-identity';
+export const CORRELATION_ID_HEADER = 'x-correlation-id';
+
+const CLIENT_AUDIENCE = 'membership-api';
+const SUBGRAPH_AUDIENCE = 'membership-subgraph';
+/** Forwarded identities live just long enough for one subgraph call. */
+const FORWARD_TTL_SECONDS = 60;
+
+function isRole(value: unknown): value is Role {
+  return value === 'member' || value === 'admin';
+}
+
+export function mintClientToken(
+  claims: { sub: string; role: Role },
+  secret: string,
+  options: { expiresInSeconds?: number; nowSeconds?: number } = {},
+): string {
+  const now = options.nowSeconds ?? Math.floor(Date.now() / 1000);
+  return jwt.sign(
+    { sub: claims.sub, role: claims.role, iat: now, exp: now + (options.expiresInSeconds ?? 3600) },
+    secret,
+    { algorithm: 'HS256', audience: CLIENT_AUDIENCE },
+  );
+}
+
+/** Verify a client's bearer token; throws UnauthenticatedError saying what is wrong with it. */
+export function verifyClientToken(token: string, secret: string, nowSeconds?: number): Identity {
+  let decoded: jwt.JwtPayload | string;
+  try {
+    decoded = jwt.verify(token, secret, {
+      algorithms: ['HS256'],
+      audience: CLIENT_AUDIENCE,
+      ...(nowSeconds === undefined ? {} : { clockTimestamp: nowSeconds }),
+    });
+  } catch (error) {
+    if (error instanceof jwt.TokenExpiredError) throw new UnauthenticatedError('The token has expired: sign in again.');
+    if (error instanceof jwt.JsonWebTokenError) throw new UnauthenticatedError(`The token is not valid (${error.message}).`);
+    throw error;
+  }
+  if (typeof decoded === 'string' || typeof decoded.sub !== 'string' || decoded.sub === '' || !isRole(decoded.role)) {
+    throw new UnauthenticatedError('The token must carry a subject (`sub`) and a role (`member` or `admin`).');
+  }
+  return { sub: decoded.sub, role: decoded.role, expiresAt: typeof decoded.exp === 'number' ? decoded.exp : null };
+}
+
+/** Parse `Authorization: Bearer <token>`; null when the header is absent. */
+export function bearerToken(header: string | undefined | null): string | null {
+  if (header === undefined || header === null || header === '') return null;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!match?.[1]) throw new UnauthenticatedError('The Authorization header must be "Bearer <token>".');
+  return match[1];
+}
+
+export interface ForwardedRequest {
+  readonly identity: Identity | null;
+  readonly correlationId: string;
+}
+
+/** Signed by the gateway for every subgraph call (anonymous callers included). */
+export function signForwardedIdentity(request: ForwardedRequest, secret: string): string {
+  const { identity, correlationId } = request;
+  return jwt.sign(
+    { sub: identity?.sub ?? '', role: identity?.role ?? null, cexp: identity?.expiresAt ?? null, cid: correlationId },
+    secret,
+    { algorithm: 'HS256', audience: SUBGRAPH_AUDIENCE, expiresIn: FORWARD_TTL_SECONDS },
+  );
+}
+
+export function verifyForwardedIdentity(header: string, secret: string): ForwardedRequest {
+  let decoded: jwt.JwtPayload | string;
+  try {
+    decoded = jwt.verify(header, secret, { algorithms: ['HS256'], audience: SUBGRAPH_AUDIENCE });
+  } catch (error) {
+    throw new UnauthenticatedError(`The gateway signature is not valid (${(error as Error).message}).`);
+  }
+  if (typeof decoded === 'string' || typeof decoded.cid !== 'string') {
+    throw new UnauthenticatedError('The gateway signature carries no correlation id.');
+  }
+  const identity =
+    typeof decoded.sub === 'string' && decoded.sub !== '' && isRole(decoded.role)
+      ? { sub: decoded.sub, role: decoded.role, expiresAt: typeof decoded.cexp === 'number' ? decoded.cexp : null }
+      : null;
+  return { identity, correlationId: decoded.cid };
+}

@@ -1,0 +1,211 @@
+// The one config module: every environment variable the product reads is declared, documented,
+// defaulted and validated here, once, at start. A bad value stops the start naming the variable.
+import path from 'node:path';
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, message: string) {
+    super(`Configuration error in ${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+interface VariableSpec<T> {
+  readonly description: string;
+  /** Shown in docs; `undefined` when the variable is optional with no default. */
+  readonly defaultText: string;
+  readonly parse: (raw: string | undefined, name: string, env: Env) => T;
+}
+
+const DEV_JWT_SECRET = 'dev-only-jwt-secret-change-me-0123456789';
+const DEV_SUBGRAPH_SECRET = 'dev-only-subgraph-secret-change-me-0123456789';
+
+function port(def: number) {
+  return (raw: string | undefined, name: string): number => {
+    if (raw === undefined || raw === '') return def;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(name, `"${raw}" is not a port number (0-65535).`);
+    return n;
+  };
+}
+
+function positiveInt(def: number) {
+  return (raw: string | undefined, name: string): number => {
+    if (raw === undefined || raw === '') return def;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1) throw new ConfigError(name, `"${raw}" is not a positive integer.`);
+    return n;
+  };
+}
+
+function bool(def: boolean | ((env: Env) => boolean)) {
+  return (raw: string | undefined, name: string, env: Env): boolean => {
+    if (raw === undefined || raw === '') return typeof def === 'function' ? def(env) : def;
+    if (['1', 'true', 'yes', 'on'].includes(raw.toLowerCase())) return true;
+    if (['0', 'false', 'no', 'off'].includes(raw.toLowerCase())) return false;
+    throw new ConfigError(name, `"${raw}" is not a boolean (use true or false).`);
+  };
+}
+
+function oneOf<const T extends string>(values: readonly T[], def: T) {
+  return (raw: string | undefined, name: string): T => {
+    if (raw === undefined || raw === '') return def;
+    if ((values as readonly string[]).includes(raw)) return raw as T;
+    throw new ConfigError(name, `"${raw}" is not one of ${values.join(', ')}.`);
+  };
+}
+
+function url(protocols: readonly string[], def?: string) {
+  return (raw: string | undefined, name: string): string | undefined => {
+    const value = raw === undefined || raw === '' ? def : raw;
+    if (value === undefined) return undefined;
+    let parsed: URL;
+    try {
+      parsed = new URL(value);
+    } catch {
+      throw new ConfigError(name, `"${value}" is not a URL.`);
+    }
+    if (!protocols.includes(parsed.protocol)) {
+      throw new ConfigError(name, `"${value}" must use ${protocols.join(' or ')}.`);
+    }
+    return value;
+  };
+}
+
+function secret(devDefault: string) {
+  return (raw: string | undefined, name: string, env: Env): string => {
+    if (raw === undefined || raw === '') {
+      if (env.NODE_ENV === 'production') throw new ConfigError(name, 'must be set when NODE_ENV=production.');
+      return devDefault;
+    }
+    if (raw.length < 32) throw new ConfigError(name, 'must be at least 32 characters long.');
+    return raw;
+  };
+}
+
+const isProduction = (env: Env) => env.NODE_ENV === 'production';
+
+/** Every variable, with its documentation. The README's configuration table mirrors this. */
+export const variables = {
+  NODE_ENV: {
+    description: '`development`, `test` or `production`. Production turns off Sandbox and introspection and requires real secrets.',
+    defaultText: 'development',
+    parse: oneOf(['development', 'test', 'production'], 'development'),
+  },
+  HOST: { description: 'Interface every server binds to.', defaultText: '0.0.0.0', parse: (raw) => raw || '0.0.0.0' },
+  PORT: { description: 'Gateway port (HTTP and WebSocket at /graphql).', defaultText: '4000', parse: port(4000) },
+  MEMBER_PORT: { description: 'Member subgraph port.', defaultText: '4001', parse: port(4001) },
+  PAYMENT_PORT: { description: 'Payment subgraph port.', defaultText: '4002', parse: port(4002) },
+  CERTIFICATION_PORT: { description: 'Certification subgraph port.', defaultText: '4003', parse: port(4003) },
+  ANALYTICS_PORT: { description: 'Analytics subgraph port.', defaultText: '4004', parse: port(4004) },
+  MEMBER_URL: {
+    description: 'Where the gateway reaches the member subgraph.',
+    defaultText: 'http://localhost:$MEMBER_PORT/graphql',
+    parse: (raw: string | undefined, name: string, env: Env) =>
+      url(['http:', 'https:'], `http://localhost:${port(4001)(env.MEMBER_PORT, 'MEMBER_PORT')}/graphql`)(raw, name) as string,
+  },
+  PAYMENT_URL: {
+    description: 'Where the gateway reaches the payment subgraph.',
+    defaultText: 'http://localhost:$PAYMENT_PORT/graphql',
+    parse: (raw: string | undefined, name: string, env: Env) =>
+      url(['http:', 'https:'], `http://localhost:${port(4002)(env.PAYMENT_PORT, 'PAYMENT_PORT')}/graphql`)(raw, name) as string,
+  },
+  CERTIFICATION_URL: {
+    description: 'Where the gateway reaches the certification subgraph.',
+    defaultText: 'http://localhost:$CERTIFICATION_PORT/graphql',
+    parse: (raw: string | undefined, name: string, env: Env) =>
+      url(['http:', 'https:'], `http://localhost:${port(4003)(env.CERTIFICATION_PORT, 'CERTIFICATION_PORT')}/graphql`)(
+        raw,
+        name,
+      ) as string,
+  },
+  ANALYTICS_URL: {
+    description: 'Where the gateway reaches the analytics subgraph.',
+    defaultText: 'http://localhost:$ANALYTICS_PORT/graphql',
+    parse: (raw: string | undefined, name: string, env: Env) =>
+      url(['http:', 'https:'], `http://localhost:${port(4004)(env.ANALYTICS_PORT, 'ANALYTICS_PORT')}/graphql`)(raw, name) as string,
+  },
+  MONGODB_URI: {
+    description: 'MongoDB connection (database name in the path, default `membership`). Unset: the embedded file-backed store.',
+    defaultText: '(unset: embedded)',
+    parse: url(['mongodb:', 'mongodb+srv:']),
+  },
+  MONGODB_WRITE_CONCERN: {
+    description: 'Write concern for appends: `majority` or a number of nodes.',
+    defaultText: 'majority',
+    parse: (raw: string | undefined, name: string): 'majority' | number => {
+      if (raw === undefined || raw === '' || raw === 'majority') return 'majority';
+      const n = Number(raw);
+      if (!Number.isInteger(n) || n < 0) throw new ConfigError(name, `"${raw}" is not "majority" or a non-negative integer.`);
+      return n;
+    },
+  },
+  RABBITMQ_URL: {
+    description: 'RabbitMQ connection (`amqp://user:pass@host:5672`). Unset: the in-process bus.',
+    defaultText: '(unset: in-process)',
+    parse: url(['amqp:', 'amqps:']),
+  },
+  DATA_DIR: {
+    description: 'Directory of the embedded event store and state files.',
+    defaultText: './data',
+    parse: (raw: string | undefined) => path.resolve(raw || './data'),
+  },
+  JWT_SECRET: {
+    description: 'HS256 secret of client tokens (at least 32 characters). Required in production; a loud development default otherwise.',
+    defaultText: '(development default)',
+    parse: secret(DEV_JWT_SECRET),
+  },
+  SUBGRAPH_SECRET: {
+    description: 'Secret the gateway signs forwarded identities with; subgraphs refuse requests without a valid signature.',
+    defaultText: '(development default)',
+    parse: secret(DEV_SUBGRAPH_SECRET),
+  },
+  SANDBOX: {
+    description: 'Serve the Apollo Sandbox landing page at the gateway.',
+    defaultText: 'true, false in production',
+    parse: bool((env) => !isProduction(env)),
+  },
+  INTROSPECTION: {
+    description: 'Allow introspection queries.',
+    defaultText: 'true, false in production',
+    parse: bool((env) => !isProduction(env)),
+  },
+  LOG_LEVEL: {
+    description: 'pino log level: `fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`.',
+    defaultText: 'info',
+    parse: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+  },
+  SHUTDOWN_TIMEOUT_MS: {
+    description: 'How long SIGTERM waits for in-flight work before closing anyway.',
+    defaultText: '10000',
+    parse: positiveInt(10000),
+  },
+} satisfies Record<string, VariableSpec<unknown>>;
+
+type Variables = typeof variables;
+export type VariableName = keyof Variables;
+export type Config = { readonly [K in VariableName]: ReturnType<Variables[K]['parse']> } & {
+  /** True when running on a development secret (so the start banner can warn). */
+  readonly usingDevelopmentSecrets: boolean;
+};
+
+export function loadConfig(env: Env = process.env): Config {
+  const out: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(variables) as [VariableName, VariableSpec<unknown>][]) {
+    out[name] = spec.parse(env[name], name, env);
+  }
+  out.usingDevelopmentSecrets = !env.JWT_SECRET || !env.SUBGRAPH_SECRET;
+  return out as Config;
+}
+
+export function isKnownVariable(name: string): name is VariableName {
+  return Object.prototype.hasOwnProperty.call(variables, name);
+}
+
+let cached: Config | undefined;
+/** The process's configuration, read on first use. */
+export function config(): Config {
+  cached ??= loadConfig();
+  return cached;
+}

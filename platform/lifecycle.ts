@@ -1,0 +1,46 @@
+// Process lifecycle: run a service until SIGTERM/SIGINT, then close it within a deadline.
+import { loggerFor } from './logger';
+import { ConfigError } from './config';
+
+export interface Closable {
+  close(): Promise<void>;
+}
+
+/** Start something; on a signal close it (bounded by timeoutMs) and exit. Start failures exit 1. */
+export function runUntilSignal(name: string, start: () => Promise<Closable>, timeoutMs: () => number): void {
+  const logger = loggerFor(name);
+  start()
+    .then((service) => {
+      let stopping = false;
+      const stop = (signal: NodeJS.Signals) => {
+        if (stopping) return;
+        stopping = true;
+        logger.info({ signal }, 'shutting down');
+        const deadline = setTimeout(() => {
+          logger.error('shutdown deadline passed; exiting anyway');
+          process.exit(1);
+        }, timeoutMs());
+        deadline.unref();
+        service.close().then(
+          () => {
+            logger.info('stopped cleanly');
+            process.exit(0);
+          },
+          (error: unknown) => {
+            logger.error({ err: error }, 'error while stopping');
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGTERM', stop);
+      process.on('SIGINT', stop);
+    })
+    .catch((error: unknown) => {
+      if (error instanceof ConfigError) {
+        console.error(error.message);
+      } else {
+        logger.fatal({ err: error }, 'failed to start');
+      }
+      process.exit(1);
+    });
+}

@@ -1,0 +1,21 @@
+// An event contract from the schema registry, for docs and the event monitor.
+import { GraphQLJSON } from 'graphql-scalars';
+import { Field, Int, ObjectType } from 'type-graphql';
+
+@ObjectType({ description: 'An event type of the schema registry: its current version and payload schema.' })
+export class EventContract {
+  @Field({ description: 'The event type, which is also its RabbitMQ routing key.' })
+  type!: string;
+
+  @Field(() => Int)
+  version!: number;
+
+  @Field()
+  description!: string;
+
+  @Field(() => [Int], { description: 'Versions still read (older ones are upcast).' })
+  readableVersions!: number[];
+
+  @Field(() => GraphQLJSON, { description: 'JSON Schema of the current payload.' })
+  jsonSchema!: unknown;
+}

@@ -1,0 +1,105 @@
+// Serves one subgraph over HTTP: /health, and /graphql for the gateway only (a request without a
+// valid gateway signature is refused before any GraphQL runs). Graceful close drains requests.
+import http from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { expressMiddleware } from '@as-integrations/express5';
+import type { GraphQLSchema } from 'graphql';
+import { GATEWAY_IDENTITY_HEADER, verifyForwardedIdentity, type ForwardedRequest } from '../../platform/auth';
+import { isDomainError } from '../../platform/errors';
+import { apolloLogger, loggerFor } from '../../platform/logger';
+import type { SubgraphContext } from './context';
+import { formatErrorWith } from './format-error';
+
+export type SubgraphName = 'member' | 'payment' | 'certification' | 'analytics';
+
+export interface SubgraphServerOptions {
+  readonly name: SubgraphName;
+  readonly schema: GraphQLSchema;
+  readonly host: string;
+  readonly port: number;
+  readonly subgraphSecret: string;
+  readonly introspection: boolean;
+}
+
+export interface RunningServer {
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export async function startSubgraphServer(options: SubgraphServerOptions): Promise<RunningServer> {
+  const logger = loggerFor(`${options.name}-subgraph`);
+  const app = express();
+  const httpServer = http.createServer(app);
+  const apollo = new ApolloServer<SubgraphContext>({
+    schema: options.schema,
+    introspection: options.introspection,
+    formatError: formatErrorWith(logger),
+    includeStacktraceInErrorResponses: false,
+    logger: apolloLogger(logger),
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginInlineTraceDisabled()],
+  });
+  await apollo.start();
+
+  app.get('/health', (_req, res) => {
+    res.json({ status: 'ok', subgraph: options.name });
+  });
+
+  const forwarded = new WeakMap<express.Request, ForwardedRequest>();
+  app.use('/graphql', (req, res, next) => {
+    const header = req.header(GATEWAY_IDENTITY_HEADER);
+    if (!header) {
+      res.status(401).json({
+        errors: [
+          {
+            message: `The ${options.name} subgraph only answers the gateway: call the gateway's /graphql instead.`,
+            extensions: { code: 'UNAUTHENTICATED' },
+          },
+        ],
+      });
+      return;
+    }
+    try {
+      forwarded.set(req, verifyForwardedIdentity(header, options.subgraphSecret));
+      next();
+    } catch (error) {
+      res.status(403).json({
+        errors: [{ message: isDomainError(error) ? error.message : 'Forbidden.', extensions: { code: 'FORBIDDEN' } }],
+      });
+    }
+  });
+
+  app.use(
+    '/graphql',
+    express.json({ limit: '1mb' }),
+    expressMiddleware(apollo, {
+      context: async ({ req }) => {
+        const request = forwarded.get(req) ?? { identity: null, correlationId: randomUUID() };
+        return {
+          identity: request.identity,
+          correlationId: request.correlationId,
+          logger: logger.child({ correlationId: request.correlationId }),
+        };
+      },
+    }),
+  );
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(options.port, options.host, () => resolve());
+  });
+  const port = (httpServer.address() as AddressInfo).port;
+  const host = options.host === '0.0.0.0' ? 'localhost' : options.host;
+  return {
+    url: `http://${host}:${port}/graphql`,
+    port,
+    close: async () => {
+      await apollo.stop();
+    },
+  };
+}

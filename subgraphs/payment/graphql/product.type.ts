@@ -1,0 +1,28 @@
+// A product of the catalogue, an entity other subgraphs may reference by sku.
+import { Directive, Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+
+export enum ProductKindValue {
+  MEMBERSHIP = 'membership',
+  COURSE = 'course',
+  MERCHANDISE = 'merchandise',
+}
+registerEnumType(ProductKindValue, { name: 'ProductKind' });
+
+@Directive('@key(fields: "sku")')
+@ObjectType({ description: 'Something the organisation sells.' })
+export class Product {
+  @Field(() => ID)
+  sku!: string;
+
+  @Field()
+  name!: string;
+
+  @Field(() => ProductKindValue)
+  kind!: ProductKindValue;
+
+  @Field(() => Int, { description: 'Price in minor units (cents).' })
+  priceCents!: number;
+
+  @Field({ description: 'ISO 4217 currency code.' })
+  currency!: string;
+}

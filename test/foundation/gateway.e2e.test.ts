@@ -1,0 +1,155 @@
+import { mintClientToken } from '../../platform/auth';
+import { startProduct, type RunningProduct } from '../support/product';
+
+describe('gateway', () => {
+  let product: RunningProduct;
+  beforeAll(async () => {
+    product = await startProduct();
+  });
+  afterAll(async () => {
+    await product.close();
+  });
+
+  it('answers a query that spans all four subgraphs', async () => {
+    const { status, body } = await product.graphql(
+      '{ viewer { id role } products { sku priceCents } certificationTypes { code validityMonths } eventContracts { type version } }',
+      { token: product.token('m1', 'member') },
+    );
+    expect(status).toBe(200);
+    expect(body.errors).toBeUndefined();
+    const data = body.data as {
+      viewer: { id: string; role: string };
+      products: { sku: string }[];
+      certificationTypes: { code: string }[];
+      eventContracts: { type: string }[];
+    };
+    expect(data.viewer).toEqual({ id: 'm1', role: 'MEMBER' });
+    expect(data.products.map((p) => p.sku)).toContain('MEM-PREMIUM-12');
+    expect(data.certificationTypes.map((c) => c.code)).toContain('CPA');
+    expect(data.eventContracts.map((c) => c.type)).toContain('member.profile.updated');
+  });
+
+  it('refuses a field that needs a token when none is sent, with UNAUTHENTICATED', async () => {
+    const { body } = await product.graphql('{ viewer { id } }');
+    expect(body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect(body.data).toBeNull();
+  });
+
+  it('refuses a token with a bad signature with 401 UNAUTHENTICATED and no stack trace', async () => {
+    const forged = mintClientToken({ sub: 'm1', role: 'admin' }, 'another-secret-that-is-long-enough-0000');
+    const { status, body } = await product.graphql('{ products { sku } }', { token: forged });
+    expect(status).toBe(401);
+    expect(body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect(body.errors?.[0]?.message).toMatch(/signature/);
+    expect(JSON.stringify(body)).not.toMatch(/stacktrace/);
+  });
+
+  it('refuses an expired token', async () => {
+    const expired = mintClientToken({ sub: 'm1', role: 'member' }, product.config.JWT_SECRET, {
+      nowSeconds: Math.floor(Date.now() / 1000) - 7200,
+      expiresInSeconds: 60,
+    });
+    const { status, body } = await product.graphql('{ products { sku } }', { token: expired });
+    expect(status).toBe(401);
+    expect(body.errors?.[0]?.message).toMatch(/expired/);
+  });
+
+  it('refuses a malformed Authorization header', async () => {
+    const { status, body } = await product.graphql('{ products { sku } }', { headers: { authorization: 'Basic abc' } });
+    expect(status).toBe(401);
+    expect(body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('keeps the caller correlation id and echoes it', async () => {
+    const { headers } = await product.graphql('{ products { sku } }', { headers: { 'x-correlation-id': 'corr-123' } });
+    expect(headers.get('x-correlation-id')).toBe('corr-123');
+  });
+
+  it('has a subgraph refuse a direct call without the gateway signature (401)', async () => {
+    const response = await fetch(product.subgraphs.member!.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ viewer { id } }' }),
+    });
+    expect(response.status).toBe(401);
+    const body = (await response.json()) as { errors: { extensions: { code: string } }[] };
+    expect(body.errors[0]?.extensions.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('has a subgraph refuse a forged gateway signature (403)', async () => {
+    const response = await fetch(product.subgraphs.payment!.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-gateway-identity': 'not-a-signature' },
+      body: JSON.stringify({ query: '{ products { sku } }' }),
+    });
+    expect(response.status).toBe(403);
+  });
+
+  it('reports alive on /health and ready on /ready when every subgraph answers', async () => {
+    const base = new URL(product.gateway.url).origin;
+    expect((await fetch(`${base}/health`)).status).toBe(200);
+    const ready = await fetch(`${base}/ready`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({
+      status: 'ready',
+      subgraphs: { member: 'ok', payment: 'ok', certification: 'ok', analytics: 'ok' },
+    });
+  });
+
+  it('serves Apollo Sandbox in development: GET / leads to the landing page at /graphql', async () => {
+    const base = new URL(product.gateway.url).origin;
+    const response = await fetch(`${base}/`, { headers: { accept: 'text/html' } });
+    expect(response.status).toBe(200);
+    expect(response.url).toBe(`${base}/graphql`);
+    expect(await response.text()).toMatch(/embeddable-sandbox|sandbox/i);
+  });
+
+  it('answers introspection in development', async () => {
+    const { body } = await product.graphql('{ __schema { queryType { name } } }');
+    expect(body.data).toEqual({ __schema: { queryType: { name: 'Query' } } });
+  });
+});
+
+describe('gateway in production', () => {
+  let product: RunningProduct;
+  beforeAll(async () => {
+    product = await startProduct({
+      NODE_ENV: 'production',
+      JWT_SECRET: 'production-jwt-secret-for-tests-0123456789',
+      SUBGRAPH_SECRET: 'production-subgraph-secret-for-tests-012345',
+    });
+  });
+  afterAll(async () => {
+    await product.close();
+  });
+
+  it('serves no Sandbox page', async () => {
+    const base = new URL(product.gateway.url).origin;
+    const root = await fetch(`${base}/`, { headers: { accept: 'text/html' } });
+    expect(root.status).toBe(404);
+    const graphqlPage = await fetch(`${base}/graphql`, { headers: { accept: 'text/html' } });
+    expect(await graphqlPage.text()).not.toMatch(/embeddable-sandbox/i);
+  });
+
+  it('refuses introspection', async () => {
+    const { body } = await product.graphql('{ __schema { queryType { name } } }');
+    expect(body.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+  });
+});
+
+describe('gateway readiness', () => {
+  it('reports 503 on /ready naming the subgraph that does not answer', async () => {
+    const product = await startProduct();
+    try {
+      await product.subgraphs.analytics!.close();
+      const ready = await fetch(`${new URL(product.gateway.url).origin}/ready`);
+      expect(ready.status).toBe(503);
+      const body = (await ready.json()) as { subgraphs: Record<string, string> };
+      expect(body.subgraphs.member).toBe('ok');
+      expect(body.subgraphs.analytics).not.toBe('ok');
+    } finally {
+      await product.gateway.close();
+      await Promise.all(['member', 'payment', 'certification'].map((n) => product.subgraphs[n]!.close()));
+    }
+  });
+});
