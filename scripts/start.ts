@@ -14,12 +14,13 @@ runUntilSignal('membership', async () => {
   for (const entry of subgraphEntries) subgraphs.push({ name: entry.name, server: await startSubgraph(entry.name, cfg) });
   const gateway = await startConfiguredGateway(cfg);
 
+  const origin = new URL(gateway.url).origin;
   const lines = [
     '',
     'Membership API is running.',
     `  Gateway (GraphQL over HTTP and WebSocket): ${gateway.url}`,
-    cfg.SANDBOX ? `  Apollo Sandbox:  http://localhost:${gateway.port}/` : '  Apollo Sandbox:  off (SANDBOX=false)',
-    `  Health / ready:  http://localhost:${gateway.port}/health  http://localhost:${gateway.port}/ready`,
+    cfg.SANDBOX ? `  Apollo Sandbox:  ${origin}/` : '  Apollo Sandbox:  off (SANDBOX=false)',
+    `  Health / ready:  ${origin}/health  ${origin}/ready`,
     ...subgraphs.map((s) => `  Subgraph ${s.name.padEnd(13)} ${s.server.url}`),
     `  Event store:     ${cfg.MONGODB_URI ? `MongoDB (${new URL(cfg.MONGODB_URI).host})` : `embedded, file-backed (${cfg.DATA_DIR})`}`,
     `  Event bus:       ${cfg.RABBITMQ_URL ? `RabbitMQ (${new URL(cfg.RABBITMQ_URL).host})` : 'in-process'}`,
