@@ -1,0 +1,175 @@
+// Follows the event store's global order from a saved position and hands each batch to a handler:
+// the engine under the outbox relay and the projections. At least once: the position is saved
+// after the handler succeeds, so a crash repeats at most the last batch.
+import type { AnyEventEnvelope } from '../events/envelope';
+import type { EventType } from '../events/catalog';
+import type { EventStore } from './event-store';
+import type { Logger } from '../../platform/logger';
+
+/** Where a follower keeps its position (one per follower name). */
+export interface PositionCheckpoint {
+  load(): Promise<number>;
+  save(position: number): Promise<void>;
+}
+
+export interface StoreFollowerOptions {
+  readonly batchSize?: number;
+  /** Only these types reach the handler (the position still advances past the others). */
+  readonly types?: readonly EventType[];
+  /** How often to look for new events when nothing woke the follower (other processes' appends). */
+  readonly pollIntervalMs?: number;
+  /** First delay after a failed batch; doubles up to maxBackoffMs. */
+  readonly initialBackoffMs?: number;
+  readonly maxBackoffMs?: number;
+}
+
+export interface FollowerStatus {
+  readonly position: number;
+  readonly handled: number;
+  readonly failures: number;
+  readonly lastError: string | null;
+  readonly running: boolean;
+}
+
+export type BatchHandler = (batch: readonly AnyEventEnvelope[]) => Promise<void>;
+
+export class StoreFollower {
+  private position = 0;
+  private handled = 0;
+  private failures = 0;
+  private lastError: string | null = null;
+  private running = false;
+  private loop: Promise<void> | null = null;
+  private wakeUp: (() => void) | null = null;
+  private pendingWake = false;
+  private readonly listeners = new Set<(status: FollowerStatus) => void>();
+  private readonly batchSize: number;
+  private readonly pollIntervalMs: number;
+  private readonly initialBackoffMs: number;
+  private readonly maxBackoffMs: number;
+
+  constructor(
+    readonly name: string,
+    private readonly store: EventStore,
+    private readonly checkpoint: PositionCheckpoint,
+    private readonly handle: BatchHandler,
+    private readonly logger: Logger,
+    private readonly options: StoreFollowerOptions = {},
+  ) {
+    this.batchSize = options.batchSize ?? 500;
+    this.pollIntervalMs = options.pollIntervalMs ?? 50;
+    this.initialBackoffMs = options.initialBackoffMs ?? 100;
+    this.maxBackoffMs = options.maxBackoffMs ?? 10_000;
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.position = await this.checkpoint.load();
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Say there is something new (after a local append): cheap, safe to call any time. */
+  wake(): void {
+    this.pendingWake = true;
+    this.wakeUp?.();
+  }
+
+  status(): FollowerStatus {
+    return {
+      position: this.position,
+      handled: this.handled,
+      failures: this.failures,
+      lastError: this.lastError,
+      running: this.running,
+    };
+  }
+
+  /** Called after every handled batch and every failure; returns an unsubscribe function. */
+  onProgress(listener: (status: FollowerStatus) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Resolves once everything up to the store's head at the time of the call has been handled. */
+  async caughtUp(): Promise<void> {
+    const head = await this.store.headPosition();
+    if (this.position >= head) return;
+    await new Promise<void>((resolve) => {
+      const off = this.onProgress((s) => {
+        if (s.position >= head) {
+          off();
+          resolve();
+        }
+      });
+      this.wake();
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wakeUp?.();
+    await this.loop;
+    this.loop = null;
+  }
+
+  private async run(): Promise<void> {
+    let backoff = this.initialBackoffMs;
+    while (this.running) {
+      this.pendingWake = false;
+      let progressed = false;
+      try {
+        progressed = await this.handleAvailable();
+        backoff = this.initialBackoffMs;
+      } catch (error) {
+        this.failures++;
+        this.lastError = (error as Error).message;
+        this.logger.warn({ err: error, follower: this.name, position: this.position, retryInMs: backoff }, 'batch failed; will retry');
+        this.emit();
+        await this.pause(backoff);
+        backoff = Math.min(backoff * 2, this.maxBackoffMs);
+        continue;
+      }
+      if (!progressed && !this.pendingWake) await this.pause(this.pollIntervalMs);
+    }
+  }
+
+  /** Handle every batch available now; true when the position moved. */
+  private async handleAvailable(): Promise<boolean> {
+    let progressed = false;
+    const types = this.options.types ? new Set<string>(this.options.types) : null;
+    for await (const batch of this.store.readAll({ after: this.position, batchSize: this.batchSize })) {
+      if (!this.running) break;
+      const last = batch[batch.length - 1];
+      if (!last) continue;
+      const relevant = types ? batch.filter((e) => types.has(e.type)) : batch;
+      if (relevant.length > 0) await this.handle(relevant);
+      await this.checkpoint.save(last.position);
+      this.position = last.position;
+      this.handled += relevant.length;
+      this.lastError = null;
+      progressed = true;
+      this.emit();
+    }
+    return progressed;
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.wakeUp = null;
+        resolve();
+      }, ms);
+      this.wakeUp = () => {
+        this.wakeUp = null;
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  private emit(): void {
+    const status = this.status();
+    for (const listener of this.listeners) listener(status);
+  }
+}
