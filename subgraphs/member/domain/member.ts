@@ -177,3 +177,23 @@ export function membershipStatus(expiresAt: string | null, now: Date): Membershi
 export function memberStreamId(memberId: string): string {
   return `member-${memberId}`;
 }
+
+const memberEventTypes: ReadonlySet<string> = new Set<MemberEventType>([
+  'member.created',
+  'member.profile.updated',
+  'membership.renewed',
+  'membership.activated',
+]);
+
+export function isMemberEvent(event: { type: string }): event is EventEnvelope<MemberEventType> {
+  return memberEventTypes.has(event.type);
+}
+
+/** The decider as the command handler runs it (events of other types leave the state alone). */
+export const memberDecider = {
+  initialState: initialMemberState,
+  decide,
+  evolve: (state: MemberState, event: { type: string }): MemberState =>
+    isMemberEvent(event) ? evolve(state, event) : state,
+  snapshotSchemaVersion: 1,
+};
