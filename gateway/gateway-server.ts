@@ -8,10 +8,7 @@ import express from 'express';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import {
-  ApolloServerPluginLandingPageLocalDefault,
-  ApolloServerPluginLandingPageProductionDefault,
-} from '@apollo/server/plugin/landingPage/default';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import { CORRELATION_ID_HEADER } from '../platform/auth';
@@ -74,11 +71,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 
   const app = express();
   const httpServer = http.createServer(app);
-  const landingPage = !options.sandbox
-    ? ApolloServerPluginLandingPageDisabled()
-    : options.production
-      ? ApolloServerPluginLandingPageProductionDefault({ embed: false, footer: false })
-      : ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false });
+  // Sandbox is embedded whenever it is on (SANDBOX defaults to off in production).
+  const landingPage = options.sandbox
+    ? ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false })
+    : ApolloServerPluginLandingPageDisabled();
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     introspection: options.introspection,

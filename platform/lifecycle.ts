@@ -8,9 +8,13 @@ export interface Closable {
 
 /** Start something; on a signal close it (bounded by timeoutMs) and exit. Start failures exit 1. */
 export function runUntilSignal(name: string, start: () => Promise<Closable>, timeoutMs: () => number): void {
-  const logger = loggerFor(name);
-  start()
-    .then((service) => {
+  Promise.resolve()
+    .then(async () => {
+      const deadlineMs = timeoutMs(); // reads (and so validates) the configuration first
+      const logger = loggerFor(name);
+      return { service: await start(), logger, deadlineMs };
+    })
+    .then(({ service, logger, deadlineMs }) => {
       let stopping = false;
       const stop = (signal: NodeJS.Signals) => {
         if (stopping) return;
@@ -19,7 +23,7 @@ export function runUntilSignal(name: string, start: () => Promise<Closable>, tim
         const deadline = setTimeout(() => {
           logger.error('shutdown deadline passed; exiting anyway');
           process.exit(1);
-        }, timeoutMs());
+        }, deadlineMs);
         deadline.unref();
         service.close().then(
           () => {
@@ -39,7 +43,7 @@ export function runUntilSignal(name: string, start: () => Promise<Closable>, tim
       if (error instanceof ConfigError) {
         console.error(error.message);
       } else {
-        logger.fatal({ err: error }, 'failed to start');
+        console.error(`${name} failed to start:`, error);
       }
       process.exit(1);
     });

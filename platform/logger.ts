@@ -1,19 +1,25 @@
 // Structured logging (pino). Every log line of a request or a message carries its correlationId.
+// The root logger is made on first use, so a bad LOG_LEVEL surfaces as a ConfigError at start.
 import pino, { type Logger } from 'pino';
 import { config } from './config';
 
 export type { Logger };
 
-export const rootLogger: Logger = pino({
-  level: config().LOG_LEVEL,
-  base: { app: 'membership' },
-  timestamp: pino.stdTimeFunctions.isoTime,
-  redact: { paths: ['req.headers.authorization', '*.token', '*.password', '*.cardNumber'], censor: '[redacted]' },
-});
+let root: Logger | undefined;
+
+export function rootLogger(): Logger {
+  root ??= pino({
+    level: config().LOG_LEVEL,
+    base: { app: 'membership' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    redact: { paths: ['req.headers.authorization', '*.token', '*.password', '*.cardNumber'], censor: '[redacted]' },
+  });
+  return root;
+}
 
 /** A child logger for one component (`{ component: 'outbox-relay' }`). */
 export function loggerFor(component: string, bindings: Record<string, unknown> = {}): Logger {
-  return rootLogger.child({ component, ...bindings });
+  return rootLogger().child({ component, ...bindings });
 }
 
 /** Adapts a pino logger to the logger interface Apollo Server and Gateway expect. */
