@@ -64,3 +64,24 @@ export interface EventBus {
   peekDeadLetters(queue: string, limit: number): Promise<DeadLetter[]>;
   close(): Promise<void>;
 }
+
+/** What happened to one delivery, as reported to a {@link BusObserver}. */
+export interface DeliverySettlement {
+  readonly queue: string;
+  readonly eventId: string;
+  /** The routing key (event type) as received; may be unknown to the catalog. */
+  readonly type: string;
+  /** `discarded`: a dead letter of an exclusive queue, which keeps none (logged, then dropped). */
+  readonly outcome: 'ack' | 'retry' | 'dead-letter' | 'discarded';
+  readonly attempt: number;
+  readonly reason?: string;
+}
+
+/**
+ * Optional hooks an adapter calls for metrics (the event monitor) and for tests that wait on
+ * outcomes instead of sleeping. Called after the fact (a dead letter is already stored); must not throw.
+ */
+export interface BusObserver {
+  published?(event: AnyEventEnvelope): void;
+  settled?(settlement: DeliverySettlement): void;
+}

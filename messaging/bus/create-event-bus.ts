@@ -1,0 +1,41 @@
+// Builds the EventBus the environment asks for: RabbitMQ when RABBITMQ_URL is set, otherwise the
+// in-process bus (the embedded default). Callers depend on the port only.
+import type { Clock } from '../../platform/clock';
+import type { Logger } from '../../platform/logger';
+import type { BusObserver, EventBus } from './event-bus';
+import { InProcessEventBus, type Scheduler } from './in-process-bus';
+import { RabbitMqEventBus, type RabbitMqBusOptions } from './rabbitmq-bus';
+
+export type EventBusOptions =
+  | { readonly kind: 'in-process' }
+  | ({ readonly kind: 'rabbitmq' } & RabbitMqBusOptions);
+
+export interface EventBusDeps {
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  readonly observer?: BusObserver;
+  /** In-process bus only: timers for delayed retries (tests fire them by hand). */
+  readonly scheduler?: Scheduler;
+}
+
+/** The bus options for a RABBITMQ_URL value: unset or empty means the in-process bus. */
+export function eventBusOptionsFor(rabbitmqUrl: string | undefined): EventBusOptions {
+  return rabbitmqUrl ? { kind: 'rabbitmq', url: rabbitmqUrl } : { kind: 'in-process' };
+}
+
+/** Connects (RabbitMQ: waits for the broker and declares the exchanges, or fails with UNAVAILABLE). */
+export async function createEventBus(options: EventBusOptions, deps: EventBusDeps = {}): Promise<EventBus> {
+  switch (options.kind) {
+    case 'in-process':
+      return new InProcessEventBus(deps);
+    case 'rabbitmq': {
+      const { kind: _kind, ...rabbit } = options;
+      const { scheduler: _scheduler, ...rabbitDeps } = deps;
+      return RabbitMqEventBus.connect(rabbit, rabbitDeps);
+    }
+    default: {
+      const unreachable: never = options;
+      throw new Error(`Unknown event bus kind: ${JSON.stringify(unreachable)}`);
+    }
+  }
+}

@@ -1,0 +1,133 @@
+// The adapter-independent rules of consuming, shared by the in-process and RabbitMQ buses:
+// option defaults and checks, decoding + schema validation of an inbound event, and the outcome policy.
+import type { AnyEventEnvelope } from '../events/envelope';
+import { currentVersion, upcastPayload } from '../events/registry';
+import { isDomainError, ValidationError } from '../../platform/errors';
+import type { ConsumeOptions, Delivery, DeliveryOutcome, EventHandler } from './event-bus';
+import { assertTopicPattern } from './topic-pattern';
+
+export const consumeDefaults = { prefetch: 10, maxAttempts: 5, retryDelayMs: 1000 } as const;
+
+export interface ResolvedConsumeOptions {
+  readonly queue: string;
+  readonly bindings: readonly string[];
+  readonly prefetch: number;
+  readonly maxAttempts: number;
+  readonly retryDelayMs: number;
+  readonly exclusive: boolean;
+}
+
+/** Fill in defaults and refuse nonsense early (a prefetch of 0 would stall a queue forever). */
+export function resolveConsumeOptions(options: ConsumeOptions): ResolvedConsumeOptions {
+  const { queue } = options;
+  if (typeof queue !== 'string' || queue.trim() === '' || queue.length > 200) {
+    throw new ValidationError('Queue name must be a non-empty string of at most 200 characters.', { queue });
+  }
+  if (queue.startsWith('amq.')) {
+    throw new ValidationError(`Queue name "${queue}" is reserved by AMQP (amq.*): choose another.`, { queue });
+  }
+  if (options.bindings.length === 0) {
+    throw new ValidationError(`Queue "${queue}" needs at least one binding pattern (e.g. "member.*").`, { queue });
+  }
+  options.bindings.forEach(assertTopicPattern);
+  const prefetch = options.prefetch ?? consumeDefaults.prefetch;
+  const maxAttempts = options.maxAttempts ?? consumeDefaults.maxAttempts;
+  const retryDelayMs = options.retryDelayMs ?? consumeDefaults.retryDelayMs;
+  if (!Number.isInteger(prefetch) || prefetch < 1 || prefetch > 65535) {
+    throw new ValidationError(`prefetch must be an integer from 1 to 65535, got ${prefetch}.`, { queue, prefetch });
+  }
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
+    throw new ValidationError(`maxAttempts must be a positive integer, got ${maxAttempts}.`, { queue, maxAttempts });
+  }
+  if (!Number.isInteger(retryDelayMs) || retryDelayMs < 0) {
+    throw new ValidationError(`retryDelayMs must be a non-negative integer, got ${retryDelayMs}.`, { queue, retryDelayMs });
+  }
+  return {
+    queue,
+    bindings: [...new Set(options.bindings)],
+    prefetch,
+    maxAttempts,
+    retryDelayMs,
+    exclusive: options.exclusive ?? false,
+  };
+}
+
+export type DecodeResult =
+  | { readonly ok: true; readonly event: AnyEventEnvelope }
+  | { readonly ok: false; readonly reason: string; readonly id: string; readonly type: string };
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Turn a received message body into a valid envelope at the current schema version, or say why not.
+ * A failure is a dead letter: retrying cannot fix a message that breaks its contract.
+ */
+export function decodeEvent(raw: unknown): DecodeResult {
+  if (!isRecord(raw)) {
+    return { ok: false, reason: 'INVALID_EVENT: the message body is not a JSON object.', id: '', type: '' };
+  }
+  const id = typeof raw.id === 'string' ? raw.id : '';
+  const type = typeof raw.type === 'string' ? raw.type : '';
+  const fail = (reason: string): DecodeResult => ({ ok: false, reason, id, type });
+  if (id === '') return fail('INVALID_EVENT: envelope field "id" must be a non-empty string.');
+  if (type === '') return fail('INVALID_EVENT: envelope field "type" must be a non-empty string.');
+  const { schemaVersion } = raw;
+  if (typeof schemaVersion !== 'number' || !Number.isInteger(schemaVersion) || schemaVersion < 1) {
+    return fail('INVALID_EVENT: envelope field "schemaVersion" must be a positive integer.');
+  }
+  if (typeof raw.correlationId !== 'string') return fail('INVALID_EVENT: envelope field "correlationId" must be a string.');
+  if (!isRecord(raw.metadata)) return fail('INVALID_EVENT: envelope field "metadata" must be an object.');
+  try {
+    // The casts are safe: upcastPayload throws for any type outside the catalog.
+    const payload = upcastPayload(type as AnyEventEnvelope['type'], schemaVersion, raw.payload);
+    const event = { ...raw, schemaVersion: currentVersion(type as AnyEventEnvelope['type']), payload };
+    return { ok: true, event: event as unknown as AnyEventEnvelope };
+  } catch (error) {
+    if (isDomainError(error)) return fail(`${error.code}: ${error.message}`);
+    return fail(`INVALID_EVENT: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/** Run a handler; a throw (or a non-outcome return) is a retry carrying the error's message. */
+export async function runHandler(
+  handler: EventHandler,
+  event: AnyEventEnvelope,
+  delivery: Delivery,
+): Promise<DeliveryOutcome> {
+  try {
+    const outcome = await handler(event, delivery);
+    if (!isRecord(outcome) || !['ack', 'retry', 'dead-letter'].includes(String(outcome.kind))) {
+      return { kind: 'retry', reason: 'handler returned no outcome (expected ack, retry(...) or deadLetter(...))' };
+    }
+    return outcome;
+  } catch (error) {
+    const reason = error instanceof Error ? `${error.name}: ${error.message}` : `thrown: ${String(error)}`;
+    return { kind: 'retry', reason };
+  }
+}
+
+export type Settlement =
+  | { readonly action: 'ack' }
+  | { readonly action: 'retry'; readonly reason: string; readonly nextAttempt: number }
+  | { readonly action: 'dead-letter'; readonly reason: string };
+
+/** What the adapter must do with a delivery: a retry at or past maxAttempts becomes a dead letter. */
+export function settle(outcome: DeliveryOutcome, attempt: number, maxAttempts: number): Settlement {
+  switch (outcome.kind) {
+    case 'ack':
+      return { action: 'ack' };
+    case 'dead-letter':
+      return { action: 'dead-letter', reason: outcome.reason };
+    case 'retry':
+      if (attempt >= maxAttempts) {
+        return { action: 'dead-letter', reason: `${outcome.reason} (gave up after ${attempt} of ${maxAttempts} attempts)` };
+      }
+      return { action: 'retry', reason: outcome.reason, nextAttempt: attempt + 1 };
+    default: {
+      const unreachable: never = outcome;
+      return unreachable;
+    }
+  }
+}

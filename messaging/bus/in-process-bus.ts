@@ -1,0 +1,323 @@
+// The in-process EventBus: the embedded default (no RABBITMQ_URL) and the fast test double. It keeps
+// RabbitMQ's semantics: a topic exchange, named queues that keep messages while no consumer is
+// attached, round-robin competing consumers with prefetch, delayed retry, dead letters with a reason.
+import type { AnyEventEnvelope } from '../events/envelope';
+import { systemClock, type Clock } from '../../platform/clock';
+import { DomainError } from '../../platform/errors';
+import { loggerFor, type Logger } from '../../platform/logger';
+import {
+  decodeEvent,
+  resolveConsumeOptions,
+  runHandler,
+  settle,
+  type ResolvedConsumeOptions,
+} from './delivery-policy';
+import type {
+  BusObserver,
+  ConsumeOptions,
+  Consumer,
+  DeadLetter,
+  DeliverySettlement,
+  EventBus,
+  EventHandler,
+} from './event-bus';
+import { TopicBindings } from './topic-pattern';
+
+/** Timers as a dependency, so tests can fire retries by hand instead of waiting. */
+export interface Scheduler {
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const realScheduler: Scheduler = {
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+export interface InProcessBusDeps {
+  readonly clock?: Clock;
+  readonly scheduler?: Scheduler;
+  readonly logger?: Logger;
+  readonly observer?: BusObserver;
+}
+
+/** A message in a queue. The envelope is kept as JSON, as a broker would, so no handler can mutate
+ * another queue's copy or the copy a retry will deliver. */
+interface QueuedMessage {
+  readonly json: string;
+  readonly id: string;
+  readonly type: string;
+  attempt: number;
+}
+
+interface ConsumerState {
+  readonly options: ResolvedConsumeOptions;
+  readonly handler: EventHandler;
+  readonly inFlight: Set<Promise<void>>;
+  closing: boolean;
+}
+
+/** FIFO with O(1) shift: queues can hold tens of thousands of messages while nobody consumes. */
+class Fifo<T> {
+  private items: T[] = [];
+  private head = 0;
+  get length(): number {
+    return this.items.length - this.head;
+  }
+  push(item: T): void {
+    this.items.push(item);
+  }
+  shift(): T | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const item = this.items[this.head];
+    this.head++;
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return item;
+  }
+  clear(): void {
+    this.items = [];
+    this.head = 0;
+  }
+}
+
+class QueueState {
+  readonly bindings = new TopicBindings();
+  readonly ready = new Fifo<QueuedMessage>();
+  readonly consumers: ConsumerState[] = [];
+  readonly deadLetters: DeadLetter[] = [];
+  readonly pendingRetries = new Set<unknown>();
+  nextConsumer = 0;
+  pumpScheduled = false;
+  deleted = false;
+  constructor(
+    readonly name: string,
+    readonly exclusive: boolean,
+  ) {}
+
+  /** Round-robin over consumers that have a free prefetch slot. */
+  pickConsumer(): ConsumerState | undefined {
+    const count = this.consumers.length;
+    for (let i = 0; i < count; i++) {
+      const index = (this.nextConsumer + i) % count;
+      const consumer = this.consumers[index];
+      if (consumer && !consumer.closing && consumer.inFlight.size < consumer.options.prefetch) {
+        this.nextConsumer = (index + 1) % count;
+        return consumer;
+      }
+    }
+    return undefined;
+  }
+}
+
+export class InProcessEventBus implements EventBus {
+  private readonly queues = new Map<string, QueueState>();
+  private readonly consumers = new Set<ConsumerHandle>();
+  private readonly clock: Clock;
+  private readonly scheduler: Scheduler;
+  private readonly logger: Logger;
+  private readonly observer: BusObserver;
+  private closed = false;
+
+  constructor(deps: InProcessBusDeps = {}) {
+    this.clock = deps.clock ?? systemClock;
+    this.scheduler = deps.scheduler ?? realScheduler;
+    this.logger = deps.logger ?? loggerFor('event-bus', { adapter: 'in-process' });
+    this.observer = deps.observer ?? {};
+  }
+
+  async publish(events: readonly AnyEventEnvelope[]): Promise<void> {
+    this.assertOpen();
+    for (const event of events) {
+      const json = JSON.stringify(event);
+      for (const queue of this.queues.values()) {
+        // Once per queue however many of its bindings match, as a topic exchange does.
+        if (!queue.bindings.matches(event.type)) continue;
+        queue.ready.push({ json, id: event.id, type: event.type, attempt: 1 });
+        this.schedulePump(queue);
+      }
+      try {
+        this.observer.published?.(event);
+      } catch (error) {
+        this.logger.error({ err: error }, 'bus observer threw');
+      }
+    }
+  }
+
+  async consume(options: ConsumeOptions, handler: EventHandler): Promise<Consumer> {
+    this.assertOpen();
+    const resolved = resolveConsumeOptions(options);
+    let queue = this.queues.get(resolved.queue);
+    if (queue && queue.exclusive !== resolved.exclusive) {
+      throw new DomainError(
+        'CONFLICT',
+        `Queue "${resolved.queue}" already exists as ${queue.exclusive ? 'an exclusive' : 'a durable'} queue: use another name.`,
+        { queue: resolved.queue },
+      );
+    }
+    if (!queue) {
+      queue = new QueueState(resolved.queue, resolved.exclusive);
+      this.queues.set(resolved.queue, queue);
+    }
+    // Bindings are additive, as queue.bind is: a binding stays until the queue is deleted.
+    for (const pattern of resolved.bindings) queue.bindings.add(pattern);
+    const state: ConsumerState = { options: resolved, handler, inFlight: new Set(), closing: false };
+    queue.consumers.push(state);
+    const handle: ConsumerHandle = new ConsumerHandle(resolved.queue, () => this.closeConsumer(queue, state, handle));
+    this.consumers.add(handle);
+    this.schedulePump(queue);
+    return handle;
+  }
+
+  async deadLetterCount(queue: string): Promise<number> {
+    return this.queues.get(queue)?.deadLetters.length ?? 0;
+  }
+
+  async peekDeadLetters(queue: string, limit: number): Promise<DeadLetter[]> {
+    return (this.queues.get(queue)?.deadLetters ?? []).slice(0, Math.max(0, limit)).map((d) => ({ ...d }));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.consumers].map((consumer) => consumer.close()));
+    for (const queue of this.queues.values()) {
+      for (const handle of queue.pendingRetries) this.scheduler.clearTimeout(handle);
+      queue.pendingRetries.clear();
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new DomainError('UNAVAILABLE', 'The event bus is closed.');
+  }
+
+  private async closeConsumer(queue: QueueState, state: ConsumerState, handle: ConsumerHandle): Promise<void> {
+    state.closing = true;
+    const index = queue.consumers.indexOf(state);
+    if (index >= 0) queue.consumers.splice(index, 1);
+    while (state.inFlight.size > 0) await Promise.allSettled([...state.inFlight]);
+    this.consumers.delete(handle);
+    // An exclusive queue is auto-deleted with its last consumer, like an auto-delete AMQP queue.
+    if (queue.exclusive && queue.consumers.length === 0 && this.queues.get(queue.name) === queue) {
+      queue.deleted = true;
+      queue.ready.clear();
+      for (const timer of queue.pendingRetries) this.scheduler.clearTimeout(timer);
+      queue.pendingRetries.clear();
+      this.queues.delete(queue.name);
+    }
+  }
+
+  /** Dispatch in a microtask, never inside publish(): a handler that publishes must not re-enter. */
+  private schedulePump(queue: QueueState): void {
+    if (queue.pumpScheduled) return;
+    queue.pumpScheduled = true;
+    queueMicrotask(() => {
+      queue.pumpScheduled = false;
+      this.pump(queue);
+    });
+  }
+
+  private pump(queue: QueueState): void {
+    while (!queue.deleted && queue.ready.length > 0) {
+      const consumer = queue.pickConsumer();
+      if (!consumer) return;
+      const message = queue.ready.shift();
+      if (!message) return;
+      const delivery = this.deliver(queue, consumer, message).finally(() => {
+        consumer.inFlight.delete(delivery);
+        this.schedulePump(queue);
+      });
+      consumer.inFlight.add(delivery);
+    }
+  }
+
+  private async deliver(queue: QueueState, consumer: ConsumerState, message: QueuedMessage): Promise<void> {
+    // Yield first so the handler never runs inside pump()'s loop.
+    await Promise.resolve();
+    const { maxAttempts, retryDelayMs } = consumer.options;
+    const decoded = decodeEvent(JSON.parse(message.json));
+    if (!decoded.ok) {
+      this.deadLetter(queue, message, decoded.reason);
+      return;
+    }
+    const delivery = { attempt: message.attempt, redelivered: false, queue: queue.name };
+    const outcome = await runHandler(consumer.handler, decoded.event, delivery);
+    const settlement = settle(outcome, message.attempt, maxAttempts);
+    switch (settlement.action) {
+      case 'ack':
+        this.report(queue, message, 'ack');
+        return;
+      case 'dead-letter':
+        this.deadLetter(queue, message, settlement.reason);
+        return;
+      case 'retry': {
+        const attempt = message.attempt;
+        const retried: QueuedMessage = { ...message, attempt: settlement.nextAttempt };
+        if (!queue.deleted) {
+          const timer = this.scheduler.setTimeout(() => {
+            queue.pendingRetries.delete(timer);
+            if (queue.deleted) return;
+            // Back at the tail, as a message dead-lettered from a retry queue would be.
+            queue.ready.push(retried);
+            this.schedulePump(queue);
+          }, retryDelayMs);
+          queue.pendingRetries.add(timer);
+        }
+        this.report(queue, { ...message, attempt }, 'retry', settlement.reason);
+        return;
+      }
+      default: {
+        const unreachable: never = settlement;
+        return unreachable;
+      }
+    }
+  }
+
+  private deadLetter(queue: QueueState, message: QueuedMessage, reason: string): void {
+    if (queue.exclusive) {
+      // Exclusive queues serve live subscriptions and keep no dead letters (see ConsumeOptions).
+      this.logger.warn({ queue: queue.name, eventId: message.id, type: message.type, reason }, 'dropping dead letter of an exclusive queue');
+      this.report(queue, message, 'discarded', reason);
+      return;
+    }
+    queue.deadLetters.push({
+      event: JSON.parse(message.json) as AnyEventEnvelope,
+      queue: queue.name,
+      reason,
+      attempts: message.attempt,
+      deadLetteredAt: this.clock.now().toISOString(),
+    });
+    this.logger.warn({ queue: queue.name, eventId: message.id, type: message.type, reason, attempts: message.attempt }, 'dead-lettered');
+    this.report(queue, message, 'dead-letter', reason);
+  }
+
+  private report(queue: QueueState, message: QueuedMessage, outcome: DeliverySettlement['outcome'], reason?: string): void {
+    const settlement: DeliverySettlement = {
+      queue: queue.name,
+      eventId: message.id,
+      type: message.type,
+      outcome,
+      attempt: message.attempt,
+      ...(reason === undefined ? {} : { reason }),
+    };
+    try {
+      this.observer.settled?.(settlement);
+    } catch (error) {
+      this.logger.error({ err: error }, 'bus observer threw');
+    }
+  }
+}
+
+class ConsumerHandle implements Consumer {
+  private closing: Promise<void> | undefined;
+  constructor(
+    readonly queue: string,
+    private readonly doClose: () => Promise<void>,
+  ) {}
+  close(): Promise<void> {
+    this.closing ??= this.doClose();
+    return this.closing;
+  }
+}

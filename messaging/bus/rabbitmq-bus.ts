@@ -1,0 +1,454 @@
+// The RabbitMQ EventBus (rabbitmq-client 5): durable topic exchange `events`, routing key = event
+// type, persistent confirmed publishes; per consumer a durable queue, a delayed-retry queue and a DLQ.
+//
+// Topology for a consumer queue Q (declared before consuming, re-declared on every reconnect):
+//   events (topic, durable) --bindings--> Q (durable; x-dead-letter-exchange events.dlx, key Q)
+//   Q.retry (durable; x-dead-letter-exchange "" and key Q): a retried message is published here with a
+//     per-message `expiration` = retryDelayMs and an `x-attempt` header; when it expires the broker
+//     moves it back to Q (only Q, through the default exchange; other queues do not see it again).
+//   events.dlx (direct, durable) --key Q--> Q.dlq (durable): dead letters, with `x-death-reason`,
+//     `x-attempts`, `x-dead-lettered-at` and `x-original-queue` headers.
+// Attempts live in the `x-attempt` header because classic queues keep no durable redelivery count;
+// a broker redelivery (connection lost before the ack) adds one.
+//
+// Delivery guarantees: at least once. publish() resolves only when the broker has confirmed every
+// event; if the connection drops or the broker nacks, it rejects with an UNAVAILABLE error and the
+// CALLER retries the whole batch (the outbox relay does) — events of a failed batch may have been
+// delivered already. A retry or dead letter is confirmed before the original delivery is acked, and a
+// delivery not acked when the connection drops is redelivered (redelivered=true). Consumers dedupe by
+// event id (idempotent consumer layer).
+import { Connection, ConsumerStatus, type AsyncMessage, type Consumer as AmqpConsumer, type Envelope, type Publisher, type SyncMessage } from 'rabbitmq-client';
+import type { AnyEventEnvelope } from '../events/envelope';
+import { systemClock, type Clock } from '../../platform/clock';
+import { DomainError } from '../../platform/errors';
+import { loggerFor, type Logger } from '../../platform/logger';
+import { decodeEvent, resolveConsumeOptions, runHandler, settle, type ResolvedConsumeOptions } from './delivery-policy';
+import type {
+  BusObserver,
+  ConsumeOptions,
+  Consumer,
+  DeadLetter,
+  DeliverySettlement,
+  EventBus,
+  EventHandler,
+} from './event-bus';
+
+/** The fixed names every service, test and operator relies on. */
+export const EVENTS_EXCHANGE = 'events';
+export const DEAD_LETTER_EXCHANGE = 'events.dlx';
+export const retryQueueOf = (queue: string): string => `${queue}.retry`;
+export const deadLetterQueueOf = (queue: string): string => `${queue}.dlq`;
+
+/** AMQP headers this adapter writes. */
+export const busHeaders = {
+  schemaVersion: 'x-schema-version',
+  position: 'x-position',
+  streamId: 'x-stream-id',
+  replay: 'x-replay',
+  replayId: 'x-replay-id',
+  attempt: 'x-attempt',
+  retryReason: 'x-retry-reason',
+  deathReason: 'x-death-reason',
+  attempts: 'x-attempts',
+  deadLetteredAt: 'x-dead-lettered-at',
+  originalQueue: 'x-original-queue',
+} as const;
+
+export interface RabbitMqBusOptions {
+  readonly url: string;
+  /** How long connect() waits for the first connection before failing. Default 10 s. */
+  readonly connectTimeoutMs?: number;
+  /** Reconnect backoff step and cap (rabbitmq-client retryLow / retryHigh). Defaults 250 ms / 10 s. */
+  readonly retryLowMs?: number;
+  readonly retryHighMs?: number;
+  /** How long a publish or a channel waits for a reconnect before failing. Default 20 s. */
+  readonly acquireTimeoutMs?: number;
+  /** Shown in the management UI. */
+  readonly connectionName?: string;
+}
+
+export interface RabbitMqBusDeps {
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  readonly observer?: BusObserver;
+}
+
+/** The URL without its password, for messages and logs. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@');
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function isNotFound(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'NOT_FOUND';
+}
+
+/** Broker-set dead-lettering headers must not be copied into a new publish (cycle detection). */
+function copyableHeaders(headers: Record<string, unknown> | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(headers ?? {})) {
+    if (key === 'x-death' || key.startsWith('x-first-death') || key.startsWith('x-last-death')) continue;
+    out[key] = value;
+  }
+  return out;
+}
+
+function positiveInt(value: unknown): number | undefined {
+  const n = typeof value === 'number' ? value : typeof value === 'string' ? Number(value) : NaN;
+  return Number.isInteger(n) && n >= 1 ? n : undefined;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !Buffer.isBuffer(value);
+}
+
+export class RabbitMqEventBus implements EventBus {
+  private readonly publisher: Publisher;
+  private readonly consumers = new Set<RabbitConsumerHandle>();
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly observer: BusObserver;
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    readonly connection: Connection,
+    deps: RabbitMqBusDeps,
+  ) {
+    this.clock = deps.clock ?? systemClock;
+    this.logger = deps.logger ?? loggerFor('event-bus', { adapter: 'rabbitmq' });
+    this.observer = deps.observer ?? {};
+    this.publisher = connection.createPublisher({
+      confirm: true,
+      // One attempt: a publish that fails is reported to the caller, who retries the batch in order.
+      maxAttempts: 1,
+      exchanges: [
+        { exchange: EVENTS_EXCHANGE, type: 'topic', durable: true },
+        { exchange: DEAD_LETTER_EXCHANGE, type: 'direct', durable: true },
+      ],
+    });
+  }
+
+  /** Connect and declare the exchanges; fails with UNAVAILABLE (naming the URL) if the broker is unreachable. */
+  static async connect(options: RabbitMqBusOptions, deps: RabbitMqBusDeps = {}): Promise<RabbitMqEventBus> {
+    const connection = new Connection({
+      url: options.url,
+      connectionName: options.connectionName ?? 'membership-event-bus',
+      retryLow: options.retryLowMs ?? 250,
+      retryHigh: options.retryHighMs ?? 10_000,
+      acquireTimeout: options.acquireTimeoutMs ?? 20_000,
+    });
+    const bus = new RabbitMqEventBus(connection, deps);
+    connection.on('error', (error: unknown) => bus.logger.warn({ err: error }, 'RabbitMQ connection error (reconnecting)'));
+    connection.on('connection', () => bus.logger.info({ url: redactUrl(options.url) }, 'RabbitMQ connected'));
+    try {
+      await connection.onConnect(options.connectTimeoutMs ?? 10_000);
+      // Topology before anything is published, so no early event is routed into nothing.
+      await connection.exchangeDeclare({ exchange: EVENTS_EXCHANGE, type: 'topic', durable: true });
+      await connection.exchangeDeclare({ exchange: DEAD_LETTER_EXCHANGE, type: 'direct', durable: true });
+    } catch (error) {
+      connection.unsafeDestroy();
+      throw new DomainError(
+        'UNAVAILABLE',
+        `Cannot reach RabbitMQ at ${redactUrl(options.url)}: ${errorMessage(error)}. Is the broker running and RABBITMQ_URL right?`,
+        { url: redactUrl(options.url) },
+      );
+    }
+    return bus;
+  }
+
+  async publish(events: readonly AnyEventEnvelope[]): Promise<void> {
+    this.assertOpen();
+    // All sends start synchronously in array order on one channel, so the broker routes them in
+    // order while their confirms are pipelined.
+    const sends = events.map((event) => this.publisher.send(this.envelopeFor(event), event));
+    const results = await Promise.allSettled(sends);
+    const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed.length > 0) {
+      throw new DomainError(
+        'UNAVAILABLE',
+        `RabbitMQ did not confirm ${failed.length} of ${events.length} events (${errorMessage(failed[0]?.reason)}): ` +
+          'publish the batch again; events already delivered will be deduplicated by id.',
+        { failed: failed.length, total: events.length },
+      );
+    }
+    if (this.observer.published) for (const event of events) this.safeObserve(() => this.observer.published?.(event));
+  }
+
+  async consume(options: ConsumeOptions, handler: EventHandler): Promise<Consumer> {
+    this.assertOpen();
+    const resolved = resolveConsumeOptions(options);
+    const { queue, exclusive } = resolved;
+    const retryQueue = {
+      queue: retryQueueOf(queue),
+      durable: !exclusive,
+      exclusive,
+      arguments: { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': queue },
+    };
+    const dlq = { queue: deadLetterQueueOf(queue), durable: true };
+    const dlqBinding = { queue: dlq.queue, exchange: DEAD_LETTER_EXCHANGE, routingKey: queue };
+    // The consumer's own publisher (retries, dead letters) re-declares these on every reconnect, so
+    // a deleted retry queue or DLQ can never turn a retry into a silent loss.
+    const outbound = this.connection.createPublisher({
+      confirm: true,
+      maxAttempts: 1,
+      queues: exclusive ? [retryQueue] : [retryQueue, dlq],
+      exchanges: [{ exchange: DEAD_LETTER_EXCHANGE, type: 'direct', durable: true }],
+      queueBindings: exclusive ? [] : [dlqBinding],
+    });
+    try {
+      await this.connection.queueDeclare(retryQueue);
+      if (!exclusive) {
+        await this.connection.queueDeclare(dlq);
+        await this.connection.queueBind(dlqBinding);
+      }
+    } catch (error) {
+      await outbound.close().catch(() => undefined);
+      throw new DomainError('UNAVAILABLE', `Cannot declare the retry/dead-letter queues of "${queue}": ${errorMessage(error)}`, { queue });
+    }
+
+    const amqpConsumer = this.connection.createConsumer(
+      {
+        queue,
+        queueOptions: exclusive
+          ? { exclusive: true, autoDelete: true, durable: false }
+          : { durable: true, arguments: { 'x-dead-letter-exchange': DEAD_LETTER_EXCHANGE, 'x-dead-letter-routing-key': queue } },
+        qos: { prefetchCount: resolved.prefetch },
+        // Never more handlers than prefetch: the port's prefetch is "in flight per consumer".
+        concurrency: resolved.prefetch,
+        // Only thrown when a retry/dead-letter publish failed: the broker must keep the message.
+        requeue: true,
+        exchanges: [{ exchange: EVENTS_EXCHANGE, type: 'topic', durable: true }],
+        queueBindings: resolved.bindings.map((routingKey) => ({ exchange: EVENTS_EXCHANGE, queue, routingKey })),
+        lazy: true,
+      },
+      (message) => this.handleDelivery(resolved, outbound, handler, message),
+    );
+    const ready = new Promise<void>((resolve, reject) => {
+      amqpConsumer.once('ready', resolve);
+      amqpConsumer.once('error', reject);
+    });
+    amqpConsumer.on('error', (error: unknown) => this.logger.warn({ err: error, queue }, 'consumer error'));
+    amqpConsumer.start();
+    try {
+      await ready;
+    } catch (error) {
+      await amqpConsumer.close().catch(() => undefined);
+      await outbound.close().catch(() => undefined);
+      throw new DomainError('UNAVAILABLE', `Cannot consume from "${queue}": ${errorMessage(error)}`, { queue });
+    }
+    const handle = new RabbitConsumerHandle(queue, async () => {
+      await amqpConsumer.close();
+      await outbound.close().catch((error: unknown) => this.logger.warn({ err: error, queue }, 'closing retry publisher failed'));
+      this.consumers.delete(handle);
+      // The main exclusive queue auto-deletes with its consumer; its retry queue is ours to remove.
+      const stillUsed = [...this.consumers].some((c) => c.queue === queue);
+      if (exclusive && !stillUsed) {
+        await this.connection.queueDelete({ queue: retryQueue.queue }).catch(() => undefined);
+      }
+    });
+    this.consumers.add(handle);
+    return handle;
+  }
+
+  async deadLetterCount(queue: string): Promise<number> {
+    try {
+      const { messageCount } = await this.connection.queueDeclare({ queue: deadLetterQueueOf(queue), passive: true });
+      return messageCount;
+    } catch (error) {
+      if (isNotFound(error)) return 0;
+      throw error;
+    }
+  }
+
+  /**
+   * basic.get without ack on a private channel, then nack(requeue) of everything taken: the broker
+   * puts the messages back at their original positions. Dead letters being peeked at the same time
+   * by someone else are invisible to this call.
+   */
+  async peekDeadLetters(queue: string, limit: number): Promise<DeadLetter[]> {
+    const channel = await this.connection.acquire();
+    const letters: DeadLetter[] = [];
+    try {
+      let lastTag: number | undefined;
+      for (let i = 0; i < limit; i++) {
+        const message = await channel.basicGet({ queue: deadLetterQueueOf(queue), noAck: false });
+        if (!message) break;
+        lastTag = message.deliveryTag;
+        letters.push(this.toDeadLetter(queue, message));
+      }
+      if (lastTag !== undefined) channel.basicNack({ deliveryTag: lastTag, multiple: true, requeue: true });
+      return letters;
+    } catch (error) {
+      if (isNotFound(error)) return [];
+      throw error;
+    } finally {
+      // Closing the channel also returns anything still unacked.
+      if (channel.active) await channel.close().catch(() => undefined);
+    }
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await Promise.allSettled([...this.consumers].map((consumer) => consumer.close()));
+      await this.publisher.close().catch((error: unknown) => this.logger.warn({ err: error }, 'closing publisher failed'));
+      await this.connection.close();
+    })();
+    return this.closing;
+  }
+
+  private assertOpen(): void {
+    if (this.closing) throw new DomainError('UNAVAILABLE', 'The event bus is closed.');
+  }
+
+  private envelopeFor(event: AnyEventEnvelope): Envelope {
+    const occurred = Date.parse(event.occurredAt);
+    const headers: Record<string, unknown> = {
+      [busHeaders.schemaVersion]: event.schemaVersion,
+      [busHeaders.position]: event.position,
+      [busHeaders.streamId]: event.streamId,
+      [busHeaders.replay]: event.metadata.replay === true,
+    };
+    if (event.metadata.replayInfo) headers[busHeaders.replayId] = event.metadata.replayInfo.replayId;
+    return {
+      exchange: EVENTS_EXCHANGE,
+      routingKey: event.type,
+      durable: true, // deliveryMode 2
+      messageId: event.id,
+      type: event.type,
+      correlationId: event.correlationId,
+      timestamp: Math.floor((Number.isFinite(occurred) ? occurred : this.clock.now().getTime()) / 1000),
+      contentType: 'application/json',
+      appId: 'membership',
+      headers,
+    };
+  }
+
+  private async handleDelivery(
+    options: ResolvedConsumeOptions,
+    outbound: Publisher,
+    handler: EventHandler,
+    message: AsyncMessage,
+  ): Promise<ConsumerStatus> {
+    const { queue, maxAttempts, retryDelayMs } = options;
+    const fromHeader = positiveInt(message.headers?.[busHeaders.attempt]) ?? 1;
+    // A broker redelivery means an earlier delivery may have run: count it as an attempt.
+    const attempt = fromHeader + (message.redelivered ? 1 : 0);
+    const decoded = decodeEvent(message.body);
+    const id = decoded.ok ? decoded.event.id : decoded.id || message.messageId || '';
+    const type = decoded.ok ? decoded.event.type : decoded.type || message.routingKey;
+    const report = (outcome: DeliverySettlement['outcome'], reason?: string) =>
+      this.safeObserve(() =>
+        this.observer.settled?.({ queue, eventId: id, type, outcome, attempt, ...(reason === undefined ? {} : { reason }) }),
+      );
+
+    const deadLetter = async (reason: string): Promise<ConsumerStatus> => {
+      if (options.exclusive) {
+        this.logger.warn({ queue, eventId: id, type, reason }, 'dropping dead letter of an exclusive queue');
+        report('discarded', reason);
+        return ConsumerStatus.ACK;
+      }
+      await outbound.send(
+        this.republishEnvelope(message, DEAD_LETTER_EXCHANGE, queue, {
+          [busHeaders.deathReason]: reason,
+          [busHeaders.attempts]: attempt,
+          [busHeaders.deadLetteredAt]: this.clock.now().toISOString(),
+          [busHeaders.originalQueue]: queue,
+        }),
+        message.body,
+      );
+      this.logger.warn({ queue, eventId: id, type, reason, attempts: attempt }, 'dead-lettered');
+      report('dead-letter', reason);
+      return ConsumerStatus.ACK;
+    };
+
+    if (!decoded.ok) return deadLetter(decoded.reason);
+    const outcome = await runHandler(handler, decoded.event, { attempt, redelivered: message.redelivered, queue });
+    const settlement = settle(outcome, attempt, maxAttempts);
+    switch (settlement.action) {
+      case 'ack':
+        report('ack');
+        return ConsumerStatus.ACK;
+      case 'dead-letter':
+        return deadLetter(settlement.reason);
+      case 'retry':
+        await outbound.send(
+          {
+            ...this.republishEnvelope(message, '', retryQueueOf(queue), {
+              [busHeaders.attempt]: settlement.nextAttempt,
+              [busHeaders.retryReason]: settlement.reason,
+            }),
+            expiration: String(retryDelayMs),
+          },
+          message.body,
+        );
+        report('retry', settlement.reason);
+        return ConsumerStatus.ACK;
+      default: {
+        const unreachable: never = settlement;
+        return unreachable;
+      }
+    }
+  }
+
+  /** The same message (body and properties) addressed elsewhere, with extra headers. */
+  private republishEnvelope(message: AsyncMessage, exchange: string, routingKey: string, extra: Record<string, unknown>): Envelope {
+    const envelope: Envelope = {
+      exchange,
+      routingKey,
+      durable: true,
+      headers: { ...copyableHeaders(message.headers), ...extra },
+    };
+    if (message.messageId !== undefined) envelope.messageId = message.messageId;
+    if (message.type !== undefined) envelope.type = message.type;
+    if (message.correlationId !== undefined) envelope.correlationId = message.correlationId;
+    if (message.timestamp !== undefined) envelope.timestamp = message.timestamp;
+    if (message.appId !== undefined) envelope.appId = message.appId;
+    // A Buffer body (unparseable JSON) keeps its original content type; objects are re-encoded as JSON.
+    if (Buffer.isBuffer(message.body) && message.contentType !== undefined) envelope.contentType = message.contentType;
+    return envelope;
+  }
+
+  private toDeadLetter(queue: string, message: SyncMessage): DeadLetter {
+    const headers = message.headers ?? {};
+    const brokerDeath = Array.isArray(headers['x-death']) ? (headers['x-death'][0] as Record<string, unknown> | undefined) : undefined;
+    const reason =
+      typeof headers[busHeaders.deathReason] === 'string'
+        ? (headers[busHeaders.deathReason] as string)
+        : `broker dead-lettered the message (${String(brokerDeath?.reason ?? 'unknown reason')})`;
+    const deadLetteredAt =
+      typeof headers[busHeaders.deadLetteredAt] === 'string'
+        ? (headers[busHeaders.deadLetteredAt] as string)
+        : new Date((message.timestamp ?? 0) * 1000).toISOString();
+    return {
+      // As received: a dead letter may be exactly the event that failed validation.
+      event: (isRecord(message.body) ? message.body : { raw: String(message.body) }) as unknown as AnyEventEnvelope,
+      queue,
+      reason,
+      attempts: positiveInt(headers[busHeaders.attempts]) ?? positiveInt(headers[busHeaders.attempt]) ?? 1,
+      deadLetteredAt,
+    };
+  }
+
+  private safeObserve(call: () => void): void {
+    try {
+      call();
+    } catch (error) {
+      this.logger.error({ err: error }, 'bus observer threw');
+    }
+  }
+}
+
+class RabbitConsumerHandle implements Consumer {
+  private closing: Promise<void> | undefined;
+  constructor(
+    readonly queue: string,
+    private readonly doClose: () => Promise<void>,
+  ) {}
+  close(): Promise<void> {
+    this.closing ??= this.doClose();
+    return this.closing;
+  }
+}

@@ -1,0 +1,134 @@
+// The RabbitMQ EventBus against a real broker (RABBITMQ_URL or the local default): the shared contract,
+// plus the wire format other services and operators rely on. Fails, never skips, without a broker.
+import { Connection } from 'rabbitmq-client';
+import { ack } from '../../messaging/bus/event-bus';
+import { createEventBus } from '../../messaging/bus/create-event-bus';
+import { deadLetterQueueOf, EVENTS_EXCHANGE, redactUrl, retryQueueOf, RabbitMqEventBus } from '../../messaging/bus/rabbitmq-bus';
+import { eventBusContract, Watch } from '../contracts/event-bus.contract';
+import { makeEnvelope } from '../support/envelopes';
+import { randomUUID } from 'node:crypto';
+
+const url = process.env.RABBITMQ_URL || 'amqp://guest:guest@127.0.0.1:5672';
+
+/** Management connection for assertions and teardown, opened once per file. */
+let admin: Connection;
+
+beforeAll(async () => {
+  admin = new Connection({ url, retryLow: 100, retryHigh: 1000 });
+  admin.on('error', () => undefined);
+  try {
+    await admin.onConnect(5000);
+  } catch (error) {
+    throw new Error(
+      `RabbitMQ is not reachable at ${redactUrl(url)} (${String(error)}). These tests need a broker: ` +
+        'start one (`rabbitmq-server -detached`) or set RABBITMQ_URL.',
+    );
+  }
+});
+
+afterAll(async () => {
+  await admin?.close();
+});
+
+async function deleteQueue(queue: string): Promise<void> {
+  for (const name of [queue, retryQueueOf(queue), deadLetterQueueOf(queue)]) {
+    await admin.queueDelete({ queue: name }).catch(() => undefined);
+  }
+}
+
+describe('RabbitMqEventBus (contract, real broker)', () => {
+  eventBusContract({
+    create: (deps) => createEventBus({ kind: 'rabbitmq', url, retryLowMs: 100 }, deps),
+    deleteQueue,
+    isolated: false,
+  });
+});
+
+describe('RabbitMqEventBus on the wire', () => {
+  it('publishes a persistent JSON message on the `events` exchange with the event as AMQP properties', async () => {
+    const bus = await RabbitMqEventBus.connect({ url });
+    const queue = `test.bus.wire.${randomUUID().slice(0, 8)}`;
+    try {
+      // A plain queue bound by hand: what any non-bus consumer or an operator would see.
+      await admin.queueDeclare({ queue, exclusive: true });
+      await admin.queueBind({ queue, exchange: EVENTS_EXCHANGE, routingKey: 'membership.renewed' });
+      const event = makeEnvelope('membership.renewed', undefined, {
+        metadata: { replay: true, replayInfo: { replayId: 'r-1', originalPosition: 4 } },
+      });
+      await bus.publish([event]);
+
+      let message = await admin.basicGet({ queue, noAck: true });
+      while (message && message.messageId !== event.id) message = await admin.basicGet({ queue, noAck: true });
+      expect(message).toMatchObject({
+        exchange: EVENTS_EXCHANGE,
+        routingKey: 'membership.renewed',
+        durable: true,
+        messageId: event.id,
+        type: 'membership.renewed',
+        correlationId: event.correlationId,
+        contentType: 'application/json',
+        timestamp: Math.floor(Date.parse(event.occurredAt) / 1000),
+        headers: { 'x-schema-version': 1, 'x-position': event.position, 'x-replay': true, 'x-replay-id': 'r-1' },
+      });
+      expect(message?.body).toEqual(event);
+    } finally {
+      await admin.queueDelete({ queue }).catch(() => undefined);
+      await bus.close();
+    }
+  });
+
+  it('declares a durable queue with a dead-letter exchange, a retry queue and a DLQ for a consumer', async () => {
+    const bus = await RabbitMqEventBus.connect({ url });
+    const queue = `test.bus.topology.${randomUUID().slice(0, 8)}`;
+    try {
+      const consumer = await bus.consume({ queue, bindings: ['member.*'] }, async () => ack);
+      await consumer.close();
+      for (const name of [queue, retryQueueOf(queue), deadLetterQueueOf(queue)]) {
+        await expect(admin.queueDeclare({ queue: name, passive: true })).resolves.toMatchObject({ queue: name });
+      }
+      // Survives its consumer: durable, not auto-deleted.
+      expect(await bus.deadLetterCount(queue)).toBe(0);
+    } finally {
+      await deleteQueue(queue);
+      await bus.close();
+    }
+  });
+
+  it('counts zero dead letters for a queue that was never declared', async () => {
+    const bus = await RabbitMqEventBus.connect({ url });
+    try {
+      expect(await bus.deadLetterCount(`test.bus.none.${randomUUID()}`)).toBe(0);
+      expect(await bus.peekDeadLetters(`test.bus.none.${randomUUID()}`, 5)).toEqual([]);
+    } finally {
+      await bus.close();
+    }
+  });
+
+  it('fails to connect with UNAVAILABLE naming the URL (without its password)', async () => {
+    await expect(
+      RabbitMqEventBus.connect({ url: 'amqp://guest:secret@127.0.0.1:1', connectTimeoutMs: 500 }),
+    ).rejects.toMatchObject({ code: 'UNAVAILABLE', message: expect.stringContaining('amqp://guest:***@127.0.0.1:1') });
+  });
+
+  it('deletes an exclusive queue and its retry queue when the consumer closes', async () => {
+    const bus = await RabbitMqEventBus.connect({ url });
+    const queue = `test.bus.excl.${randomUUID().slice(0, 8)}`;
+    const seen = new Watch<string>();
+    try {
+      const consumer = await bus.consume({ queue, bindings: ['email.sent'], exclusive: true }, async (e) => {
+        seen.push(e.id);
+        return ack;
+      });
+      await admin.queueDeclare({ queue, passive: true }).catch((error: unknown) => {
+        // Exclusive to the bus's connection: the admin connection may not even look at it.
+        expect(error).toMatchObject({ code: 'RESOURCE_LOCKED' });
+      });
+      await consumer.close();
+      for (const name of [queue, retryQueueOf(queue)]) {
+        await expect(admin.queueDeclare({ queue: name, passive: true })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      }
+    } finally {
+      await bus.close();
+    }
+  });
+});
