@@ -1,0 +1,166 @@
+// Cuts the TCP connection to RabbitMQ mid-stream (through a proxy the test controls) and restores it:
+// every published event must still be consumed. Duplicates are allowed (the idempotent consumer
+// layer dedupes by event id) but each must be explained: a broker redelivery or a republished batch.
+import net from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { Connection } from 'rabbitmq-client';
+import { ack, type EventBus } from '../../messaging/bus/event-bus';
+import { createEventBus } from '../../messaging/bus/create-event-bus';
+import { deadLetterQueueOf, redactUrl, retryQueueOf } from '../../messaging/bus/rabbitmq-bus';
+import type { AnyEventEnvelope } from '../../messaging/events/envelope';
+import { Watch } from '../contracts/event-bus.contract';
+import { makeEnvelope } from '../support/envelopes';
+
+const brokerUrl = new URL(process.env.RABBITMQ_URL || 'amqp://guest:guest@127.0.0.1:5672');
+
+/** A TCP proxy to the broker that can sever every connection and refuse the next reconnects. */
+class SeverableProxy {
+  private readonly server = net.createServer((client) => this.accept(client));
+  private readonly sockets = new Set<net.Socket>();
+  private refuseNext = 0;
+  accepted = 0;
+  refused = 0;
+  cuts = 0;
+
+  async listen(): Promise<number> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    return (this.server.address() as net.AddressInfo).port;
+  }
+
+  /** Sever every open connection; refuse the next `refuse` connection attempts, then accept again. */
+  cut(refuse = 1): void {
+    this.cuts++;
+    this.refuseNext = refuse;
+    for (const socket of this.sockets) socket.destroy();
+    this.sockets.clear();
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private accept(client: net.Socket): void {
+    if (this.refuseNext > 0) {
+      this.refuseNext--;
+      this.refused++;
+      client.destroy();
+      return;
+    }
+    this.accepted++;
+    const upstream = net.connect({ host: brokerUrl.hostname, port: Number(brokerUrl.port || 5672) });
+    for (const [a, b] of [
+      [client, upstream],
+      [upstream, client],
+    ] as const) {
+      this.sockets.add(a);
+      a.pipe(b);
+      a.on('error', () => b.destroy());
+      a.on('close', () => {
+        this.sockets.delete(a);
+        b.destroy();
+      });
+    }
+  }
+}
+
+interface Handled {
+  readonly id: string;
+  readonly redelivered: boolean;
+  readonly attempt: number;
+}
+
+describe('RabbitMqEventBus across a lost connection', () => {
+  const queue = `test.bus.connloss.${randomUUID().slice(0, 8)}`;
+  let proxy: SeverableProxy;
+  let bus: EventBus | undefined;
+  let admin: Connection;
+
+  beforeAll(async () => {
+    admin = new Connection({ url: brokerUrl.toString(), retryLow: 100 });
+    admin.on('error', () => undefined);
+    await admin.onConnect(5000).catch((error: unknown) => {
+      throw new Error(`RabbitMQ is not reachable at ${redactUrl(brokerUrl.toString())} (${String(error)}): start it or set RABBITMQ_URL.`);
+    });
+    proxy = new SeverableProxy();
+  });
+
+  afterAll(async () => {
+    await bus?.close();
+    await proxy.close();
+    for (const name of [queue, retryQueueOf(queue), deadLetterQueueOf(queue)]) {
+      await admin.queueDelete({ queue: name }).catch(() => undefined);
+    }
+    await admin.close();
+  });
+
+  it('loses no event when the connection is cut twice while publishing and consuming', async () => {
+    const port = await proxy.listen();
+    const proxied = new URL(brokerUrl.toString());
+    proxied.hostname = '127.0.0.1';
+    proxied.port = String(port);
+    bus = await createEventBus({ kind: 'rabbitmq', url: proxied.toString(), retryLowMs: 50, retryHighMs: 200, acquireTimeoutMs: 15_000 });
+
+    const total = 400;
+    const batchSize = 10;
+    const events = Array.from({ length: total }, () => makeEnvelope('member.created'));
+    const mine = new Set(events.map((e) => e.id));
+    const handled = new Watch<Handled>();
+    await bus.consume({ queue, bindings: ['member.created'], prefetch: 20 }, async (event, delivery) => {
+      if (!mine.has(event.id)) return ack;
+      handled.push({ id: event.id, redelivered: delivery.redelivered, attempt: delivery.attempt });
+      // Keep some deliveries in flight (unacked) when the connection goes.
+      await new Promise((resolve) => setImmediate(resolve));
+      return ack;
+    });
+
+    // The caller's side of the contract: a rejected publish is retried as a whole batch.
+    const republished = new Set<string>();
+    let publishFailures = 0;
+    const publishWithRetry = async (batch: readonly AnyEventEnvelope[], cutWhileInFlight: boolean) => {
+      for (let tries = 1; ; tries++) {
+        const sending = bus!.publish(batch);
+        if (cutWhileInFlight && tries === 1) proxy.cut(1);
+        try {
+          await sending;
+          return;
+        } catch (error) {
+          publishFailures++;
+          for (const e of batch) republished.add(e.id);
+          if (tries >= 20) throw error;
+        }
+      }
+    };
+
+    const cutAtBatches = new Set([12, 27]);
+    for (let b = 0; b * batchSize < total; b++) {
+      await publishWithRetry(events.slice(b * batchSize, (b + 1) * batchSize), cutAtBatches.has(b));
+    }
+
+    await handled.until((items) => new Set(items.map((h) => h.id)).size === total, `all ${total} events consumed`, 60_000);
+
+    const counts = new Map<string, Handled[]>();
+    for (const h of handled.items) counts.set(h.id, [...(counts.get(h.id) ?? []), h]);
+    const duplicated = [...counts.entries()].filter(([, hs]) => hs.length > 1);
+    const unexplained = duplicated.filter(([id, hs]) => !republished.has(id) && !hs.some((h) => h.redelivered));
+    const report = {
+      published: total,
+      consumedUnique: counts.size,
+      deliveries: handled.items.length,
+      duplicates: handled.items.length - counts.size,
+      duplicatesMarkedRedelivered: duplicated.filter(([, hs]) => hs.some((h) => h.redelivered)).length,
+      duplicatesFromRepublishedBatches: duplicated.filter(([id]) => republished.has(id)).length,
+      publishFailuresRetried: publishFailures,
+      cuts: proxy.cuts,
+      refusedReconnects: proxy.refused,
+      acceptedConnections: proxy.accepted,
+    };
+    console.log(`connection-loss report ${JSON.stringify(report)}`);
+
+    expect(proxy.cuts).toBe(2);
+    expect(proxy.refused).toBeGreaterThanOrEqual(1); // the client really had to reconnect
+    expect(counts.size).toBe(total);
+    expect(events.every((e) => counts.has(e.id))).toBe(true);
+    expect(unexplained.map(([id]) => id)).toEqual([]);
+  }, 90_000);
+});
