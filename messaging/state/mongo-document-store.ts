@@ -1,0 +1,308 @@
+// MongoDB DocumentStore (official driver 6): one collection per name, `_id` = id, indexes created on
+// first use. Works on a standalone mongod 6+: single-document operations only, no transactions.
+import { randomUUID } from 'node:crypto';
+import { MongoClient, MongoServerError, type Collection, type Db, type Filter, type Sort } from 'mongodb';
+import { DomainError } from '../../platform/errors';
+import type { CollectionOptions, Doc, DocumentCollection, DocumentStore, FindQuery, Scalar, Where } from './document-store';
+import {
+  checkCollectionName,
+  checkDocument,
+  checkField,
+  checkQuery,
+  checkWhere,
+  escapeRegExp,
+  jsonCopy,
+  uniqueConflict,
+} from './document-rules';
+
+/**
+ * How a document is stored: the id as `_id`, and `_rev`, a random token replaced on every write,
+ * which `update` compares to detect a concurrent writer (compare-and-swap without transactions).
+ */
+interface Stored {
+  _id: string;
+  _rev?: string;
+  [field: string]: unknown;
+}
+
+const DUPLICATE_KEY = 11000;
+/** Compare-and-swap rounds before `update` gives up under extreme contention. */
+const MAX_UPDATE_ATTEMPTS = 100;
+
+function mongoField(field: string): string {
+  return field === 'id' ? '_id' : field;
+}
+
+function toStored(doc: Doc): Stored {
+  // Through JSON first, so MongoDB stores exactly what SQLite would (no Dates, no undefined-as-null).
+  const { id, ...rest } = jsonCopy(doc) as Doc & Record<string, unknown>;
+  return { _id: id, ...rest, _rev: randomUUID() };
+}
+
+function fromStored<T extends Doc>(stored: Stored): T {
+  const { _id, _rev, ...rest } = stored;
+  void _rev;
+  return { id: _id, ...rest } as unknown as T;
+}
+
+function whereFilter(where: readonly [string, Scalar][]): Record<string, unknown> {
+  const filter: Record<string, unknown> = {};
+  // `{ field: null }` matches null and missing, like the other adapters.
+  for (const [field, value] of where) filter[mongoField(field)] = value;
+  return filter;
+}
+
+/** The field a duplicate-key error is about, from keyPattern or, failing that, the index name. */
+function duplicateField(error: MongoServerError): string | null {
+  const pattern: unknown = error['keyPattern'];
+  if (pattern && typeof pattern === 'object') {
+    const first = Object.keys(pattern)[0];
+    if (first) return first;
+  }
+  const index = /index: (\S+) dup key/.exec(error.message)?.[1];
+  if (index === '_id_') return '_id';
+  return index?.startsWith('ux_') ? index.slice(3) : null;
+}
+
+function isDuplicateKey(error: unknown): error is MongoServerError {
+  return error instanceof MongoServerError && error.code === DUPLICATE_KEY;
+}
+
+class MongoCollection<T extends Doc> implements DocumentCollection<T> {
+  private readonly unique = new Set<string>();
+  private readonly pendingIndexes: { field: string; unique: boolean }[] = [];
+  private indexing: Promise<void> | null = null;
+
+  constructor(
+    private readonly coll: Collection<Stored>,
+    readonly name: string,
+  ) {}
+
+  addOptions(options: CollectionOptions<T>): void {
+    for (const field of options.indexes ?? []) {
+      checkField(this.name, field);
+      if (field !== 'id') this.pendingIndexes.push({ field, unique: false });
+    }
+    for (const field of options.unique ?? []) {
+      checkField(this.name, field);
+      this.unique.add(field);
+      if (field !== 'id') this.pendingIndexes.push({ field, unique: true });
+    }
+  }
+
+  async get(id: string): Promise<T | null> {
+    await this.ready();
+    const stored = await this.coll.findOne({ _id: id });
+    return stored ? fromStored<T>(stored) : null;
+  }
+
+  async getMany(ids: readonly string[]): Promise<T[]> {
+    await this.ready();
+    const wanted = [...new Set(ids)];
+    if (wanted.length === 0) return [];
+    const byId = new Map<string, T>();
+    for (const stored of await this.coll.find({ _id: { $in: wanted } }).toArray()) byId.set(stored._id, fromStored<T>(stored));
+    return wanted.flatMap((id) => {
+      const doc = byId.get(id);
+      return doc ? [doc] : [];
+    });
+  }
+
+  async put(doc: T): Promise<void> {
+    checkDocument(this.name, doc, this.unique);
+    await this.ready();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.coll.replaceOne({ _id: doc.id }, toStored(doc), { upsert: true });
+        return;
+      } catch (error) {
+        // Two upserts of a new id can race on `_id`; the loser retries as a replace.
+        if (isDuplicateKey(error) && duplicateField(error) === '_id' && attempt < 3) continue;
+        throw this.translate(error, doc);
+      }
+    }
+  }
+
+  async insert(doc: T): Promise<boolean> {
+    checkDocument(this.name, doc, this.unique);
+    await this.ready();
+    try {
+      await this.coll.insertOne(toStored(doc));
+      return true;
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+      // An existing id wins over a unique clash: insert-if-absent reports "already there".
+      if (duplicateField(error) === '_id' || (await this.coll.countDocuments({ _id: doc.id }, { limit: 1 })) > 0) return false;
+      throw this.translate(error, doc);
+    }
+  }
+
+  async update(id: string, change: (current: T | null) => T | null): Promise<T | null> {
+    await this.ready();
+    for (let attempt = 1; attempt <= MAX_UPDATE_ATTEMPTS; attempt++) {
+      const stored = await this.coll.findOne({ _id: id });
+      const current = stored ? fromStored<T>(stored) : null;
+      const next = change(current);
+      if (next === null) return current;
+      if (next.id !== id) throw new TypeError(`update(${id}): the changed document must keep its id.`);
+      checkDocument(this.name, next, this.unique);
+      const replacement = toStored(next);
+      try {
+        if (!stored) {
+          await this.coll.insertOne(replacement);
+          return fromStored<T>(replacement);
+        }
+        // A document written without `_rev` (by hand) has none: `$exists: false` matches it.
+        const revision = stored._rev === undefined ? { _rev: { $exists: false } } : { _rev: stored._rev };
+        const result = await this.coll.replaceOne({ _id: id, ...revision }, replacement);
+        if (result.matchedCount === 1) return fromStored<T>(replacement);
+      } catch (error) {
+        if (!(isDuplicateKey(error) && duplicateField(error) === '_id')) throw this.translate(error, next);
+      }
+      // Another writer got in between: read again and re-apply the change.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    throw new DomainError('UNAVAILABLE', `update of "${this.name}/${id}" kept colliding with other writers: try again.`, {
+      collection: this.name,
+      id,
+    });
+  }
+
+  async delete(id: string): Promise<boolean> {
+    await this.ready();
+    return (await this.coll.deleteOne({ _id: id })).deletedCount === 1;
+  }
+
+  async find(query?: FindQuery<T>): Promise<T[]> {
+    const q = checkQuery(this.name, query);
+    await this.ready();
+    if (q.limit === 0) return []; // MongoDB reads limit 0 as "no limit".
+    const and: Record<string, unknown>[] = [];
+    if (q.where.length) and.push(whereFilter(q.where));
+    if (q.prefix) {
+      and.push({ [mongoField(q.prefix.field)]: { $regex: `^${escapeRegExp(q.prefix.value)}`, $options: 'i' } });
+    }
+    const f = mongoField(q.orderField);
+    if (q.after) {
+      const { value, id } = q.after;
+      const beyond = q.descending ? '$lt' : '$gt';
+      if (f === '_id') and.push({ _id: { [beyond]: id } });
+      else if (!q.descending) {
+        // Ascending, null/missing first.
+        and.push(
+          value === null
+            ? { $or: [{ [f]: { $ne: null } }, { [f]: null, _id: { $gt: id } }] }
+            : { $or: [{ [f]: { $gt: value } }, { [f]: value, _id: { $gt: id } }] },
+        );
+      } else {
+        and.push(
+          value === null
+            ? { [f]: null, _id: { $lt: id } }
+            : { $or: [{ [f]: { $lt: value } }, { [f]: null }, { [f]: value, _id: { $lt: id } }] },
+        );
+      }
+    }
+    const filter = (and.length === 0 ? {} : and.length === 1 ? and[0] : { $and: and }) as Filter<Stored>;
+    const direction = q.descending ? -1 : 1;
+    const sort: Sort = f === '_id' ? { _id: direction } : { [f]: direction, _id: direction };
+    let cursor = this.coll.find(filter).sort(sort);
+    if (q.limit !== null) cursor = cursor.limit(q.limit);
+    return (await cursor.toArray()).map((stored) => fromStored<T>(stored));
+  }
+
+  async count(where?: Where<T>): Promise<number> {
+    const filter = whereFilter(checkWhere(this.name, where)) as Filter<Stored>;
+    await this.ready();
+    return this.coll.countDocuments(filter);
+  }
+
+  async clear(): Promise<void> {
+    await this.ready();
+    await this.coll.deleteMany({});
+  }
+
+  /** Create declared indexes once; a failure is reported to the caller and retried on the next call. */
+  private ready(): Promise<void> {
+    if (this.pendingIndexes.length === 0) return this.indexing ?? Promise.resolve();
+    const batch = this.pendingIndexes.splice(0);
+    const previous = this.indexing ?? Promise.resolve();
+    const run = previous.then(() => this.createIndexes(batch));
+    this.indexing = run.catch((error: unknown) => {
+      this.pendingIndexes.unshift(...batch);
+      this.indexing = null;
+      throw error;
+    });
+    return this.indexing;
+  }
+
+  private async createIndexes(batch: readonly { field: string; unique: boolean }[]): Promise<void> {
+    try {
+      await this.coll.createIndexes(
+        batch.map(({ field, unique }) =>
+          unique
+            ? // Partial on strings: documents without the field (or null) do not collide.
+              { key: { [field]: 1 }, name: `ux_${field}`, unique: true, partialFilterExpression: { [field]: { $type: 'string' } } }
+            : { key: { [field]: 1, _id: 1 }, name: `ix_${field}` },
+        ),
+      );
+    } catch (error) {
+      if (isDuplicateKey(error)) {
+        const field = duplicateField(error);
+        if (field) throw uniqueConflict(this.name, field, null);
+      }
+      throw error;
+    }
+  }
+
+  private translate(error: unknown, doc: T): unknown {
+    if (!isDuplicateKey(error)) return error;
+    const field = duplicateField(error);
+    if (field && field !== '_id') return uniqueConflict(this.name, field, (doc as unknown as Record<string, unknown>)[field]);
+    return error;
+  }
+}
+
+export interface MongoDocumentStoreOptions {
+  readonly uri: string;
+  /** Default: the database named in the URI, else `membership`. */
+  readonly dbName?: string;
+}
+
+/** The database named in a MongoDB URI (`mongodb://h1,h2/name?...`), if any. */
+export function databaseInUri(uri: string): string | null {
+  const match = /^mongodb(?:\+srv)?:\/\/[^/]*\/([^?]*)/.exec(uri);
+  const name = match?.[1] ? decodeURIComponent(match[1]) : '';
+  return name.length > 0 ? name : null;
+}
+
+export class MongoDocumentStore implements DocumentStore {
+  private readonly collections = new Map<string, MongoCollection<Doc>>();
+
+  /** Use `db` (shared with other components if wanted); `client` is closed by `close()` only when given. */
+  constructor(
+    private readonly db: Db,
+    private readonly client: MongoClient | null = null,
+  ) {}
+
+  static connect(options: MongoDocumentStoreOptions): MongoDocumentStore {
+    // The driver connects on the first operation; a wrong URI fails there, not here.
+    const client = new MongoClient(options.uri, { ignoreUndefined: true });
+    const dbName = options.dbName ?? databaseInUri(options.uri) ?? 'membership';
+    return new MongoDocumentStore(client.db(dbName), client);
+  }
+
+  collection<T extends Doc>(name: string, options: CollectionOptions<T> = {}): DocumentCollection<T> {
+    checkCollectionName(name);
+    let collection = this.collections.get(name) as MongoCollection<T> | undefined;
+    if (!collection) {
+      collection = new MongoCollection<T>(this.db.collection<Stored>(name), name);
+      this.collections.set(name, collection as unknown as MongoCollection<Doc>);
+    }
+    collection.addOptions(options);
+    return collection;
+  }
+
+  async close(): Promise<void> {
+    await this.client?.close();
+  }
+}

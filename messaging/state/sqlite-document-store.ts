@@ -1,0 +1,301 @@
+// SQLite DocumentStore (better-sqlite3): the embedded default. One table per collection (id primary
+// key + JSON text), json_extract expression indexes for `indexes` and unique ones for `unique`; WAL.
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { CollectionOptions, Doc, DocumentCollection, DocumentStore, FindQuery, Scalar, Where } from './document-store';
+import {
+  checkCollectionName,
+  checkDocument,
+  checkField,
+  checkQuery,
+  checkWhere,
+  prefixMatcher,
+  uniqueConflict,
+} from './document-rules';
+
+type SqlValue = string | number | null;
+
+/** SQL for a field's value. Written inline (field names are validated) so that queries match the expression indexes. */
+function fieldExpr(field: string): string {
+  return field === 'id' ? 'id' : `json_extract(doc, '$.${field}')`;
+}
+
+function quote(identifier: string): string {
+  return `"${identifier.replace(/"/g, '""')}"`;
+}
+
+interface SqliteError extends Error {
+  code?: string;
+}
+
+function whereSql(where: readonly [string, Scalar][], params: SqlValue[]): string[] {
+  const clauses: string[] = [];
+  for (const [field, value] of where) {
+    const expr = fieldExpr(field);
+    if (value === null) {
+      clauses.push(`${expr} IS NULL`);
+    } else if (typeof value === 'boolean') {
+      // JSON booleans come out of json_extract as 1/0; json_type keeps `true` apart from the number 1.
+      clauses.push(`${expr} = ? AND json_type(doc, '$.${field}') = ?`);
+      params.push(value ? 1 : 0, value ? 'true' : 'false');
+    } else if (typeof value === 'number' && field !== 'id') {
+      clauses.push(`${expr} = ? AND json_type(doc, '$.${field}') IN ('integer', 'real')`);
+      params.push(value);
+    } else {
+      clauses.push(`${expr} = ?`);
+      params.push(value);
+    }
+  }
+  return clauses;
+}
+
+class SqliteCollection<T extends Doc> implements DocumentCollection<T> {
+  private readonly table: string;
+  private readonly unique = new Set<string>();
+  /** Unique index name -> field, to name the field in a CONFLICT. */
+  private readonly uniqueIndexField = new Map<string, string>();
+  private readonly getStmt: Database.Statement<[string], { doc: string }>;
+  private readonly getManyStmt: Database.Statement<[string], { doc: string }>;
+  private readonly upsertStmt: Database.Statement<[string, string]>;
+  private readonly insertStmt: Database.Statement<[string, string]>;
+  private readonly deleteStmt: Database.Statement<[string]>;
+  private readonly existsStmt: Database.Statement<[string], { one: number }>;
+  private readonly statements = new Map<string, Database.Statement<SqlValue[], unknown>>();
+
+  constructor(
+    private readonly db: Database.Database,
+    readonly name: string,
+  ) {
+    this.table = `doc_${name}`;
+    const t = quote(this.table);
+    db.exec(`CREATE TABLE IF NOT EXISTS ${t} (id TEXT PRIMARY KEY NOT NULL, doc TEXT NOT NULL) WITHOUT ROWID`);
+    this.getStmt = db.prepare(`SELECT doc FROM ${t} WHERE id = ?`);
+    this.getManyStmt = db.prepare(`SELECT doc FROM ${t} WHERE id IN (SELECT value FROM json_each(?))`);
+    this.upsertStmt = db.prepare(`INSERT INTO ${t} (id, doc) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc`);
+    this.insertStmt = db.prepare(`INSERT INTO ${t} (id, doc) VALUES (?, ?) ON CONFLICT(id) DO NOTHING`);
+    this.deleteStmt = db.prepare(`DELETE FROM ${t} WHERE id = ?`);
+    this.existsStmt = db.prepare(`SELECT 1 AS one FROM ${t} WHERE id = ?`);
+    // A reopened file already has its unique indexes: learn them so conflicts name their field.
+    const existing = db
+      .prepare<[string], { name: string }>(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?`)
+      .all(this.table);
+    for (const { name: index } of existing) {
+      const field = this.uniqueFieldOf(index);
+      if (field) {
+        this.uniqueIndexField.set(index, field);
+        this.unique.add(field);
+      }
+    }
+  }
+
+  private uniqueFieldOf(index: string): string | null {
+    const marker = `${this.table}__ux__`;
+    return index.startsWith(marker) ? index.slice(marker.length) : null;
+  }
+
+  addOptions(options: CollectionOptions<T>): void {
+    const t = quote(this.table);
+    for (const field of options.indexes ?? []) {
+      checkField(this.name, field);
+      if (field === 'id') continue;
+      // (value, id) serves equality and the keyset order (value, id) of find.
+      this.db.exec(`CREATE INDEX IF NOT EXISTS ${quote(`${this.table}__ix__${field}`)} ON ${t} (${fieldExpr(field)}, id)`);
+    }
+    for (const field of options.unique ?? []) {
+      checkField(this.name, field);
+      const index = `${this.table}__ux__${field}`;
+      this.uniqueIndexField.set(index, field);
+      this.unique.add(field);
+      if (field === 'id') continue;
+      try {
+        this.db.exec(`CREATE UNIQUE INDEX IF NOT EXISTS ${quote(index)} ON ${t} (${fieldExpr(field)})`);
+      } catch (error) {
+        throw this.translate(error);
+      }
+    }
+  }
+
+  async get(id: string): Promise<T | null> {
+    const row = this.getStmt.get(id);
+    return row ? (JSON.parse(row.doc) as T) : null;
+  }
+
+  async getMany(ids: readonly string[]): Promise<T[]> {
+    const wanted = [...new Set(ids)];
+    if (wanted.length === 0) return [];
+    const byId = new Map<string, T>();
+    for (const row of this.getManyStmt.all(JSON.stringify(wanted))) {
+      const doc = JSON.parse(row.doc) as T;
+      byId.set(doc.id, doc);
+    }
+    return wanted.flatMap((id) => {
+      const doc = byId.get(id);
+      return doc ? [doc] : [];
+    });
+  }
+
+  async put(doc: T): Promise<void> {
+    this.putSync(doc);
+  }
+
+  async insert(doc: T): Promise<boolean> {
+    checkDocument(this.name, doc, this.unique);
+    try {
+      return this.insertStmt.run(doc.id, JSON.stringify(doc)).changes === 1;
+    } catch (error) {
+      // An existing id wins over a unique clash: insert-if-absent reports "already there".
+      if (this.existsStmt.get(doc.id)) return false;
+      throw this.translate(error, doc);
+    }
+  }
+
+  async update(id: string, change: (current: T | null) => T | null): Promise<T | null> {
+    // IMMEDIATE takes the write lock before reading, so other connections (processes) wait.
+    const run = this.db.transaction((): T | null => {
+      const row = this.getStmt.get(id);
+      const current = row ? (JSON.parse(row.doc) as T) : null;
+      const next = change(current);
+      if (next === null) return current;
+      if (next.id !== id) throw new TypeError(`update(${id}): the changed document must keep its id.`);
+      this.putSync(next);
+      return JSON.parse(JSON.stringify(next)) as T;
+    });
+    return run.immediate();
+  }
+
+  async delete(id: string): Promise<boolean> {
+    return this.deleteStmt.run(id).changes === 1;
+  }
+
+  async find(query?: FindQuery<T>): Promise<T[]> {
+    const q = checkQuery(this.name, query);
+    const params: SqlValue[] = [];
+    const clauses = whereSql(q.where, params);
+    if (q.prefix) {
+      clauses.push(`doc_ci_prefix(${fieldExpr(q.prefix.field)}, ?)`);
+      params.push(q.prefix.value);
+    }
+    const order = fieldExpr(q.orderField);
+    if (q.after) {
+      const { value, id } = q.after;
+      if (q.orderField === 'id') {
+        clauses.push(q.descending ? 'id < ?' : 'id > ?');
+        params.push(id);
+      } else if (!q.descending) {
+        // Ascending, nulls first.
+        if (value === null) {
+          clauses.push(`(${order} IS NOT NULL OR id > ?)`);
+          params.push(id);
+        } else {
+          clauses.push(`(${order} > ? OR (${order} = ? AND id > ?))`);
+          params.push(value, value, id);
+        }
+      } else if (value === null) {
+        clauses.push(`(${order} IS NULL AND id < ?)`);
+        params.push(id);
+      } else {
+        clauses.push(`(${order} < ? OR ${order} IS NULL OR (${order} = ? AND id < ?))`);
+        params.push(value, value, id);
+      }
+    }
+    const direction = q.descending ? 'DESC' : 'ASC';
+    let sql = `SELECT doc FROM ${quote(this.table)}`;
+    if (clauses.length) sql += ` WHERE ${clauses.join(' AND ')}`;
+    sql += q.orderField === 'id' ? ` ORDER BY id ${direction}` : ` ORDER BY ${order} ${direction}, id ${direction}`;
+    if (q.limit !== null) {
+      sql += ' LIMIT ?';
+      params.push(q.limit);
+    }
+    const rows = this.prepared<{ doc: string }>(sql).all(...params);
+    return rows.map((row) => JSON.parse(row.doc) as T);
+  }
+
+  async count(where?: Where<T>): Promise<number> {
+    const params: SqlValue[] = [];
+    const clauses = whereSql(checkWhere(this.name, where), params);
+    let sql = `SELECT count(*) AS n FROM ${quote(this.table)}`;
+    if (clauses.length) sql += ` WHERE ${clauses.join(' AND ')}`;
+    const row = this.prepared<{ n: number }>(sql).get(...params);
+    return row?.n ?? 0;
+  }
+
+  async clear(): Promise<void> {
+    this.db.exec(`DELETE FROM ${quote(this.table)}`);
+  }
+
+  /** Queries are built from a few shapes; reuse their compiled statements. */
+  private prepared<R>(sql: string): Database.Statement<SqlValue[], R> {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      if (this.statements.size >= 200) this.statements.clear();
+      statement = this.db.prepare<SqlValue[], unknown>(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement as Database.Statement<SqlValue[], R>;
+  }
+
+  private putSync(doc: T): void {
+    checkDocument(this.name, doc, this.unique);
+    try {
+      this.upsertStmt.run(doc.id, JSON.stringify(doc));
+    } catch (error) {
+      throw this.translate(error, doc);
+    }
+  }
+
+  private translate(error: unknown, doc?: T): unknown {
+    const e = error as SqliteError;
+    if (e?.code === 'SQLITE_CONSTRAINT_UNIQUE') {
+      // "UNIQUE constraint failed: index 'doc_members__ux__email'"
+      const index = /index '([^']+)'/.exec(e.message)?.[1];
+      const field = index ? (this.uniqueIndexField.get(index) ?? this.uniqueFieldOf(index)) : undefined;
+      if (field) return uniqueConflict(this.name, field, doc ? (doc as unknown as Record<string, unknown>)[field] : null);
+    }
+    return error;
+  }
+}
+
+export interface SqliteDocumentStoreOptions {
+  /** Database file (its directory is created), or ':memory:'. */
+  readonly file: string;
+}
+
+export class SqliteDocumentStore implements DocumentStore {
+  private readonly db: Database.Database;
+  private readonly collections = new Map<string, SqliteCollection<Doc>>();
+
+  constructor(options: SqliteDocumentStoreOptions) {
+    if (options.file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(options.file)), { recursive: true });
+    // A busy timeout lets several processes (gateway, workers) share the file.
+    this.db = new Database(options.file, { timeout: 5000 });
+    this.db.pragma('journal_mode = WAL');
+    // NORMAL in WAL mode survives a process crash; only an OS crash can lose the last commits.
+    this.db.pragma('synchronous = NORMAL');
+    let lastPrefix = '';
+    let lastMatcher = prefixMatcher('');
+    this.db.function('doc_ci_prefix', { deterministic: true }, (value: unknown, prefix: unknown) => {
+      if (typeof value !== 'string' || typeof prefix !== 'string') return 0;
+      if (prefix !== lastPrefix) {
+        lastPrefix = prefix;
+        lastMatcher = prefixMatcher(prefix);
+      }
+      return lastMatcher.test(value) ? 1 : 0;
+    });
+  }
+
+  collection<T extends Doc>(name: string, options: CollectionOptions<T> = {}): DocumentCollection<T> {
+    checkCollectionName(name);
+    let collection = this.collections.get(name) as SqliteCollection<T> | undefined;
+    if (!collection) {
+      collection = new SqliteCollection<T>(this.db, name);
+      this.collections.set(name, collection as unknown as SqliteCollection<Doc>);
+    }
+    collection.addOptions(options);
+    return collection;
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}

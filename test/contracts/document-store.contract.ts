@@ -1,0 +1,367 @@
+// The DocumentStore contract: every adapter (memory, SQLite, MongoDB) must pass these, given a
+// factory that returns a fresh, empty store and a way to dispose of it.
+import fc from 'fast-check';
+import { DomainError } from '../../platform/errors';
+import { cursorOf, type Doc, type DocumentCollection, type DocumentStore, type FindQuery } from '../../messaging/state/document-store';
+
+export interface DocumentStoreFixture {
+  readonly store: DocumentStore;
+  /** Close the store and delete whatever it wrote. */
+  dispose(): Promise<void>;
+}
+
+interface Member extends Doc {
+  readonly id: string;
+  readonly email?: string | null;
+  readonly name: string;
+  readonly tier?: string | null;
+  readonly score?: number | null;
+  readonly active?: boolean | number;
+  readonly tags?: readonly string[];
+}
+
+interface Counter extends Doc {
+  readonly id: string;
+  readonly n: number;
+}
+
+async function expectCode(promise: Promise<unknown>, code: string): Promise<DomainError> {
+  const error: unknown = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(DomainError);
+  expect((error as DomainError).code).toBe(code);
+  return error as DomainError;
+}
+
+/** Page through `query` `pageSize` documents at a time with keyset cursors. */
+async function pageAll<T extends Doc>(
+  collection: DocumentCollection<T>,
+  query: FindQuery<T>,
+  pageSize: number,
+): Promise<T[]> {
+  const all: T[] = [];
+  const field = query.orderBy?.field ?? ('id' as keyof T & string);
+  for (let after: FindQuery<T>['after'] | undefined = undefined, guard = 0; guard < 1000; guard++) {
+    const page: T[] = await collection.find({ ...query, limit: pageSize, ...(after ? { after } : {}) });
+    all.push(...page);
+    const last = page[page.length - 1];
+    if (page.length < pageSize || !last) return all;
+    after = cursorOf(last, field);
+  }
+  throw new Error('paging did not end after 1000 pages: the cursor does not advance');
+}
+
+export function documentStoreContract(adapter: string, factory: () => Promise<DocumentStoreFixture>): void {
+  describe(`DocumentStore contract: ${adapter}`, () => {
+    let fixture: DocumentStoreFixture;
+    let store: DocumentStore;
+
+    beforeEach(async () => {
+      fixture = await factory();
+      store = fixture.store;
+    });
+    afterEach(async () => {
+      await fixture.dispose();
+    });
+
+    const members = (indexed = true) =>
+      store.collection<Member>('members', indexed ? { indexes: ['tier', 'score', 'name'], unique: ['email'] } : {});
+
+    describe('keyed reads and writes', () => {
+      it('returns what was put, and null for an unknown id', async () => {
+        const c = members();
+        await c.put({ id: 'm1', name: 'Ada', email: 'ada@example.org', tags: ['x', 'y'], score: 1.5 });
+        expect(await c.get('m1')).toEqual({ id: 'm1', name: 'Ada', email: 'ada@example.org', tags: ['x', 'y'], score: 1.5 });
+        expect(await c.get('nobody')).toBeNull();
+      });
+
+      it('replaces the whole document on a second put of the same id', async () => {
+        const c = members();
+        await c.put({ id: 'm1', name: 'Ada', tier: 'vip' });
+        await c.put({ id: 'm1', name: 'Augusta' });
+        expect(await c.get('m1')).toEqual({ id: 'm1', name: 'Augusta' });
+        expect(await c.count()).toBe(1);
+      });
+
+      it('stores a copy: mutating a document after put or after get changes nothing stored', async () => {
+        const c = members();
+        const doc = { id: 'm1', name: 'Ada', tags: ['a'] };
+        await c.put(doc);
+        doc.tags.push('mutated');
+        const read = (await c.get('m1')) as unknown as { tags: string[] };
+        read.tags.push('also mutated');
+        expect((await c.get('m1'))?.tags).toEqual(['a']);
+      });
+
+      it('drops undefined fields as JSON does', async () => {
+        const c = members();
+        await c.put({ id: 'm1', name: 'Ada', tier: undefined });
+        expect(await c.get('m1')).not.toHaveProperty('tier');
+      });
+
+      it('returns getMany results in the order asked, skipping unknown ids and repeats', async () => {
+        const c = members();
+        await Promise.all(['a', 'b', 'c'].map((id) => c.put({ id, name: id.toUpperCase() })));
+        const found = await c.getMany(['c', 'missing', 'a', 'c']);
+        expect(found.map((d) => d.id)).toEqual(['c', 'a']);
+        expect(await c.getMany([])).toEqual([]);
+      });
+
+      it('deletes by id and says whether anything was deleted', async () => {
+        const c = members();
+        await c.put({ id: 'm1', name: 'Ada' });
+        expect(await c.delete('m1')).toBe(true);
+        expect(await c.delete('m1')).toBe(false);
+        expect(await c.get('m1')).toBeNull();
+      });
+
+      it('keeps collections apart', async () => {
+        await members().put({ id: 'same', name: 'member' });
+        const other = store.collection<Member>('others');
+        expect(await other.get('same')).toBeNull();
+        expect(await other.count()).toBe(0);
+      });
+
+      it('clears a collection for a rebuild and keeps its unique constraint', async () => {
+        const c = members();
+        await c.put({ id: 'm1', name: 'Ada', email: 'ada@example.org' });
+        await c.put({ id: 'm2', name: 'Bob' });
+        await c.clear();
+        expect(await c.count()).toBe(0);
+        expect(await c.find()).toEqual([]);
+        await c.put({ id: 'm3', name: 'Ada again', email: 'ada@example.org' });
+        await expectCode(c.put({ id: 'm4', name: 'Clash', email: 'ada@example.org' }), 'CONFLICT');
+      });
+    });
+
+    describe('insert-if-absent', () => {
+      it('inserts a new id and refuses an existing one, leaving it untouched', async () => {
+        const c = members();
+        expect(await c.insert({ id: 'm1', name: 'first' })).toBe(true);
+        expect(await c.insert({ id: 'm1', name: 'second' })).toBe(false);
+        expect((await c.get('m1'))?.name).toBe('first');
+      });
+
+      it('lets exactly one of many concurrent inserts of one id win', async () => {
+        const c = members();
+        const results = await Promise.all(Array.from({ length: 12 }, (_, i) => c.insert({ id: 'race', name: `writer ${i}` })));
+        expect(results.filter(Boolean)).toHaveLength(1);
+        const winner = results.indexOf(true);
+        expect((await c.get('race'))?.name).toBe(`writer ${winner}`);
+      });
+
+      it('reports an existing id as "already there" even when its unique field would also clash', async () => {
+        const c = members();
+        await c.put({ id: 'm1', name: 'Ada', email: 'ada@example.org' });
+        await c.put({ id: 'm2', name: 'Bob', email: 'bob@example.org' });
+        expect(await c.insert({ id: 'm2', name: 'Bob', email: 'ada@example.org' })).toBe(false);
+      });
+    });
+
+    describe('unique fields', () => {
+      it('refuses a second document with the same email, naming the field', async () => {
+        const c = members();
+        await c.put({ id: 'm1', name: 'Ada', email: 'ada@example.org' });
+        const error = await expectCode(c.put({ id: 'm2', name: 'Impostor', email: 'ada@example.org' }), 'CONFLICT');
+        expect(error.details).toMatchObject({ collection: 'members', field: 'email' });
+        expect(error.message).toContain('email');
+        expect(await c.get('m2')).toBeNull();
+        await expectCode(c.insert({ id: 'm3', name: 'Impostor', email: 'ada@example.org' }), 'CONFLICT');
+        expect(await c.count()).toBe(1);
+      });
+
+      it('lets a document keep its own value and frees a value it gives up', async () => {
+        const c = members();
+        await c.put({ id: 'm1', name: 'Ada', email: 'ada@example.org' });
+        await c.put({ id: 'm1', name: 'Ada L.', email: 'ada@example.org' });
+        await c.put({ id: 'm1', name: 'Ada L.', email: 'augusta@example.org' });
+        await c.put({ id: 'm2', name: 'New Ada', email: 'ada@example.org' });
+        await c.delete('m2');
+        await c.put({ id: 'm3', name: 'Newer Ada', email: 'ada@example.org' });
+        expect((await c.find({ where: { email: 'ada@example.org' } })).map((d) => d.id)).toEqual(['m3']);
+      });
+
+      it('does not constrain documents without the field or with null', async () => {
+        const c = members();
+        await c.put({ id: 'm1', name: 'A' });
+        await c.put({ id: 'm2', name: 'B' });
+        await c.put({ id: 'm3', name: 'C', email: null });
+        await c.put({ id: 'm4', name: 'D', email: null });
+        expect(await c.count()).toBe(4);
+      });
+
+      it('compares unique values exactly (normalise case before writing)', async () => {
+        const c = members();
+        await c.put({ id: 'm1', name: 'A', email: 'ada@example.org' });
+        await c.put({ id: 'm2', name: 'B', email: 'ADA@example.org' });
+        expect(await c.count()).toBe(2);
+      });
+
+      it('refuses a non-string value in a unique field', async () => {
+        const c = store.collection<Doc & { code: unknown }>('codes', { unique: ['code'] });
+        await expectCode(c.put({ id: 'x', code: 42 }), 'BAD_USER_INPUT');
+      });
+    });
+
+    describe('atomic update', () => {
+      it('creates, changes, or leaves a document alone as the change function decides', async () => {
+        const c = store.collection<Counter>('counters');
+        expect(await c.update('k', (cur) => ({ id: 'k', n: (cur?.n ?? 0) + 1 }))).toEqual({ id: 'k', n: 1 });
+        expect(await c.update('k', (cur) => ({ id: 'k', n: (cur?.n ?? 0) + 1 }))).toEqual({ id: 'k', n: 2 });
+        expect(await c.update('k', () => null)).toEqual({ id: 'k', n: 2 });
+        expect(await c.update('absent', () => null)).toBeNull();
+        expect(await c.get('absent')).toBeNull();
+        expect(await c.get('k')).toEqual({ id: 'k', n: 2 });
+      });
+
+      it('loses no increment when many updates of one document run at once', async () => {
+        const c = store.collection<Counter>('counters');
+        await Promise.all(Array.from({ length: 25 }, () => c.update('hot', (cur) => ({ id: 'hot', n: (cur?.n ?? 0) + 1 }))));
+        expect(await c.get('hot')).toEqual({ id: 'hot', n: 25 });
+      });
+
+      it('refuses an update that breaks a unique field and keeps the old document', async () => {
+        const c = members();
+        await c.put({ id: 'm1', name: 'Ada', email: 'ada@example.org' });
+        await c.put({ id: 'm2', name: 'Bob', email: 'bob@example.org' });
+        await expectCode(c.update('m2', (cur) => (cur ? { ...cur, email: 'ada@example.org' } : null)), 'CONFLICT');
+        expect((await c.get('m2'))?.email).toBe('bob@example.org');
+      });
+    });
+
+    describe('find and count', () => {
+      const seed = async () => {
+        const c = members();
+        const docs: Member[] = [
+          { id: 'a1', name: 'Émile Zola', tier: 'vip', score: 10, active: true },
+          { id: 'a2', name: 'emma watson', tier: 'basic', score: 2, active: false },
+          { id: 'a3', name: 'Ada (Countess)', tier: 'vip', score: 2, active: 1 },
+          { id: 'a4', name: 'a.c. slater', tier: 'basic', score: null },
+          { id: 'a5', name: 'abc', tier: null },
+          { id: 'a6', name: 'Zed', tier: 'premium', score: 7, active: true },
+        ];
+        for (const d of docs) await c.put(d);
+        return c;
+      };
+      const ids = (docs: Member[]) => docs.map((d) => d.id);
+
+      it('returns everything ordered by id when asked nothing', async () => {
+        const c = await seed();
+        expect(ids(await c.find())).toEqual(['a1', 'a2', 'a3', 'a4', 'a5', 'a6']);
+      });
+
+      it('matches equality on several fields together', async () => {
+        const c = await seed();
+        expect(ids(await c.find({ where: { tier: 'vip' } }))).toEqual(['a1', 'a3']);
+        expect(ids(await c.find({ where: { tier: 'vip', score: 2 } }))).toEqual(['a3']);
+        expect(ids(await c.find({ where: { id: 'a2' } }))).toEqual(['a2']);
+        expect(await c.count({ tier: 'basic' })).toBe(2);
+        expect(await c.count()).toBe(6);
+        expect(await c.count({ tier: 'nope' })).toBe(0);
+      });
+
+      it('matches null against null and missing fields', async () => {
+        const c = await seed();
+        expect(ids(await c.find({ where: { score: null } }))).toEqual(['a4', 'a5']);
+        expect(await c.count({ tier: null })).toBe(1);
+      });
+
+      it('keeps booleans apart from numbers', async () => {
+        const c = await seed();
+        expect(ids(await c.find({ where: { active: true } }))).toEqual(['a1', 'a6']);
+        expect(ids(await c.find({ where: { active: false } }))).toEqual(['a2']);
+        expect(ids(await c.find({ where: { active: 1 } }))).toEqual(['a3']);
+      });
+
+      it('finds by case-insensitive prefix, taking the input literally', async () => {
+        const c = await seed();
+        expect(ids(await c.find({ prefix: { field: 'name', value: 'EM' } }))).toEqual(['a2']);
+        expect(ids(await c.find({ prefix: { field: 'name', value: 'émile' } }))).toEqual(['a1']);
+        expect(ids(await c.find({ prefix: { field: 'name', value: 'a.c' } }))).toEqual(['a4']);
+        expect(ids(await c.find({ prefix: { field: 'name', value: 'ada (' } }))).toEqual(['a3']);
+        expect(ids(await c.find({ prefix: { field: 'name', value: '.*' } }))).toEqual([]);
+        expect(ids(await c.find({ prefix: { field: 'name', value: 'a' }, where: { tier: 'basic' } }))).toEqual(['a4']);
+        expect(ids(await c.find({ prefix: { field: 'name', value: '' } }))).toHaveLength(6);
+      });
+
+      it('orders by a numeric field with id breaking ties, nulls first ascending and last descending', async () => {
+        const c = await seed();
+        expect(ids(await c.find({ orderBy: { field: 'score' } }))).toEqual(['a4', 'a5', 'a2', 'a3', 'a6', 'a1']);
+        expect(ids(await c.find({ orderBy: { field: 'score', direction: 'desc' } }))).toEqual(['a1', 'a6', 'a3', 'a2', 'a5', 'a4']);
+      });
+
+      it('orders strings by code point and numbers numerically', async () => {
+        const c = store.collection<Doc & { s: string; n: number }>('ordering', { indexes: ['s', 'n'] });
+        const values = [
+          { id: '1', s: 'b', n: 10 },
+          { id: '2', s: 'B', n: 9 },
+          { id: '3', s: 'é', n: -1 },
+          { id: '4', s: 'a', n: 2.5 },
+          { id: '5', s: '\u{1F600}', n: 100 },
+          { id: '6', s: '\uFF21', n: 0 },
+        ];
+        for (const v of values) await c.put(v);
+        expect((await c.find({ orderBy: { field: 's' } })).map((d) => d.s)).toEqual(['B', 'a', 'b', 'é', '\uFF21', '\u{1F600}']);
+        expect((await c.find({ orderBy: { field: 'n' } })).map((d) => d.n)).toEqual([-1, 0, 2.5, 9, 10, 100]);
+      });
+
+      it('limits results, and a limit of 0 returns none', async () => {
+        const c = await seed();
+        expect(ids(await c.find({ orderBy: { field: 'name' }, limit: 2 }))).toEqual(['a3', 'a6']);
+        expect(await c.find({ limit: 0 })).toEqual([]);
+      });
+
+      it('pages with a keyset cursor in both directions without gaps or repeats', async () => {
+        const c = await seed();
+        for (const direction of ['asc', 'desc'] as const) {
+          for (const field of ['score', 'tier', 'id'] as const) {
+            const full = await c.find({ orderBy: { field, direction } });
+            for (const size of [1, 2, 4]) {
+              expect(ids(await pageAll(c, { orderBy: { field, direction } }, size))).toEqual(ids(full));
+            }
+          }
+        }
+        const vipPages = await pageAll(c, { where: { tier: 'vip' }, orderBy: { field: 'score', direction: 'desc' } }, 1);
+        expect(ids(vipPages)).toEqual(['a1', 'a3']);
+      });
+
+      it('pages any data set the same as one unpaged query (property)', async () => {
+        const c = store.collection<Doc & { k?: number | null; g: string }>('paged', { indexes: ['k'] });
+        await fc.assert(
+          fc.asyncProperty(
+            fc.uniqueArray(
+              fc.record({ id: fc.string({ minLength: 1, maxLength: 4 }), k: fc.option(fc.integer({ min: 0, max: 4 }), { nil: null }), g: fc.constantFrom('x', 'y') }),
+              { selector: (d) => d.id, maxLength: 14 },
+            ),
+            fc.integer({ min: 1, max: 5 }),
+            fc.constantFrom('asc' as const, 'desc' as const),
+            async (docs, size, direction) => {
+              await c.clear();
+              for (const d of docs) await c.put(d);
+              const query = { where: { g: 'x' }, orderBy: { field: 'k' as const, direction } };
+              const full = await c.find(query);
+              expect(full).toHaveLength(docs.filter((d) => d.g === 'x').length);
+              expect((await pageAll(c, query, size)).map((d) => d.id)).toEqual(full.map((d) => d.id));
+            },
+          ),
+          { numRuns: 30 },
+        );
+      });
+    });
+
+    describe('refusals', () => {
+      it('refuses bad collection names, reserved fields, and unsafe query fields', async () => {
+        expect(() => store.collection('bad name')).toThrow(DomainError);
+        expect(() => store.collection('events')).toThrow(/events/);
+        const c = members(false);
+        await expectCode(c.put({ id: '', name: 'no id' }), 'BAD_USER_INPUT');
+        await expectCode(c.put({ id: 'x', name: 'x', _id: 'y' } as Member), 'BAD_USER_INPUT');
+        await expectCode(c.find({ where: { $where: 'sleep(1)' } as never }), 'BAD_USER_INPUT');
+        await expectCode(c.find({ orderBy: { field: "name') --" as never } }), 'BAD_USER_INPUT');
+        await expectCode(c.find({ limit: -1 }), 'BAD_USER_INPUT');
+      });
+    });
+  });
+}
