@@ -1,0 +1,25 @@
+// Puts a defined consumer on the bus: its queue is named after it, bound to the types it handles,
+// and every delivery goes through the idempotent wrapper.
+import type { EventType } from '../events/catalog';
+import type { Consumer, EventBus } from '../bus/event-bus';
+import type { DocumentStore } from '../state/document-store';
+import { bindingsOf, createIdempotentHandler, type ConsumerDefinition, type DeliverySettings, type IdempotentHandlerOptions } from './idempotent-consumer';
+
+export interface StartConsumerOptions extends IdempotentHandlerOptions, DeliverySettings {}
+
+/** Start consuming; settings given here override the definition's `delivery` settings. */
+export async function startConsumer<Ts extends readonly [EventType, ...EventType[]]>(
+  bus: EventBus,
+  documents: DocumentStore,
+  definition: ConsumerDefinition<Ts>,
+  options: StartConsumerOptions = {},
+): Promise<Consumer> {
+  const { clock, logger, ...delivery } = options;
+  const settings = { ...definition.delivery, ...withoutUndefined(delivery) };
+  const handler = createIdempotentHandler(documents, definition, { ...(clock ? { clock } : {}), ...(logger ? { logger } : {}) });
+  return bus.consume({ queue: definition.name, bindings: bindingsOf(definition), ...settings }, handler);
+}
+
+function withoutUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
