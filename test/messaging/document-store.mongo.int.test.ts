@@ -2,6 +2,7 @@
 // MONGODB_URI is set; each test gets its own database, dropped afterwards.
 import { randomUUID } from 'node:crypto';
 import { MongoClient } from 'mongodb';
+import { createDocumentStore } from '../../messaging/state/create-document-store';
 import { MongoDocumentStore, databaseInUri } from '../../messaging/state/mongo-document-store';
 import { documentStoreContract } from '../contracts/document-store.contract';
 
@@ -14,6 +15,21 @@ describe('databaseInUri', () => {
     expect(databaseInUri('mongodb+srv://u:p@cluster.example.net/prod?retryWrites=true')).toBe('prod');
     expect(databaseInUri('mongodb://localhost:27017/?w=1')).toBeNull();
     expect(databaseInUri('mongodb://localhost:27017')).toBeNull();
+  });
+});
+
+describe('createDocumentStore({ kind: "mongo" })', () => {
+  // No server is contacted: the driver connects on the first operation.
+  const dbNameOf = (store: unknown) => (store as { db: { databaseName: string } }).db.databaseName;
+
+  it('uses dbName, else the database in the URI, else membership', async () => {
+    const stores = [
+      createDocumentStore({ kind: 'mongo', uri: 'mongodb://127.0.0.1:1/fromuri', dbName: 'explicit' }),
+      createDocumentStore({ kind: 'mongo', uri: 'mongodb://127.0.0.1:1/fromuri' }),
+      createDocumentStore({ kind: 'mongo', uri: 'mongodb://127.0.0.1:1' }),
+    ];
+    expect(stores.map(dbNameOf)).toEqual(['explicit', 'fromuri', 'membership']);
+    await Promise.all(stores.map((s) => s.close()));
   });
 });
 
