@@ -65,6 +65,9 @@ export interface RabbitMqBusOptions {
   readonly acquireTimeoutMs?: number;
   /** Shown in the management UI. */
   readonly connectionName?: string;
+  /** TCP_NODELAY. Default true: with Nagle on, each small confirmed publish waits ~40 ms for a
+   * delayed ACK, capping a one-at-a-time publisher at ~25 round trips per second. */
+  readonly noDelay?: boolean;
 }
 
 export interface RabbitMqBusDeps {
@@ -139,6 +142,7 @@ export class RabbitMqEventBus implements EventBus {
       retryLow: options.retryLowMs ?? 250,
       retryHigh: options.retryHighMs ?? 10_000,
       acquireTimeout: options.acquireTimeoutMs ?? 20_000,
+      noDelay: options.noDelay ?? true,
     });
     const bus = new RabbitMqEventBus(connection, deps);
     connection.on('error', (error: unknown) => bus.logger.warn({ err: error }, 'RabbitMQ connection error (reconnecting)'));
