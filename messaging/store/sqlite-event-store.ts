@@ -1,0 +1,271 @@
+// Embedded, file-backed EventStore on SQLite (better-sqlite3, WAL): the default without MONGODB_URI.
+// An append is one synchronous IMMEDIATE transaction, so positions are taken under the write lock and
+// committed in position order; WAL readers see whole commits only, so a follower never meets a gap.
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { systemClock, type Clock } from '../../platform/clock';
+import type { Actor, AnyEventEnvelope, AnyNewEvent, EventMetadata } from '../events/envelope';
+import {
+  checkExpectedVersion,
+  checkSnapshot,
+  checkStreamId,
+  classifyStoredIds,
+  prepareEvents,
+  readEnvelope,
+  resolveReadAll,
+  toEnvelope,
+  type PreparedEvent,
+  type ResolvedReadAll,
+  type StoredIdentity,
+} from './append-preparation';
+import type { AppendOptions, AppendResult, EventStore, ExpectedVersion, ReadAllOptions, Snapshot } from './event-store';
+
+/** The file name of the event store inside the data directory. */
+export const EVENT_STORE_FILE = 'events.sqlite';
+
+/** Where the embedded event store of a data directory lives. */
+export function eventStoreFile(dataDir: string): string {
+  return path.join(dataDir, EVENT_STORE_FILE);
+}
+
+export interface SqliteEventStoreOptions {
+  /** Database file (its directory is created), or ':memory:'. */
+  readonly file: string;
+  readonly clock?: Clock;
+  /**
+   * 'normal' (default): in WAL mode a commit survives a crash of the process, and the last commits
+   * may be lost only if the machine itself loses power. 'full': fsync on every commit (slower).
+   */
+  readonly synchronous?: 'normal' | 'full';
+}
+
+interface EventRow {
+  position: number;
+  id: string;
+  stream_id: string;
+  stream_version: number;
+  type: string;
+  schema_version: number;
+  occurred_at: string;
+  recorded_at: string;
+  correlation_id: string;
+  causation_id: string | null;
+  actor: string | null;
+  metadata: string;
+  payload: string;
+}
+
+interface SnapshotRow {
+  stream_id: string;
+  version: number;
+  schema_version: number;
+  state: string;
+  taken_at: string;
+}
+
+type InsertParams = [string, string, number, string, number, string, string, string, string | null, string | null, string, string];
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS events (
+  position        INTEGER PRIMARY KEY,
+  id              TEXT    NOT NULL UNIQUE,
+  stream_id       TEXT    NOT NULL,
+  stream_version  INTEGER NOT NULL,
+  type            TEXT    NOT NULL,
+  schema_version  INTEGER NOT NULL,
+  occurred_at     TEXT    NOT NULL,
+  recorded_at     TEXT    NOT NULL,
+  correlation_id  TEXT    NOT NULL,
+  causation_id    TEXT,
+  actor           TEXT,
+  metadata        TEXT    NOT NULL,
+  payload         TEXT    NOT NULL,
+  UNIQUE (stream_id, stream_version)
+);
+CREATE INDEX IF NOT EXISTS events_recorded_at ON events (recorded_at, position);
+CREATE INDEX IF NOT EXISTS events_type_position ON events (type, position);
+CREATE TABLE IF NOT EXISTS snapshots (
+  stream_id       TEXT    PRIMARY KEY NOT NULL,
+  version         INTEGER NOT NULL,
+  schema_version  INTEGER NOT NULL,
+  state           TEXT    NOT NULL,
+  taken_at        TEXT    NOT NULL
+) WITHOUT ROWID;
+`;
+
+function fromRow(row: EventRow): AnyEventEnvelope {
+  return readEnvelope({
+    id: row.id,
+    type: row.type,
+    schemaVersion: row.schema_version,
+    streamId: row.stream_id,
+    streamVersion: row.stream_version,
+    position: row.position,
+    occurredAt: row.occurred_at,
+    recordedAt: row.recorded_at,
+    correlationId: row.correlation_id,
+    causationId: row.causation_id,
+    actor: row.actor === null ? null : (JSON.parse(row.actor) as Actor),
+    metadata: JSON.parse(row.metadata) as EventMetadata,
+    payload: JSON.parse(row.payload) as unknown,
+  });
+}
+
+export class SqliteEventStore implements EventStore {
+  private readonly db: Database.Database;
+  private readonly clock: Clock;
+  private readonly insertStmt: Database.Statement<InsertParams>;
+  private readonly versionStmt: Database.Statement<[string], { v: number }>;
+  private readonly identitiesStmt: Database.Statement<[string], { id: string; stream_id: string; type: string }>;
+  private readonly byIdsStmt: Database.Statement<[string], EventRow>;
+  private readonly streamStmt: Database.Statement<[string, number], EventRow>;
+  private readonly headStmt: Database.Statement<[], { p: number }>;
+  private readonly saveSnapshotStmt: Database.Statement<[string, number, number, string, string]>;
+  private readonly loadSnapshotStmt: Database.Statement<[string], SnapshotRow>;
+  /** readAll statements by filter shape (which of from / to / types are set). */
+  private readonly pageStmts = new Map<string, Database.Statement<(string | number)[], EventRow>>();
+  private readonly appendTx: Database.Transaction<
+    (streamId: string, prepared: readonly PreparedEvent[], expected: ExpectedVersion) => AppendResult
+  >;
+
+  constructor(options: SqliteEventStoreOptions) {
+    if (options.file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(options.file)), { recursive: true });
+    this.clock = options.clock ?? systemClock;
+    // The busy timeout lets several processes (gateway, subgraphs, workers) share one file.
+    this.db = new Database(options.file, { timeout: 5000 });
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+    this.db.exec(SCHEMA);
+
+    // Statements are prepared once: an append then costs a few B-tree steps and no SQL parsing.
+    this.insertStmt = this.db.prepare(
+      `INSERT INTO events (id, stream_id, stream_version, type, schema_version, occurred_at, recorded_at,
+         correlation_id, causation_id, actor, metadata, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.versionStmt = this.db.prepare(`SELECT COALESCE(MAX(stream_version), 0) AS v FROM events WHERE stream_id = ?`);
+    this.identitiesStmt = this.db.prepare(`SELECT id, stream_id, type FROM events WHERE id IN (SELECT value FROM json_each(?))`);
+    this.byIdsStmt = this.db.prepare(`SELECT * FROM events WHERE id IN (SELECT value FROM json_each(?)) ORDER BY stream_version`);
+    this.streamStmt = this.db.prepare(`SELECT * FROM events WHERE stream_id = ? AND stream_version >= ? ORDER BY stream_version`);
+    this.headStmt = this.db.prepare(`SELECT COALESCE(MAX(position), 0) AS p FROM events`);
+    this.saveSnapshotStmt = this.db.prepare(
+      `INSERT INTO snapshots (stream_id, version, schema_version, state, taken_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT(stream_id) DO UPDATE SET version = excluded.version, schema_version = excluded.schema_version,
+         state = excluded.state, taken_at = excluded.taken_at
+       WHERE excluded.version >= snapshots.version`,
+    );
+    this.loadSnapshotStmt = this.db.prepare(`SELECT * FROM snapshots WHERE stream_id = ?`);
+    this.appendTx = this.db.transaction((streamId, prepared, expected) => this.appendInTransaction(streamId, prepared, expected));
+  }
+
+  async append(streamId: string, events: readonly AnyNewEvent[], options: AppendOptions): Promise<AppendResult> {
+    checkStreamId(streamId);
+    const prepared = prepareEvents(events, options.context, this.clock);
+    // IMMEDIATE takes the write lock before reading the stream version: another process cannot
+    // slip an append in between the check and the insert.
+    return this.appendTx.immediate(streamId, prepared, options.expectedVersion);
+  }
+
+  private appendInTransaction(streamId: string, prepared: readonly PreparedEvent[], expected: ExpectedVersion): AppendResult {
+    const supplied = prepared.filter((p) => p.idSupplied).map((p) => p.id);
+    if (supplied.length > 0) {
+      const ids = JSON.stringify(supplied);
+      const stored: StoredIdentity[] = this.identitiesStmt.all(ids).map((r) => ({ id: r.id, streamId: r.stream_id, type: r.type }));
+      if (classifyStoredIds(streamId, prepared, stored) === 'replay') {
+        const events = this.byIdsStmt.all(ids).map(fromRow);
+        return { nextExpectedVersion: events[events.length - 1]?.streamVersion ?? 0, events };
+      }
+    }
+    const current = this.versionStmt.get(streamId)?.v ?? 0;
+    checkExpectedVersion(streamId, expected, current);
+    const events = prepared.map((p, i) => {
+      const version = current + i + 1;
+      const info = this.insertStmt.run(
+        p.id,
+        streamId,
+        version,
+        p.type,
+        p.schemaVersion,
+        p.occurredAt,
+        p.recordedAt,
+        p.correlationId,
+        p.causationId,
+        p.actor === null ? null : JSON.stringify(p.actor),
+        JSON.stringify(p.metadata),
+        JSON.stringify(p.payload),
+      );
+      return toEnvelope(p, streamId, version, Number(info.lastInsertRowid));
+    });
+    return { nextExpectedVersion: current + prepared.length, events };
+  }
+
+  async readStream(streamId: string, fromVersion = 1): Promise<AnyEventEnvelope[]> {
+    return this.streamStmt.all(streamId, fromVersion).map(fromRow);
+  }
+
+  async streamVersion(streamId: string): Promise<number> {
+    return this.versionStmt.get(streamId)?.v ?? 0;
+  }
+
+  async *readAll(options?: ReadAllOptions): AsyncIterable<AnyEventEnvelope[]> {
+    const read = resolveReadAll(options);
+    // Everything committed is settled here (see the header); bound the read by the head at its start.
+    const head = this.headStmt.get()?.p ?? 0;
+    const stmt = this.pageStatement(read);
+    let after = read.after;
+    while (after < head) {
+      const params: (string | number)[] = [after, head];
+      if (read.from !== null) params.push(read.from);
+      if (read.to !== null) params.push(read.to);
+      if (read.types !== null) params.push(JSON.stringify(read.types));
+      params.push(read.batchSize);
+      const rows = stmt.all(...params);
+      const last = rows[rows.length - 1];
+      if (!last) return;
+      after = last.position;
+      yield rows.map(fromRow);
+      if (rows.length < read.batchSize) return;
+    }
+  }
+
+  private pageStatement(read: ResolvedReadAll): Database.Statement<(string | number)[], EventRow> {
+    const key = `${read.from !== null}|${read.to !== null}|${read.types !== null}`;
+    let stmt = this.pageStmts.get(key);
+    if (!stmt) {
+      const where = ['position > ?', 'position <= ?'];
+      if (read.from !== null) where.push('recorded_at >= ?');
+      if (read.to !== null) where.push('recorded_at < ?');
+      if (read.types !== null) where.push('type IN (SELECT value FROM json_each(?))');
+      stmt = this.db.prepare<(string | number)[], EventRow>(
+        `SELECT * FROM events WHERE ${where.join(' AND ')} ORDER BY position LIMIT ?`,
+      );
+      this.pageStmts.set(key, stmt);
+    }
+    return stmt;
+  }
+
+  async headPosition(): Promise<number> {
+    return this.headStmt.get()?.p ?? 0;
+  }
+
+  async saveSnapshot<S>(snapshot: Snapshot<S>): Promise<void> {
+    checkSnapshot(snapshot);
+    this.saveSnapshotStmt.run(snapshot.streamId, snapshot.version, snapshot.schemaVersion, JSON.stringify(snapshot.state), snapshot.takenAt);
+  }
+
+  async loadSnapshot<S>(streamId: string): Promise<Snapshot<S> | null> {
+    const row = this.loadSnapshotStmt.get(streamId);
+    if (!row) return null;
+    return {
+      streamId: row.stream_id,
+      version: row.version,
+      schemaVersion: row.schema_version,
+      state: JSON.parse(row.state) as S,
+      takenAt: row.taken_at,
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}

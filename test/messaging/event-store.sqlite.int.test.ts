@@ -1,0 +1,102 @@
+// The embedded SQLite EventStore against the shared contract on real files in a temp directory,
+// including a restart (reopen the same file), plus what only a file-backed store promises.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { ManualClock } from '../../platform/clock';
+import { createEventStore } from '../../messaging/store/create-event-store';
+import { eventStoreFile, SqliteEventStore } from '../../messaging/store/sqlite-event-store';
+import { eventStoreContract } from '../contracts/event-store.contract';
+
+let dir: string;
+let files = 0;
+let lastFile = '';
+
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'event-store-'));
+});
+
+afterAll(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('SqliteEventStore on a file (contract)', () => {
+  eventStoreContract({
+    create: (clock) => {
+      lastFile = eventStoreFile(path.join(dir, `data-${++files}`));
+      return createEventStore({ kind: 'sqlite', file: lastFile }, clock);
+    },
+    reopen: (clock) => createEventStore({ kind: 'sqlite', file: lastFile }, clock),
+  });
+});
+
+describe("SqliteEventStore on ':memory:' (contract)", () => {
+  eventStoreContract({ create: (clock) => createEventStore({ kind: 'sqlite', file: ':memory:' }, clock) });
+});
+
+describe('SqliteEventStore', () => {
+  const context = { correlationId: 'corr' };
+
+  it('creates its data directory and one WAL-mode file in it', async () => {
+    const file = eventStoreFile(path.join(dir, 'nested', 'data'));
+    const store = new SqliteEventStore({ file, clock: new ManualClock() });
+    await store.append('member-a', [{ type: 'membership.renewed', payload: { memberId: 'a', tier: 'vip', expiresAt: '2026-01-01T00:00:00.000Z' } }], {
+      expectedVersion: 0,
+      context,
+    });
+    await store.close();
+    expect(fs.existsSync(file)).toBe(true);
+    const db = new Database(file, { readonly: true });
+    try {
+      expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+      expect(db.prepare('SELECT stream_id, stream_version, position, type FROM events').all()).toEqual([
+        { stream_id: 'member-a', stream_version: 1, position: 1, type: 'membership.renewed' },
+      ]);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('shares one file between two open stores (two processes) without losing a concurrency check', async () => {
+    const file = eventStoreFile(path.join(dir, 'shared'));
+    const clock = new ManualClock();
+    const one = new SqliteEventStore({ file, clock });
+    const two = new SqliteEventStore({ file, clock });
+    try {
+      const created = { type: 'member.created', payload: { memberId: 'a', email: 'a@example.org', firstName: 'A', lastName: 'B', tier: 'basic' } } as const;
+      await one.append('member-a', [created], { expectedVersion: 0, context });
+      await expect(two.append('member-a', [created], { expectedVersion: 0, context })).rejects.toMatchObject({
+        code: 'CONFLICT',
+        details: { expectedVersion: 0, actualVersion: 1 },
+      });
+      await two.append('member-b', [{ ...created, payload: { ...created.payload, memberId: 'b' } }], { expectedVersion: 0, context });
+      expect(await one.headPosition()).toBe(2);
+      const positions: number[] = [];
+      for await (const batch of one.readAll()) positions.push(...batch.map((e) => e.position));
+      expect(positions).toEqual([1, 2]);
+    } finally {
+      await one.close();
+      await two.close();
+    }
+  });
+
+  it('refuses a stored payload of a schema version it cannot upcast, with a clear error', async () => {
+    const file = eventStoreFile(path.join(dir, 'old-version'));
+    const store = new SqliteEventStore({ file, clock: new ManualClock() });
+    await store.append('member-a', [{ type: 'membership.renewed', payload: { memberId: 'a', tier: 'vip', expiresAt: '2026-01-01T00:00:00.000Z' } }], {
+      expectedVersion: 0,
+      context,
+    });
+    await store.close();
+    const db = new Database(file);
+    db.prepare('UPDATE events SET schema_version = 0').run();
+    db.close();
+    const reopened = new SqliteEventStore({ file, clock: new ManualClock() });
+    try {
+      await expect(reopened.readStream('member-a')).rejects.toMatchObject({ code: 'INVALID_EVENT', message: expect.stringContaining('no upcaster') });
+    } finally {
+      await reopened.close();
+    }
+  });
+});
