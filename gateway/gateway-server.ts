@@ -15,6 +15,7 @@ import { CORRELATION_ID_HEADER } from '../platform/auth';
 import { apolloLogger, loggerFor } from '../platform/logger';
 import { authenticate, correlationIdFrom, type GatewayContext } from './context';
 import { SignedSubgraphDataSource } from './subgraph-data-source';
+import { serveGatewaySubscriptions, type GatewaySubscriptionOptions } from './subscriptions/subscription-server';
 
 export interface GatewayOptions {
   readonly host: string;
@@ -28,6 +29,8 @@ export interface GatewayOptions {
   readonly production: boolean;
   /** Defaults to the repository's supergraph.graphql. */
   readonly supergraphSdl?: string;
+  /** graphql-ws at /graphql: limits, and the clock/timers/observer tests inject. */
+  readonly subscriptions?: Pick<GatewaySubscriptionOptions, 'limits' | 'clock' | 'timers' | 'observer'>;
 }
 
 export interface RunningGateway {
@@ -117,6 +120,20 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     }),
   );
 
+  // Subscriptions over graphql-ws on the same server and path (Sandbox uses them as they are).
+  const subscriptions = serveGatewaySubscriptions({
+    httpServer,
+    supergraphSdl,
+    subgraphUrls: options.subgraphUrls,
+    services: Object.fromEntries(
+      Object.entries(options.subgraphUrls).map(([name, url]) => [name, new SignedSubgraphDataSource(url, options.subgraphSecret)]),
+    ),
+    jwtSecret: options.jwtSecret,
+    subgraphSecret: options.subgraphSecret,
+    logger: logger.child({ part: 'subscriptions' }),
+    ...options.subscriptions,
+  });
+
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(options.port, options.host, () => resolve());
@@ -127,6 +144,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     url: `http://${host}:${port}/graphql`,
     port,
     close: async () => {
+      // WebSockets first (1012: clients reconnect elsewhere); they would otherwise hold the drain.
+      await subscriptions.close();
       await apollo.stop();
     },
   };

@@ -14,6 +14,7 @@ import { isDomainError } from '../../platform/errors';
 import { apolloLogger, loggerFor } from '../../platform/logger';
 import type { SubgraphContext } from './context';
 import { formatErrorWith } from './format-error';
+import { startSubgraphSubscriptions, type SubgraphSubscriptionsConfig } from './subscription-server';
 
 export type SubgraphName = 'member' | 'payment' | 'certification' | 'analytics';
 
@@ -24,6 +25,8 @@ export interface SubgraphServerOptions {
   readonly port: number;
   readonly subgraphSecret: string;
   readonly introspection: boolean;
+  /** Feeds subscriptions (graphql-ws on /graphql, gateway only); absent: subscribing answers UNAVAILABLE. */
+  readonly subscriptions?: SubgraphSubscriptionsConfig;
 }
 
 export interface RunningServer {
@@ -89,6 +92,15 @@ export async function startSubgraphServer(options: SubgraphServerOptions): Promi
     }),
   );
 
+  const subscriptions = await startSubgraphSubscriptions({
+    name: options.name,
+    httpServer,
+    schema: options.schema,
+    subgraphSecret: options.subgraphSecret,
+    logger,
+    config: options.subscriptions,
+  });
+
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(options.port, options.host, () => resolve());
@@ -99,6 +111,8 @@ export async function startSubgraphServer(options: SubgraphServerOptions): Promi
     url: `http://${host}:${port}/graphql`,
     port,
     close: async () => {
+      // WebSockets first: open sockets would otherwise hold the HTTP drain.
+      await subscriptions.close();
       await apollo.stop();
     },
   };

@@ -1,0 +1,68 @@
+// Plans subscription operations against the supergraph with @apollo/query-planner: the root field
+// runs on its owning subgraph (the plan's primary fetch); the rest of the plan fetches, per event,
+// the fields other subgraphs own. Plans are cached per document and operation name.
+import { Supergraph, operationFromDocument, type Schema } from '@apollo/federation-internals';
+import { buildOperationContext } from '@apollo/gateway';
+import { QueryPlanner, type FetchNode, type PlanNode } from '@apollo/query-planner';
+import { GraphQLError, print, type DocumentNode, type GraphQLSchema } from 'graphql';
+
+type OperationContext = ReturnType<typeof buildOperationContext>;
+
+export interface SubscriptionPlan {
+  /** The subscription's root field, run on its owning subgraph. */
+  readonly primary: FetchNode;
+  /** Fetches from other subgraphs for each event, if the selection needs any. */
+  readonly rest: PlanNode | null;
+  readonly operationContext: OperationContext;
+}
+
+export class SubscriptionPlanner {
+  readonly supergraph: Supergraph;
+  /** The API schema as federation-internals sees it (used by executeQueryPlan). */
+  readonly apiSchema: Schema;
+  /** The API schema clients see: what subscribe messages are validated against. */
+  readonly schema: GraphQLSchema;
+  /** The supergraph schema as graphql-js (used by executeQueryPlan). */
+  readonly supergraphSchema: GraphQLSchema;
+  private readonly planner: QueryPlanner;
+  private readonly cache = new Map<string, SubscriptionPlan>();
+
+  constructor(
+    supergraphSdl: string,
+    private readonly maxCachedPlans = 500,
+  ) {
+    this.supergraph = Supergraph.build(supergraphSdl);
+    this.apiSchema = this.supergraph.apiSchema();
+    this.schema = this.apiSchema.toGraphQLJSSchema();
+    this.supergraphSchema = this.supergraph.schema.toGraphQLJSSchema();
+    this.planner = new QueryPlanner(this.supergraph);
+  }
+
+  /** Plan a (validated) subscription document; throws GraphQLError when it cannot be planned. */
+  plan(document: DocumentNode, operationName: string | undefined | null): SubscriptionPlan {
+    const key = `${operationName ?? ''}\n${print(document)}`;
+    const cached = this.cache.get(key);
+    if (cached) return cached;
+    const operation = operationFromDocument(this.apiSchema, document, operationName ? { operationName } : {});
+    const queryPlan = this.planner.buildQueryPlan(operation);
+    const node = queryPlan.node;
+    if (!node || node.kind !== 'Subscription') {
+      throw new GraphQLError('Only subscription operations run over this path.', { extensions: { code: 'BAD_REQUEST' } });
+    }
+    const plan: SubscriptionPlan = {
+      primary: node.primary,
+      rest: node.rest ?? null,
+      operationContext: buildOperationContext({
+        schema: this.schema,
+        operationDocument: document,
+        ...(operationName ? { operationName } : {}),
+      }),
+    };
+    if (this.cache.size >= this.maxCachedPlans) {
+      const oldest = this.cache.keys().next().value;
+      if (oldest !== undefined) this.cache.delete(oldest);
+    }
+    this.cache.set(key, plan);
+    return plan;
+  }
+}

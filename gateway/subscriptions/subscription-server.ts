@@ -1,0 +1,321 @@
+// graphql-ws at the gateway, on the HTTP server's own /graphql: authenticates the connection_init
+// token (4403 otherwise), validates each subscribe against the supergraph's API schema, runs it
+// federated (federated-subscription.ts), and bounds everything: connections per gateway,
+// subscriptions per connection, events per subscription. A token's expiry ends its subscriptions.
+// Protocol compliance (4400, 4401, 4408, 4409, 4429, ping/pong) is graphql-ws's own.
+import type http from 'node:http';
+import { randomUUID } from 'node:crypto';
+import {
+  GraphQLError,
+  getOperationAST,
+  parse,
+  validate,
+  type DocumentNode,
+  type ExecutionArgs,
+  type GraphQLFormattedError,
+} from 'graphql';
+import { getVariableValues } from 'graphql/execution/values';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { useServer } from 'graphql-ws/use/ws';
+import type { ServiceMap } from '@apollo/gateway';
+import { bearerToken, verifyClientToken, type Identity } from '../../platform/auth';
+import { systemClock, type Clock } from '../../platform/clock';
+import { isDomainError } from '../../platform/errors';
+import type { Logger } from '../../platform/logger';
+import { parseCursor } from '../../messaging/live/resume-merge';
+import type { GatewayContext } from '../context';
+import { startFederatedSubscription, type FederatedSubscription, type SubscriptionObserver } from './federated-subscription';
+import { tokenExpiredError, TOO_MANY_SUBSCRIPTIONS, UpstreamErrors } from './subscription-errors';
+import { SubscriptionPlanner } from './subscription-planner';
+import { CURSOR_EXTENSION, UpstreamClients } from './upstream-clients';
+
+/** Close code sent to clients when the gateway shuts down: reconnect (to another instance). */
+export const SERVICE_RESTART = 1012;
+/** Longest delay a Node timer takes; longer expiries re-arm. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Timers as a dependency, so tests fire a token's expiry instead of waiting for it. */
+export interface Timers {
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const realTimers: Timers = {
+  setTimeout: (callback, ms) => {
+    const handle = setTimeout(callback, ms);
+    handle.unref();
+    return handle;
+  },
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+export interface SubscriptionLimits {
+  /** WebSocket connections one gateway accepts; more get HTTP 503 at the upgrade. */
+  readonly maxConnections: number;
+  readonly maxSubscriptionsPerConnection: number;
+  /** Events held per subscription for a slow client. */
+  readonly bufferSize: number;
+  /** Time a client has to send connection_init (4408 after). */
+  readonly connectionInitWaitTimeoutMs: number;
+  /** WebSocket ping interval that detects dead peers. */
+  readonly keepAliveMs: number;
+}
+
+export const defaultSubscriptionLimits: SubscriptionLimits = {
+  maxConnections: 10_000,
+  maxSubscriptionsPerConnection: 100,
+  bufferSize: 1000,
+  connectionInitWaitTimeoutMs: 3000,
+  keepAliveMs: 12_000,
+};
+
+export interface GatewaySubscriptionOptions {
+  readonly httpServer: http.Server;
+  readonly supergraphSdl: string;
+  readonly subgraphUrls: Readonly<Record<string, string>>;
+  /** Data sources for the per-event fetches, by subgraph name. */
+  readonly services: ServiceMap;
+  readonly jwtSecret: string;
+  readonly subgraphSecret: string;
+  readonly logger: Logger;
+  readonly limits?: Partial<SubscriptionLimits>;
+  readonly clock?: Clock;
+  readonly timers?: Timers;
+  readonly observer?: SubscriptionObserver;
+}
+
+export interface GatewaySubscriptionServer {
+  readonly connectionCount: number;
+  readonly subscriptionCount: number;
+  close(): Promise<void>;
+}
+
+interface ConnectionState {
+  identity: Identity | null;
+  readonly correlationId: string;
+  readonly subscriptions: Map<string, FederatedSubscription>;
+  expiryTimer: unknown;
+  expired: boolean;
+}
+
+/** What `onSubscribe` hands to `subscribe` through the execution context. */
+interface SubscribeContext extends GatewayContext {
+  readonly subscriptionId: string;
+  readonly connection: ConnectionState;
+  readonly cursor: string | null;
+}
+
+function tokenFrom(params: Readonly<Record<string, unknown>> | undefined): string | null {
+  if (!params) return null;
+  const authorization = params.authorization ?? params.Authorization;
+  if (typeof authorization === 'string' && authorization !== '') return bearerToken(authorization);
+  return typeof params.token === 'string' && params.token !== '' ? params.token : null;
+}
+
+function formatError(error: GraphQLError): GraphQLFormattedError[] {
+  const original = error.originalError;
+  if (original instanceof UpstreamErrors) return [...original.errors];
+  const json = error.toJSON();
+  const code = json.extensions?.code;
+  if (typeof code === 'string') return [json];
+  if (isDomainError(original)) return [{ ...json, extensions: { ...original.details, code: original.code } }];
+  return [{ ...json, extensions: { ...json.extensions, code: 'INTERNAL_SERVER_ERROR' } }];
+}
+
+export function serveGatewaySubscriptions(options: GatewaySubscriptionOptions): GatewaySubscriptionServer {
+  const limits = { ...defaultSubscriptionLimits, ...options.limits };
+  const clock = options.clock ?? systemClock;
+  const timers = options.timers ?? realTimers;
+  const { logger } = options;
+  const planner = new SubscriptionPlanner(options.supergraphSdl);
+  const upstream = new UpstreamClients(options.subgraphUrls, options.subgraphSecret);
+  const connections = new Map<WebSocket, ConnectionState>();
+  const wss = new WebSocketServer({ noServer: true });
+  let closing = false;
+
+  const onUpgrade = (request: http.IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => {
+    const pathname = new URL(request.url ?? '/', 'http://gateway').pathname;
+    if (pathname !== '/graphql') return; // not ours: another upgrade handler may take it
+    if (closing || wss.clients.size >= limits.maxConnections) {
+      logger.warn({ connections: wss.clients.size, max: limits.maxConnections }, 'refusing a WebSocket: connection limit');
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
+  };
+  options.httpServer.on('upgrade', onUpgrade);
+
+  const armExpiry = (state: ConnectionState): void => {
+    const expiresAt = state.identity?.expiresAt;
+    if (expiresAt === null || expiresAt === undefined) return;
+    const delay = expiresAt * 1000 - clock.now().getTime();
+    state.expiryTimer = timers.setTimeout(() => {
+      // Re-check against the clock: a long expiry is armed in steps, and tests move the clock.
+      if (expiresAt * 1000 > clock.now().getTime()) {
+        armExpiry(state);
+        return;
+      }
+      state.expired = true;
+      for (const subscription of state.subscriptions.values()) subscription.terminate(tokenExpiredError());
+    }, Math.max(0, Math.min(delay, MAX_TIMER_MS)));
+  };
+
+  const disposable = useServer(
+    {
+      connectionInitWaitTimeout: limits.connectionInitWaitTimeoutMs,
+      onConnect: (ctx) => {
+        let identity: Identity;
+        try {
+          const token = tokenFrom(ctx.connectionParams);
+          if (token === null) return false;
+          identity = verifyClientToken(token, options.jwtSecret, Math.floor(clock.now().getTime() / 1000));
+        } catch (error) {
+          if (isDomainError(error)) return false;
+          throw error;
+        }
+        const state: ConnectionState = {
+          identity,
+          correlationId: randomUUID(),
+          subscriptions: new Map(),
+          expiryTimer: null,
+          expired: false,
+        };
+        connections.set(ctx.extra.socket, state);
+        armExpiry(state);
+        return true;
+      },
+      onClose: (ctx) => {
+        const state = connections.get(ctx.extra.socket);
+        if (state?.expiryTimer) timers.clearTimeout(state.expiryTimer);
+        connections.delete(ctx.extra.socket);
+      },
+      onSubscribe: (ctx, id, payload): ExecutionArgs | readonly GraphQLError[] => {
+        const state = connections.get(ctx.extra.socket);
+        if (!state) return [new GraphQLError('The connection is not authenticated.', { extensions: { code: 'UNAUTHENTICATED' } })];
+        if (state.expired) return [tokenExpiredError()];
+        if (state.subscriptions.size >= limits.maxSubscriptionsPerConnection) {
+          return [
+            new GraphQLError(
+              `Too many subscriptions on this connection (at most ${limits.maxSubscriptionsPerConnection}): complete one first or open another connection.`,
+              { extensions: { code: TOO_MANY_SUBSCRIPTIONS, max: limits.maxSubscriptionsPerConnection } },
+            ),
+          ];
+        }
+        let document: DocumentNode;
+        try {
+          document = parse(payload.query);
+        } catch (error) {
+          return [error instanceof GraphQLError ? error : new GraphQLError(String(error))];
+        }
+        const validationErrors = validate(planner.schema, document);
+        if (validationErrors.length > 0) return validationErrors;
+        const operation = getOperationAST(document, payload.operationName ?? undefined);
+        if (!operation) return [new GraphQLError('Unable to identify the operation: pass operationName.', { extensions: { code: 'BAD_REQUEST' } })];
+        if (operation.operation !== 'subscription') {
+          return [
+            new GraphQLError('Only subscriptions run over WebSocket: send queries and mutations as HTTP POST to /graphql.', {
+              extensions: { code: 'BAD_REQUEST' },
+            }),
+          ];
+        }
+        const coerced = getVariableValues(planner.schema, operation.variableDefinitions ?? [], payload.variables ?? {});
+        if (coerced.errors) return coerced.errors;
+        const rawCursor = payload.extensions?.[CURSOR_EXTENSION];
+        let cursor: string | null;
+        try {
+          const position = parseCursor(rawCursor);
+          cursor = position === null ? null : String(position);
+        } catch (error) {
+          return [new GraphQLError((error as Error).message, { extensions: { code: 'BAD_USER_INPUT', field: 'extensions.cursor' } })];
+        }
+        const contextValue: SubscribeContext = {
+          identity: state.identity,
+          correlationId: `${state.correlationId}:${id}`,
+          subscriptionId: id,
+          connection: state,
+          cursor,
+        };
+        return {
+          schema: planner.schema,
+          document,
+          ...(payload.operationName ? { operationName: payload.operationName } : {}),
+          variableValues: coerced.coerced,
+          contextValue,
+        };
+      },
+      subscribe: (args) => {
+        const ctx = args.contextValue as SubscribeContext;
+        let subscription: FederatedSubscription;
+        try {
+          subscription = startFederatedSubscription(
+            {
+              planner,
+              upstream,
+              services: options.services,
+              subgraphSecret: options.subgraphSecret,
+              bufferSize: limits.bufferSize,
+              logger,
+              ...(options.observer ? { observer: options.observer } : {}),
+            },
+            {
+              id: ctx.subscriptionId,
+              document: args.document,
+              operationName: args.operationName ?? undefined,
+              variables: (args.variableValues ?? {}) as Record<string, unknown>,
+              context: { identity: ctx.identity, correlationId: ctx.correlationId },
+              cursor: ctx.cursor,
+            },
+          );
+        } catch (error) {
+          logger.warn({ err: error }, 'subscription could not be planned');
+          return { errors: [error instanceof GraphQLError ? error : new GraphQLError(`The subscription could not be planned: ${(error as Error).message}`)] };
+        }
+        const { connection, subscriptionId } = ctx;
+        connection.subscriptions.set(subscriptionId, subscription);
+        const forget = () => {
+          if (connection.subscriptions.get(subscriptionId) === subscription) connection.subscriptions.delete(subscriptionId);
+        };
+        const tracked: AsyncIterableIterator<import('graphql').ExecutionResult> = {
+          next: async () => {
+            try {
+              const result = await subscription.next();
+              if (result.done) forget();
+              return result;
+            } catch (error) {
+              forget();
+              throw error;
+            }
+          },
+          return: async () => {
+            forget();
+            return subscription.return ? subscription.return() : { value: undefined, done: true };
+          },
+          [Symbol.asyncIterator]: () => tracked,
+        };
+        return tracked;
+      },
+      onError: (_ctx, _id, _payload, errors) => errors.flatMap(formatError),
+    },
+    wss,
+    limits.keepAliveMs,
+  );
+
+  return {
+    get connectionCount() {
+      return wss.clients.size;
+    },
+    get subscriptionCount() {
+      let n = 0;
+      for (const state of connections.values()) n += state.subscriptions.size;
+      return n;
+    },
+    close: async () => {
+      closing = true;
+      options.httpServer.off('upgrade', onUpgrade);
+      // Clients reconnect after 1012 (to another instance) and resume with their last cursor.
+      for (const client of wss.clients) client.close(SERVICE_RESTART, 'Gateway restarting: reconnect and resume');
+      await disposable.dispose();
+      await upstream.close();
+    },
+  };
+}

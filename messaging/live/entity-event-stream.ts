@@ -1,0 +1,83 @@
+// The events one subscription delivers: optionally the ones it missed (read from the store after
+// its cursor), then the live ones, merged by ResumeMerge, through a bounded queue. The live
+// listener is registered BEFORE the store is read, so an event committed meanwhile is not lost.
+import type { AnyEventEnvelope } from '../events/envelope';
+import type { EventType } from '../events/catalog';
+import type { EventStore } from '../store/event-store';
+import { BoundedQueue } from './bounded-queue';
+import type { LiveEventSource } from './live-event-feed';
+import { ResumeMerge, type MergeOutput } from './resume-merge';
+
+/** Ends a stream whose consumer fell behind; carries the cursor to resume from. */
+export class StreamOverflowError extends Error {
+  constructor(readonly resumeAfter: number) {
+    super(`The subscription fell behind and was ended: resubscribe with cursor "${resumeAfter}" to get the rest.`);
+    this.name = 'StreamOverflowError';
+  }
+}
+
+export interface EntityEventStreamOptions {
+  readonly live: LiveEventSource;
+  readonly store: EventStore;
+  readonly types: readonly EventType[];
+  /** Which events belong to this subscription (e.g. payload.memberId === id). */
+  readonly matches: (event: AnyEventEnvelope) => boolean;
+  /** The client's cursor (last position it saw), or null for live only. */
+  readonly after: number | null;
+  /** Events held for a slow consumer (and live events held during the replay). */
+  readonly bufferSize: number;
+}
+
+export function entityEventStream(options: EntityEventStreamOptions): AsyncIterableIterator<AnyEventEnvelope> {
+  const merge = new ResumeMerge<AnyEventEnvelope>(options.after, options.bufferSize);
+  let delivered = options.after ?? 0;
+  let stopListening: () => void = () => undefined;
+  let stopped = false;
+  const queue = new BoundedQueue<AnyEventEnvelope>(options.bufferSize, () => {
+    stopped = true;
+    stopListening();
+  });
+
+  const emit = (output: MergeOutput<AnyEventEnvelope>): void => {
+    if (output.kind === 'overflow') {
+      queue.fail(new StreamOverflowError(delivered));
+      return;
+    }
+    for (const event of output.events) {
+      // A full queue fails itself (QueueOverflowError); next() turns that into a resume cursor.
+      if (!queue.push(event)) return;
+    }
+  };
+
+  stopListening = options.live.listen(options.types, (event) => {
+    if (options.matches(event)) emit(merge.live(event));
+  });
+
+  if (options.after !== null) {
+    void (async () => {
+      for await (const batch of options.store.readAll({ after: options.after ?? 0, types: options.types })) {
+        if (stopped) return;
+        for (const event of batch) if (options.matches(event)) emit(merge.replayed(event));
+      }
+      if (!stopped) emit(merge.caughtUp());
+    })().catch((error: unknown) => queue.fail(error));
+  }
+
+  // Track what the consumer actually took, so an overflow names the right cursor.
+  const iterator: AsyncIterableIterator<AnyEventEnvelope> = {
+    next: async () => {
+      try {
+        const result = await queue.next();
+        if (!result.done) delivered = result.value.position;
+        return result;
+      } catch (error) {
+        if (error instanceof StreamOverflowError) throw error;
+        if (error instanceof Error && error.name === 'QueueOverflowError') throw new StreamOverflowError(delivered);
+        throw error;
+      }
+    },
+    return: () => queue.return(),
+    [Symbol.asyncIterator]: () => iterator,
+  };
+  return iterator;
+}

@@ -1,0 +1,99 @@
+// The live event feed of one process: ONE private queue (exclusive, auto-deleted with the process)
+// bound to the event types its subscriptions need, fanned out in memory to every active listener.
+// Each process instance has its own queue, so each instance sees each event once.
+import { randomUUID } from 'node:crypto';
+import type { AnyEventEnvelope } from '../events/envelope';
+import type { EventType } from '../events/catalog';
+import { ack, type Consumer, type EventBus } from '../bus/event-bus';
+import type { Logger } from '../../platform/logger';
+
+export type LiveListener = (event: AnyEventEnvelope) => void;
+
+/** What a subscription needs from the feed (a port, so tests can drive it by hand). */
+export interface LiveEventSource {
+  /** Listen to the given types; returns the function that stops listening. */
+  listen(types: readonly EventType[], listener: LiveListener): () => void;
+}
+
+export interface LiveEventFeedOptions {
+  readonly types: readonly EventType[];
+  /** Queue name prefix; a random suffix makes the queue this process's own. */
+  readonly queuePrefix: string;
+  readonly logger: Logger;
+  /** Deliveries in flight from the broker; fan-out is synchronous, so this only bounds the socket. */
+  readonly prefetch?: number;
+}
+
+export class LiveEventFeed implements LiveEventSource {
+  private readonly listeners = new Map<EventType, Set<LiveListener>>();
+  private consumer: Consumer | null = null;
+
+  private constructor(
+    private readonly options: LiveEventFeedOptions,
+  ) {}
+
+  static async start(bus: EventBus, options: LiveEventFeedOptions): Promise<LiveEventFeed> {
+    const feed = new LiveEventFeed(options);
+    feed.consumer = await bus.consume(
+      {
+        queue: `${options.queuePrefix}.${randomUUID()}`,
+        bindings: [...new Set(options.types)],
+        exclusive: true,
+        prefetch: options.prefetch ?? 100,
+      },
+      async (event) => {
+        feed.dispatch(event);
+        return ack;
+      },
+    );
+    return feed;
+  }
+
+  get queue(): string | null {
+    return this.consumer?.queue ?? null;
+  }
+
+  /** Number of active listeners (for metrics and tests). */
+  get listenerCount(): number {
+    let n = 0;
+    for (const set of this.listeners.values()) n += set.size;
+    return n;
+  }
+
+  listen(types: readonly EventType[], listener: LiveListener): () => void {
+    const bound = new Set(this.options.types);
+    const unbound = types.filter((t) => !bound.has(t));
+    if (unbound.length > 0) {
+      throw new Error(`The live event feed is not bound to ${unbound.join(', ')}: add them to its types.`);
+    }
+    for (const type of types) {
+      let set = this.listeners.get(type);
+      if (!set) this.listeners.set(type, (set = new Set()));
+      set.add(listener);
+    }
+    return () => {
+      for (const type of types) this.listeners.get(type)?.delete(listener);
+    };
+  }
+
+  /** Hand one event to its listeners; exposed for in-process wiring and tests. */
+  dispatch(event: AnyEventEnvelope): void {
+    const set = this.listeners.get(event.type);
+    if (!set) return;
+    for (const listener of [...set]) {
+      try {
+        listener(event);
+      } catch (error) {
+        // One broken subscription must not starve the others, nor make the broker redeliver.
+        this.options.logger.error({ err: error, eventId: event.id }, 'live event listener failed');
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    const consumer = this.consumer;
+    this.consumer = null;
+    this.listeners.clear();
+    await consumer?.close();
+  }
+}

@@ -1,0 +1,101 @@
+// What every subscription shares: its context (the live feed and the event store, the client's
+// resume cursor), the payload fields every update carries (event type, time, cursor), and how a
+// payload's entity is resolved by reference so its fields come from wherever they are resolved.
+import { isObjectType, type GraphQLResolveInfo } from 'graphql';
+import { Field } from 'type-graphql';
+import type { AnyEventEnvelope } from '../../messaging/events/envelope';
+import type { EventType } from '../../messaging/events/catalog';
+import type { EventStore } from '../../messaging/store/event-store';
+import type { LiveEventSource } from '../../messaging/live/live-event-feed';
+import { entityEventStream } from '../../messaging/live/entity-event-stream';
+import { cursorOf, parseCursor } from '../../messaging/live/resume-merge';
+import { DomainError, ValidationError } from '../../platform/errors';
+import type { SubgraphContext } from './context';
+
+/** What a subgraph process gives its subscriptions. */
+export interface SubscriptionSources {
+  readonly live: LiveEventSource;
+  readonly store: EventStore;
+  /** Events held per subscription for a slow reader before it is ended with a resume cursor. */
+  readonly bufferSize: number;
+}
+
+/** The context of a subscription (graphql-ws) operation on a subgraph. */
+export interface SubscriptionContext extends SubgraphContext {
+  readonly subscription?: {
+    readonly sources: SubscriptionSources | null;
+    /** `extensions.cursor` of the subscribe message, as the client passed it. */
+    readonly cursor: unknown;
+    /**
+     * Position of the event being emitted: set as each event is taken from the stream, read when
+     * its result is sent (graphql-js maps one event at a time), to put the cursor in `extensions`.
+     */
+    readonly current: { position: number | null };
+  };
+}
+
+/** Base of every subscription payload type (not a GraphQL type itself: its fields are inherited). */
+export abstract class EventUpdate {
+  @Field({ description: 'The event type, e.g. `member.profile.updated`.' })
+  eventType!: string;
+
+  @Field(() => Date, { description: 'When the event happened.' })
+  occurredAt!: Date;
+
+  @Field({
+    description: "The event's position in the global order: pass it back as `extensions.cursor` to resume after it.",
+  })
+  cursor!: string;
+}
+
+/** The common fields of an update, from the event that caused it. */
+export function updateFieldsOf(event: AnyEventEnvelope): Pick<EventUpdate, 'eventType' | 'occurredAt' | 'cursor'> {
+  return { eventType: event.type, occurredAt: new Date(event.occurredAt), cursor: cursorOf(event.position) };
+}
+
+/** The events of one entity for one subscription: missed ones after the cursor, then live ones. */
+export function subscribeToEntityEvents(
+  ctx: SubscriptionContext,
+  types: readonly EventType[],
+  matches: (event: AnyEventEnvelope) => boolean,
+): AsyncIterableIterator<AnyEventEnvelope> {
+  const sources = ctx.subscription?.sources;
+  if (!sources) throw new DomainError('UNAVAILABLE', 'Subscriptions are not available on this subgraph instance.');
+  let after: number | null;
+  try {
+    after = parseCursor(ctx.subscription?.cursor);
+  } catch (error) {
+    throw new ValidationError((error as Error).message, { field: 'extensions.cursor' });
+  }
+  const stream = entityEventStream({ live: sources.live, store: sources.store, types, matches, after, bufferSize: sources.bufferSize });
+  const current = ctx.subscription?.current;
+  const tracked: AsyncIterableIterator<AnyEventEnvelope> = {
+    next: async () => {
+      const result = await stream.next();
+      if (!result.done && current) current.position = result.value.position;
+      return result;
+    },
+    return: async () => (stream.return ? stream.return() : { value: undefined, done: true }),
+    [Symbol.asyncIterator]: () => tracked,
+  };
+  return tracked;
+}
+
+/**
+ * Resolve an entity the way the gateway would (its `__resolveReference`), so a payload that names
+ * an entity by key gets the same fields as `_entities` does, whoever implements them.
+ */
+export async function resolveEntityReference(
+  info: GraphQLResolveInfo,
+  typeName: string,
+  reference: Record<string, unknown>,
+  context: unknown,
+): Promise<unknown> {
+  const type = info.schema.getType(typeName);
+  if (!isObjectType(type)) throw new Error(`${typeName} is not an object type of this subgraph.`);
+  const extensions = type.extensions as { apollo?: { subgraph?: { resolveReference?: unknown } } };
+  const resolveReference = extensions.apollo?.subgraph?.resolveReference;
+  const withTypename = { __typename: typeName, ...reference };
+  if (typeof resolveReference !== 'function') return withTypename;
+  return (resolveReference as (r: unknown, c: unknown, i: GraphQLResolveInfo) => unknown)(withTypename, context, info);
+}

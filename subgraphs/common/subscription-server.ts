@@ -1,0 +1,144 @@
+// graphql-ws on a subgraph's own /graphql, for the gateway only: the connection_init payload must
+// carry a valid gateway signature (else 4403), and each subscribe message carries the caller's
+// signed identity (`extensions.gatewayIdentity`) and optional resume cursor (`extensions.cursor`).
+import type http from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { GraphQLError, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { WebSocketServer } from 'ws';
+import { useServer } from 'graphql-ws/use/ws';
+import { verifyForwardedIdentity, type ForwardedRequest } from '../../platform/auth';
+import type { Logger } from '../../platform/logger';
+import type { EventBus } from '../../messaging/bus/event-bus';
+import type { EventType } from '../../messaging/events/catalog';
+import type { EventStore } from '../../messaging/store/event-store';
+import { StreamOverflowError } from '../../messaging/live/entity-event-stream';
+import { LiveEventFeed } from '../../messaging/live/live-event-feed';
+import { cursorOf } from '../../messaging/live/resume-merge';
+import { formatErrorWith } from './format-error';
+import type { SubscriptionContext, SubscriptionSources } from './subscription-payload';
+
+/** The key of the gateway's signature, in connection_init payloads and subscribe extensions. */
+export const GATEWAY_IDENTITY_EXTENSION = 'gatewayIdentity';
+export const CURSOR_EXTENSION = 'cursor';
+/** Close code when the server goes away (SIGTERM): clients reconnect elsewhere. */
+export const GOING_AWAY = 1001;
+
+export interface SubgraphSubscriptionOptions {
+  readonly httpServer: http.Server;
+  readonly schema: GraphQLSchema;
+  readonly subgraphSecret: string;
+  readonly sources: SubscriptionSources | null;
+  readonly logger: Logger;
+  readonly connectionInitWaitTimeoutMs?: number;
+}
+
+export interface SubgraphSubscriptionServer {
+  close(): Promise<void>;
+}
+
+function verify(signature: unknown, secret: string): ForwardedRequest | null {
+  if (typeof signature !== 'string' || signature === '') return null;
+  try {
+    return verifyForwardedIdentity(signature, secret);
+  } catch {
+    return null;
+  }
+}
+
+export function serveSubgraphSubscriptions(options: SubgraphSubscriptionOptions): SubgraphSubscriptionServer {
+  const { logger } = options;
+  const wss = new WebSocketServer({ server: options.httpServer, path: '/graphql' });
+  const formatError = formatErrorWith(logger);
+  const format = (error: GraphQLError) => {
+    const original = error.originalError;
+    // A stream that fell behind ends with the cursor to resume from (the gateway relays it).
+    if (original instanceof StreamOverflowError) {
+      return { message: original.message, extensions: { code: 'SUBSCRIPTION_OVERFLOW', cursor: cursorOf(original.resumeAfter) } };
+    }
+    return formatError(error.toJSON(), error);
+  };
+  const disposable = useServer<Record<string, unknown>>(
+    {
+      schema: options.schema,
+      connectionInitWaitTimeout: options.connectionInitWaitTimeoutMs ?? 3000,
+      onConnect: (ctx) => verify(ctx.connectionParams?.[GATEWAY_IDENTITY_EXTENSION], options.subgraphSecret) !== null,
+      onSubscribe: (_ctx, _id, payload) => {
+        // Refuse before any parsing when the per-operation signature is missing or bad.
+        if (!verify(payload.extensions?.[GATEWAY_IDENTITY_EXTENSION], options.subgraphSecret)) {
+          return [new GraphQLError('A subscription needs the gateway signature.', { extensions: { code: 'UNAUTHENTICATED' } })];
+        }
+        return undefined;
+      },
+      context: (_ctx, _id, payload): SubscriptionContext => {
+        const request = verify(payload.extensions?.[GATEWAY_IDENTITY_EXTENSION], options.subgraphSecret) ?? {
+          identity: null,
+          correlationId: randomUUID(),
+        };
+        return {
+          identity: request.identity,
+          correlationId: request.correlationId,
+          logger: logger.child({ correlationId: request.correlationId }),
+          subscription: { sources: options.sources, cursor: payload.extensions?.[CURSOR_EXTENSION], current: { position: null } },
+        };
+      },
+      onNext: (_ctx, _id, _payload, args, result: ExecutionResult) => {
+        const position = (args.contextValue as SubscriptionContext | undefined)?.subscription?.current.position ?? null;
+        const { errors, ...rest } = result;
+        return {
+          ...rest,
+          ...(errors ? { errors: errors.map(format) } : {}),
+          ...(position !== null ? { extensions: { ...rest.extensions, [CURSOR_EXTENSION]: cursorOf(position) } } : {}),
+        };
+      },
+      onError: (_ctx, _id, _payload, errors) => errors.map(format),
+    },
+    wss,
+  );
+  return {
+    close: async () => {
+      for (const client of wss.clients) client.close(GOING_AWAY, 'Server shutting down');
+      await disposable.dispose();
+    },
+  };
+}
+
+/** How a subgraph server feeds its subscriptions; absent: subscribing answers UNAVAILABLE. */
+export interface SubgraphSubscriptionsConfig {
+  readonly bus: EventBus;
+  readonly store: EventStore;
+  /** Event types this subgraph's subscriptions need (its live queue binds to them). */
+  readonly eventTypes: readonly EventType[];
+  /** Events held per subscription for a slow reader. Default 1000. */
+  readonly bufferSize?: number;
+  readonly connectionInitWaitTimeoutMs?: number;
+}
+
+/** Start the live feed (one exclusive queue for this server) and serve graphql-ws beside HTTP. */
+export async function startSubgraphSubscriptions(options: {
+  readonly name: string;
+  readonly httpServer: http.Server;
+  readonly schema: GraphQLSchema;
+  readonly subgraphSecret: string;
+  readonly logger: Logger;
+  readonly config: SubgraphSubscriptionsConfig | undefined;
+}): Promise<SubgraphSubscriptionServer> {
+  const { config } = options;
+  const feed =
+    config && config.eventTypes.length > 0
+      ? await LiveEventFeed.start(config.bus, { types: config.eventTypes, queuePrefix: `live.${options.name}`, logger: options.logger })
+      : null;
+  const server = serveSubgraphSubscriptions({
+    httpServer: options.httpServer,
+    schema: options.schema,
+    subgraphSecret: options.subgraphSecret,
+    logger: options.logger,
+    sources: feed && config ? { live: feed, store: config.store, bufferSize: config.bufferSize ?? 1000 } : null,
+    ...(config?.connectionInitWaitTimeoutMs ? { connectionInitWaitTimeoutMs: config.connectionInitWaitTimeoutMs } : {}),
+  });
+  return {
+    close: async () => {
+      await server.close();
+      await feed?.close();
+    },
+  };
+}

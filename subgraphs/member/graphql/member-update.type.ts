@@ -1,0 +1,14 @@
+// The payload of `memberUpdated`: what happened to a member (event type, time, cursor) and the
+// member itself, resolved by reference so a client may select any Member field of the supergraph.
+import { Field, ObjectType } from 'type-graphql';
+import { EventUpdate } from '../../common/subscription-payload';
+import { Member } from './member.type';
+
+@ObjectType({ description: 'A change to a member, pushed by the `memberUpdated` subscription.' })
+export class MemberUpdate extends EventUpdate {
+  /** Not a field: the key the `member` field resolves by reference. */
+  memberId!: string;
+
+  @Field(() => Member, { description: 'The member after the change.' })
+  member!: Member;
+}
