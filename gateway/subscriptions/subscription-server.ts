@@ -112,6 +112,13 @@ function tokenFrom(params: Readonly<Record<string, unknown>> | undefined): strin
   return typeof params.token === 'string' && params.token !== '' ? params.token : null;
 }
 
+function withCode(error: GraphQLError, code: string): GraphQLError {
+  return new GraphQLError(error.message, {
+    ...(error.nodes ? { nodes: error.nodes } : {}),
+    extensions: { ...error.extensions, code },
+  });
+}
+
 function formatError(error: GraphQLError): GraphQLFormattedError[] {
   const original = error.originalError;
   if (original instanceof UpstreamErrors) return [...original.errors];
@@ -205,10 +212,10 @@ export function serveGatewaySubscriptions(options: GatewaySubscriptionOptions): 
         try {
           document = parse(payload.query);
         } catch (error) {
-          return [error instanceof GraphQLError ? error : new GraphQLError(String(error))];
+          return [withCode(error instanceof GraphQLError ? error : new GraphQLError(String(error)), 'GRAPHQL_PARSE_FAILED')];
         }
         const validationErrors = validate(planner.schema, document);
-        if (validationErrors.length > 0) return validationErrors;
+        if (validationErrors.length > 0) return validationErrors.map((e) => withCode(e, 'GRAPHQL_VALIDATION_FAILED'));
         const operation = getOperationAST(document, payload.operationName ?? undefined);
         if (!operation) return [new GraphQLError('Unable to identify the operation: pass operationName.', { extensions: { code: 'BAD_REQUEST' } })];
         if (operation.operation !== 'subscription') {
@@ -219,7 +226,7 @@ export function serveGatewaySubscriptions(options: GatewaySubscriptionOptions): 
           ];
         }
         const coerced = getVariableValues(planner.schema, operation.variableDefinitions ?? [], payload.variables ?? {});
-        if (coerced.errors) return coerced.errors;
+        if (coerced.errors) return coerced.errors.map((e) => withCode(e, 'BAD_USER_INPUT'));
         const rawCursor = payload.extensions?.[CURSOR_EXTENSION];
         let cursor: string | null;
         try {

@@ -2,7 +2,7 @@
 // resume cursor), the payload fields every update carries (event type, time, cursor), and how a
 // payload's entity is resolved by reference so its fields come from wherever they are resolved.
 import { isObjectType, type GraphQLResolveInfo } from 'graphql';
-import { Field } from 'type-graphql';
+import { Field, ObjectType, type PubSub } from 'type-graphql';
 import type { AnyEventEnvelope } from '../../messaging/events/envelope';
 import type { EventType } from '../../messaging/events/catalog';
 import type { EventStore } from '../../messaging/store/event-store';
@@ -11,6 +11,19 @@ import { entityEventStream } from '../../messaging/live/entity-event-stream';
 import { cursorOf, parseCursor } from '../../messaging/live/resume-merge';
 import { DomainError, ValidationError } from '../../platform/errors';
 import type { SubgraphContext } from './context';
+
+/**
+ * type-graphql insists on a PubSub once any @Subscription exists, even though ours all bring their
+ * own `subscribe` (fed by the live event feed): pass this as `pubSub` to buildSchema.
+ */
+export const topicsNotSupported: PubSub = {
+  publish: () => {
+    throw new Error('Subscriptions here are fed by events: publish to the event bus, not to a PubSub topic.');
+  },
+  subscribe: () => {
+    throw new Error('Subscriptions here use `subscribe` (the live event feed), not PubSub topics.');
+  },
+};
 
 /** What a subgraph process gives its subscriptions. */
 export interface SubscriptionSources {
@@ -34,7 +47,8 @@ export interface SubscriptionContext extends SubgraphContext {
   };
 }
 
-/** Base of every subscription payload type (not a GraphQL type itself: its fields are inherited). */
+/** Base of every subscription payload type; unreferenced itself, so only its subclasses are emitted. */
+@ObjectType({ description: 'What every subscription payload carries.' })
 export abstract class EventUpdate {
   @Field({ description: 'The event type, e.g. `member.profile.updated`.' })
   eventType!: string;

@@ -1,0 +1,131 @@
+// Test clients: graphql-ws's own client, collecting what a subscription receives so tests wait on
+// messages (never on time); and a raw `ws` client for protocol-level checks.
+import { createClient, type Client, type SubscribePayload } from 'graphql-ws';
+import WebSocket from 'ws';
+
+export type Received =
+  | { readonly kind: 'next'; readonly data: unknown; readonly errors?: readonly { message: string; extensions?: Record<string, unknown> }[]; readonly cursor: string | null }
+  | { readonly kind: 'error'; readonly errors: readonly { message: string; extensions?: Record<string, unknown> }[] }
+  | { readonly kind: 'closed'; readonly code: number; readonly reason: string }
+  | { readonly kind: 'complete' };
+
+/** A subscription whose messages are taken one at a time. */
+export class Collector {
+  private readonly items: Received[] = [];
+  private readonly waiters: ((item: Received) => void)[] = [];
+  unsubscribe: () => void = () => undefined;
+
+  push(item: Received): void {
+    const waiter = this.waiters.shift();
+    if (waiter) waiter(item);
+    else this.items.push(item);
+  }
+
+  take(what = 'a subscription message', timeoutMs = 10_000): Promise<Received> {
+    const item = this.items.shift();
+    if (item) return Promise.resolve(item);
+    return new Promise((resolve, reject) => {
+      const waiter = (received: Received) => {
+        clearTimeout(timer);
+        resolve(received);
+      };
+      const timer = setTimeout(() => {
+        // Withdraw, so a later message is not swallowed by a waiter nobody listens to.
+        const index = this.waiters.indexOf(waiter);
+        if (index >= 0) this.waiters.splice(index, 1);
+        reject(new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`));
+      }, timeoutMs);
+      this.waiters.push(waiter);
+    });
+  }
+
+  async takeNext(what = 'an event'): Promise<Extract<Received, { kind: 'next' }>> {
+    const item = await this.take(what);
+    if (item.kind !== 'next') throw new Error(`Expected ${what}, got ${JSON.stringify(item)}`);
+    return item;
+  }
+
+  /** The next message if one comes within `ms`, else null. */
+  async poll(ms: number): Promise<Received | null> {
+    try {
+      return await this.take('a message', ms);
+    } catch {
+      return null;
+    }
+  }
+
+  /** Nothing is pending right now (call after a later message proved earlier ones arrived). */
+  get pending(): number {
+    return this.items.length;
+  }
+}
+
+export function gatewayClient(url: string, connectionParams: Record<string, unknown> | undefined, onClosed?: (code: number, reason: string) => void): Client {
+  return createClient({
+    url,
+    webSocketImpl: WebSocket,
+    retryAttempts: 0,
+    lazy: true,
+    ...(connectionParams ? { connectionParams } : {}),
+    on: {
+      closed: (event) => {
+        const { code, reason } = event as { code: number; reason: string };
+        onClosed?.(code, String(reason));
+      },
+    },
+  });
+}
+
+function cursorOf(extensions: unknown): string | null {
+  const cursor = (extensions as { cursor?: unknown } | undefined)?.cursor;
+  return typeof cursor === 'string' ? cursor : null;
+}
+
+export function subscribe(client: Client, payload: SubscribePayload): Collector {
+  const collector = new Collector();
+  collector.unsubscribe = client.subscribe(payload, {
+    next: (result) =>
+      collector.push({
+        kind: 'next',
+        data: result.data,
+        ...(result.errors ? { errors: result.errors as never } : {}),
+        cursor: cursorOf(result.extensions),
+      }),
+    error: (error) => {
+      if (Array.isArray(error)) collector.push({ kind: 'error', errors: error as never });
+      else if (error && typeof error === 'object' && 'code' in error) {
+        const e = error as { code: number; reason: string };
+        collector.push({ kind: 'closed', code: e.code, reason: String(e.reason) });
+      } else collector.push({ kind: 'error', errors: [{ message: String((error as Error)?.message ?? error) }] });
+    },
+    complete: () => collector.push({ kind: 'complete' }),
+  });
+  return collector;
+}
+
+/** A raw WebSocket speaking graphql-transport-ws by hand, recording messages and the close. */
+export class RawClient {
+  readonly socket: WebSocket;
+  private readonly messages = new Collector();
+  readonly closed: Promise<{ code: number; reason: string }>;
+  readonly opened: Promise<void>;
+
+  constructor(url: string, protocol = 'graphql-transport-ws') {
+    this.socket = new WebSocket(url, protocol);
+    this.opened = new Promise((resolve, reject) => {
+      this.socket.once('open', () => resolve());
+      this.socket.once('error', reject);
+    });
+    this.socket.on('message', (data) => this.messages.push(JSON.parse(String(data)) as never));
+    this.closed = new Promise((resolve) => this.socket.once('close', (code, reason) => resolve({ code, reason: String(reason) })));
+  }
+
+  send(message: unknown): void {
+    this.socket.send(typeof message === 'string' ? message : JSON.stringify(message));
+  }
+
+  /** The next protocol message, as parsed JSON. */
+  message(what?: string): Promise<Record<string, unknown>> {
+    return this.messages.take(what) as never;
+  }
+}
