@@ -2,6 +2,8 @@
 import { composeServices } from '@apollo/composition';
 import { printSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
+import { createMemoryBackends } from '../messaging/backends';
+import { loadConfig } from '../platform/config';
 import { subgraphEntries } from '../subgraphs';
 
 export interface CompositionOutcome {
@@ -16,10 +18,17 @@ export function defaultSubgraphUrl(port: number): string {
 }
 
 export async function subgraphSdls(): Promise<{ name: string; url: string; sdl: string }[]> {
+  // Schemas only: modules are assembled on throwaway in-memory backends and never started.
+  const backends = await createMemoryBackends();
+  const cfg = loadConfig({});
   const out: { name: string; url: string; sdl: string }[] = [];
-  for (const entry of subgraphEntries) {
-    const schema = await entry.buildSchema();
-    out.push({ name: entry.name, url: defaultSubgraphUrl(entry.defaultPort), sdl: printSubgraphSchema(schema) });
+  try {
+    for (const entry of subgraphEntries) {
+      const module = await entry.create(backends, cfg);
+      out.push({ name: entry.name, url: defaultSubgraphUrl(entry.defaultPort), sdl: printSubgraphSchema(module.schema) });
+    }
+  } finally {
+    await backends.close();
   }
   return out;
 }

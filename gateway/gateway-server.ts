@@ -83,6 +83,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     introspection: options.introspection,
     plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), landingPage],
     includeStacktraceInErrorResponses: false,
+    // The process lifecycle (platform/lifecycle.ts) owns signals and closes servers in order.
+    stopOnTerminationSignals: false,
     logger: apolloLogger(logger),
   });
   await apollo.start();

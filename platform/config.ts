@@ -176,6 +176,35 @@ export const variables = {
     defaultText: 'info',
     parse: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
   },
+  QUEUE_PREFIX: {
+    description: 'Prefix of every durable queue this deployment declares (`membership.crm`, ...), so deployments can share a broker.',
+    defaultText: 'membership.',
+    parse: (raw: string | undefined, name: string) => {
+      const value = raw ?? 'membership.';
+      if (!/^[a-z0-9_.-]{0,40}$/.test(value)) throw new ConfigError(name, `"${value}" may only hold a-z, 0-9, ".", "_" and "-" (at most 40).`);
+      return value;
+    },
+  },
+  SMTP_URL: {
+    description: 'SMTP server for confirmation emails (`smtp://user:pass@host:587`). Unset: emails go to the local mailbox, readable as `Member.emails`.',
+    defaultText: '(unset: local mailbox)',
+    parse: url(['smtp:', 'smtps:']),
+  },
+  MAIL_FROM: {
+    description: 'Sender address of confirmation emails.',
+    defaultText: 'membership@localhost',
+    parse: (raw: string | undefined) => raw || 'membership@localhost',
+  },
+  SNAPSHOT_EVERY: {
+    description: 'Save an aggregate snapshot once this many events follow the last one.',
+    defaultText: '50',
+    parse: positiveInt(50),
+  },
+  FOLLOWER_POLL_MS: {
+    description: 'How often the outbox relay and projections look for events appended by other processes.',
+    defaultText: '50',
+    parse: positiveInt(50),
+  },
   SHUTDOWN_TIMEOUT_MS: {
     description: 'How long SIGTERM waits for in-flight work before closing anyway.',
     defaultText: '10000',

@@ -1,17 +1,21 @@
-// `npm start`: the whole product in one process — four subgraphs on their ports, then the
-// gateway — on embedded defaults unless MONGODB_URI / RABBITMQ_URL say otherwise.
+// `npm start`: the whole product in one process — the four subgraphs on their ports, the workers
+// (outbox relay, consumers) and the gateway — on embedded defaults unless MONGODB_URI /
+// RABBITMQ_URL say otherwise.
 import 'reflect-metadata';
+import { createBackends } from '../messaging/backends';
 import { config } from '../platform/config';
 import { runUntilSignal } from '../platform/lifecycle';
-import { startSubgraph } from '../subgraphs/common/start-subgraph';
-import type { RunningServer } from '../subgraphs/common/subgraph-server';
+import { startSubgraph, type StartedSubgraph } from '../subgraphs/common/start-subgraph';
 import { subgraphEntries } from '../subgraphs';
+import { startWorkers } from '../subgraphs/workers';
 import { startConfiguredGateway } from '../gateway/start-gateway';
 
 runUntilSignal('membership', async () => {
   const cfg = config();
-  const subgraphs: { name: string; server: RunningServer }[] = [];
-  for (const entry of subgraphEntries) subgraphs.push({ name: entry.name, server: await startSubgraph(entry.name, cfg) });
+  const backends = await createBackends(cfg);
+  const subgraphs: { name: string; server: StartedSubgraph }[] = [];
+  for (const entry of subgraphEntries) subgraphs.push({ name: entry.name, server: await startSubgraph(entry.name, backends, cfg) });
+  const workers = await startWorkers(backends, cfg);
   const gateway = await startConfiguredGateway(cfg);
 
   const origin = new URL(gateway.url).origin;
@@ -22,8 +26,8 @@ runUntilSignal('membership', async () => {
     cfg.SANDBOX ? `  Apollo Sandbox:  ${origin}/` : '  Apollo Sandbox:  off (SANDBOX=false)',
     `  Health / ready:  ${origin}/health  ${origin}/ready`,
     ...subgraphs.map((s) => `  Subgraph ${s.name.padEnd(13)} ${s.server.url}`),
-    `  Event store:     ${cfg.MONGODB_URI ? `MongoDB (${new URL(cfg.MONGODB_URI).host})` : `embedded, file-backed (${cfg.DATA_DIR})`}`,
-    `  Event bus:       ${cfg.RABBITMQ_URL ? `RabbitMQ (${new URL(cfg.RABBITMQ_URL).host})` : 'in-process'}`,
+    `  Event store:     ${backends.description.eventStore}`,
+    `  Event bus:       ${backends.description.eventBus}`,
     ...(cfg.usingDevelopmentSecrets
       ? ['', '  WARNING: using DEVELOPMENT secrets (JWT_SECRET / SUBGRAPH_SECRET unset). Never expose this instance.']
       : []),
@@ -35,7 +39,9 @@ runUntilSignal('membership', async () => {
   return {
     close: async () => {
       await gateway.close();
+      await workers.close();
       await Promise.all(subgraphs.map((s) => s.server.close()));
+      await backends.close();
     },
   };
 }, () => config().SHUTDOWN_TIMEOUT_MS);

@@ -1,24 +1,20 @@
-// The worker process (docker-compose `worker`): home of the outbox relay, consumers, sagas and
-// schedulers. None is registered yet, so for now it validates the configuration and idles until SIGTERM.
+// The worker process (docker-compose `worker`): the outbox relay and the bus consumers.
+import 'reflect-metadata';
+import { createBackends } from '../messaging/backends';
 import { config } from '../platform/config';
 import { runUntilSignal } from '../platform/lifecycle';
 import { loggerFor } from '../platform/logger';
+import { startWorkers } from '../subgraphs/workers';
 
 runUntilSignal('worker', async () => {
   const cfg = config();
-  const logger = loggerFor('worker');
-  // Signal handlers do not keep Node's event loop alive; this timer does, until close().
-  const keepAlive = setInterval(() => undefined, 60 * 60 * 1000);
-  logger.info(
-    {
-      eventStore: cfg.MONGODB_URI ? 'mongodb' : 'embedded',
-      eventBus: cfg.RABBITMQ_URL ? 'rabbitmq' : 'in-process',
-    },
-    'worker started: no workers registered yet',
-  );
+  const backends = await createBackends(cfg);
+  const workers = await startWorkers(backends, cfg);
+  loggerFor('worker').info(backends.description, 'worker started');
   return {
     close: async () => {
-      clearInterval(keepAlive);
+      await workers.close();
+      await backends.close();
     },
   };
 }, () => config().SHUTDOWN_TIMEOUT_MS);

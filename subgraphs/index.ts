@@ -1,20 +1,25 @@
-// The four subgraphs, by name: how to build each schema and where each listens by default.
-import type { GraphQLSchema } from 'graphql';
+// The four subgraphs, by name: how to assemble each one and where each listens by default.
+import type { Backends } from '../messaging/backends';
+import type { Config } from '../platform/config';
+import type { SubgraphModule } from './common/subgraph-module';
 import type { SubgraphName } from './common/subgraph-server';
-import { buildMemberSchema } from './member/schema';
-import { buildPaymentSchema } from './payment/schema';
-import { buildCertificationSchema } from './certification/schema';
-import { buildAnalyticsSchema } from './analytics/schema';
+import { createMemberModule } from './member/module';
+import { createPaymentModule } from './payment/module';
+import { createCertificationModule } from './certification/module';
+import { createAnalyticsModule } from './analytics/module';
+
+/** The part of the configuration subgraph modules read. */
+export type ModuleConfig = Pick<Config, 'SNAPSHOT_EVERY' | 'FOLLOWER_POLL_MS'>;
 
 export interface SubgraphEntry {
   readonly name: SubgraphName;
   readonly defaultPort: number;
-  readonly buildSchema: () => Promise<GraphQLSchema>;
+  readonly create: (backends: Backends, cfg: ModuleConfig) => Promise<SubgraphModule>;
 }
 
 export const subgraphEntries: readonly SubgraphEntry[] = [
-  { name: 'member', defaultPort: 4001, buildSchema: buildMemberSchema },
-  { name: 'payment', defaultPort: 4002, buildSchema: buildPaymentSchema },
-  { name: 'certification', defaultPort: 4003, buildSchema: buildCertificationSchema },
-  { name: 'analytics', defaultPort: 4004, buildSchema: buildAnalyticsSchema },
+  { name: 'member', defaultPort: 4001, create: createMemberModule },
+  { name: 'payment', defaultPort: 4002, create: createPaymentModule },
+  { name: 'certification', defaultPort: 4003, create: createCertificationModule },
+  { name: 'analytics', defaultPort: 4004, create: createAnalyticsModule },
 ];

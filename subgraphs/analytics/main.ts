@@ -1,12 +1,20 @@
 // Runs the analytics subgraph alone (docker-compose): `node dist/subgraphs/analytics/main.js`.
 import 'reflect-metadata';
+import { createBackends } from '../../messaging/backends';
 import { config } from '../../platform/config';
 import { runUntilSignal } from '../../platform/lifecycle';
 import { loggerFor } from '../../platform/logger';
 import { startSubgraph } from '../common/start-subgraph';
 
 runUntilSignal('analytics-subgraph', async () => {
-  const server = await startSubgraph('analytics');
-  loggerFor('analytics-subgraph').info({ url: server.url }, 'analytics subgraph ready');
-  return server;
+  const cfg = config();
+  const backends = await createBackends(cfg);
+  const server = await startSubgraph('analytics', backends, cfg);
+  loggerFor('analytics-subgraph').info({ url: server.url, ...backends.description }, 'analytics subgraph ready');
+  return {
+    close: async () => {
+      await server.close();
+      await backends.close();
+    },
+  };
 }, () => config().SHUTDOWN_TIMEOUT_MS);

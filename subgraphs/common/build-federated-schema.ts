@@ -3,7 +3,7 @@
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { printSchemaWithDirectives } from '@graphql-tools/utils';
-import { parse, type GraphQLSchema } from 'graphql';
+import { isEnumType, parse, type GraphQLSchema } from 'graphql';
 import { buildSchema, createResolversMap, type BuildSchemaOptions } from 'type-graphql';
 
 const federationLink = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable", "@external", "@requires", "@provides", "@inaccessible"])`;
@@ -17,6 +17,11 @@ export async function buildFederatedSchema(options: FederatedSchemaOptions): Pro
   const { referenceResolvers = {}, ...buildOptions } = options;
   const schema = await buildSchema({ ...buildOptions, skipCheck: true });
   const resolvers = createResolversMap(schema) as Record<string, Record<string, unknown>>;
+  // The SDL round trip loses enums' internal values (MemberTier.BASIC is 'basic' inside): map them back.
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!isEnumType(type) || type.name.startsWith('__')) continue;
+    resolvers[type.name] = Object.fromEntries(type.getValues().map((v) => [v.name, v.value]));
+  }
   for (const [typeName, reference] of Object.entries(referenceResolvers)) {
     resolvers[typeName] = { ...(resolvers[typeName] ?? {}), ...reference };
   }

@@ -1,6 +1,9 @@
-// Starts one subgraph from the configuration (used by each subgraph's main and by `npm start`).
-import { config, type Config } from '../../platform/config';
+// Starts one subgraph from the configuration: assembles its module on the process's backends,
+// serves it, then starts its background work (used by each subgraph's main and by `npm start`).
+import type { Backends } from '../../messaging/backends';
+import type { Config } from '../../platform/config';
 import { subgraphEntries } from '../index';
+import type { SubgraphModule } from './subgraph-module';
 import { startSubgraphServer, type RunningServer, type SubgraphName } from './subgraph-server';
 
 const portVariable = {
@@ -10,15 +13,38 @@ const portVariable = {
   analytics: 'ANALYTICS_PORT',
 } as const satisfies Record<SubgraphName, keyof Config>;
 
-export async function startSubgraph(name: SubgraphName, cfg: Config = config()): Promise<RunningServer> {
+export interface StartedSubgraph extends RunningServer {
+  readonly module: SubgraphModule;
+}
+
+export async function startSubgraph(
+  name: SubgraphName,
+  backends: Backends,
+  cfg: Config,
+  overrides: { port?: number; host?: string } = {},
+): Promise<StartedSubgraph> {
   const entry = subgraphEntries.find((e) => e.name === name);
   if (!entry) throw new Error(`Unknown subgraph ${name}`);
-  return startSubgraphServer({
+  const module = await entry.create(backends, cfg);
+  await module.start();
+  const server = await startSubgraphServer({
     name,
-    schema: await entry.buildSchema(),
-    host: cfg.HOST,
-    port: cfg[portVariable[name]],
+    schema: module.schema,
+    host: overrides.host ?? cfg.HOST,
+    port: overrides.port ?? cfg[portVariable[name]],
     subgraphSecret: cfg.SUBGRAPH_SECRET,
     introspection: cfg.INTROSPECTION,
   });
+  let closing: Promise<void> | null = null;
+  return {
+    url: server.url,
+    port: server.port,
+    module,
+    // Idempotent: tests and shutdown paths may close a subgraph that is already closed.
+    close: () =>
+      (closing ??= (async () => {
+        await server.close();
+        await module.close();
+      })()),
+  };
 }

@@ -44,6 +44,8 @@ export async function startSubgraphServer(options: SubgraphServerOptions): Promi
     introspection: options.introspection,
     formatError: formatErrorWith(logger),
     includeStacktraceInErrorResponses: false,
+    // The process lifecycle (platform/lifecycle.ts) owns signals and closes servers in order.
+    stopOnTerminationSignals: false,
     logger: apolloLogger(logger),
     plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginInlineTraceDisabled()],
   });

@@ -1,12 +1,20 @@
 // Runs the member subgraph alone (docker-compose): `node dist/subgraphs/member/main.js`.
 import 'reflect-metadata';
+import { createBackends } from '../../messaging/backends';
 import { config } from '../../platform/config';
 import { runUntilSignal } from '../../platform/lifecycle';
 import { loggerFor } from '../../platform/logger';
 import { startSubgraph } from '../common/start-subgraph';
 
 runUntilSignal('member-subgraph', async () => {
-  const server = await startSubgraph('member');
-  loggerFor('member-subgraph').info({ url: server.url }, 'member subgraph ready');
-  return server;
+  const cfg = config();
+  const backends = await createBackends(cfg);
+  const server = await startSubgraph('member', backends, cfg);
+  loggerFor('member-subgraph').info({ url: server.url, ...backends.description }, 'member subgraph ready');
+  return {
+    close: async () => {
+      await server.close();
+      await backends.close();
+    },
+  };
 }, () => config().SHUTDOWN_TIMEOUT_MS);

@@ -1,12 +1,20 @@
 // Runs the payment subgraph alone (docker-compose): `node dist/subgraphs/payment/main.js`.
 import 'reflect-metadata';
+import { createBackends } from '../../messaging/backends';
 import { config } from '../../platform/config';
 import { runUntilSignal } from '../../platform/lifecycle';
 import { loggerFor } from '../../platform/logger';
 import { startSubgraph } from '../common/start-subgraph';
 
 runUntilSignal('payment-subgraph', async () => {
-  const server = await startSubgraph('payment');
-  loggerFor('payment-subgraph').info({ url: server.url }, 'payment subgraph ready');
-  return server;
+  const cfg = config();
+  const backends = await createBackends(cfg);
+  const server = await startSubgraph('payment', backends, cfg);
+  loggerFor('payment-subgraph').info({ url: server.url, ...backends.description }, 'payment subgraph ready');
+  return {
+    close: async () => {
+      await server.close();
+      await backends.close();
+    },
+  };
 }, () => config().SHUTDOWN_TIMEOUT_MS);

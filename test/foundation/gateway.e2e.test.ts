@@ -114,9 +114,11 @@ describe('gateway in production', () => {
   let product: RunningProduct;
   beforeAll(async () => {
     product = await startProduct({
-      NODE_ENV: 'production',
-      JWT_SECRET: 'production-jwt-secret-for-tests-0123456789',
-      SUBGRAPH_SECRET: 'production-subgraph-secret-for-tests-012345',
+      env: {
+        NODE_ENV: 'production',
+        JWT_SECRET: 'production-jwt-secret-for-tests-0123456789',
+        SUBGRAPH_SECRET: 'production-subgraph-secret-for-tests-012345',
+      },
     });
   });
   afterAll(async () => {
@@ -148,8 +150,7 @@ describe('gateway readiness', () => {
       expect(body.subgraphs.member).toBe('ok');
       expect(body.subgraphs.analytics).not.toBe('ok');
     } finally {
-      await product.gateway.close();
-      await Promise.all(['member', 'payment', 'certification'].map((n) => product.subgraphs[n]!.close()));
+      await product.close();
     }
   });
 });

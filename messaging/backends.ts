@@ -1,0 +1,85 @@
+// Builds the process's backends from the configuration: the event store (MongoDB or the embedded
+// SQLite file), the bus (RabbitMQ or in-process, always instrumented) and the document store for
+// read models and bookkeeping. One instance per process, shared by every subgraph it runs.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Config } from '../platform/config';
+import { systemClock, type Clock } from '../platform/clock';
+import { loggerFor } from '../platform/logger';
+import type { EventBus } from './bus/event-bus';
+import { createEventBus, eventBusOptionsFor } from './bus/create-event-bus';
+import { InstrumentedEventBus } from './monitor/instrumented-bus';
+import type { EventStore } from './store/event-store';
+import { createEventStore } from './store/create-event-store';
+import { NotifyingEventStore } from './store/notifying-event-store';
+import type { DocumentStore } from './state/document-store';
+import { createDocumentStore } from './state/create-document-store';
+
+export interface Backends {
+  readonly store: EventStore;
+  readonly bus: EventBus;
+  readonly documents: DocumentStore;
+  readonly clock: Clock;
+  /** Run `listener` after every append made through this process's store (wakes followers). */
+  onAppend(listener: () => void): () => void;
+  readonly description: { readonly eventStore: string; readonly eventBus: string };
+  close(): Promise<void>;
+}
+
+export type BackendsConfig = Pick<Config, 'MONGODB_URI' | 'MONGODB_WRITE_CONCERN' | 'RABBITMQ_URL' | 'DATA_DIR'>;
+
+export async function createBackends(cfg: BackendsConfig, clock: Clock = systemClock): Promise<Backends> {
+  const logger = loggerFor('backends');
+  let rawStore: EventStore;
+  let documents: DocumentStore;
+  let storeDescription: string;
+  if (cfg.MONGODB_URI) {
+    rawStore = await createEventStore({ kind: 'mongo', uri: cfg.MONGODB_URI, writeConcern: cfg.MONGODB_WRITE_CONCERN }, clock);
+    documents = createDocumentStore({ kind: 'mongo', uri: cfg.MONGODB_URI });
+    storeDescription = `MongoDB (${new URL(cfg.MONGODB_URI).host})`;
+  } else {
+    fs.mkdirSync(cfg.DATA_DIR, { recursive: true });
+    rawStore = await createEventStore({ kind: 'sqlite', file: path.join(cfg.DATA_DIR, 'events.db') }, clock);
+    documents = createDocumentStore({ kind: 'sqlite', file: path.join(cfg.DATA_DIR, 'state.db') });
+    storeDescription = `embedded, file-backed (${cfg.DATA_DIR})`;
+  }
+  const bus = new InstrumentedEventBus(await createEventBus(eventBusOptionsFor(cfg.RABBITMQ_URL), { clock, logger: loggerFor('bus') }));
+  const store = new NotifyingEventStore(rawStore);
+  logger.info({ eventStore: storeDescription, eventBus: cfg.RABBITMQ_URL ? 'rabbitmq' : 'in-process' }, 'backends ready');
+  return {
+    store,
+    bus,
+    documents,
+    clock,
+    onAppend: (listener) => store.onAppend(listener),
+    description: {
+      eventStore: storeDescription,
+      eventBus: cfg.RABBITMQ_URL ? `RabbitMQ (${new URL(cfg.RABBITMQ_URL).host})` : 'in-process',
+    },
+    close: async () => {
+      await bus.close();
+      await store.close();
+      await documents.close();
+    },
+  };
+}
+
+/** Fully in-memory backends, for fast tests and offline composition. */
+export async function createMemoryBackends(clock: Clock = systemClock): Promise<Backends> {
+  const store = new NotifyingEventStore(await createEventStore({ kind: 'memory' }, clock));
+  const bus = new InstrumentedEventBus(await createEventBus({ kind: 'in-process' }, { clock }));
+  const documents = createDocumentStore({ kind: 'memory' });
+  return {
+    store,
+    bus,
+    documents,
+    clock,
+    onAppend: (listener) => store.onAppend(listener),
+    description: { eventStore: 'in-memory', eventBus: 'in-process' },
+    close: async () => {
+      await bus.close();
+      await store.close();
+      await documents.close();
+    },
+  };
+}

@@ -1,0 +1,42 @@
+// Inputs of the member mutations. Validation lives in the domain, so errors name fields uniformly.
+import { Field, ID, InputType, Int } from 'type-graphql';
+import { MemberTier } from './member.type';
+
+@InputType()
+export class CreateMemberInput {
+  @Field(() => ID, { nullable: true, description: 'Admins may choose the id; a member registers under its own token subject.' })
+  id?: string | null;
+
+  @Field()
+  email!: string;
+
+  @Field()
+  firstName!: string;
+
+  @Field()
+  lastName!: string;
+
+  @Field(() => MemberTier, { nullable: true, description: 'BASIC when absent.' })
+  tier?: MemberTier | null;
+}
+
+@InputType({ description: 'Only the fields given change.' })
+export class UpdateMemberProfileInput {
+  @Field(() => String, { nullable: true })
+  email?: string | null;
+
+  @Field(() => String, { nullable: true })
+  firstName?: string | null;
+
+  @Field(() => String, { nullable: true })
+  lastName?: string | null;
+}
+
+@InputType()
+export class RenewMembershipInput {
+  @Field(() => Int, { defaultValue: 12, description: 'From 1 to 36.' })
+  months!: number;
+
+  @Field(() => MemberTier, { nullable: true, description: 'Change tier on renewal; keeps the current one when absent.' })
+  tier?: MemberTier | null;
+}

@@ -1,0 +1,118 @@
+// Member queries and the seed's member commands as mutations. A mutation answers as soon as its
+// events are stored, with the new state from the aggregate; queries read the projections.
+import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
+import type { DocumentCollection } from '../../../messaging/state/document-store';
+import type { Clock } from '../../../platform/clock';
+import { ForbiddenError, NotFoundError } from '../../../platform/errors';
+import { causationOf, requireAdmin, requireIdentity, requireSelfOrAdmin, type SubgraphContext } from '../../common/context';
+import type { MemberService } from '../domain/member-service';
+import type { MemberDoc } from '../projections/member-read-model';
+import type { MemberSearchIndex } from '../projections/member-search-index';
+import { CreateMemberInput, RenewMembershipInput, UpdateMemberProfileInput } from './member.inputs';
+import { MemberConnection } from './member-connection.type';
+import { memberFromDoc, memberFromSnapshot } from './member.mapper';
+import { Member, MemberTier, MembershipStatus } from './member.type';
+
+export interface MemberResolverDeps {
+  readonly service: MemberService;
+  readonly members: DocumentCollection<MemberDoc>;
+  readonly searchIndex: MemberSearchIndex;
+  readonly clock: Clock;
+}
+
+/** Resolve a Member for another subgraph's reference: the caller must be that member or an admin. */
+export async function resolveMemberReference(
+  deps: MemberResolverDeps,
+  reference: { id: string },
+  ctx: SubgraphContext,
+): Promise<Member | null> {
+  requireSelfOrAdmin(ctx, reference.id);
+  const doc = await deps.members.get(reference.id);
+  return doc ? memberFromDoc(doc, deps.clock.now()) : null;
+}
+
+@Resolver(() => Member)
+export class MemberResolver {
+  constructor(private readonly deps: MemberResolverDeps) {}
+
+  @Query(() => Member, { nullable: true, description: 'A member by id (yourself, or anyone for admins); null when unknown.' })
+  async member(@Arg('id', () => ID) id: string, @Ctx() ctx: SubgraphContext): Promise<Member | null> {
+    requireSelfOrAdmin(ctx, id);
+    const doc = await this.deps.members.get(id);
+    return doc ? memberFromDoc(doc, this.deps.clock.now()) : null;
+  }
+
+  @Query(() => MemberConnection, { description: 'Admins: search members by name or email prefix, membership status and tier.' })
+  async members(
+    @Ctx() ctx: SubgraphContext,
+    @Arg('search', () => String, { nullable: true }) search: string | null,
+    @Arg('status', () => MembershipStatus, { nullable: true }) status: MembershipStatus | null,
+    @Arg('tier', () => MemberTier, { nullable: true }) tier: MemberTier | null,
+    @Arg('first', () => Int, { defaultValue: 20 }) first: number,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+  ): Promise<MemberConnection> {
+    requireAdmin(ctx);
+    const page = this.deps.searchIndex.search({ search, status, tier, first, after });
+    const docs = await this.deps.members.getMany(page.ids);
+    const now = this.deps.clock.now();
+    const byId = new Map(docs.map((d) => [d.id, d]));
+    const edges = page.ids.flatMap((id, i) => {
+      const doc = byId.get(id);
+      return doc ? [{ cursor: page.cursors[i] as string, node: memberFromDoc(doc, now) }] : [];
+    });
+    return Object.assign(new MemberConnection(), {
+      edges,
+      pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.cursors[page.cursors.length - 1] ?? null },
+      totalCount: page.totalCount,
+    });
+  }
+
+  @Mutation(() => Member, { description: 'Register a member: yourself (id = your token subject), or anyone as an admin.' })
+  async createMember(@Arg('input') input: CreateMemberInput, @Ctx() ctx: SubgraphContext): Promise<Member> {
+    const identity = requireIdentity(ctx);
+    const snapshot = await this.deps.service.create(
+      identity,
+      { id: input.id ?? null, email: input.email, firstName: input.firstName, lastName: input.lastName, tier: input.tier ?? null },
+      causationOf(ctx),
+    );
+    return memberFromSnapshot(snapshot, this.deps.clock.now());
+  }
+
+  @Mutation(() => Member, { description: 'Change profile fields. A stale expectedVersion is refused with CONFLICT.' })
+  async updateMemberProfile(
+    @Arg('id', () => ID) id: string,
+    @Arg('input') input: UpdateMemberProfileInput,
+    @Arg('expectedVersion', () => Int) expectedVersion: number,
+    @Ctx() ctx: SubgraphContext,
+  ): Promise<Member> {
+    requireSelfOrAdmin(ctx, id);
+    const changes = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== null && v !== undefined));
+    const snapshot = await this.deps.service.updateProfile(id, changes, expectedVersion, causationOf(ctx));
+    return memberFromSnapshot(snapshot, this.deps.clock.now());
+  }
+
+  @Mutation(() => Member, { description: 'Renew the membership for some months, from its end if it is still running.' })
+  async renewMembership(
+    @Arg('id', () => ID) id: string,
+    @Arg('input', () => RenewMembershipInput, { defaultValue: { months: 12 } }) input: RenewMembershipInput,
+    @Arg('expectedVersion', () => Int, { nullable: true }) expectedVersion: number | null,
+    @Ctx() ctx: SubgraphContext,
+  ): Promise<Member> {
+    const identity = requireSelfOrAdmin(ctx, id);
+    if (identity.role !== 'admin' && input.tier) {
+      // Tier changes are paid (an order of a membership product); only admins grant them here.
+      const current = await this.deps.service.get(id);
+      if (!current) throw new NotFoundError(`No member with id ${id}.`, { id });
+      if (current.member.tier !== (input.tier as string)) {
+        throw new ForbiddenError('A member changes tier by ordering a membership product; only admins may change it here.');
+      }
+    }
+    const snapshot = await this.deps.service.renew(
+      id,
+      { months: input.months, tier: input.tier ?? null },
+      expectedVersion ?? undefined,
+      causationOf(ctx),
+    );
+    return memberFromSnapshot(snapshot, this.deps.clock.now());
+  }
+}

@@ -1,0 +1,67 @@
+// The member read model: one document per member in the `members` collection, folded from the
+// member events with the aggregate's own `evolve`. Monotonic per member (a document only moves
+// forward in stream version), so replays and several instances running it are harmless.
+import type { AnyEventEnvelope } from '../../../messaging/events/envelope';
+import type { DocumentCollection, DocumentStore } from '../../../messaging/state/document-store';
+import { evolve, isMemberEvent, type MemberState, type Tier } from '../domain/member';
+
+export interface MemberDoc {
+  readonly id: string;
+  readonly email: string;
+  readonly firstName: string;
+  readonly lastName: string;
+  readonly tier: Tier;
+  readonly membershipExpiresAt: string | null;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  /** Stream version the document reflects. */
+  readonly version: number;
+}
+
+export const memberEventTypes = ['member.created', 'member.profile.updated', 'membership.renewed', 'membership.activated'] as const;
+
+export function membersCollection(documents: DocumentStore, name = 'members'): DocumentCollection<MemberDoc> {
+  return documents.collection<MemberDoc>(name, { indexes: ['email', 'tier'] });
+}
+
+function toState(doc: MemberDoc | null): MemberState {
+  if (!doc) return { status: 'absent' };
+  return {
+    status: 'registered',
+    id: doc.id,
+    profile: { email: doc.email, firstName: doc.firstName, lastName: doc.lastName },
+    tier: doc.tier,
+    membershipExpiresAt: doc.membershipExpiresAt,
+    createdAt: doc.createdAt,
+    updatedAt: doc.updatedAt,
+  };
+}
+
+/** Apply one event to a member document; null when the event changes nothing. */
+export function applyToMemberDoc(doc: MemberDoc | null, event: AnyEventEnvelope): MemberDoc | null {
+  if (!isMemberEvent(event)) return null;
+  if (doc && doc.version >= event.streamVersion) return null;
+  const state = evolve(toState(doc), event);
+  if (state.status !== 'registered') return null;
+  return {
+    id: state.id,
+    email: state.profile.email,
+    firstName: state.profile.firstName,
+    lastName: state.profile.lastName,
+    tier: state.tier,
+    membershipExpiresAt: state.membershipExpiresAt,
+    createdAt: state.createdAt,
+    updatedAt: state.updatedAt,
+    version: event.streamVersion,
+  };
+}
+
+/** The projection's batch handler, for a StoreFollower over the member event types. */
+export function memberReadModelProjection(members: DocumentCollection<MemberDoc>) {
+  return async (batch: readonly AnyEventEnvelope[]): Promise<void> => {
+    for (const event of batch) {
+      if (!isMemberEvent(event)) continue;
+      await members.update(event.payload.memberId, (current) => applyToMemberDoc(current, event));
+    }
+  };
+}

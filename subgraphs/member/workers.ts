@@ -1,0 +1,18 @@
+// The member slice's bus consumers: the seed's CRM, Email, Audit and Analytics services.
+import type { Backends } from '../../messaging/backends';
+import type { ConsumerDefinition } from '../../messaging/consumers/idempotent-consumer';
+import type { Mailer } from './consumers/mailer';
+import { activityConsumer } from './consumers/activity.consumer';
+import { auditConsumer } from './consumers/audit.consumer';
+import { crmConsumer } from './consumers/crm.consumer';
+import { emailConsumer } from './consumers/email.consumer';
+
+export function memberConsumers(backends: Backends, mailer: Mailer): ConsumerDefinition[] {
+  const { documents, store, clock } = backends;
+  return [
+    crmConsumer({ documents, store, clock }),
+    emailConsumer({ documents, store, clock, mailer }),
+    auditConsumer({ documents }),
+    activityConsumer({ documents }),
+  ] as ConsumerDefinition[];
+}

@@ -1,0 +1,50 @@
+// The background work of the product, run by the worker process (and by `npm start`): the outbox
+// relay that publishes stored events, and every subgraph's bus consumers.
+import type { Backends } from '../messaging/backends';
+import type { Consumer } from '../messaging/bus/event-bus';
+import { startConsumer } from '../messaging/consumers/run-consumer';
+import { createOutboxRelay } from '../messaging/outbox/outbox-relay';
+import { documentCheckpoint } from '../messaging/store/checkpoints';
+import type { StoreFollower } from '../messaging/store/store-follower';
+import type { Config } from '../platform/config';
+import { loggerFor } from '../platform/logger';
+import { createMailer, type Mailer } from './member/consumers/mailer';
+import { memberConsumers } from './member/workers';
+
+export type WorkersConfig = Pick<Config, 'FOLLOWER_POLL_MS' | 'SMTP_URL' | 'MAIL_FROM' | 'QUEUE_PREFIX'>;
+
+export interface RunningWorkers {
+  readonly relay: StoreFollower;
+  readonly consumers: readonly Consumer[];
+  close(): Promise<void>;
+}
+
+export async function startWorkers(
+  backends: Backends,
+  cfg: WorkersConfig,
+  overrides: { mailer?: Mailer } = {},
+): Promise<RunningWorkers> {
+  const { store, bus, documents, clock } = backends;
+  const mailer = overrides.mailer ?? createMailer(cfg.SMTP_URL, cfg.MAIL_FROM);
+  const consumers: Consumer[] = [];
+  for (const definition of memberConsumers(backends, mailer)) {
+    const named = { ...definition, name: `${cfg.QUEUE_PREFIX}${definition.name}`, handle: definition.handle.bind(definition) };
+    consumers.push(await startConsumer(bus, documents, named, { clock }));
+  }
+  // Consumers' queues exist before the relay publishes anything, so nothing is unroutable.
+  const relay = createOutboxRelay(store, bus, documentCheckpoint(documents, 'outbox-relay', () => clock.now()), loggerFor('outbox-relay'), {
+    pollIntervalMs: cfg.FOLLOWER_POLL_MS,
+  });
+  const offAppend = backends.onAppend(() => relay.wake());
+  await relay.start();
+  return {
+    relay,
+    consumers,
+    close: async () => {
+      offAppend();
+      await relay.stop();
+      await Promise.all(consumers.map((c) => c.close()));
+      await mailer.close();
+    },
+  };
+}

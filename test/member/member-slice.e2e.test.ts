@@ -1,0 +1,306 @@
+// The seed's real-time member update flow, end to end through the gateway, on the embedded store
+// and real RabbitMQ: mutations answer once events are stored; CRM, Email, Audit and Analytics
+// follow asynchronously; refusals store and publish nothing.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { Connection } from 'rabbitmq-client';
+import { createBackends, type Backends } from '../../messaging/backends';
+import { loadConfig } from '../../platform/config';
+import type { Mailer, OutgoingEmail } from '../../subgraphs/member/consumers/mailer';
+import { startProduct, type RunningProduct } from '../support/product';
+import { eventually } from '../support/wait';
+
+const RABBITMQ_URL = process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+
+/** A mailer whose deliveries wait until the test opens the gate. */
+class GatedMailer implements Mailer {
+  readonly transport = 'mailbox' as const;
+  readonly sent: OutgoingEmail[] = [];
+  private open = true;
+  private waiters: (() => void)[] = [];
+  hold(): void {
+    this.open = false;
+  }
+  release(): void {
+    this.open = true;
+    for (const w of this.waiters.splice(0)) w();
+  }
+  async send(email: OutgoingEmail): Promise<void> {
+    if (!this.open) await new Promise<void>((resolve) => this.waiters.push(resolve));
+    this.sent.push(email);
+  }
+  async close(): Promise<void> {
+    this.release();
+  }
+}
+
+const MEMBER_FIELDS = 'id email firstName lastName tier membershipStatus membershipExpiresAt version';
+
+describe('member slice through the gateway (embedded store, RabbitMQ)', () => {
+  let product: RunningProduct;
+  let backends: Backends;
+  let dataDir: string;
+  const mailer = new GatedMailer();
+  const admin = () => product.token('admin-1', 'admin');
+
+  beforeAll(async () => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'member-e2e-'));
+    const env = { DATA_DIR: dataDir, RABBITMQ_URL, QUEUE_PREFIX: `t${randomUUID().slice(0, 8)}.`, FOLLOWER_POLL_MS: '20' };
+    backends = await createBackends(loadConfig(env));
+    product = await startProduct({ env, backends, mailer });
+  });
+  afterAll(async () => {
+    await product.close();
+    await backends.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  async function createMember(id: string, email: string) {
+    const { body } = await product.graphql(
+      `mutation($input: CreateMemberInput!) { createMember(input: $input) { ${MEMBER_FIELDS} } }`,
+      { token: product.token(id), variables: { input: { email, firstName: 'Ada', lastName: 'Lovelace' } } },
+    );
+    return body;
+  }
+
+  it('creates, updates and renews; the answer comes before the consumers finish; then their effects show', async () => {
+    const id = `m-${randomUUID().slice(0, 8)}`;
+    const token = product.token(id);
+    mailer.hold();
+    const created = await createMember(id, `${id}@example.org`);
+    expect(created.errors).toBeUndefined();
+    expect(created.data).toEqual({
+      createMember: expect.objectContaining({ id, email: `${id}@example.org`, tier: 'BASIC', membershipStatus: 'NONE', version: 1 }),
+    });
+    // The email consumer is held: the mutation answered without waiting for it.
+    expect(mailer.sent.filter((m) => m.to === `${id}@example.org`)).toEqual([]);
+
+    const updated = await product.graphql(
+      `mutation($id: ID!) { updateMemberProfile(id: $id, input: { firstName: "Augusta" }, expectedVersion: 1) { firstName version } }`,
+      { token, variables: { id } },
+    );
+    expect(updated.body.data).toEqual({ updateMemberProfile: { firstName: 'Augusta', version: 2 } });
+
+    const renewed = await product.graphql(
+      `mutation($id: ID!) { renewMembership(id: $id, input: { months: 12 }, expectedVersion: 2) { membershipStatus version } }`,
+      { token, variables: { id } },
+    );
+    expect(renewed.body.data).toEqual({ renewMembership: { membershipStatus: 'ACTIVE', version: 3 } });
+    mailer.release();
+
+    const effects = await eventually(async () => {
+      const { body } = await product.graphql(
+        `query($id: ID!) { member(id: $id) { firstName version crmSync { firstName version upToDate } emails { subject transport } auditTrail { eventType actorId changes { field before after } } } }`,
+        { token, variables: { id } },
+      );
+      const m = (body.data as { member: { version: number; crmSync: { upToDate: boolean } | null; emails: unknown[]; auditTrail: unknown[] } | null } | undefined)?.member;
+      return m && m.version === 3 && m.crmSync?.upToDate && m.emails.length === 3 && m.auditTrail.length === 3 ? m : null;
+    }, 'the CRM, email and audit consumers to catch up');
+    expect(effects).toMatchObject({
+      firstName: 'Augusta',
+      crmSync: { firstName: 'Augusta', version: 3 },
+      emails: [
+        { subject: 'Welcome to the organisation', transport: 'mailbox' },
+        { subject: 'Your profile was updated', transport: 'mailbox' },
+        { subject: 'Your membership was renewed', transport: 'mailbox' },
+      ],
+    });
+    expect((effects as unknown as { auditTrail: unknown[] }).auditTrail[1]).toEqual({
+      eventType: 'member.profile.updated',
+      actorId: id,
+      changes: [{ field: 'firstName', before: 'Ada', after: 'Augusta' }],
+    });
+
+    // sync.completed and email.sent were stored, caused by the member events, with the request's correlation.
+    const stored = [];
+    for await (const batch of backends.store.readAll({ types: ['sync.completed', 'email.sent'] })) {
+      stored.push(...batch.filter((e) => e.payload.memberId === id));
+    }
+    expect(stored.filter((e) => e.type === 'sync.completed')).toHaveLength(3);
+    expect(stored.filter((e) => e.type === 'email.sent')).toHaveLength(3);
+    expect(stored.every((e) => e.causationId !== null)).toBe(true);
+  });
+
+  it('publishes a mutation\'s events on the events exchange with the request\'s correlation id', async () => {
+    const connection = new Connection(RABBITMQ_URL);
+    const queue = `test.${randomUUID()}`;
+    const seen: { type: string; correlationId?: string | undefined }[] = [];
+    const consumer = connection.createConsumer(
+      { queue, queueOptions: { exclusive: true, autoDelete: true }, queueBindings: [{ exchange: 'events', routingKey: 'member.created' }] },
+      async (msg) => {
+        seen.push({ type: msg.routingKey, correlationId: msg.correlationId });
+      },
+    );
+    await new Promise<void>((resolve) => consumer.once('ready', () => resolve()));
+    try {
+      const id = `m-${randomUUID().slice(0, 8)}`;
+      const correlationId = `corr-${randomUUID()}`;
+      const { body } = await product.graphql(
+        `mutation { createMember(input: { email: "${id}@example.org", firstName: "Grace", lastName: "Hopper" }) { id } }`,
+        { token: product.token(id), headers: { 'x-correlation-id': correlationId } },
+      );
+      expect(body.errors).toBeUndefined();
+      await eventually(() => seen.find((s) => s.correlationId === correlationId), 'member.created on the events exchange');
+    } finally {
+      await consumer.close();
+      await connection.close();
+    }
+  });
+
+  it('handles a redelivered event once: no second email, no second audit entry', async () => {
+    const id = `m-${randomUUID().slice(0, 8)}`;
+    await createMember(id, `${id}@example.org`);
+    const token = product.token(id);
+    const counts = async () => {
+      const { body } = await product.graphql(`query($id: ID!) { member(id: $id) { emails { subject } auditTrail { eventId } } }`, {
+        token,
+        variables: { id },
+      });
+      return (body.data as { member: { emails: unknown[]; auditTrail: unknown[] } | null }).member;
+    };
+    await eventually(async () => {
+      const m = await counts();
+      return m && m.emails.length === 1 && m.auditTrail.length === 1;
+    }, 'the welcome email and audit entry');
+    const [created] = await backends.store.readStream(`member-${id}`);
+    const before = mailer.sent.length;
+    await backends.bus.publish([created!]);
+    await backends.bus.publish([created!]);
+    // The duplicates are acknowledged without handling: the consumers' checkpoints count them.
+    await eventually(async () => {
+      const cps = await backends.documents.collection<{ id: string; skippedDuplicates: number }>('consumer_checkpoints').find();
+      return cps.filter((c) => c.id.endsWith('.email') || c.id.endsWith('.audit')).every((c) => c.skippedDuplicates >= 2);
+    }, 'the duplicates to be skipped');
+    const after = await counts();
+    expect(after?.emails).toHaveLength(1);
+    expect(after?.auditTrail).toHaveLength(1);
+    expect(mailer.sent.length).toBe(before);
+  });
+
+  describe('refusals store and publish nothing', () => {
+    let id: string;
+    beforeAll(async () => {
+      id = `m-${randomUUID().slice(0, 8)}`;
+      await createMember(id, `${id}@example.org`);
+      await createMember(`${id}-other`, `${id}-other@example.org`);
+    });
+
+    /** Events stored (and so ever published: the relay only publishes stored events) under a correlation id. */
+    async function eventsCorrelatedWith(correlationId: string) {
+      const found = [];
+      for await (const batch of backends.store.readAll()) found.push(...batch.filter((e) => e.correlationId === correlationId));
+      return found;
+    }
+
+    async function expectRefused(query: string, token: string, code: string, field?: string) {
+      const correlationId = `refusal-${randomUUID()}`;
+      const versionBefore = await backends.store.streamVersion(`member-${id}`);
+      const { body } = await product.graphql(query, { token, variables: { id }, headers: { 'x-correlation-id': correlationId } });
+      expect(body.errors?.[0]?.extensions?.code).toBe(code);
+      if (field) expect(body.errors?.[0]?.extensions?.field).toBe(field);
+      expect(await backends.store.streamVersion(`member-${id}`)).toBe(versionBefore);
+      expect(await eventsCorrelatedWith(correlationId)).toEqual([]);
+      return body.errors?.[0];
+    }
+
+    it.each([
+      ['a bad email', '{ email: "nope" }', 'email'],
+      ['an empty first name', '{ firstName: "  " }', 'firstName'],
+      ['an over-long last name', `{ lastName: "${'x'.repeat(101)}" }`, 'lastName'],
+    ])('refuses %s with BAD_USER_INPUT naming the field', async (_what, input, field) => {
+      await expectRefused(
+        `mutation($id: ID!) { updateMemberProfile(id: $id, input: ${input}, expectedVersion: 1) { id } }`,
+        product.token(id),
+        'BAD_USER_INPUT',
+        field,
+      );
+    });
+
+    it('refuses an email another member uses', async () => {
+      await expectRefused(
+        `mutation($id: ID!) { updateMemberProfile(id: $id, input: { email: "${id}-other@example.org" }, expectedVersion: 1) { id } }`,
+        product.token(id),
+        'BAD_USER_INPUT',
+        'email',
+      );
+    });
+
+    it('refuses a duplicate email on registration', async () => {
+      const body = await createMember(`${id}-third`, `${id}@example.org`);
+      expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'email' });
+      expect(await backends.store.streamVersion(`member-${id}-third`)).toBe(0);
+    });
+
+    it('refuses a stale expectedVersion with CONFLICT naming both versions', async () => {
+      const error = await expectRefused(
+        `mutation($id: ID!) { updateMemberProfile(id: $id, input: { firstName: "X" }, expectedVersion: 7) { id } }`,
+        product.token(id),
+        'CONFLICT',
+      );
+      expect(error?.extensions).toMatchObject({ expectedVersion: 7, actualVersion: 1 });
+    });
+
+    it('refuses an unknown member with NOT_FOUND', async () => {
+      await expectRefused(
+        `mutation { renewMembership(id: "nobody", input: { months: 12 }) { id } }`,
+        admin(),
+        'NOT_FOUND',
+      );
+    });
+
+    it('refuses a member changing another member with FORBIDDEN', async () => {
+      await expectRefused(
+        `mutation($id: ID!) { updateMemberProfile(id: $id, input: { firstName: "X" }, expectedVersion: 1) { id } }`,
+        product.token('someone-else'),
+        'FORBIDDEN',
+      );
+    });
+  });
+
+  it('lets exactly one of two concurrent updates with the same expected version win', async () => {
+    const id = `m-${randomUUID().slice(0, 8)}`;
+    await createMember(id, `${id}@example.org`);
+    const token = product.token(id);
+    const update = (name: string) =>
+      product.graphql(`mutation($id: ID!) { updateMemberProfile(id: $id, input: { firstName: "${name}" }, expectedVersion: 1) { version } }`, {
+        token,
+        variables: { id },
+      });
+    const results = await Promise.all([update('One'), update('Two'), update('Three')]);
+    const codes = results.map((r) => (r.body.errors ? r.body.errors[0]?.extensions?.code : 'OK')).sort();
+    expect(codes).toEqual(['CONFLICT', 'CONFLICT', 'OK']);
+    expect(await backends.store.streamVersion(`member-${id}`)).toBe(2);
+  });
+
+  it('lets admins search members by name prefix, status and tier, page by page', async () => {
+    const tag = randomUUID().slice(0, 6);
+    for (const [i, last] of ['Zed', 'Zimmer', 'Zuse'].entries()) {
+      const { body } = await product.graphql(
+        `mutation { createMember(input: { id: "s-${tag}-${i}", email: "s${i}-${tag}@example.org", firstName: "Q${tag}", lastName: "${last}" }) { id } }`,
+        { token: admin() },
+      );
+      expect(body.errors).toBeUndefined();
+    }
+    const page = async (after: string | null) =>
+      (
+        await product.graphql(
+          `query($after: String) { members(search: "q${tag}", status: NONE, tier: BASIC, first: 2, after: $after) { totalCount edges { node { lastName } } pageInfo { hasNextPage endCursor } } }`,
+          { token: admin(), variables: { after } },
+        )
+      ).body.data as { members: { totalCount: number; edges: { node: { lastName: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string } } };
+    const first = await eventually(async () => {
+      const p = await page(null);
+      return p.members.totalCount === 3 ? p : null;
+    }, 'the search index to hold the three members');
+    expect(first.members.edges.map((e) => e.node.lastName)).toEqual(['Zed', 'Zimmer']);
+    expect(first.members.pageInfo.hasNextPage).toBe(true);
+    const second = await page(first.members.pageInfo.endCursor);
+    expect(second.members.edges.map((e) => e.node.lastName)).toEqual(['Zuse']);
+    expect(second.members.pageInfo.hasNextPage).toBe(false);
+
+    const forbidden = await product.graphql('{ members { totalCount } }', { token: product.token('m1') });
+    expect(forbidden.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  });
+});
