@@ -13,6 +13,7 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { expressMiddleware } from '@as-integrations/express5';
 import { CORRELATION_ID_HEADER } from '../platform/auth';
 import { apolloLogger, loggerFor } from '../platform/logger';
+import { metricsRegistry } from '../messaging/monitor/metrics';
 import { authenticate, correlationIdFrom, type GatewayContext } from './context';
 import { SignedSubgraphDataSource } from './subgraph-data-source';
 import { serveGatewaySubscriptions, type GatewaySubscriptionOptions } from './subscriptions/subscription-server';
@@ -91,6 +92,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(metricsRegistry.contentType).send(await metricsRegistry.metrics());
   });
   app.get('/ready', async (_req, res) => {
     const entries = await Promise.all(

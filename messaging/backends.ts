@@ -8,7 +8,8 @@ import { systemClock, type Clock } from '../platform/clock';
 import { loggerFor } from '../platform/logger';
 import type { EventBus } from './bus/event-bus';
 import { createEventBus, eventBusOptionsFor } from './bus/create-event-bus';
-import { InstrumentedEventBus } from './monitor/instrumented-bus';
+import { metricsObserver, registerBacklogGauges } from './monitor/metrics';
+import { eventMonitorSnapshot } from './monitor/event-monitor';
 import type { EventStore } from './store/event-store';
 import { createEventStore } from './store/create-event-store';
 import { NotifyingEventStore } from './store/notifying-event-store';
@@ -43,8 +44,9 @@ export async function createBackends(cfg: BackendsConfig, clock: Clock = systemC
     documents = createDocumentStore({ kind: 'sqlite', file: path.join(cfg.DATA_DIR, 'state.db') });
     storeDescription = `embedded, file-backed (${cfg.DATA_DIR})`;
   }
-  const bus = new InstrumentedEventBus(await createEventBus(eventBusOptionsFor(cfg.RABBITMQ_URL), { clock, logger: loggerFor('bus') }));
+  const bus = await createEventBus(eventBusOptionsFor(cfg.RABBITMQ_URL), { clock, logger: loggerFor('bus'), observer: metricsObserver });
   const store = new NotifyingEventStore(rawStore);
+  measureBacklog({ store, bus, documents, clock });
   logger.info({ eventStore: storeDescription, eventBus: cfg.RABBITMQ_URL ? 'rabbitmq' : 'in-process' }, 'backends ready');
   return {
     store,
@@ -67,8 +69,9 @@ export async function createBackends(cfg: BackendsConfig, clock: Clock = systemC
 /** Fully in-memory backends, for fast tests and offline composition. */
 export async function createMemoryBackends(clock: Clock = systemClock): Promise<Backends> {
   const store = new NotifyingEventStore(await createEventStore({ kind: 'memory' }, clock));
-  const bus = new InstrumentedEventBus(await createEventBus({ kind: 'in-process' }, { clock }));
+  const bus = await createEventBus({ kind: 'in-process' }, { clock, observer: metricsObserver });
   const documents = createDocumentStore({ kind: 'memory' });
+  measureBacklog({ store, bus, documents, clock });
   return {
     store,
     bus,
@@ -82,4 +85,15 @@ export async function createMemoryBackends(clock: Clock = systemClock): Promise<
       await documents.close();
     },
   };
+}
+
+/** Feed the process's lag and dead-letter gauges from these backends (the last ones created win). */
+function measureBacklog(backends: Pick<Backends, 'store' | 'bus' | 'documents' | 'clock'>): void {
+  registerBacklogGauges(async () => {
+    const snapshot = await eventMonitorSnapshot(backends);
+    return {
+      lags: new Map(snapshot.consumers.map((c) => [c.name, c.lag])),
+      deadLetters: new Map(snapshot.consumers.filter((c) => c.deadLetters !== null).map((c) => [c.name, c.deadLetters as number])),
+    };
+  });
 }

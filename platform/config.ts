@@ -99,6 +99,11 @@ export const variables = {
   PAYMENT_PORT: { description: 'Payment subgraph port.', defaultText: '4002', parse: port(4002) },
   CERTIFICATION_PORT: { description: 'Certification subgraph port.', defaultText: '4003', parse: port(4003) },
   ANALYTICS_PORT: { description: 'Analytics subgraph port.', defaultText: '4004', parse: port(4004) },
+  WORKER_PORT: {
+    description: 'Worker process port for /health and /metrics.',
+    defaultText: '4005',
+    parse: port(4005),
+  },
   MEMBER_URL: {
     description: 'Where the gateway reaches the member subgraph.',
     defaultText: 'http://localhost:$MEMBER_PORT/graphql',

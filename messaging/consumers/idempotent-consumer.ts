@@ -126,6 +126,8 @@ export interface ConsumerCheckpoint {
   /** When the consumer last finished an event (live or replay), by its clock. */
   readonly lastProcessedAt: string | null;
   readonly lastReplayId: string | null;
+  /** The event types the consumer handles, so the monitor can count what it still has to process. */
+  readonly handles?: readonly string[];
 }
 
 /** What replays are keyed by when the replay service gave no run id. */
@@ -299,6 +301,7 @@ export function createIdempotentHandler<Ts extends NonEmpty<EventType>>(
               lastEventType: event.type,
               lastEventAt: event.recordedAt,
               lastProcessedAt: at,
+              handles: definition.handles,
             }
           : { ...c, replayed: c.replayed + 1, lastReplayId: replayId, lastProcessedAt: at },
       );

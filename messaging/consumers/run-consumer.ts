@@ -3,7 +3,15 @@
 import type { EventType } from '../events/catalog';
 import type { Consumer, EventBus } from '../bus/event-bus';
 import type { DocumentStore } from '../state/document-store';
-import { bindingsOf, createIdempotentHandler, type ConsumerDefinition, type DeliverySettings, type IdempotentHandlerOptions } from './idempotent-consumer';
+import {
+  bindingsOf,
+  consumerCheckpoints,
+  createIdempotentHandler,
+  emptyCheckpoint,
+  type ConsumerDefinition,
+  type DeliverySettings,
+  type IdempotentHandlerOptions,
+} from './idempotent-consumer';
 
 export interface StartConsumerOptions extends IdempotentHandlerOptions, DeliverySettings {}
 
@@ -17,6 +25,12 @@ export async function startConsumer<Ts extends readonly [EventType, ...EventType
   const { clock, logger, ...delivery } = options;
   const settings = { ...definition.delivery, ...withoutUndefined(delivery) };
   const handler = createIdempotentHandler(documents, definition, { ...(clock ? { clock } : {}), ...(logger ? { logger } : {}) });
+  // Register the consumer (and what it handles) before its first event, so the monitor lists it.
+  const handles = [...definition.handles];
+  await consumerCheckpoints(documents).update(definition.name, (current) => {
+    if (!current) return { ...emptyCheckpoint(definition.name), handles };
+    return JSON.stringify(current.handles) === JSON.stringify(handles) ? null : { ...current, handles };
+  });
   return bus.consume({ queue: definition.name, bindings: bindingsOf(definition), ...settings }, handler);
 }
 

@@ -1,6 +1,8 @@
 // Prometheus metrics of the event backbone (prom-client): what this process published, consumed,
-// failed and dead-lettered, per event type and per queue. Served at /metrics by every process.
+// retried and dead-lettered, by event type and queue, fed by the bus adapters' observer hooks; and
+// lag and dead-letter depth, computed from the stores at scrape time. Served at /metrics.
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { BusObserver } from '../bus/event-bus';
 
 export const metricsRegistry = new Registry();
 collectDefaultMetrics({ register: metricsRegistry });
@@ -12,55 +14,72 @@ export const eventsPublished = new Counter({
   registers: [metricsRegistry],
 });
 
-export const eventsConsumed = new Counter({
-  name: 'membership_events_consumed_total',
-  help: 'Deliveries handled by this process, by queue, event type and outcome (ack, retry, dead-letter).',
+export const deliveriesSettled = new Counter({
+  name: 'membership_deliveries_total',
+  help: 'Deliveries settled by this process, by queue, event type and outcome (ack, retry, dead-letter, discarded).',
   labelNames: ['queue', 'type', 'outcome'] as const,
   registers: [metricsRegistry],
 });
 
-export const publishFailures = new Counter({
-  name: 'membership_publish_failures_total',
-  help: 'Publish calls that failed (the outbox relay retries them).',
-  registers: [metricsRegistry],
-});
+/** The bus observer that feeds the counters above; every process passes it to its bus. */
+export const metricsObserver: BusObserver = {
+  published: (event) => eventsPublished.inc({ type: event.type }),
+  settled: (s) => deliveriesSettled.inc({ queue: s.queue, type: s.type, outcome: s.outcome }),
+};
 
-export const consumerLag = new Gauge({
+export interface TypeCounts {
+  readonly type: string;
+  readonly published: number;
+  readonly consumed: number;
+  readonly retried: number;
+  readonly deadLettered: number;
+}
+
+/** This process's counters per event type, for the eventMonitor query. */
+export async function countsByType(): Promise<TypeCounts[]> {
+  const rows = new Map<string, { published: number; consumed: number; retried: number; deadLettered: number }>();
+  const row = (type: string) => {
+    let r = rows.get(type);
+    if (!r) rows.set(type, (r = { published: 0, consumed: 0, retried: 0, deadLettered: 0 }));
+    return r;
+  };
+  for (const v of (await eventsPublished.get()).values) row(String(v.labels.type)).published += v.value;
+  for (const v of (await deliveriesSettled.get()).values) {
+    const r = row(String(v.labels.type));
+    if (v.labels.outcome === 'ack') r.consumed += v.value;
+    else if (v.labels.outcome === 'retry') r.retried += v.value;
+    else r.deadLettered += v.value;
+  }
+  return [...rows.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([type, r]) => ({ type, ...r }));
+}
+
+/** Gauges computed when scraped; `measure` is set once per process by `registerBacklogGauges`. */
+let measure: (() => Promise<{ lags: Map<string, number>; deadLetters: Map<string, number> }>) | null = null;
+
+new Gauge({
   name: 'membership_consumer_lag_events',
-  help: 'Events in the store that a consumer or follower has not processed yet (head minus checkpoint).',
+  help: 'Events in the store a consumer, projection or the outbox relay has not processed yet (head minus its checkpoint).',
   labelNames: ['consumer'] as const,
   registers: [metricsRegistry],
+  async collect() {
+    if (!measure) return;
+    this.reset();
+    for (const [consumer, lag] of (await measure()).lags) this.set({ consumer }, lag);
+  },
 });
 
-export const deadLetterDepth = new Gauge({
+new Gauge({
   name: 'membership_dead_letter_depth',
-  help: 'Messages waiting in a queue\'s dead-letter queue.',
+  help: "Messages waiting in a consumer queue's dead-letter queue.",
   labelNames: ['queue'] as const,
   registers: [metricsRegistry],
+  async collect() {
+    if (!measure) return;
+    this.reset();
+    for (const [queue, depth] of (await measure()).deadLetters) this.set({ queue }, depth);
+  },
 });
 
-/** Totals of this process's counters, for the eventMonitor query. */
-export async function counterTotals(): Promise<{
-  published: Map<string, number>;
-  consumed: Map<string, { ack: number; retry: number; deadLetter: number }>;
-  consumedByQueue: Map<string, { ack: number; retry: number; deadLetter: number }>;
-}> {
-  const published = new Map<string, number>();
-  for (const v of (await eventsPublished.get()).values) published.set(String(v.labels.type), v.value);
-  const consumed = new Map<string, { ack: number; retry: number; deadLetter: number }>();
-  const consumedByQueue = new Map<string, { ack: number; retry: number; deadLetter: number }>();
-  for (const v of (await eventsConsumed.get()).values) {
-    const outcome = String(v.labels.outcome);
-    for (const [map, key] of [
-      [consumed, String(v.labels.type)],
-      [consumedByQueue, String(v.labels.queue)],
-    ] as const) {
-      const row = map.get(key) ?? { ack: 0, retry: 0, deadLetter: 0 };
-      if (outcome === 'ack') row.ack += v.value;
-      else if (outcome === 'retry') row.retry += v.value;
-      else row.deadLetter += v.value;
-      map.set(key, row);
-    }
-  }
-  return { published, consumed, consumedByQueue };
+export function registerBacklogGauges(source: () => Promise<{ lags: Map<string, number>; deadLetters: Map<string, number> }>): void {
+  measure = source;
 }

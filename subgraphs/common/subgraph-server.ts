@@ -12,6 +12,7 @@ import type { GraphQLSchema } from 'graphql';
 import { GATEWAY_IDENTITY_HEADER, verifyForwardedIdentity, type ForwardedRequest } from '../../platform/auth';
 import { isDomainError } from '../../platform/errors';
 import { apolloLogger, loggerFor } from '../../platform/logger';
+import { metricsRegistry } from '../../messaging/monitor/metrics';
 import type { SubgraphContext } from './context';
 import { formatErrorWith } from './format-error';
 import { startSubgraphSubscriptions, type SubgraphSubscriptionsConfig } from './subscription-server';
@@ -53,6 +54,9 @@ export async function startSubgraphServer(options: SubgraphServerOptions): Promi
 
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok', subgraph: options.name });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(metricsRegistry.contentType).send(await metricsRegistry.metrics());
   });
 
   const forwarded = new WeakMap<express.Request, ForwardedRequest>();
