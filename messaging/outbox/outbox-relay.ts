@@ -15,5 +15,7 @@ export function createOutboxRelay(
   logger: Logger,
   options: Omit<StoreFollowerOptions, 'types'> = {},
 ): StoreFollower {
-  return new StoreFollower('outbox-relay', store, checkpoint, (batch) => bus.publish(batch), logger, options);
+  // Publishes on one channel keep their order even when their confirms overlap, so several batches
+  // may be in flight; the checkpoint still only moves past a batch once it is confirmed.
+  return new StoreFollower('outbox-relay', store, checkpoint, (batch) => bus.publish(batch), logger, { pipeline: 4, ...options });
 }

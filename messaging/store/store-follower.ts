@@ -21,6 +21,12 @@ export interface StoreFollowerOptions {
   /** First delay after a failed batch; doubles up to maxBackoffMs. */
   readonly initialBackoffMs?: number;
   readonly maxBackoffMs?: number;
+  /**
+   * Batches handed to the handler before the first one finished (default 1). Only for handlers
+   * that keep order themselves across overlapping calls, like a publish on one AMQP channel; the
+   * position still advances strictly in order, batch by batch, as each one completes.
+   */
+  readonly pipeline?: number;
 }
 
 export interface FollowerStatus {
@@ -138,19 +144,34 @@ export class StoreFollower {
   private async handleAvailable(): Promise<boolean> {
     let progressed = false;
     const types = this.options.types ? new Set<string>(this.options.types) : null;
+    const pipeline = Math.max(1, this.options.pipeline ?? 1);
+    const inFlight: { done: Promise<void>; last: number; count: number }[] = [];
+    const settleOldest = async () => {
+      const oldest = inFlight.shift();
+      if (!oldest) return;
+      try {
+        await oldest.done;
+      } catch (error) {
+        // Later batches may have gone out too; they are redone from the last saved position.
+        await Promise.allSettled(inFlight.splice(0).map((b) => b.done));
+        throw error;
+      }
+      await this.checkpoint.save(oldest.last);
+      this.position = oldest.last;
+      this.handled += oldest.count;
+      this.lastError = null;
+      progressed = true;
+      this.emit();
+    };
     for await (const batch of this.store.readAll({ after: this.position, batchSize: this.batchSize })) {
       if (!this.running) break;
       const last = batch[batch.length - 1];
       if (!last) continue;
       const relevant = types ? batch.filter((e) => types.has(e.type)) : batch;
-      if (relevant.length > 0) await this.handle(relevant);
-      await this.checkpoint.save(last.position);
-      this.position = last.position;
-      this.handled += relevant.length;
-      this.lastError = null;
-      progressed = true;
-      this.emit();
+      inFlight.push({ done: relevant.length > 0 ? this.handle(relevant) : Promise.resolve(), last: last.position, count: relevant.length });
+      if (inFlight.length >= pipeline) await settleOldest();
     }
+    while (inFlight.length > 0) await settleOldest();
     return progressed;
   }
 

@@ -116,7 +116,7 @@ describe('member slice through the gateway (embedded store, RabbitMQ)', () => {
     // sync.completed and email.sent were stored, caused by the member events, with the request's correlation.
     const stored = [];
     for await (const batch of backends.store.readAll({ types: ['sync.completed', 'email.sent'] })) {
-      stored.push(...batch.filter((e) => e.payload.memberId === id));
+      stored.push(...batch.filter((e) => (e.type === 'sync.completed' || e.type === 'email.sent') && e.payload.memberId === id));
     }
     expect(stored.filter((e) => e.type === 'sync.completed')).toHaveLength(3);
     expect(stored.filter((e) => e.type === 'email.sent')).toHaveLength(3);

@@ -119,7 +119,7 @@ describe('InProcessEventBus', () => {
       return ack;
     });
     await bus.consume({ queue: 'b', bindings: ['#'] }, async (e) => {
-      seen.push(`b:${e.payload.memberId}`);
+      seen.push(`b:${(e.payload as { memberId: string }).memberId}`);
       return ack;
     });
     await bus.publish([makeEnvelope('member.created')]);

@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import type { AnyEventEnvelope, EventEnvelope } from '../../messaging/events/envelope';
 import type { EventPayload, EventType } from '../../messaging/events/catalog';
 
-const samplePayloads: { [T in EventType]: () => EventPayload<T> } = {
+// Samples for the member events; tests of other types pass their payload explicitly.
+const samplePayloads: { [T in EventType]?: () => EventPayload<T> } = {
   'member.created': () => ({ memberId: 'm-1', email: 'ada@example.org', firstName: 'Ada', lastName: 'Lovelace', tier: 'basic' }),
   'member.profile.updated': () => ({ memberId: 'm-1', changes: { firstName: { before: 'Ada', after: 'Augusta' } } }),
   'membership.renewed': () => ({ memberId: 'm-1', tier: 'premium', expiresAt: '2026-01-15T00:00:00.000Z' }),
@@ -17,6 +18,12 @@ const samplePayloads: { [T in EventType]: () => EventPayload<T> } = {
     transport: 'mailbox',
   }),
 };
+
+function sample<T extends EventType>(type: T): EventPayload<T> {
+  const make = samplePayloads[type];
+  if (!make) throw new Error(`makeEnvelope: no sample payload for ${type}; pass one.`);
+  return make();
+}
 
 let nextPosition = 1;
 
@@ -41,7 +48,7 @@ export function makeEnvelope<T extends EventType>(
     causationId: null,
     actor: { id: 'system', role: 'system' },
     metadata: { replay: false },
-    payload: payload ?? samplePayloads[type](),
+    payload: payload ?? sample(type),
     ...overrides,
   };
 }
