@@ -83,6 +83,7 @@ export function startFederatedSubscription(deps: FederatedSubscriptionDeps, requ
   /** Cursor of the last event handed to the client: where a resubscribe picks up. */
   let lastCursor: string | null = request.cursor;
   let unsubscribe: () => void = () => undefined;
+  let overflowReported = false;
   const queue = new BoundedQueue<UpstreamResult>(deps.bufferSize, () => unsubscribe());
 
   unsubscribe = deps.upstream.subscribe(
@@ -102,7 +103,10 @@ export function startFederatedSubscription(deps: FederatedSubscriptionDeps, requ
     {
       next: (result) => {
         deps.observer?.received?.(request.id);
-        if (!queue.push(result)) deps.observer?.overflowed?.(request.id, lastCursor);
+        if (!queue.push(result) && !overflowReported) {
+          overflowReported = true;
+          deps.observer?.overflowed?.(request.id, lastCursor);
+        }
       },
       // Events already queued are still delivered; the error comes after them.
       error: (error) => queue.end(upstreamErrorOf(error)),

@@ -139,6 +139,7 @@ export function serveGatewaySubscriptions(options: GatewaySubscriptionOptions): 
   const connections = new Map<WebSocket, ConnectionState>();
   const wss = new WebSocketServer({ noServer: true });
   let closing = false;
+  let closed: Promise<void> | null = null;
 
   const onUpgrade = (request: http.IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => {
     const pathname = new URL(request.url ?? '/', 'http://gateway').pathname;
@@ -316,13 +317,16 @@ export function serveGatewaySubscriptions(options: GatewaySubscriptionOptions): 
       for (const state of connections.values()) n += state.subscriptions.size;
       return n;
     },
-    close: async () => {
-      closing = true;
-      options.httpServer.off('upgrade', onUpgrade);
-      // Clients reconnect after 1012 (to another instance) and resume with their last cursor.
-      for (const client of wss.clients) client.close(SERVICE_RESTART, 'Gateway restarting: reconnect and resume');
-      await disposable.dispose();
-      await upstream.close();
+    close: () => {
+      closed ??= (async () => {
+        closing = true;
+        options.httpServer.off('upgrade', onUpgrade);
+        // Clients reconnect after 1012 (to another instance) and resume with their last cursor.
+        for (const client of wss.clients) client.close(SERVICE_RESTART, 'Gateway restarting: reconnect and resume');
+        await disposable.dispose();
+        await upstream.close();
+      })();
+      return closed;
     },
   };
 }

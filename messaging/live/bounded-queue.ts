@@ -1,6 +1,7 @@
 // A bounded async queue for one live subscription: producers push without waiting, one consumer
-// pulls. When a slow consumer lets it fill up, it overflows instead of growing: pending items are
-// dropped and the consumer's next pull throws QueueOverflowError, so memory stays bounded.
+// pulls. When a slow consumer lets it fill up, it overflows instead of growing: it takes no more,
+// the consumer still gets what it holds, then its next pull throws QueueOverflowError. Memory stays
+// bounded, and every overflow still moves a resuming consumer forward by a full buffer.
 
 export class QueueOverflowError extends Error {
   constructor(readonly capacity: number) {
@@ -17,6 +18,7 @@ export class BoundedQueue<T> implements AsyncIterableIterator<T> {
   private failure: unknown = null;
   private ended = false;
   private endError: unknown = undefined;
+  private roomWaiters: (() => void)[] = [];
   private closed = false;
 
   /** `onClose` runs once, when the consumer stops (return) or the queue ends or fails. */
@@ -31,7 +33,14 @@ export class BoundedQueue<T> implements AsyncIterableIterator<T> {
     return this.items.length;
   }
 
-  /** Add an item; false when it did not fit (the queue has overflowed and is now failed). */
+  /** Resolves once an item fits (producers that can wait, like a store replay, pace themselves). */
+  async room(): Promise<void> {
+    while (this.items.length >= this.capacity && !this.ended && this.failure === null) {
+      await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
+    }
+  }
+
+  /** Add an item; false when it did not fit (the queue has overflowed: it drains, then throws). */
   push(item: T): boolean {
     if (this.ended || this.failure !== null) return false;
     if (this.waiter) {
@@ -41,7 +50,7 @@ export class BoundedQueue<T> implements AsyncIterableIterator<T> {
       return true;
     }
     if (this.items.length >= this.capacity) {
-      this.fail(new QueueOverflowError(this.capacity));
+      this.end(new QueueOverflowError(this.capacity));
       return false;
     }
     this.items.push(item);
@@ -77,7 +86,11 @@ export class BoundedQueue<T> implements AsyncIterableIterator<T> {
   }
 
   next(): Promise<IteratorResult<T>> {
-    if (this.items.length > 0) return Promise.resolve({ value: this.items.shift() as T, done: false });
+    if (this.items.length > 0) {
+      const item = this.items.shift() as T;
+      this.roomWaiters.splice(0).forEach((wake) => wake());
+      return Promise.resolve({ value: item, done: false });
+    }
     if (this.failure !== null) {
       const failure = this.failure;
       // Thrown once; afterwards the iterator is simply done.
@@ -114,6 +127,7 @@ export class BoundedQueue<T> implements AsyncIterableIterator<T> {
   }
 
   private close(): void {
+    this.roomWaiters.splice(0).forEach((wake) => wake());
     if (this.closed) return;
     this.closed = true;
     this.onClose();

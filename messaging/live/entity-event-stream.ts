@@ -56,8 +56,14 @@ export function entityEventStream(options: EntityEventStreamOptions): AsyncItera
   if (options.after !== null) {
     void (async () => {
       for await (const batch of options.store.readAll({ after: options.after ?? 0, types: options.types })) {
+        for (const event of batch) {
+          if (!options.matches(event)) continue;
+          // The store can wait: pace the replay to the reader instead of overflowing it.
+          await queue.room();
+          if (stopped) return;
+          emit(merge.replayed(event));
+        }
         if (stopped) return;
-        for (const event of batch) if (options.matches(event)) emit(merge.replayed(event));
       }
       if (!stopped) emit(merge.caughtUp());
     })().catch((error: unknown) => queue.fail(error));

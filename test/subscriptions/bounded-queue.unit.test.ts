@@ -11,14 +11,17 @@ describe('BoundedQueue', () => {
     await expect(queue.next()).resolves.toEqual({ value: 2, done: false });
   });
 
-  it('overflows instead of growing: pending items are dropped and the next pull throws', async () => {
+  it('overflows instead of growing: takes no more, hands over what it holds, then throws', async () => {
     let closed = 0;
     const queue = new BoundedQueue<number>(2, () => closed++);
     expect(queue.push(1)).toBe(true);
     expect(queue.push(2)).toBe(true);
     expect(queue.push(3)).toBe(false);
-    expect(queue.size).toBe(0);
+    expect(queue.push(4)).toBe(false);
+    expect(queue.size).toBe(2);
     expect(closed).toBe(1);
+    await expect(queue.next()).resolves.toEqual({ value: 1, done: false });
+    await expect(queue.next()).resolves.toEqual({ value: 2, done: false });
     await expect(queue.next()).rejects.toBeInstanceOf(QueueOverflowError);
     await expect(queue.next()).resolves.toEqual({ value: undefined, done: true });
   });
@@ -36,6 +39,18 @@ describe('BoundedQueue', () => {
     const pending = queue.next();
     queue.fail(new Error('expired'));
     await expect(pending).rejects.toThrow('expired');
+  });
+
+  it('lets a producer that can wait pace itself to the consumer', async () => {
+    const queue = new BoundedQueue<number>(1);
+    queue.push(1);
+    let roomy = false;
+    const room = queue.room().then(() => (roomy = true));
+    await Promise.resolve();
+    expect(roomy).toBe(false);
+    await queue.next();
+    await room;
+    expect(roomy).toBe(true);
   });
 
   it('stops cleanly when the consumer returns', async () => {

@@ -110,8 +110,9 @@ export class RawClient {
   readonly closed: Promise<{ code: number; reason: string }>;
   readonly opened: Promise<void>;
 
-  constructor(url: string, protocol = 'graphql-transport-ws') {
-    this.socket = new WebSocket(url, protocol);
+  /** `protocol` null: request no subprotocol at all. */
+  constructor(url: string, protocol: string | null = 'graphql-transport-ws') {
+    this.socket = protocol === null ? new WebSocket(url) : new WebSocket(url, protocol);
     this.opened = new Promise((resolve, reject) => {
       this.socket.once('open', () => resolve());
       this.socket.once('error', reject);
@@ -122,6 +123,11 @@ export class RawClient {
 
   send(message: unknown): void {
     this.socket.send(typeof message === 'string' ? message : JSON.stringify(message));
+  }
+
+  /** The next protocol message if one comes within `ms`, else null. */
+  poll(ms: number): Promise<Record<string, unknown> | null> {
+    return this.messages.poll(ms) as never;
   }
 
   /** The next protocol message, as parsed JSON. */
