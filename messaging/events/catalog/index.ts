@@ -2,9 +2,13 @@
 // Adding an entry here is what makes an event type publishable and handleable.
 import type { z } from 'zod';
 import { memberEvents } from './member';
+import { paymentEvents } from './payment';
+import { certificationEvents } from './certification';
 
 export const eventCatalog = {
   ...memberEvents,
+  ...paymentEvents,
+  ...certificationEvents,
 } as const;
 
 type Catalog = typeof eventCatalog;
