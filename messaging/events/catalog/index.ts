@@ -4,11 +4,13 @@ import type { z } from 'zod';
 import { memberEvents } from './member';
 import { paymentEvents } from './payment';
 import { certificationEvents } from './certification';
+import { analyticsEvents } from './analytics';
 
 export const eventCatalog = {
   ...memberEvents,
   ...paymentEvents,
   ...certificationEvents,
+  ...analyticsEvents,
 } as const;
 
 type Catalog = typeof eventCatalog;
