@@ -1,0 +1,23 @@
+// Inputs of the certification mutations.
+import { Field, ID, InputType } from 'type-graphql';
+
+@InputType()
+export class CertificationDocumentInput {
+  @Field({ description: 'What the document is, e.g. "University transcript".' })
+  name!: string;
+
+  @Field({ description: 'Where it can be read (http or https).' })
+  url!: string;
+}
+
+@InputType()
+export class ApplyForCertificationInput {
+  @Field(() => ID, { nullable: true, description: 'The applicant: yourself by default; admins may apply for any member.' })
+  memberId?: string | null;
+
+  @Field({ description: 'A certification type code (see `certificationTypes`).' })
+  certType!: string;
+
+  @Field(() => [CertificationDocumentInput])
+  documents!: CertificationDocumentInput[];
+}

@@ -1,0 +1,65 @@
+// The certification slice's background work for the worker process: the expiry scheduler and the
+// due index it scans. It runs here, not in the subgraph, so scaling subgraphs does not multiply
+// schedulers (several are safe, one is enough) and expiry goes on while no subgraph is up.
+import type { Backends } from '../../messaging/backends';
+import { documentCheckpoint } from '../../messaging/store/checkpoints';
+import { StoreFollower } from '../../messaging/store/store-follower';
+import { loggerFor } from '../../platform/logger';
+import { certificationEventTypes } from './domain/certification';
+import { CertificationService } from './domain/certification-service';
+import { dueIndexCollection, dueIndexProjection } from './scheduler/expiry-due-index';
+import { CertificationExpiryScheduler } from './scheduler/expiry-scheduler';
+
+export interface CertificationWorkerOptions {
+  readonly snapshotEvery: number;
+  readonly pollIntervalMs: number;
+  /** Time between scheduler ticks. */
+  readonly expiryIntervalMs: number;
+}
+
+export interface CertificationWorkers {
+  readonly scheduler: CertificationExpiryScheduler;
+  readonly dueIndex: StoreFollower;
+  /** Follow the store into the due index and tick every `expiryIntervalMs`. */
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The due index's follower name; its checkpoint is durable, so a restart resumes where it stopped. */
+export const DUE_INDEX_FOLLOWER = 'certification-expiry-due-index';
+
+export function createCertificationWorkers(backends: Backends, options: CertificationWorkerOptions): CertificationWorkers {
+  const { store, documents, clock } = backends;
+  const logger = loggerFor('certification-expiry');
+  const due = dueIndexCollection(documents);
+  const dueIndex = new StoreFollower(
+    DUE_INDEX_FOLLOWER,
+    store,
+    documentCheckpoint(documents, DUE_INDEX_FOLLOWER, () => clock.now()),
+    dueIndexProjection(due),
+    logger,
+    { types: certificationEventTypes, pollIntervalMs: options.pollIntervalMs },
+  );
+  const scheduler = new CertificationExpiryScheduler({
+    service: new CertificationService(store, documents, clock, options.snapshotEvery),
+    due,
+    clock,
+    logger,
+    intervalMs: options.expiryIntervalMs,
+  });
+  let offAppend: (() => void) | null = null;
+  return {
+    scheduler,
+    dueIndex,
+    start: async () => {
+      offAppend = backends.onAppend(() => dueIndex.wake());
+      await dueIndex.start();
+      scheduler.start();
+    },
+    close: async () => {
+      offAppend?.();
+      await scheduler.stop();
+      await dueIndex.stop();
+    },
+  };
+}
