@@ -210,6 +210,16 @@ export const variables = {
     defaultText: '50',
     parse: positiveInt(50),
   },
+  SAGA_STEP_TIMEOUT_MS: {
+    description: 'How long each step of the order saga (payment, stock, shipping, refund) may take before compensation starts.',
+    defaultText: '30000',
+    parse: positiveInt(30_000),
+  },
+  SAGA_TIMEOUT_SCAN_MS: {
+    description: 'How often the workers look for order sagas whose step timed out.',
+    defaultText: '1000',
+    parse: positiveInt(1000),
+  },
   SHUTDOWN_TIMEOUT_MS: {
     description: 'How long SIGTERM waits for in-flight work before closing anyway.',
     defaultText: '10000',

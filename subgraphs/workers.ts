@@ -10,24 +10,32 @@ import type { Config } from '../platform/config';
 import { loggerFor } from '../platform/logger';
 import { createMailer, type Mailer } from './member/consumers/mailer';
 import { memberConsumers } from './member/workers';
+import { paymentWorkers, type PaymentWorkers, type PaymentWorkersOverrides } from './payment/workers';
 
-export type WorkersConfig = Pick<Config, 'FOLLOWER_POLL_MS' | 'SMTP_URL' | 'MAIL_FROM' | 'QUEUE_PREFIX'>;
+export type WorkersConfig = Pick<
+  Config,
+  'FOLLOWER_POLL_MS' | 'SMTP_URL' | 'MAIL_FROM' | 'QUEUE_PREFIX' | 'SNAPSHOT_EVERY' | 'SAGA_STEP_TIMEOUT_MS' | 'SAGA_TIMEOUT_SCAN_MS'
+>;
 
 export interface RunningWorkers {
   readonly relay: StoreFollower;
   readonly consumers: readonly Consumer[];
+  /** The payment slice's services and saga timeout scan (tests drive the scan with a ManualClock). */
+  readonly payment: PaymentWorkers;
   close(): Promise<void>;
 }
 
 export async function startWorkers(
   backends: Backends,
   cfg: WorkersConfig,
-  overrides: { mailer?: Mailer } = {},
+  overrides: { mailer?: Mailer; payment?: PaymentWorkersOverrides } = {},
 ): Promise<RunningWorkers> {
   const { store, bus, documents, clock } = backends;
   const mailer = overrides.mailer ?? createMailer(cfg.SMTP_URL, cfg.MAIL_FROM);
   const consumers: Consumer[] = [];
-  for (const definition of memberConsumers(backends, mailer)) {
+  const payment = paymentWorkers(backends, cfg, overrides.payment);
+  await payment.start();
+  for (const definition of [...memberConsumers(backends, mailer, cfg.SNAPSHOT_EVERY), ...payment.consumers]) {
     const named = { ...definition, name: `${cfg.QUEUE_PREFIX}${definition.name}`, handle: definition.handle.bind(definition) };
     consumers.push(await startConsumer(bus, documents, named, { clock }));
   }
@@ -40,9 +48,11 @@ export async function startWorkers(
   return {
     relay,
     consumers,
+    payment,
     close: async () => {
       offAppend();
       await relay.stop();
+      await payment.close();
       await Promise.all(consumers.map((c) => c.close()));
       await mailer.close();
     },

@@ -25,3 +25,8 @@ export const productCatalog: readonly Product[] = [
 export function findProduct(sku: string): Product | undefined {
   return productCatalog.find((p) => p.sku === sku);
 }
+
+/** Stock a sku starts with when the inventory first sees it; digital products are practically unlimited. */
+export function initialStock(product: Product): number {
+  return product.kind === 'merchandise' ? 500 : 1_000_000;
+}

@@ -1,0 +1,21 @@
+// The order saga on the bus: each reply from payment, inventory or shipping is one saga input.
+// Idempotent by construction (the saga's decisions are in the order stream), so redeliveries,
+// replays and competing workers all converge on the same stream.
+import { defineConsumer } from '../../../messaging/consumers/idempotent-consumer';
+import { sagaReplyTypes } from '../saga/order-saga';
+import type { OrderSagaRunner } from '../saga/saga-runner';
+
+export function orderSagaConsumer(runner: OrderSagaRunner) {
+  return defineConsumer({
+    name: 'order-saga',
+    handles: [...sagaReplyTypes] as [(typeof sagaReplyTypes)[number], ...(typeof sagaReplyTypes)[number][]],
+    async handle(event) {
+      await runner.apply(
+        event.payload.orderId,
+        { kind: 'reply', event },
+        { correlationId: event.correlationId, causationId: event.id, actor: { id: 'order-saga', role: 'system' } },
+        event.id,
+      );
+    },
+  });
+}

@@ -1,0 +1,98 @@
+// The checkout (the seed's Payment API and "Create Order"): validates the order and the card,
+// starts the saga (order.created + payment.initiated in one append to the order's stream) and
+// answers at once; the saga and the services do the rest asynchronously. A refusal stores nothing.
+import { randomUUID } from 'node:crypto';
+import type { CausationContext } from '../../../messaging/events/envelope';
+import type { DocumentCollection } from '../../../messaging/state/document-store';
+import type { Identity } from '../../../platform/auth';
+import type { Clock } from '../../../platform/clock';
+import { ForbiddenError, NotFoundError, ValidationError } from '../../../platform/errors';
+import type { OrderSagaRunner } from '../saga/saga-runner';
+import { orderViewOf } from '../saga/saga-runner';
+import { priceOrder, type OrderFacts } from './order';
+import type { CardInput, PaymentGateway } from './payment-gateway';
+import type { OrderView, PaymentView } from './read-models';
+
+export interface CreateOrderInput {
+  readonly memberId?: string | null;
+  readonly items: readonly { sku: string; quantity: number }[];
+  readonly card: CardInput;
+}
+
+const MEMBER_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+export class OrderService {
+  constructor(
+    private readonly runner: OrderSagaRunner,
+    private readonly gateway: PaymentGateway,
+    private readonly orders: DocumentCollection<OrderView>,
+    private readonly payments: DocumentCollection<PaymentView>,
+    private readonly clock: Clock,
+  ) {}
+
+  async create(identity: Identity, input: CreateOrderInput, context: CausationContext): Promise<OrderView> {
+    const memberId = identity.role === 'admin' ? (input.memberId ?? identity.sub) : identity.sub;
+    if (identity.role !== 'admin' && input.memberId && input.memberId !== identity.sub) {
+      throw new ForbiddenError(`A member may only order for itself (you are ${identity.sub}).`);
+    }
+    if (!MEMBER_ID.test(memberId)) throw new ValidationError('memberId must be 1 to 64 letters, digits, "-" or "_".', { field: 'memberId' });
+    const priced = priceOrder(input.items);
+    const now = this.clock.now();
+    const card = await this.gateway.tokenize(input.card, now);
+    const order: OrderFacts = { orderId: randomUUID(), memberId, ...priced, currency: 'EUR', paymentId: randomUUID() };
+    const at = now.toISOString();
+    // The payment view exists before the payment service can see payment.initiated, so its
+    // updates always find it; if the append fails the view is removed again.
+    await this.payments.insert({
+      id: order.paymentId,
+      orderId: order.orderId,
+      memberId,
+      status: 'initiated',
+      amountCents: order.totalCents,
+      currency: 'EUR',
+      cardBrand: card.brand,
+      cardLast4: card.last4,
+      failureReason: null,
+      refundedCents: null,
+      createdAt: at,
+      updatedAt: at,
+    });
+    try {
+      const started = await this.runner.apply(order.orderId, { kind: 'start', order, card }, context, `start:${order.orderId}`);
+      const view = orderViewOf(started);
+      if (!view) throw new Error('the saga did not start');
+      return view;
+    } catch (error) {
+      await this.payments.delete(order.paymentId);
+      throw error;
+    }
+  }
+
+  /** An order its member or an admin may see; anyone else gets FORBIDDEN. */
+  async get(identity: Identity, orderId: string): Promise<OrderView> {
+    const order = await this.orders.get(orderId);
+    if (!order) throw new NotFoundError(`No order with id ${orderId}.`, { id: orderId });
+    if (identity.role !== 'admin' && order.memberId !== identity.sub) {
+      throw new ForbiddenError(`Order ${orderId} belongs to another member.`);
+    }
+    return order;
+  }
+
+  async getPayment(identity: Identity, paymentId: string): Promise<PaymentView> {
+    const payment = await this.payments.get(paymentId);
+    if (!payment) throw new NotFoundError(`No payment with id ${paymentId}.`, { id: paymentId });
+    if (identity.role !== 'admin' && payment.memberId !== identity.sub) {
+      throw new ForbiddenError(`Payment ${paymentId} belongs to another member.`);
+    }
+    return payment;
+  }
+
+  /** Newest first. */
+  ordersOf(memberId: string, limit = 100): Promise<OrderView[]> {
+    return this.orders.find({ where: { memberId }, orderBy: { field: 'createdAt', direction: 'desc' }, limit });
+  }
+
+  paymentsOf(memberId: string, limit = 100): Promise<PaymentView[]> {
+    return this.payments.find({ where: { memberId }, orderBy: { field: 'createdAt', direction: 'desc' }, limit });
+  }
+}

@@ -1,0 +1,41 @@
+// Inputs of the checkout.
+import { Field, ID, InputType, Int } from 'type-graphql';
+
+@InputType()
+export class OrderItemInput {
+  @Field(() => ID)
+  sku!: string;
+
+  @Field(() => Int)
+  quantity!: number;
+}
+
+@InputType({ description: 'Card data; only a token, the brand and the last 4 digits are kept.' })
+export class CardInput {
+  @Field({ description: 'Test cards: 4242424242424242 (success), 4000000000000002 (declined), 4000000000009995 (insufficient funds), 4000000000000119 (network errors, retried).' })
+  number!: string;
+
+  @Field(() => Int)
+  expMonth!: number;
+
+  @Field(() => Int)
+  expYear!: number;
+
+  @Field()
+  cvc!: string;
+
+  @Field(() => String, { nullable: true })
+  holderName?: string | null;
+}
+
+@InputType()
+export class CreateOrderInput {
+  @Field(() => ID, { nullable: true, description: 'Admins may order for a member; members order for themselves.' })
+  memberId?: string | null;
+
+  @Field(() => [OrderItemInput])
+  items!: OrderItemInput[];
+
+  @Field(() => CardInput)
+  card!: CardInput;
+}

@@ -1,0 +1,158 @@
+// Orders and payments as the API shows them; the Member stub lets Order.member and the payment
+// fields on Member federate with the member subgraph.
+import { Directive, Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Product } from './product.type';
+
+export enum OrderStatus {
+  AWAITING_PAYMENT = 'awaiting_payment',
+  RESERVING_STOCK = 'reserving_stock',
+  CREATING_SHIPMENT = 'creating_shipment',
+  COMPENSATING = 'compensating',
+  COMPLETED = 'completed',
+  FAILED = 'failed',
+  CANCELLED = 'cancelled',
+}
+registerEnumType(OrderStatus, {
+  name: 'OrderStatus',
+  description: 'Where the order saga is. COMPLETED, FAILED (no money taken) and CANCELLED (refunded) are final.',
+});
+
+export enum PaymentStatus {
+  INITIATED = 'initiated',
+  AUTHORIZED = 'authorized',
+  COMPLETED = 'completed',
+  FAILED = 'failed',
+  REFUNDED = 'refunded',
+}
+registerEnumType(PaymentStatus, { name: 'PaymentStatus' });
+
+/** The member, as far as this subgraph knows it: its key. Other fields come from the member subgraph. */
+@Directive('@key(fields: "id")')
+@ObjectType('Member')
+export class MemberRef {
+  @Field(() => ID)
+  id!: string;
+}
+
+@ObjectType({ description: 'One line of an order.' })
+export class OrderItem {
+  @Field(() => ID)
+  sku!: string;
+
+  @Field(() => Int)
+  quantity!: number;
+
+  @Field(() => Int, { description: 'Price of one unit when ordered, in cents.' })
+  unitPriceCents!: number;
+
+  @Field(() => Product, { nullable: true, description: 'The product (null if it left the catalogue).' })
+  product!: Product | null;
+}
+
+@ObjectType({ description: 'A payment of an order, through the card processor.' })
+export class Payment {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => ID)
+  orderId!: string;
+
+  @Field(() => ID)
+  memberId!: string;
+
+  @Field(() => PaymentStatus)
+  status!: PaymentStatus;
+
+  @Field(() => Int)
+  amountCents!: number;
+
+  @Field()
+  currency!: string;
+
+  @Field()
+  cardBrand!: string;
+
+  @Field()
+  cardLast4!: string;
+
+  @Field(() => String, { nullable: true, description: 'Why the payment failed: card_declined, insufficient_funds, cancelled.' })
+  failureReason!: string | null;
+
+  @Field(() => Int, { nullable: true, description: 'Cents given back (0 when the payment was cancelled before capture).' })
+  refundedCents!: number | null;
+
+  @Field(() => Date)
+  createdAt!: Date;
+
+  @Field(() => Date)
+  updatedAt!: Date;
+}
+
+@ObjectType({ description: 'An order and where its saga is.' })
+export class Order {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => ID)
+  memberId!: string;
+
+  @Field(() => MemberRef, { description: 'The member who ordered (any Member field of the graph).' })
+  member!: MemberRef;
+
+  @Field(() => OrderStatus)
+  status!: OrderStatus;
+
+  @Field(() => [OrderItem])
+  items!: OrderItem[];
+
+  @Field(() => Int)
+  totalCents!: number;
+
+  @Field()
+  currency!: string;
+
+  @Field(() => ID)
+  paymentId!: string;
+
+  @Field(() => Payment, { nullable: true })
+  payment!: Payment | null;
+
+  @Field(() => String, { nullable: true, description: 'Set once the shipment exists and the order completed.' })
+  trackingNumber!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Why the order failed or was cancelled.' })
+  failureReason!: string | null;
+
+  @Field(() => Int, { nullable: true, description: 'Cents refunded when the order was cancelled.' })
+  refundedCents!: number | null;
+
+  @Field(() => Date, { nullable: true, description: 'When the current step times out (null once final).' })
+  stepDeadlineAt!: Date | null;
+
+  @Field(() => Date)
+  createdAt!: Date;
+
+  @Field(() => Date)
+  updatedAt!: Date;
+}
+
+@ObjectType({ description: 'Balance of one ledger account: debits minus credits, in cents.' })
+export class LedgerAccount {
+  @Field()
+  account!: string;
+
+  @Field(() => Int)
+  balanceCents!: number;
+}
+
+@ObjectType({ description: 'The double-entry ledger (admins).' })
+export class Ledger {
+  @Field(() => [LedgerAccount])
+  accounts!: LedgerAccount[];
+
+  @Field(() => Int, { description: 'Sum of every balance: always 0 in a double-entry ledger.' })
+  totalCents!: number;
+
+  @Field(() => Int)
+  transactionCount!: number;
+}

@@ -1,0 +1,96 @@
+// Runs the order saga against the store: load the order stream, decide, append the decision with
+// the loaded version (a concurrent decision makes it CONFLICT and is retried on fresh state), then
+// save the order view. Everything it does can be repeated: a redelivered reply or a repeated
+// timeout finds its decision already in the stream and only re-saves the view.
+import type { CausationContext } from '../../../messaging/events/envelope';
+import type { EventStore } from '../../../messaging/store/event-store';
+import type { DocumentCollection } from '../../../messaging/state/document-store';
+import type { Clock } from '../../../platform/clock';
+import { ConcurrencyError } from '../../../platform/errors';
+import { deterministicUuid } from '../../../platform/ids';
+import { saveOrderView, type OrderView } from '../domain/read-models';
+import { isOpen, isSagaEvent, orderStreamId, type OrderSaga, type SagaInput, type SagaState } from './order-saga';
+
+export interface LoadedSaga {
+  readonly state: SagaState;
+  readonly version: number;
+}
+
+const MAX_CONFLICT_RETRIES = 8;
+
+export class OrderSagaRunner {
+  constructor(
+    private readonly saga: OrderSaga,
+    private readonly store: EventStore,
+    private readonly orders: DocumentCollection<OrderView>,
+    private readonly clock: Clock,
+  ) {}
+
+  async load(orderId: string): Promise<LoadedSaga> {
+    let state = this.saga.initialState;
+    let version = 0;
+    for (const event of await this.store.readStream(orderStreamId(orderId))) {
+      if (isSagaEvent(event)) state = this.saga.evolve(state, event);
+      version = event.streamVersion;
+    }
+    return { state, version };
+  }
+
+  /**
+   * Apply one input. `causeKey` names what caused it (an event id, a timeout at a version) so the
+   * appended events get ids that repeat when the same cause is handled again.
+   */
+  async apply(orderId: string, input: SagaInput, context: CausationContext, causeKey: string): Promise<LoadedSaga> {
+    for (let attempt = 0; ; attempt++) {
+      const loaded = await this.load(orderId);
+      const decided = this.saga.decide(input, loaded.state, this.clock.now());
+      if (decided.length === 0) {
+        await this.saveView(loaded);
+        return loaded;
+      }
+      try {
+        const result = await this.store.append(
+          orderStreamId(orderId),
+          decided.map((e, i) => ({ ...e, id: deterministicUuid(`order-saga:${causeKey}:${loaded.version}:${i}`) })),
+          { expectedVersion: loaded.version, context },
+        );
+        let state = loaded.state;
+        for (const event of result.events) if (isSagaEvent(event)) state = this.saga.evolve(state, event);
+        const next = { state, version: result.nextExpectedVersion };
+        await this.saveView(next);
+        return next;
+      } catch (error) {
+        if (!(error instanceof ConcurrencyError) || attempt >= MAX_CONFLICT_RETRIES) throw error;
+      }
+    }
+  }
+
+  async saveView(loaded: LoadedSaga): Promise<void> {
+    const view = orderViewOf(loaded);
+    if (view) await saveOrderView(this.orders, view);
+  }
+}
+
+export function orderViewOf({ state, version }: LoadedSaga): OrderView | null {
+  if (state.status === 'absent') return null;
+  const o = state.order;
+  return {
+    id: o.orderId,
+    memberId: o.memberId,
+    status: state.status,
+    items: o.items,
+    totalCents: o.totalCents,
+    currency: o.currency,
+    paymentId: o.paymentId,
+    trackingNumber: state.status === 'completed' ? state.trackingNumber : null,
+    failureReason: state.status === 'failed' || state.status === 'cancelled' || state.status === 'compensating' ? state.reason : null,
+    refundedCents: state.status === 'cancelled' ? state.refundedCents : null,
+    createdAt: state.createdAt,
+    updatedAt: state.updatedAt,
+    version,
+    open: isOpen(state),
+    deadlineAt: isOpen(state) ? state.deadlineAt : null,
+    correlationId: state.correlationId,
+    createdPosition: state.createdPosition,
+  };
+}

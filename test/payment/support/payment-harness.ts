@@ -1,0 +1,65 @@
+// The payment slice's background work on given (default: in-memory) backends, with a ManualClock
+// for step timeouts, and helpers to place orders and wait for their sagas to end.
+import { randomUUID } from 'node:crypto';
+import { createMemoryBackends, type Backends } from '../../../messaging/backends';
+import type { Identity } from '../../../platform/auth';
+import { ManualClock } from '../../../platform/clock';
+import { loadConfig } from '../../../platform/config';
+import { MemberService } from '../../../subgraphs/member/domain/member-service';
+import type { Mailer } from '../../../subgraphs/member/consumers/mailer';
+import type { OrderView } from '../../../subgraphs/payment/domain/read-models';
+import { testCards } from '../../../subgraphs/payment/domain/simulated-card-processor';
+import type { PaymentWorkersOverrides } from '../../../subgraphs/payment/workers';
+import { startWorkers, type RunningWorkers } from '../../../subgraphs/workers';
+import { eventually } from '../../support/wait';
+
+export const silentMailer: Mailer = { transport: 'mailbox', send: async () => undefined, close: async () => undefined };
+
+export const noWait = { attempts: 4, initialDelayMs: 0, sleep: async () => undefined };
+
+export const card = (number: string = testCards.success) => ({ number, expMonth: 12, expYear: 2030, cvc: '123' });
+
+export const admin: Identity = { sub: 'admin-1', role: 'admin', expiresAt: null };
+
+export interface PaymentHarness {
+  readonly backends: Backends;
+  readonly clock: ManualClock;
+  workers: RunningWorkers;
+  readonly members: MemberService;
+  startWorkers(overrides?: PaymentWorkersOverrides): Promise<RunningWorkers>;
+  order(memberId: string, items: { sku: string; quantity: number }[], cardNumber?: string): Promise<OrderView>;
+  settled(orderId: string, timeoutMs?: number): Promise<OrderView>;
+  close(): Promise<void>;
+}
+
+export async function startPaymentHarness(
+  options: { backends?: Backends; clock?: ManualClock; env?: Record<string, string>; overrides?: PaymentWorkersOverrides } = {},
+): Promise<PaymentHarness> {
+  const clock = options.clock ?? new ManualClock('2025-03-01T10:00:00.000Z');
+  const backends = options.backends ?? (await createMemoryBackends(clock));
+  const cfg = loadConfig({ NODE_ENV: 'test', FOLLOWER_POLL_MS: '20', SAGA_STEP_TIMEOUT_MS: '60000', QUEUE_PREFIX: `t${randomUUID().slice(0, 8)}.`, ...options.env });
+  const start = (overrides: PaymentWorkersOverrides = options.overrides ?? {}) =>
+    startWorkers(backends, cfg, { mailer: silentMailer, payment: { retry: noWait, scanTimeouts: false, ...overrides } });
+  const harness: PaymentHarness = {
+    backends,
+    clock,
+    workers: await start(),
+    members: new MemberService(backends.store, backends.documents, clock, 50),
+    startWorkers: async (overrides) => {
+      harness.workers = await start(overrides);
+      return harness.workers;
+    },
+    order: (memberId, items, cardNumber) =>
+      harness.workers.payment.slice.orderService.create(admin, { memberId, items, card: card(cardNumber) }, { correlationId: randomUUID() }),
+    settled: (orderId, timeoutMs = 10_000) =>
+      eventually(async () => {
+        const view = await harness.workers.payment.slice.orders.get(orderId);
+        return view && !view.open ? view : null;
+      }, `order ${orderId} to reach a final state`, timeoutMs),
+    close: async () => {
+      await harness.workers.close();
+      if (!options.backends) await backends.close();
+    },
+  };
+  return harness;
+}
