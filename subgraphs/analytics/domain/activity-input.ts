@@ -1,0 +1,120 @@
+// Turns tracked activity (the `trackActivity` inputs) into activity events, refusing the whole batch
+// with a coded error naming the field when any entry is bad: unknown type, missing field, a time far
+// in the future, someone else's activity for a member, a malformed batch. Pure: `now` is passed in.
+import type { Identity } from '../../../platform/auth';
+import { ForbiddenError, ValidationError } from '../../../platform/errors';
+import { deterministicUuid } from '../../../platform/ids';
+import type { AnyNewEvent } from '../../../messaging/events/envelope';
+
+/** The activity types a client may track (payment and member events come from their own services). */
+export const trackableTypes = ['member.login', 'member.profile.viewed', 'course.started', 'course.completed', 'support.ticket.opened'] as const;
+export type TrackableType = (typeof trackableTypes)[number];
+
+export interface ActivityInput {
+  readonly memberId: string;
+  readonly type: string;
+  /** ISO-8601; the time the activity happened (event time). Default: now. */
+  readonly occurredAt?: string | null;
+  /** The client's id for the activity: makes a retried call store nothing new. */
+  readonly activityId?: string | null;
+  readonly location?: string | null;
+  readonly ip?: string | null;
+  readonly device?: string | null;
+  readonly profileId?: string | null;
+  readonly courseId?: string | null;
+  readonly ticketId?: string | null;
+  readonly subject?: string | null;
+}
+
+export interface ActivityLimits {
+  /** How far in the future an activity may be dated (client clocks drift). */
+  readonly maxFutureSkewMs: number;
+  readonly maxBatch: number;
+}
+
+export const defaultActivityLimits: ActivityLimits = { maxFutureSkewMs: 5 * 60_000, maxBatch: 500 };
+
+const ID = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+export type ActivityEvent = Extract<AnyNewEvent, { type: TrackableType }> & { readonly id: string; readonly occurredAt: string };
+
+function text(value: string | null | undefined, field: string, max = 200): string | null {
+  if (value === undefined || value === null) return null;
+  const trimmed = value.trim();
+  if (trimmed === '' || trimmed.length > max) throw new ValidationError(`${field} must be 1 to ${max} characters.`, { field });
+  return trimmed;
+}
+
+function requiredId(value: string | null | undefined, field: string, type: string): string {
+  if (value === undefined || value === null) throw new ValidationError(`${field} is required for ${type}.`, { field });
+  if (!ID.test(value)) throw new ValidationError(`${field} must be 1 to 64 letters, digits, ".", ":", "-" or "_".`, { field });
+  return value;
+}
+
+/**
+ * Validate a batch and build its events (ids derived from the batch id and each entry's position or
+ * activityId, so a retried batch maps to the same events). Throws before building anything stored.
+ */
+export function activityEvents(
+  identity: Identity,
+  inputs: readonly ActivityInput[],
+  batchId: string,
+  now: Date,
+  limits: ActivityLimits = defaultActivityLimits,
+): ActivityEvent[] {
+  if (!Array.isArray(inputs) || inputs.length === 0) throw new ValidationError('A batch needs at least one activity.', { field: 'inputs' });
+  if (inputs.length > limits.maxBatch) {
+    throw new ValidationError(`A batch holds at most ${limits.maxBatch} activities; split it.`, { field: 'inputs' });
+  }
+  const seen = new Set<string>();
+  const latest = now.getTime() + limits.maxFutureSkewMs;
+  return inputs.map((input, index): ActivityEvent => {
+    const at = (field: string) => (inputs.length === 1 ? `input.${field}` : `inputs[${index}].${field}`);
+    if (!ID.test(input.memberId ?? '')) throw new ValidationError('memberId must be 1 to 64 letters, digits, ".", ":", "-" or "_".', { field: at('memberId') });
+    if (identity.role !== 'admin' && input.memberId !== identity.sub) {
+      throw new ForbiddenError(`A member may only track its own activity (you are ${identity.sub}, not ${input.memberId}).`, { field: at('memberId') });
+    }
+    if (!(trackableTypes as readonly string[]).includes(input.type)) {
+      throw new ValidationError(`Unknown activity type "${input.type}": use one of ${trackableTypes.join(', ')}.`, { field: at('type') });
+    }
+    const type = input.type as TrackableType;
+    let occurredAt = now.toISOString();
+    if (input.occurredAt !== undefined && input.occurredAt !== null) {
+      const time = Date.parse(input.occurredAt);
+      if (Number.isNaN(time)) throw new ValidationError('occurredAt must be an ISO-8601 time.', { field: at('occurredAt') });
+      if (time > latest) {
+        throw new ValidationError(`occurredAt ${input.occurredAt} is in the future (more than ${limits.maxFutureSkewMs / 1000} s ahead of the server).`, {
+          field: at('occurredAt'),
+        });
+      }
+      occurredAt = new Date(time).toISOString();
+    }
+    const activityId = input.activityId ?? `${batchId}:${index}`;
+    if (activityId.length > 128) throw new ValidationError('activityId must be at most 128 characters.', { field: at('activityId') });
+    if (seen.has(activityId)) throw new ValidationError(`activityId ${activityId} appears twice in the batch.`, { field: at('activityId') });
+    seen.add(activityId);
+    const id = deterministicUuid(`activity:${input.memberId}:${activityId}`);
+    const memberId = input.memberId;
+    switch (type) {
+      case 'member.login':
+        return {
+          id,
+          occurredAt,
+          type,
+          payload: { memberId, activityId, location: text(input.location, at('location')), ip: text(input.ip, at('ip'), 64), device: text(input.device, at('device')) },
+        };
+      case 'member.profile.viewed':
+        return { id, occurredAt, type, payload: { memberId, activityId, profileId: requiredId(input.profileId, at('profileId'), type) } };
+      case 'course.started':
+      case 'course.completed':
+        return { id, occurredAt, type, payload: { memberId, activityId, courseId: requiredId(input.courseId, at('courseId'), type) } };
+      case 'support.ticket.opened':
+        return {
+          id,
+          occurredAt,
+          type,
+          payload: { memberId, activityId, ticketId: requiredId(input.ticketId, at('ticketId'), type), subject: text(input.subject, at('subject')) },
+        };
+    }
+  });
+}
