@@ -21,5 +21,14 @@ export function startConfiguredGateway(cfg: Config = config()): Promise<RunningG
     sandbox: cfg.SANDBOX,
     introspection: cfg.INTROSPECTION,
     production: cfg.NODE_ENV === 'production',
+    subscriptions: {
+      limits: {
+        maxConnections: cfg.WS_MAX_CONNECTIONS,
+        maxSubscriptionsPerConnection: cfg.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
+        bufferSize: cfg.SUBSCRIPTION_BUFFER_SIZE,
+        connectionInitWaitTimeoutMs: cfg.WS_CONNECTION_INIT_TIMEOUT_MS,
+        keepAliveMs: cfg.WS_KEEPALIVE_MS,
+      },
+    },
   });
 }

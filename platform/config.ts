@@ -220,6 +220,37 @@ export const variables = {
     defaultText: '1000',
     parse: positiveInt(1000),
   },
+  WS_MAX_CONNECTIONS: {
+    description: 'WebSocket (graphql-ws) connections one gateway accepts; more are refused with HTTP 503 at the upgrade.',
+    defaultText: '10000',
+    parse: positiveInt(10_000),
+  },
+  WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: {
+    description: 'Active subscriptions per WebSocket connection; one more is refused with TOO_MANY_SUBSCRIPTIONS.',
+    defaultText: '100',
+    parse: positiveInt(100),
+  },
+  WS_CONNECTION_INIT_TIMEOUT_MS: {
+    description: 'Time a WebSocket client has to send connection_init before it is closed with 4408.',
+    defaultText: '3000',
+    parse: positiveInt(3000),
+  },
+  WS_KEEPALIVE_MS: {
+    description: 'Interval of WebSocket pings that detect dead peers (gateway and subgraphs).',
+    defaultText: '12000',
+    parse: positiveInt(12_000),
+  },
+  SUBSCRIPTION_BUFFER_SIZE: {
+    description:
+      'Events held per subscription for a slow client (gateway and subgraphs); on overflow the subscription ends with SUBSCRIPTION_OVERFLOW and the cursor to resume from.',
+    defaultText: '1000',
+    parse: positiveInt(1000),
+  },
+  CERTIFICATION_EXPIRY_INTERVAL_MS: {
+    description: 'How often the certification expiry scheduler (worker process) looks for certifications entering their expiring-soon window or passing their expiry date.',
+    defaultText: '60000',
+    parse: positiveInt(60_000),
+  },
   SHUTDOWN_TIMEOUT_MS: {
     description: 'How long SIGTERM waits for in-flight work before closing anyway.',
     defaultText: '10000',

@@ -4,6 +4,7 @@ import type { Backends } from '../../messaging/backends';
 import type { Config } from '../../platform/config';
 import { subgraphEntries } from '../index';
 import type { SubgraphModule } from './subgraph-module';
+import { subscriptionEventTypes } from './subscription-event-types';
 import { startSubgraphServer, type RunningServer, type SubgraphName } from './subgraph-server';
 
 const portVariable = {
@@ -34,6 +35,14 @@ export async function startSubgraph(
     port: overrides.port ?? cfg[portVariable[name]],
     subgraphSecret: cfg.SUBGRAPH_SECRET,
     introspection: cfg.INTROSPECTION,
+    subscriptions: {
+      bus: backends.bus,
+      store: backends.store,
+      eventTypes: subscriptionEventTypes[name],
+      bufferSize: cfg.SUBSCRIPTION_BUFFER_SIZE,
+      connectionInitWaitTimeoutMs: cfg.WS_CONNECTION_INIT_TIMEOUT_MS,
+      keepAliveMs: cfg.WS_KEEPALIVE_MS,
+    },
   });
   let closing: Promise<void> | null = null;
   return {

@@ -30,6 +30,7 @@ export interface SubgraphSubscriptionOptions {
   readonly sources: SubscriptionSources | null;
   readonly logger: Logger;
   readonly connectionInitWaitTimeoutMs?: number;
+  readonly keepAliveMs?: number;
 }
 
 export interface SubgraphSubscriptionServer {
@@ -93,6 +94,7 @@ export function serveSubgraphSubscriptions(options: SubgraphSubscriptionOptions)
       onError: (_ctx, _id, _payload, errors) => errors.map(format),
     },
     wss,
+    options.keepAliveMs ?? 12_000,
   );
   return {
     close: async () => {
@@ -111,6 +113,7 @@ export interface SubgraphSubscriptionsConfig {
   /** Events held per subscription for a slow reader. Default 1000. */
   readonly bufferSize?: number;
   readonly connectionInitWaitTimeoutMs?: number;
+  readonly keepAliveMs?: number;
 }
 
 /** Start the live feed (one exclusive queue for this server) and serve graphql-ws beside HTTP. */
@@ -134,6 +137,7 @@ export async function startSubgraphSubscriptions(options: {
     logger: options.logger,
     sources: feed && config ? { live: feed, store: config.store, bufferSize: config.bufferSize ?? 1000 } : null,
     ...(config?.connectionInitWaitTimeoutMs ? { connectionInitWaitTimeoutMs: config.connectionInitWaitTimeoutMs } : {}),
+    ...(config?.keepAliveMs ? { keepAliveMs: config.keepAliveMs } : {}),
   });
   return {
     close: async () => {

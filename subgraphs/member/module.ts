@@ -6,6 +6,8 @@ import { StoreFollower } from '../../messaging/store/store-follower';
 import type { Config } from '../../platform/config';
 import { loggerFor } from '../../platform/logger';
 import { buildFederatedSchema } from '../common/build-federated-schema';
+import { topicsNotSupported } from '../common/subscription-payload';
+import { MemberUpdateResolver } from './graphql/member-update.resolver';
 import type { SubgraphContext } from '../common/context';
 import { resolverContainer, type SubgraphModule } from '../common/subgraph-module';
 import { MemberService } from './domain/member-service';
@@ -53,8 +55,9 @@ export async function createMemberModule(
   );
   const deps: MemberResolverDeps = { service, members, searchIndex: index, clock };
   const schema = await buildFederatedSchema({
-    resolvers: [ViewerResolver, MemberResolver, MemberEffectsResolver],
+    resolvers: [ViewerResolver, MemberResolver, MemberEffectsResolver, MemberUpdateResolver],
     orphanedTypes: [Member],
+    pubSub: topicsNotSupported,
     container: resolverContainer([
       new MemberResolver(deps),
       new MemberEffectsResolver({ auditLog: auditLog(documents), crmContacts: crmContacts(documents), mailbox: mailbox(documents) }),

@@ -137,7 +137,7 @@ describe('a slow consumer', () => {
   it('is told where to resume when its buffer overflows, and resuming from there loses nothing', async () => {
     const id = `m-${randomUUID()}`;
     // A selection with many aliases makes every message large, so kernel buffers fill quickly.
-    const wide = Array.from({ length: 800 }, (_, i) => `a${i}: eventType`).join(' ');
+    const wide = Array.from({ length: 2000 }, (_, i) => `a${i}: eventType`).join(' ');
     const raw = new RawClient(harness.wsUrl());
     await raw.opened;
     raw.send({ type: 'connection_init', payload: { token: harness.token(id) } });
@@ -204,7 +204,7 @@ describe('a slow consumer', () => {
     }
     expect(received).toEqual(rest.map(String));
     raw.socket.terminate();
-  });
+  }, 120_000);
 });
 
 describe('connection limit and shutdown', () => {
