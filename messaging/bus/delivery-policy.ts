@@ -15,6 +15,19 @@ export interface ResolvedConsumeOptions {
   readonly maxAttempts: number;
   readonly retryDelayMs: number;
   readonly exclusive: boolean;
+  /** The exchange the queue binds to: `events`, or a temporary topic. */
+  readonly topic: string;
+  readonly concurrency: number;
+}
+
+/** Names a temporary topic may not take: the live exchange and the dead-letter exchange. */
+const RESERVED_TOPICS: ReadonlySet<string> = new Set(['events', 'events.dlx', '']);
+
+/** Refuse a temporary topic name that would clash with the live topology or AMQP's own. */
+export function assertTopicName(topic: string): void {
+  if (typeof topic !== 'string' || topic.trim() === '' || topic.length > 200 || RESERVED_TOPICS.has(topic) || topic.startsWith('amq.')) {
+    throw new ValidationError(`Topic name "${topic}" must be 1 to 200 characters, not "events", "events.dlx" or amq.*.`, { topic });
+  }
 }
 
 /** Fill in defaults and refuse nonsense early (a prefetch of 0 would stall a queue forever). */
@@ -42,9 +55,16 @@ export function resolveConsumeOptions(options: ConsumeOptions): ResolvedConsumeO
   if (!Number.isInteger(retryDelayMs) || retryDelayMs < 0) {
     throw new ValidationError(`retryDelayMs must be a non-negative integer, got ${retryDelayMs}.`, { queue, retryDelayMs });
   }
+  const concurrency = options.concurrency ?? prefetch;
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > prefetch) {
+    throw new ValidationError(`concurrency must be an integer from 1 to prefetch (${prefetch}), got ${concurrency}.`, { queue, concurrency });
+  }
+  if (options.topic !== undefined) assertTopicName(options.topic);
   return {
     queue,
     bindings: [...new Set(options.bindings)],
+    topic: options.topic ?? 'events',
+    concurrency,
     prefetch,
     maxAttempts,
     retryDelayMs,

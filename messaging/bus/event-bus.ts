@@ -38,6 +38,42 @@ export interface ConsumeOptions {
    * disconnect, no dead-lettering. Default false.
    */
   readonly exclusive?: boolean;
+  /**
+   * Bind the queue to this temporary topic (made with `createTopic`) instead of the `events`
+   * exchange. Such a queue is temporary too: `deleteTopic` removes it. Default: `events`.
+   */
+  readonly topic?: string;
+  /**
+   * Handlers running at once per consumer (at most `prefetch`; default `prefetch`). 1 keeps the
+   * queue's order through the handler while the broker still streams `prefetch` messages ahead.
+   */
+  readonly concurrency?: number;
+}
+
+export interface PublishOptions {
+  /** A temporary topic made with `createTopic` (a replay's); default the `events` exchange. */
+  readonly topic?: string;
+}
+
+/** What `deleteTopic` removed, and what it kept so that no failure is lost. */
+export interface TopicDeletion {
+  readonly queues: readonly string[];
+  /** Dead letters kept (in each queue's dead-letter queue, readable with peekDeadLetters). */
+  readonly deadLettersKept: number;
+}
+
+/**
+ * Temporary topics, for replays: an exchange of its own with one temporary queue per target, so
+ * replayed events never reach live queues. Both adapters implement it (see `hasTemporaryTopics`).
+ */
+export interface TemporaryTopics {
+  /** Declare a topic exchange that lives until `deleteTopic` (idempotent). */
+  createTopic(topic: string): Promise<void>;
+  /**
+   * Close the topic's consumers in this process (waiting for in-flight handlers), delete its queues
+   * and their retry queues, then the exchange. Dead-letter queues holding messages are kept.
+   */
+  deleteTopic(topic: string): Promise<TopicDeletion>;
 }
 
 export interface Consumer {
@@ -56,13 +92,22 @@ export interface DeadLetter {
 
 export interface EventBus {
   /** Publish and wait for the broker's confirmation; in order of the array. */
-  publish(events: readonly AnyEventEnvelope[]): Promise<void>;
+  publish(events: readonly AnyEventEnvelope[], options?: PublishOptions): Promise<void>;
   consume(options: ConsumeOptions, handler: EventHandler): Promise<Consumer>;
   /** Messages waiting in a queue's dead-letter queue (count, without consuming them). */
   deadLetterCount(queue: string): Promise<number>;
   /** Read (and keep) up to `limit` dead letters of a queue, for inspection. */
   peekDeadLetters(queue: string, limit: number): Promise<DeadLetter[]>;
   close(): Promise<void>;
+}
+
+/** The `events` exchange: the live topic every adapter publishes to by default. */
+export const LIVE_TOPIC = 'events';
+
+/** Both adapters have temporary topics; a test double may not. */
+export function hasTemporaryTopics(bus: EventBus): bus is EventBus & TemporaryTopics {
+  const candidate = bus as Partial<TemporaryTopics>;
+  return typeof candidate.createTopic === 'function' && typeof candidate.deleteTopic === 'function';
 }
 
 /** What happened to one delivery, as reported to a {@link BusObserver}. */

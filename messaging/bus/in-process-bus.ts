@@ -6,6 +6,7 @@ import { systemClock, type Clock } from '../../platform/clock';
 import { DomainError } from '../../platform/errors';
 import { loggerFor, type Logger } from '../../platform/logger';
 import {
+  assertTopicName,
   decodeEvent,
   resolveConsumeOptions,
   runHandler,
@@ -20,7 +21,11 @@ import type {
   DeliverySettlement,
   EventBus,
   EventHandler,
+  PublishOptions,
+  TemporaryTopics,
+  TopicDeletion,
 } from './event-bus';
+import { LIVE_TOPIC } from './event-bus';
 import { TopicBindings } from './topic-pattern';
 
 /** Timers as a dependency, so tests can fire retries by hand instead of waiting. */
@@ -95,6 +100,8 @@ class QueueState {
   constructor(
     readonly name: string,
     readonly exclusive: boolean,
+    /** The exchange the queue is bound to (`events` or a temporary topic). */
+    readonly topic: string,
   ) {}
 
   /** Round-robin over consumers that have a free prefetch slot. */
@@ -103,7 +110,7 @@ class QueueState {
     for (let i = 0; i < count; i++) {
       const index = (this.nextConsumer + i) % count;
       const consumer = this.consumers[index];
-      if (consumer && !consumer.closing && consumer.inFlight.size < consumer.options.prefetch) {
+      if (consumer && !consumer.closing && consumer.inFlight.size < consumer.options.concurrency) {
         this.nextConsumer = (index + 1) % count;
         return consumer;
       }
@@ -112,8 +119,12 @@ class QueueState {
   }
 }
 
-export class InProcessEventBus implements EventBus {
+export class InProcessEventBus implements EventBus, TemporaryTopics {
   private readonly queues = new Map<string, QueueState>();
+  /** Temporary topics that exist (the live `events` topic always does). */
+  private readonly topics = new Set<string>();
+  /** Dead letters of deleted temporary queues, kept as a broker keeps their dead-letter queues. */
+  private readonly keptDeadLetters = new Map<string, DeadLetter[]>();
   private readonly consumers = new Set<ConsumerHandle>();
   private readonly clock: Clock;
   private readonly scheduler: Scheduler;
@@ -128,11 +139,14 @@ export class InProcessEventBus implements EventBus {
     this.observer = deps.observer ?? {};
   }
 
-  async publish(events: readonly AnyEventEnvelope[]): Promise<void> {
+  async publish(events: readonly AnyEventEnvelope[], options: PublishOptions = {}): Promise<void> {
     this.assertOpen();
+    const topic = options.topic ?? LIVE_TOPIC;
+    this.assertTopicExists(topic);
     for (const event of events) {
       const json = JSON.stringify(event);
       for (const queue of this.queues.values()) {
+        if (queue.topic !== topic) continue;
         // Once per queue however many of its bindings match, as a topic exchange does.
         if (!queue.bindings.matches(event.type)) continue;
         queue.ready.push({ json, id: event.id, type: event.type, attempt: 1 });
@@ -149,7 +163,13 @@ export class InProcessEventBus implements EventBus {
   async consume(options: ConsumeOptions, handler: EventHandler): Promise<Consumer> {
     this.assertOpen();
     const resolved = resolveConsumeOptions(options);
+    this.assertTopicExists(resolved.topic);
     let queue = this.queues.get(resolved.queue);
+    if (queue && queue.topic !== resolved.topic) {
+      throw new DomainError('CONFLICT', `Queue "${resolved.queue}" is bound to topic "${queue.topic}", not "${resolved.topic}": use another name.`, {
+        queue: resolved.queue,
+      });
+    }
     if (queue && queue.exclusive !== resolved.exclusive) {
       throw new DomainError(
         'CONFLICT',
@@ -158,7 +178,7 @@ export class InProcessEventBus implements EventBus {
       );
     }
     if (!queue) {
-      queue = new QueueState(resolved.queue, resolved.exclusive);
+      queue = new QueueState(resolved.queue, resolved.exclusive, resolved.topic);
       this.queues.set(resolved.queue, queue);
     }
     // Bindings are additive, as queue.bind is: a binding stays until the queue is deleted.
@@ -172,11 +192,48 @@ export class InProcessEventBus implements EventBus {
   }
 
   async deadLetterCount(queue: string): Promise<number> {
-    return this.queues.get(queue)?.deadLetters.length ?? 0;
+    return this.deadLettersOf(queue).length;
   }
 
   async peekDeadLetters(queue: string, limit: number): Promise<DeadLetter[]> {
-    return (this.queues.get(queue)?.deadLetters ?? []).slice(0, Math.max(0, limit)).map((d) => ({ ...d }));
+    return this.deadLettersOf(queue).slice(0, Math.max(0, limit)).map((d) => ({ ...d }));
+  }
+
+  async createTopic(topic: string): Promise<void> {
+    this.assertOpen();
+    assertTopicName(topic);
+    this.topics.add(topic);
+  }
+
+  async deleteTopic(topic: string): Promise<TopicDeletion> {
+    assertTopicName(topic);
+    const queues = [...this.queues.values()].filter((q) => q.topic === topic);
+    const handles = [...this.consumers].filter((c) => queues.some((q) => q.name === c.queue));
+    await Promise.all(handles.map((handle) => handle.close()));
+    let deadLettersKept = 0;
+    for (const queue of queues) {
+      queue.deleted = true;
+      queue.ready.clear();
+      for (const timer of queue.pendingRetries) this.scheduler.clearTimeout(timer);
+      queue.pendingRetries.clear();
+      this.queues.delete(queue.name);
+      if (queue.deadLetters.length > 0) {
+        this.keptDeadLetters.set(queue.name, [...(this.keptDeadLetters.get(queue.name) ?? []), ...queue.deadLetters]);
+        deadLettersKept += queue.deadLetters.length;
+      }
+    }
+    this.topics.delete(topic);
+    return { queues: queues.map((q) => q.name), deadLettersKept };
+  }
+
+  private deadLettersOf(queue: string): readonly DeadLetter[] {
+    return this.queues.get(queue)?.deadLetters ?? this.keptDeadLetters.get(queue) ?? [];
+  }
+
+  private assertTopicExists(topic: string): void {
+    if (topic !== LIVE_TOPIC && !this.topics.has(topic)) {
+      throw new DomainError('NOT_FOUND', `Topic "${topic}" does not exist: create it with createTopic first.`, { topic });
+    }
   }
 
   async close(): Promise<void> {

@@ -22,7 +22,7 @@ import type { AnyEventEnvelope } from '../events/envelope';
 import { systemClock, type Clock } from '../../platform/clock';
 import { DomainError } from '../../platform/errors';
 import { loggerFor, type Logger } from '../../platform/logger';
-import { decodeEvent, resolveConsumeOptions, runHandler, settle, type ResolvedConsumeOptions } from './delivery-policy';
+import { assertTopicName, decodeEvent, resolveConsumeOptions, runHandler, settle, type ResolvedConsumeOptions } from './delivery-policy';
 import type {
   BusObserver,
   ConsumeOptions,
@@ -31,6 +31,9 @@ import type {
   DeliverySettlement,
   EventBus,
   EventHandler,
+  PublishOptions,
+  TemporaryTopics,
+  TopicDeletion,
 } from './event-bus';
 
 /** The fixed names every service, test and operator relies on. */
@@ -46,6 +49,7 @@ export const busHeaders = {
   streamId: 'x-stream-id',
   replay: 'x-replay',
   replayId: 'x-replay-id',
+  originalPosition: 'x-original-position',
   attempt: 'x-attempt',
   retryReason: 'x-retry-reason',
   deathReason: 'x-death-reason',
@@ -108,9 +112,16 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !Buffer.isBuffer(value);
 }
 
-export class RabbitMqEventBus implements EventBus {
+/**
+ * Temporary topics (replays): a non-durable topic exchange named after the replay; its queues are
+ * non-durable too (a broker restart takes them with it) and are deleted with the topic, as are their
+ * retry queues. Their dead-letter queues are durable and kept when they hold messages.
+ */
+export class RabbitMqEventBus implements EventBus, TemporaryTopics {
   private readonly publisher: Publisher;
   private readonly consumers = new Set<RabbitConsumerHandle>();
+  /** Queues this process declared on each temporary topic, deleted with it. */
+  private readonly topicQueues = new Map<string, Set<string>>();
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly observer: BusObserver;
@@ -163,11 +174,13 @@ export class RabbitMqEventBus implements EventBus {
     return bus;
   }
 
-  async publish(events: readonly AnyEventEnvelope[]): Promise<void> {
+  async publish(events: readonly AnyEventEnvelope[], options: PublishOptions = {}): Promise<void> {
     this.assertOpen();
+    const topic = options.topic ?? EVENTS_EXCHANGE;
+    if (topic !== EVENTS_EXCHANGE) assertTopicName(topic);
     // All sends start synchronously in array order on one channel, so the broker routes them in
     // order while their confirms are pipelined.
-    const sends = events.map((event) => this.publisher.send(this.envelopeFor(event), event));
+    const sends = events.map((event) => this.publisher.send(this.envelopeFor(event, topic), event));
     const results = await Promise.allSettled(sends);
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed.length > 0) {
@@ -184,10 +197,11 @@ export class RabbitMqEventBus implements EventBus {
   async consume(options: ConsumeOptions, handler: EventHandler): Promise<Consumer> {
     this.assertOpen();
     const resolved = resolveConsumeOptions(options);
-    const { queue, exclusive } = resolved;
+    const { queue, exclusive, topic } = resolved;
+    const temporary = topic !== EVENTS_EXCHANGE;
     const retryQueue = {
       queue: retryQueueOf(queue),
-      durable: !exclusive,
+      durable: !exclusive && !temporary,
       exclusive,
       arguments: { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': queue },
     };
@@ -218,14 +232,14 @@ export class RabbitMqEventBus implements EventBus {
         queue,
         queueOptions: exclusive
           ? { exclusive: true, autoDelete: true, durable: false }
-          : { durable: true, arguments: { 'x-dead-letter-exchange': DEAD_LETTER_EXCHANGE, 'x-dead-letter-routing-key': queue } },
+          : { durable: !temporary, arguments: { 'x-dead-letter-exchange': DEAD_LETTER_EXCHANGE, 'x-dead-letter-routing-key': queue } },
         qos: { prefetchCount: resolved.prefetch },
         // Never more handlers than prefetch: the port's prefetch is "in flight per consumer".
-        concurrency: resolved.prefetch,
+        concurrency: resolved.concurrency,
         // Only thrown when a retry/dead-letter publish failed: the broker must keep the message.
         requeue: true,
-        exchanges: [{ exchange: EVENTS_EXCHANGE, type: 'topic', durable: true }],
-        queueBindings: resolved.bindings.map((routingKey) => ({ exchange: EVENTS_EXCHANGE, queue, routingKey })),
+        exchanges: [temporary ? temporaryExchange(topic) : { exchange: EVENTS_EXCHANGE, type: 'topic', durable: true }],
+        queueBindings: resolved.bindings.map((routingKey) => ({ exchange: topic, queue, routingKey })),
         lazy: true,
       },
       (message) => this.handleDelivery(resolved, outbound, handler, message),
@@ -243,7 +257,7 @@ export class RabbitMqEventBus implements EventBus {
       await outbound.close().catch(() => undefined);
       throw new DomainError('UNAVAILABLE', `Cannot consume from "${queue}": ${errorMessage(error)}`, { queue });
     }
-    const handle = new RabbitConsumerHandle(queue, async () => {
+    const handle = new RabbitConsumerHandle(queue, topic, async () => {
       await amqpConsumer.close();
       await outbound.close().catch((error: unknown) => this.logger.warn({ err: error, queue }, 'closing retry publisher failed'));
       this.consumers.delete(handle);
@@ -254,7 +268,40 @@ export class RabbitMqEventBus implements EventBus {
       }
     });
     this.consumers.add(handle);
+    if (temporary) {
+      const queues = this.topicQueues.get(topic) ?? new Set<string>();
+      queues.add(queue);
+      this.topicQueues.set(topic, queues);
+    }
     return handle;
+  }
+
+  async createTopic(topic: string): Promise<void> {
+    this.assertOpen();
+    assertTopicName(topic);
+    try {
+      await this.connection.exchangeDeclare(temporaryExchange(topic));
+    } catch (error) {
+      throw new DomainError('UNAVAILABLE', `Cannot declare the topic "${topic}": ${errorMessage(error)}`, { topic });
+    }
+  }
+
+  async deleteTopic(topic: string): Promise<TopicDeletion> {
+    assertTopicName(topic);
+    const queues = [...(this.topicQueues.get(topic) ?? [])];
+    await Promise.allSettled([...this.consumers].filter((c) => c.topic === topic).map((c) => c.close()));
+    let deadLettersKept = 0;
+    for (const queue of queues) {
+      await this.connection.queueDelete({ queue }).catch((error: unknown) => this.logger.warn({ err: error, queue }, 'deleting a topic queue failed'));
+      await this.connection.queueDelete({ queue: retryQueueOf(queue) }).catch(() => undefined);
+      const kept = await this.deadLetterCount(queue).catch(() => 0);
+      if (kept > 0) deadLettersKept += kept;
+      // An empty dead-letter queue is dropped; one holding messages is kept for inspection.
+      else await this.connection.queueDelete({ queue: deadLetterQueueOf(queue), ifEmpty: true }).catch(() => undefined);
+    }
+    await this.connection.exchangeDelete({ exchange: topic }).catch((error: unknown) => this.logger.warn({ err: error, topic }, 'deleting a topic failed'));
+    this.topicQueues.delete(topic);
+    return { queues, deadLettersKept };
   }
 
   async deadLetterCount(queue: string): Promise<number> {
@@ -307,7 +354,7 @@ export class RabbitMqEventBus implements EventBus {
     if (this.closing) throw new DomainError('UNAVAILABLE', 'The event bus is closed.');
   }
 
-  private envelopeFor(event: AnyEventEnvelope): Envelope {
+  private envelopeFor(event: AnyEventEnvelope, exchange: string = EVENTS_EXCHANGE): Envelope {
     const occurred = Date.parse(event.occurredAt);
     const headers: Record<string, unknown> = {
       [busHeaders.schemaVersion]: event.schemaVersion,
@@ -315,11 +362,15 @@ export class RabbitMqEventBus implements EventBus {
       [busHeaders.streamId]: event.streamId,
       [busHeaders.replay]: event.metadata.replay === true,
     };
-    if (event.metadata.replayInfo) headers[busHeaders.replayId] = event.metadata.replayInfo.replayId;
+    if (event.metadata.replayInfo) {
+      headers[busHeaders.replayId] = event.metadata.replayInfo.replayId;
+      headers[busHeaders.originalPosition] = event.metadata.replayInfo.originalPosition;
+    }
     return {
-      exchange: EVENTS_EXCHANGE,
+      exchange,
       routingKey: event.type,
-      durable: true, // deliveryMode 2
+      // deliveryMode 2 on the live topic; a temporary topic's queues do not survive a restart anyway.
+      durable: exchange === EVENTS_EXCHANGE,
       messageId: event.id,
       type: event.type,
       correlationId: event.correlationId,
@@ -445,10 +496,16 @@ export class RabbitMqEventBus implements EventBus {
   }
 }
 
+/** How a temporary topic's exchange is declared (the same everywhere, or a redeclare would fail). */
+function temporaryExchange(topic: string) {
+  return { exchange: topic, type: 'topic', durable: false, autoDelete: false } as const;
+}
+
 class RabbitConsumerHandle implements Consumer {
   private closing: Promise<void> | undefined;
   constructor(
     readonly queue: string,
+    readonly topic: string,
     private readonly doClose: () => Promise<void>,
   ) {}
   close(): Promise<void> {

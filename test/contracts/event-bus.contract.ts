@@ -12,6 +12,7 @@ import {
   type DeliverySettlement,
   type EventBus,
   type EventHandler,
+  hasTemporaryTopics,
 } from '../../messaging/bus/event-bus';
 import type { AnyEventEnvelope } from '../../messaging/events/envelope';
 import { makeEnvelope, makeInvalidEnvelope } from '../support/envelopes';
@@ -427,6 +428,93 @@ export function eventBusContract(harness: EventBusHarness): void {
         code: 'BAD_USER_INPUT',
       });
       await expect(bus.consume({ queue: queueName('bad'), bindings: [] }, handler)).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
+    });
+  });
+
+  describe('temporary topics (replays)', () => {
+    const topicName = () => `test.topic.${randomUUID().slice(0, 8)}`;
+    const topics = () => {
+      if (!hasTemporaryTopics(bus)) throw new Error('every adapter must offer temporary topics');
+      return bus;
+    };
+
+    it('routes a topic\'s events to its own queues only, and live events never to them', async () => {
+      const topic = topicName();
+      await topics().createTopic(topic);
+      const onTopic = new Watch<Received>();
+      const live = new Watch<Received>();
+      await consumeMine({ queue: queueName('topic'), bindings: ['member.created'], topic }, onTopic);
+      await consumeMine({ queue: queueName('live'), bindings: ['member.created'] }, live);
+      const replayed = makeEnvelope('member.created', undefined, {
+        metadata: { replay: true, replayInfo: { replayId: 'r-1', originalPosition: 7 } },
+      });
+      const liveEvent = makeEnvelope('member.created');
+      for (const event of [replayed, liveEvent]) mine.add(event.id);
+      await bus.publish([replayed], { topic });
+      await bus.publish([liveEvent]);
+
+      await onTopic.until(hasAll([replayed.id]), 'the replayed event on the topic queue');
+      await live.until(hasAll([liveEvent.id]), 'the live event on the live queue');
+      expect(idsOf(onTopic.items)).toEqual([replayed.id]);
+      expect(onTopic.items[0]?.event.metadata).toEqual({ replay: true, replayInfo: { replayId: 'r-1', originalPosition: 7 } });
+      expect(idsOf(live.items)).toEqual([liveEvent.id]);
+      await topics().deleteTopic(topic);
+    });
+
+    it('refuses to publish or consume on a topic that was not created, or on a reserved name', async () => {
+      await expect(bus.consume({ queue: queueName('nope'), bindings: ['member.*'], topic: 'events' }, async () => ack)).rejects.toMatchObject({
+        code: 'BAD_USER_INPUT',
+      });
+      await expect(topics().createTopic('amq.topic')).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
+    });
+
+    it('deletes the topic with its queues, keeping dead letters readable', async () => {
+      const topic = topicName();
+      await topics().createTopic(topic);
+      const failing = queueName('topic-dlq');
+      const fine = queueName('topic-ok');
+      const inbox = new Watch<Received>();
+      const bad = makeEnvelope('email.sent');
+      const good = makeEnvelope('email.sent');
+      await consumeMine({ queue: failing, bindings: ['email.sent'], topic }, inbox, async (event) =>
+        event.id === bad.id ? deadLetter('cannot rebuild this one') : ack,
+      );
+      await consumeMine({ queue: fine, bindings: ['email.sent'], topic }, inbox);
+      for (const event of [bad, good]) mine.add(event.id);
+      await bus.publish([bad, good], { topic });
+      await settlements.until(settledAs(bad.id, 'dead-letter'), 'the dead letter');
+      await settlements.until((items) => items.filter((s) => s.eventId === good.id && s.outcome === 'ack').length === 2, 'both acks of the good one');
+
+      const deletion = await topics().deleteTopic(topic);
+      expect([...deletion.queues].sort()).toEqual([failing, fine].sort());
+      expect(deletion.deadLettersKept).toBe(1);
+      expect(await bus.deadLetterCount(failing)).toBe(1);
+      const [letter] = await bus.peekDeadLetters(failing, 10);
+      expect(letter?.reason).toBe('cannot rebuild this one');
+      expect(await bus.deadLetterCount(fine)).toBe(0);
+      await expect(bus.publish([makeEnvelope('email.sent')], { topic })).rejects.toBeDefined();
+    });
+
+    it('runs one handler at a time with concurrency 1, in order, while prefetching more', async () => {
+      const topic = topicName();
+      await topics().createTopic(topic);
+      const inbox = new Watch<Received>();
+      let running = 0;
+      let most = 0;
+      await consumeMine({ queue: queueName('serial'), bindings: ['member.#'], topic, prefetch: 50, concurrency: 1 }, inbox, async () => {
+        running++;
+        most = Math.max(most, running);
+        await new Promise((resolve) => setImmediate(resolve));
+        running--;
+        return ack;
+      });
+      const events = Array.from({ length: 30 }, () => makeEnvelope('member.profile.updated'));
+      for (const event of events) mine.add(event.id);
+      await bus.publish(events, { topic });
+      await inbox.until(hasAll(events.map((e) => e.id)), 'all 30 events');
+      expect(idsOf(inbox.items)).toEqual(events.map((e) => e.id));
+      expect(most).toBe(1);
+      await topics().deleteTopic(topic);
     });
   });
 }
