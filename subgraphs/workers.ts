@@ -10,16 +10,20 @@ import type { Config } from '../platform/config';
 import { loggerFor } from '../platform/logger';
 import { createMailer, type Mailer } from './member/consumers/mailer';
 import { memberConsumers } from './member/workers';
+import { startCertificationWorkers, type CertificationWorkers, type CertificationWorkersConfig } from './certification/workers';
 import { paymentWorkers, type PaymentWorkers, type PaymentWorkersOverrides } from './payment/workers';
 
 export type WorkersConfig = Pick<
   Config,
   'FOLLOWER_POLL_MS' | 'SMTP_URL' | 'MAIL_FROM' | 'QUEUE_PREFIX' | 'SNAPSHOT_EVERY' | 'SAGA_STEP_TIMEOUT_MS' | 'SAGA_TIMEOUT_SCAN_MS'
->;
+> &
+  CertificationWorkersConfig;
 
 export interface RunningWorkers {
   readonly relay: StoreFollower;
   readonly consumers: readonly Consumer[];
+  /** The certification expiry scheduler and its due index (tests tick it with a ManualClock). */
+  readonly certification: CertificationWorkers;
   /** The payment slice's services and saga timeout scan (tests drive the scan with a ManualClock). */
   readonly payment: PaymentWorkers;
   close(): Promise<void>;
@@ -39,6 +43,7 @@ export async function startWorkers(
     const named = { ...definition, name: `${cfg.QUEUE_PREFIX}${definition.name}`, handle: definition.handle.bind(definition) };
     consumers.push(await startConsumer(bus, documents, named, { clock }));
   }
+  const certification = await startCertificationWorkers(backends, cfg);
   // Consumers' queues exist before the relay publishes anything, so nothing is unroutable.
   const relay = createOutboxRelay(store, bus, documentCheckpoint(documents, 'outbox-relay', () => clock.now()), loggerFor('outbox-relay'), {
     pollIntervalMs: cfg.FOLLOWER_POLL_MS,
@@ -48,10 +53,12 @@ export async function startWorkers(
   return {
     relay,
     consumers,
+    certification,
     payment,
     close: async () => {
       offAppend();
       await relay.stop();
+      await certification.close();
       await payment.close();
       await Promise.all(consumers.map((c) => c.close()));
       await mailer.close();

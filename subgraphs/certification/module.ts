@@ -8,12 +8,14 @@ import type { Config } from '../../platform/config';
 import { loggerFor } from '../../platform/logger';
 import { buildFederatedSchema } from '../common/build-federated-schema';
 import type { SubgraphContext } from '../common/context';
+import { topicsNotSupported } from '../common/subscription-payload';
 import { resolverContainer, type SubgraphModule } from '../common/subgraph-module';
 import { certificationEventTypes } from './domain/certification';
 import { CertificationService } from './domain/certification-service';
 import { CertificationTypeResolver, resolveCertificationTypeReference } from './graphql/certification-type.resolver';
 import { CertificationResolver, readCertification, type CertificationResolverDeps } from './graphql/certification.resolver';
 import { MemberRef } from './graphql/certification.type';
+import { CertificationUpdateResolver } from './graphql/certification-update.resolver';
 import { MemberCertificationsResolver } from './graphql/member-certifications.resolver';
 import { certificationReadModelProjection, certificationsCollection } from './projections/certification-read-model';
 
@@ -40,9 +42,14 @@ export async function createCertificationModule(
   );
   const deps: CertificationResolverDeps = { service, certifications };
   const schema = await buildFederatedSchema({
-    resolvers: [CertificationTypeResolver, CertificationResolver, MemberCertificationsResolver],
+    resolvers: [CertificationTypeResolver, CertificationResolver, MemberCertificationsResolver, CertificationUpdateResolver],
     orphanedTypes: [MemberRef],
-    container: resolverContainer([new CertificationResolver(deps), new MemberCertificationsResolver(deps)]),
+    pubSub: topicsNotSupported,
+    container: resolverContainer([
+      new CertificationResolver(deps),
+      new MemberCertificationsResolver(deps),
+      new CertificationUpdateResolver({ service }),
+    ]),
     referenceResolvers: {
       CertificationType: { __resolveReference: resolveCertificationTypeReference },
       Certification: {

@@ -4,6 +4,7 @@
 import type { Backends } from '../../messaging/backends';
 import { documentCheckpoint } from '../../messaging/store/checkpoints';
 import { StoreFollower } from '../../messaging/store/store-follower';
+import type { Config } from '../../platform/config';
 import { loggerFor } from '../../platform/logger';
 import { certificationEventTypes } from './domain/certification';
 import { CertificationService } from './domain/certification-service';
@@ -16,6 +17,9 @@ export interface CertificationWorkerOptions {
   /** Time between scheduler ticks. */
   readonly expiryIntervalMs: number;
 }
+
+/** What the worker process's configuration gives the certification workers. */
+export type CertificationWorkersConfig = Pick<Config, 'SNAPSHOT_EVERY' | 'FOLLOWER_POLL_MS' | 'CERTIFICATION_EXPIRY_INTERVAL_MS'>;
 
 export interface CertificationWorkers {
   readonly scheduler: CertificationExpiryScheduler;
@@ -62,4 +66,15 @@ export function createCertificationWorkers(backends: Backends, options: Certific
       await dueIndex.stop();
     },
   };
+}
+
+/** Create and start them from the configuration (the worker process, `npm start`, startProduct). */
+export async function startCertificationWorkers(backends: Backends, cfg: CertificationWorkersConfig): Promise<CertificationWorkers> {
+  const workers = createCertificationWorkers(backends, {
+    snapshotEvery: cfg.SNAPSHOT_EVERY,
+    pollIntervalMs: cfg.FOLLOWER_POLL_MS,
+    expiryIntervalMs: cfg.CERTIFICATION_EXPIRY_INTERVAL_MS,
+  });
+  await workers.start();
+  return workers;
 }

@@ -1,12 +1,13 @@
 // Which event types each subgraph's subscriptions need: its live queue binds to exactly these.
 import type { EventType } from '../../messaging/events/catalog';
 import { memberUpdateEventTypes } from '../member/graphql/member-update.resolver';
+import { certificationUpdateEventTypes } from '../certification/graphql/certification-update.resolver';
 import { sagaProgressEventTypes } from '../payment/saga/saga-progress';
 import type { SubgraphName } from './subgraph-server';
 
 export const subscriptionEventTypes: Readonly<Record<SubgraphName, readonly EventType[]>> = {
   member: memberUpdateEventTypes,
   payment: sagaProgressEventTypes,
-  certification: [],
+  certification: certificationUpdateEventTypes,
   analytics: [],
 };
