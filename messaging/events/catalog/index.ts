@@ -5,12 +5,14 @@ import { memberEvents } from './member';
 import { paymentEvents } from './payment';
 import { certificationEvents } from './certification';
 import { analyticsEvents } from './analytics';
+import { replayEvents } from './replay';
 
 export const eventCatalog = {
   ...memberEvents,
   ...paymentEvents,
   ...certificationEvents,
   ...analyticsEvents,
+  ...replayEvents,
 } as const;
 
 type Catalog = typeof eventCatalog;
