@@ -87,7 +87,7 @@ describe('order saga crash and restart (SQLite store, RabbitMQ)', () => {
     expect(balances.reduce((s, b) => s + b.balanceCents, 0)).toBe(0);
     // Redelivered payment messages were acknowledged without charging again.
     const paymentEvents: string[] = [];
-    for await (const batch of backends.store.readAll({ types: ['payment.completed'] })) for (const e of batch) paymentEvents.push(e.payload.paymentId);
+    for await (const batch of backends.store.readAll({ types: ['payment.completed'] })) for (const e of batch) if (e.type === 'payment.completed') paymentEvents.push(e.payload.paymentId);
     expect(new Set(paymentEvents).size).toBe(paymentEvents.length);
   }, 90_000);
 });

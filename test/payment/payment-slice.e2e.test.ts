@@ -62,13 +62,14 @@ describe('payment slice through the gateway (embedded store, RabbitMQ)', () => {
     return subscribe(client, { query: PROGRESS, variables: { orderId } });
   }
 
-  async function untilComplete(sub: Collector): Promise<{ eventType: string; step: string; status: string; compensation: boolean; order: { status: string; member: { email: string } } }[]> {
-    const seen = [];
+  type Step = { eventType: string; step: string; status: string; compensation: boolean; order: { status: string; member: { email: string } } };
+  async function untilComplete(sub: Collector): Promise<Step[]> {
+    const seen: Step[] = [];
     for (;;) {
       const item = await sub.take('a saga step', 20_000);
       if (item.kind === 'complete') return seen;
       if (item.kind !== 'next' || item.errors) throw new Error(`unexpected ${JSON.stringify(item)}`);
-      seen.push((item.data as { sagaProgress: never }).sagaProgress);
+      seen.push((item.data as { sagaProgress: Step }).sagaProgress);
     }
   }
 

@@ -11,6 +11,8 @@ export function accountingConsumer(deps: { ledger: Ledger; store: EventStore; cl
   return defineConsumer({
     name: 'accounting',
     handles: ['payment.completed', 'payment.refunded'],
+    // Many orders in flight at once: each delivery touches different documents and streams.
+    delivery: { prefetch: 50 },
     async handle(event) {
       const p = event.payload;
       if (p.amountCents === 0) return; // a cancelled payment moved no money

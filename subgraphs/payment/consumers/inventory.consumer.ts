@@ -12,6 +12,8 @@ export function inventoryConsumer(deps: { inventory: Inventory; store: EventStor
   return defineConsumer({
     name: 'inventory',
     handles: ['inventory.reserve', 'inventory.release', 'order.completed'],
+    // Many orders in flight at once: each delivery touches different documents and streams.
+    delivery: { prefetch: 50 },
     async handle(event, ctx) {
       if (ctx.replay) return;
       const orderId = event.payload.orderId;

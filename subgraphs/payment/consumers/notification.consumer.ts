@@ -29,6 +29,8 @@ export function notificationConsumer(deps: { documents: DocumentStore; store: Ev
   return defineConsumer({
     name: 'notification',
     handles: ['payment.completed', 'payment.failed', 'payment.refunded'],
+    // Many orders in flight at once: each delivery touches different documents and streams.
+    delivery: { prefetch: 50 },
     async handle(event, ctx) {
       if (ctx.replay) return;
       const p = event.payload;

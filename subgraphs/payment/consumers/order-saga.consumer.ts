@@ -9,6 +9,8 @@ export function orderSagaConsumer(runner: OrderSagaRunner) {
   return defineConsumer({
     name: 'order-saga',
     handles: [...sagaReplyTypes] as [(typeof sagaReplyTypes)[number], ...(typeof sagaReplyTypes)[number][]],
+    // Many orders in flight at once: each delivery touches different documents and streams.
+    delivery: { prefetch: 50 },
     async handle(event) {
       await runner.apply(
         event.payload.orderId,

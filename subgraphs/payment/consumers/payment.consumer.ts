@@ -7,6 +7,8 @@ export function paymentConsumer(service: PaymentService) {
   return defineConsumer({
     name: 'payment-service',
     handles: ['payment.initiated', 'payment.refund'],
+    // Many orders in flight at once: each delivery touches different documents and streams.
+    delivery: { prefetch: 50 },
     async handle(event, ctx) {
       if (ctx.replay) return;
       if (event.type === 'payment.initiated') await service.process(event);

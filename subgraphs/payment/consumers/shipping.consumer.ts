@@ -9,6 +9,8 @@ export function shippingConsumer(deps: { shipping: Shipping; store: EventStore }
   return defineConsumer({
     name: 'shipping',
     handles: ['shipping.create'],
+    // Many orders in flight at once: each delivery touches different documents and streams.
+    delivery: { prefetch: 50 },
     async handle(event, ctx) {
       if (ctx.replay) return;
       const { orderId, memberId, items } = event.payload;
