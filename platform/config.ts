@@ -251,6 +251,16 @@ export const variables = {
     defaultText: '60000',
     parse: positiveInt(60_000),
   },
+  ANALYTICS_ALLOWED_LATENESS_MS: {
+    description: 'How late (event time behind the newest event) an activity may arrive and still count in its 5-minute window; later ones are kept aside as late.',
+    defaultText: '30000',
+    parse: positiveInt(30_000),
+  },
+  ANALYTICS_TICK_MS: {
+    description: 'How often the analytics stream processor checks whether processing time should close idle windows and decide absence patterns.',
+    defaultText: '1000',
+    parse: positiveInt(1_000),
+  },
   SHUTDOWN_TIMEOUT_MS: {
     description: 'How long SIGTERM waits for in-flight work before closing anyway.',
     defaultText: '10000',

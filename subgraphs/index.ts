@@ -9,7 +9,10 @@ import { createCertificationModule } from './certification/module';
 import { createAnalyticsModule } from './analytics/module';
 
 /** The part of the configuration subgraph modules read. */
-export type ModuleConfig = Pick<Config, 'SNAPSHOT_EVERY' | 'FOLLOWER_POLL_MS' | 'SAGA_STEP_TIMEOUT_MS'>;
+export type ModuleConfig = Pick<
+  Config,
+  'SNAPSHOT_EVERY' | 'FOLLOWER_POLL_MS' | 'SAGA_STEP_TIMEOUT_MS' | 'ANALYTICS_ALLOWED_LATENESS_MS' | 'ANALYTICS_TICK_MS'
+>;
 
 export interface SubgraphEntry {
   readonly name: SubgraphName;

@@ -1,14 +1,89 @@
-// The analytics subgraph assembled: the event registry and monitor; activity windows as they land.
+// The analytics subgraph assembled: the event registry and monitor; activity tracking; the stream
+// processor (windows, engagement, risk, CEP rules) and the read model its events feed.
 import type { Backends } from '../../messaging/backends';
+import { documentCheckpoint } from '../../messaging/store/checkpoints';
+import { StoreFollower } from '../../messaging/store/store-follower';
+import type { Config } from '../../platform/config';
+import { loggerFor } from '../../platform/logger';
 import { buildFederatedSchema } from '../common/build-federated-schema';
 import { resolverContainer, type SubgraphModule } from '../common/subgraph-module';
+import { topicsNotSupported } from '../common/subscription-payload';
+import { ActivityTracker } from './activity-tracker';
+import { defaultRules } from './domain/cep-rules';
+import { ActivityResolver } from './graphql/activity.resolver';
+import type { AnalyticsDeps } from './graphql/analytics-deps';
+import { AnalyticsMember } from './graphql/analytics.types';
 import { EventContractResolver } from './graphql/event-contract.resolver';
 import { EventMonitorResolver } from './graphql/event-monitor.resolver';
+import { MemberAnalyticsResolver } from './graphql/member-analytics.resolver';
+import { PatternDetectedResolver } from './graphql/pattern-detected.resolver';
+import { PatternResolver } from './graphql/patterns.resolver';
+import { analyticsCollections, analyticsReadModelProjection, readModelEventTypes } from './projections/analytics-read-model';
+import { lateEvents, StreamProcessorRunner } from './stream/processor-runner';
 
-export async function createAnalyticsModule(backends: Backends): Promise<SubgraphModule> {
-  const schema = await buildFederatedSchema({
-    resolvers: [EventContractResolver, EventMonitorResolver],
-    container: resolverContainer([new EventMonitorResolver(backends)]),
+export interface AnalyticsModule extends SubgraphModule {
+  readonly processor: StreamProcessorRunner;
+  readonly readModel: StoreFollower;
+}
+
+export type AnalyticsModuleConfig = Pick<Config, 'FOLLOWER_POLL_MS' | 'ANALYTICS_ALLOWED_LATENESS_MS' | 'ANALYTICS_TICK_MS'>;
+
+export async function createAnalyticsModule(backends: Backends, cfg: AnalyticsModuleConfig): Promise<AnalyticsModule> {
+  const logger = loggerFor('analytics-subgraph');
+  const { store, documents, clock } = backends;
+  const rules = defaultRules;
+  const processor = new StreamProcessorRunner({
+    store,
+    documents,
+    clock,
+    logger,
+    rules,
+    allowedLatenessMs: cfg.ANALYTICS_ALLOWED_LATENESS_MS,
+    tickMs: cfg.ANALYTICS_TICK_MS,
+    pollIntervalMs: cfg.FOLLOWER_POLL_MS,
   });
-  return { name: 'analytics', schema, start: async () => {}, close: async () => {} };
+  const read = analyticsCollections(documents);
+  const readModel = new StoreFollower(
+    'analytics-read-model',
+    store,
+    documentCheckpoint(documents, 'analytics-read-model', () => clock.now()),
+    analyticsReadModelProjection(read),
+    logger,
+    { types: readModelEventTypes, pollIntervalMs: cfg.FOLLOWER_POLL_MS },
+  );
+  const deps: AnalyticsDeps = { tracker: new ActivityTracker(store, clock), read, late: lateEvents(documents), rules, stats: () => processor.stats() };
+  const schema = await buildFederatedSchema({
+    resolvers: [EventContractResolver, EventMonitorResolver, ActivityResolver, MemberAnalyticsResolver, PatternResolver, PatternDetectedResolver],
+    orphanedTypes: [AnalyticsMember],
+    pubSub: topicsNotSupported,
+    container: resolverContainer([
+      new EventMonitorResolver(backends),
+      new ActivityResolver(deps),
+      new MemberAnalyticsResolver(deps),
+      new PatternResolver(deps),
+    ]),
+    referenceResolvers: {
+      Member: { __resolveReference: (reference: { id: string }) => Object.assign(new AnalyticsMember(), { id: reference.id }) },
+    },
+  });
+  let offAppend: (() => void) | null = null;
+  return {
+    name: 'analytics',
+    schema,
+    processor,
+    readModel,
+    start: async () => {
+      offAppend = backends.onAppend(() => {
+        processor.wake();
+        readModel.wake();
+      });
+      await processor.start();
+      await readModel.start();
+    },
+    close: async () => {
+      offAppend?.();
+      await processor.stop();
+      await readModel.stop();
+    },
+  };
 }

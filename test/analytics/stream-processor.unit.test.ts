@@ -60,7 +60,7 @@ describe('stream processor windows', () => {
     f.act('member.login', 'm2', s(320));
     f.act('course.completed', 'm1', s(290));
     f.tick(s(400));
-    const m1 = f.of('member.activity.summary').find((e) => e.payload.memberId === 'm1') as Summary;
+    const m1 = f.of('member.activity.summary').find((e) => e.type === 'member.activity.summary' && e.payload.memberId === 'm1') as Summary;
     expect(m1.payload.counts).toMatchObject({ logins: 1, coursesCompleted: 1 });
     expect(f.sink.late).toHaveLength(0);
   });
@@ -70,7 +70,7 @@ describe('stream processor windows', () => {
     f.act('member.login', 'm1', s(10));
     f.act('member.login', 'm2', s(340));
     f.act('course.completed', 'm1', s(290));
-    const m1 = f.of('member.activity.summary').find((e) => e.payload.memberId === 'm1') as Summary;
+    const m1 = f.of('member.activity.summary').find((e) => e.type === 'member.activity.summary' && e.payload.memberId === 'm1') as Summary;
     expect(m1.payload.counts.coursesCompleted).toBe(0);
     expect(f.sink.late).toEqual([
       expect.objectContaining({ eventId: 'e3', memberId: 'm1', type: 'course.completed', windowStart: '2025-01-15T10:00:00.000Z' }),

@@ -100,6 +100,7 @@ export interface ProcessorHeader {
 
 export interface ProcessorStats extends ProcessorHeader {
   readonly watermark: number;
+  readonly allowedLatenessMs: number;
   readonly openWindows: number;
   readonly members: number;
 }
@@ -207,7 +208,7 @@ export class StreamProcessor {
   stats(): ProcessorStats {
     let openWindows = 0;
     for (const byMember of this.windows.values()) openWindows += byMember.size;
-    return { ...this.header(), watermark: this.watermark, openWindows, members: this.members.size };
+    return { ...this.header(), watermark: this.watermark, allowedLatenessMs: this.options.allowedLatenessMs, openWindows, members: this.members.size };
   }
 
   header(): ProcessorHeader {

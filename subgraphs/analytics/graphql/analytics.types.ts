@@ -1,0 +1,258 @@
+// The analytics API's types: tracked activity, window summaries, engagement, risk, detected
+// patterns and actions, the CEP rules, the processor's status, and the Member fields they hang on.
+import { GraphQLJSON } from 'graphql-scalars';
+import { Directive, Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
+
+/** The member as the analytics subgraph knows it: its key; its analytics fields are resolved here. */
+@Directive('@key(fields: "id")')
+@ObjectType('Member')
+export class AnalyticsMember {
+  @Field(() => ID)
+  id!: string;
+}
+
+@InputType({ description: 'One activity of a member. Which optional fields are needed depends on `type`.' })
+export class ActivityInput {
+  @Field(() => ID)
+  memberId!: string;
+
+  @Field({ description: 'member.login, member.profile.viewed, course.started, course.completed or support.ticket.opened.' })
+  type!: string;
+
+  @Field(() => String, { nullable: true, description: 'ISO-8601 time it happened (at most 5 minutes ahead of the server). Default: now.' })
+  occurredAt?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Your id for the activity, so a retried call stores nothing new.' })
+  activityId?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'member.login: city or country the member signed in from.' })
+  location?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'member.login: IP address.' })
+  ip?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'member.login: device.' })
+  device?: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'member.profile.viewed (required): the profile viewed.' })
+  profileId?: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'course.started / course.completed (required).' })
+  courseId?: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'support.ticket.opened (required).' })
+  ticketId?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'support.ticket.opened: subject.' })
+  subject?: string | null;
+}
+
+@ObjectType({ description: 'An activity event as stored.' })
+export class TrackedActivity {
+  @Field(() => ID)
+  eventId!: string;
+
+  @Field()
+  type!: string;
+
+  @Field(() => ID)
+  memberId!: string;
+
+  @Field(() => Date)
+  occurredAt!: Date;
+}
+
+@ObjectType({ description: "A member's activity in one closed 5-minute window." })
+export class ActivitySummary {
+  @Field(() => Date)
+  windowStart!: Date;
+
+  @Field(() => Date)
+  windowEnd!: Date;
+
+  @Field(() => Int)
+  logins!: number;
+
+  @Field(() => Int)
+  profileViews!: number;
+
+  @Field(() => Int)
+  coursesStarted!: number;
+
+  @Field(() => Int)
+  coursesCompleted!: number;
+
+  @Field(() => Int)
+  supportTickets!: number;
+
+  @Field(() => Int)
+  paymentsCompleted!: number;
+
+  @Field(() => Int)
+  paymentsFailed!: number;
+
+  @Field(() => Int)
+  profileUpdates!: number;
+
+  @Field(() => Int, { description: 'All events of the window.' })
+  total!: number;
+
+  @Field(() => Int)
+  paidCents!: number;
+}
+
+@ObjectType({
+  description:
+    'Engagement after the latest closed window (0-100): windowScore = min(100, 5 x points) with points = logins + profile views + 3 x courses started + 8 x courses completed + 5 x payments + profile updates - 2 x support tickets; score = average of windowScore and the previous score. HIGH from 70, MEDIUM from 30.',
+})
+export class EngagementScore {
+  @Field(() => Int)
+  score!: number;
+
+  @Field(() => Int)
+  windowScore!: number;
+
+  @Field(() => Int, { nullable: true })
+  previousScore!: number | null;
+
+  @Field({ description: 'low, medium or high.' })
+  level!: string;
+
+  @Field(() => Date)
+  windowEnd!: Date;
+}
+
+@ObjectType({
+  description:
+    'Risk after the latest closed window (0-100): 25 per failed payment (max 50), 20 per login from a new location (max 40), 10 per support ticket (max 20), 15 when engagement fell by 30+. HIGH from 60, MEDIUM from 30.',
+})
+export class RiskAssessment {
+  @Field(() => Int)
+  score!: number;
+
+  @Field()
+  level!: string;
+
+  @Field(() => [String])
+  factors!: string[];
+
+  @Field(() => Date)
+  windowEnd!: Date;
+}
+
+@ObjectType({ description: 'A CEP rule that matched a member, and the action it took.' })
+export class DetectedPattern {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => ID)
+  memberId!: string;
+
+  @Field(() => ID)
+  ruleId!: string;
+
+  @Field({ description: 'churn_risk, vip_behaviour, fraud or high_engagement.' })
+  pattern!: string;
+
+  @Field(() => Date)
+  detectedAt!: Date;
+
+  @Field(() => [ID], { description: 'Ids of the events that made the match.' })
+  evidence!: string[];
+
+  @Field({ description: 'The action event type: retention.campaign.started, vip.upgrade.offered, security.alert.raised or reward.points.granted.' })
+  action!: string;
+}
+
+@ObjectType({ description: 'An action a pattern triggered.' })
+export class PatternAction {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => ID)
+  memberId!: string;
+
+  @Field(() => ID)
+  patternId!: string;
+
+  @Field()
+  type!: string;
+
+  @Field(() => Date)
+  at!: Date;
+
+  @Field(() => GraphQLJSON, { description: 'The action event payload (campaign, offer, severity and reason, or points and balance).' })
+  detail!: Record<string, unknown>;
+}
+
+@ObjectType({ description: 'A CEP rule, as data.' })
+export class CepRuleInfo {
+  @Field(() => ID)
+  id!: string;
+
+  @Field()
+  pattern!: string;
+
+  @Field()
+  description!: string;
+
+  @Field({ description: 'sequence, all or absence.' })
+  kind!: string;
+
+  @Field(() => GraphQLJSON, { description: 'The declarative pattern (steps or trigger/absent, with conditions and counts).' })
+  spec!: unknown;
+
+  @Field(() => Float)
+  withinMs!: number;
+
+  @Field(() => Float)
+  cooldownMs!: number;
+
+  @Field(() => GraphQLJSON)
+  action!: unknown;
+}
+
+@ObjectType({ description: 'Where the stream processor is.' })
+export class AnalyticsStatus {
+  @Field(() => Float, { description: 'Store position of the last input processed.' })
+  position!: number;
+
+  @Field(() => Date, { nullable: true, description: 'Event time up to which windows are closed.' })
+  watermark!: Date | null;
+
+  @Field(() => Float)
+  allowedLatenessMs!: number;
+
+  @Field(() => Int)
+  openWindows!: number;
+
+  @Field(() => Int)
+  members!: number;
+
+  @Field(() => Int, { description: 'Events that came after their window closed (kept aside, see lateActivity).' })
+  lateEvents!: number;
+
+  @Field(() => Float)
+  processed!: number;
+}
+
+@ObjectType({ description: 'An activity event that arrived after its window closed: kept aside, not aggregated.' })
+export class LateActivity {
+  @Field(() => ID)
+  eventId!: string;
+
+  @Field(() => ID)
+  memberId!: string;
+
+  @Field()
+  type!: string;
+
+  @Field(() => Date)
+  occurredAt!: Date;
+
+  @Field(() => Date)
+  windowStart!: Date;
+
+  @Field(() => Date, { description: 'The watermark when it arrived.' })
+  watermark!: Date;
+}
