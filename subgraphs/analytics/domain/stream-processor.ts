@@ -111,7 +111,17 @@ interface Deadline {
   readonly ruleId: string;
 }
 
-const iso = (ms: number) => new Date(ms).toISOString();
+/** Window bounds repeat for every member: format each instant once. */
+const isoCache = new Map<number, string>();
+function iso(ms: number): string {
+  let text = isoCache.get(ms);
+  if (text === undefined) {
+    if (isoCache.size > 10_000) isoCache.clear();
+    text = new Date(ms).toISOString();
+    isoCache.set(ms, text);
+  }
+  return text;
+}
 
 export interface StreamProcessorOptions {
   readonly allowedLatenessMs: number;
@@ -326,7 +336,11 @@ export class StreamProcessor {
   private close(agg: WindowAgg, causeId: string, sink: ProcessorSink): void {
     const member = this.member(agg.memberId);
     const end = agg.start + WINDOW_MS;
+    // Window outputs are keyed by member and window start: readable, and no hashing on the hot path.
     const key = `${agg.memberId}:${agg.start}`;
+    const summaryId = `analytics:summary:${key}`;
+    const engagementId = `analytics:engagement:${key}`;
+    const riskId = `analytics:risk:${key}`;
     const window = { windowStart: iso(agg.start), windowEnd: iso(end) };
     const occurredAt = iso(end);
     const previous = member.engagement;
@@ -339,7 +353,7 @@ export class StreamProcessor {
         memberId,
         causeId,
         event: {
-          id: deterministicUuid(`analytics:summary:${key}`),
+          id: summaryId,
           type: 'member.activity.summary',
           occurredAt,
           payload: { memberId, ...window, counts: { ...agg.counts }, total: totalOf(agg.counts), paidCents: agg.paidCents },
@@ -349,7 +363,7 @@ export class StreamProcessor {
         memberId,
         causeId,
         event: {
-          id: deterministicUuid(`analytics:engagement:${key}`),
+          id: engagementId,
           type: 'member.engagement.score',
           occurredAt,
           payload: { memberId, ...window, score: engagement.score, windowScore: engagement.windowScore, previousScore: previous, level: engagement.level },
@@ -359,7 +373,7 @@ export class StreamProcessor {
         memberId,
         causeId,
         event: {
-          id: deterministicUuid(`analytics:risk:${key}`),
+          id: riskId,
           type: 'member.risk.assessment',
           occurredAt,
           payload: { memberId, ...window, score: risk.score, level: risk.level, factors: risk.factors },
@@ -367,8 +381,8 @@ export class StreamProcessor {
       },
     );
     // The derived events are events too: rules may look at scores and risk.
-    this.observe(memberId, member, { id: deterministicUuid(`analytics:engagement:${key}`), type: 'member.engagement.score', time: end, facts: { score: engagement.score, level: engagement.level } }, causeId, sink);
-    this.observe(memberId, member, { id: deterministicUuid(`analytics:risk:${key}`), type: 'member.risk.assessment', time: end, facts: { score: risk.score, level: risk.level } }, causeId, sink);
+    this.observe(memberId, member, { id: engagementId, type: 'member.engagement.score', time: end, facts: { score: engagement.score, level: engagement.level } }, causeId, sink);
+    this.observe(memberId, member, { id: riskId, type: 'member.risk.assessment', time: end, facts: { score: risk.score, level: risk.level } }, causeId, sink);
   }
 
   private matched(memberId: string, member: MemberState, match: RuleMatch, causeId: string, sink: ProcessorSink): void {
