@@ -5,6 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import vm from 'node:vm';
+import type { Facts } from '../subgraphs/analytics/domain/cep-engine';
 import { defaultRules } from '../subgraphs/analytics/domain/cep-rules';
 import { ProcessorSink, StreamProcessor, type ActivityInputType, type ProcessorInput } from '../subgraphs/analytics/domain/stream-processor';
 import { machine } from './report';
@@ -56,7 +57,7 @@ function makeInputs(options: AnalyticsBenchOptions): ProcessorInput[] {
     const memberId = `m${Math.floor(next() * options.members)}`;
     // Mostly in order, some up to 20 s out of order (within the 30 s allowance).
     const time = start + Math.floor((i / options.events) * span) - Math.floor(next() * 20_000);
-    const facts =
+    const facts: Facts =
       type === 'member.login'
         ? { memberId, location: places[Math.floor(next() * places.length)] as string }
         : type === 'payment.completed'
