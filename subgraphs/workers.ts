@@ -12,6 +12,8 @@ import { createMailer, type Mailer } from './member/consumers/mailer';
 import { memberConsumers } from './member/workers';
 import { startCertificationWorkers, type CertificationWorkers, type CertificationWorkersConfig } from './certification/workers';
 import { paymentWorkers, type PaymentWorkers, type PaymentWorkersOverrides } from './payment/workers';
+import { ReplayRunner } from '../messaging/replay/replay-runner';
+import { replayTargets } from './analytics/replay/replay-targets';
 
 export type WorkersConfig = Pick<
   Config,
@@ -26,6 +28,8 @@ export interface RunningWorkers {
   readonly certification: CertificationWorkers;
   /** The payment slice's services and saga timeout scan (tests drive the scan with a ManualClock). */
   readonly payment: PaymentWorkers;
+  /** Runs the replays admins request through the analytics subgraph (claimed from `replays`). */
+  readonly replay: ReplayRunner;
   close(): Promise<void>;
 }
 
@@ -39,7 +43,8 @@ export async function startWorkers(
   const consumers: Consumer[] = [];
   const payment = paymentWorkers(backends, cfg, overrides.payment);
   await payment.start();
-  for (const definition of [...memberConsumers(backends, mailer, cfg.SNAPSHOT_EVERY), ...payment.consumers]) {
+  const definitions = [...memberConsumers(backends, mailer, cfg.SNAPSHOT_EVERY), ...payment.consumers];
+  for (const definition of definitions) {
     const named = { ...definition, name: `${cfg.QUEUE_PREFIX}${definition.name}`, handle: definition.handle.bind(definition) };
     consumers.push(await startConsumer(bus, documents, named, { clock }));
   }
@@ -50,12 +55,19 @@ export async function startWorkers(
   });
   const offAppend = backends.onAppend(() => relay.wake());
   await relay.start();
+  const replay = new ReplayRunner({ store, bus, documents, clock, logger: loggerFor('replay') }, replayTargets(definitions, cfg.QUEUE_PREFIX), {
+    queuePrefix: cfg.QUEUE_PREFIX,
+    pollIntervalMs: cfg.FOLLOWER_POLL_MS,
+  });
+  await replay.start();
   return {
     relay,
     consumers,
     certification,
     payment,
+    replay,
     close: async () => {
+      await replay.stop();
       offAppend();
       await relay.stop();
       await certification.close();

@@ -20,6 +20,9 @@ import { PatternDetectedResolver } from './graphql/pattern-detected.resolver';
 import { PatternResolver } from './graphql/patterns.resolver';
 import { analyticsCollections, analyticsReadModelProjection, readModelEventTypes } from './projections/analytics-read-model';
 import { lateEvents, StreamProcessorRunner } from './stream/processor-runner';
+import { ReplayService } from '../../messaging/replay/replay-service';
+import { ReplayResolver } from './graphql/replay.resolver';
+import { ReplayProgressResolver, registerReplayProgressSource } from './graphql/replay-progress.resolver';
 
 export interface AnalyticsModule extends SubgraphModule {
   readonly processor: StreamProcessorRunner;
@@ -52,8 +55,10 @@ export async function createAnalyticsModule(backends: Backends, cfg: AnalyticsMo
     { types: readModelEventTypes, pollIntervalMs: cfg.FOLLOWER_POLL_MS },
   );
   const deps: AnalyticsDeps = { tracker: new ActivityTracker(store, clock), read, late: lateEvents(documents), rules, stats: () => processor.stats() };
+  // Replays are requested here and run by the workers (the `replays` documents hand them over).
+  const replays = new ReplayService(documents, store, clock);
   const schema = await buildFederatedSchema({
-    resolvers: [EventContractResolver, EventMonitorResolver, ActivityResolver, MemberAnalyticsResolver, PatternResolver, PatternDetectedResolver],
+    resolvers: [EventContractResolver, EventMonitorResolver, ActivityResolver, MemberAnalyticsResolver, PatternResolver, PatternDetectedResolver, ReplayResolver, ReplayProgressResolver],
     orphanedTypes: [AnalyticsMember],
     pubSub: topicsNotSupported,
     container: resolverContainer([
@@ -61,11 +66,14 @@ export async function createAnalyticsModule(backends: Backends, cfg: AnalyticsMo
       new ActivityResolver(deps),
       new MemberAnalyticsResolver(deps),
       new PatternResolver(deps),
+      new ReplayResolver(replays),
+      new ReplayProgressResolver(replays),
     ]),
     referenceResolvers: {
       Member: { __resolveReference: (reference: { id: string }) => Object.assign(new AnalyticsMember(), { id: reference.id }) },
     },
   });
+  registerReplayProgressSource(schema, replays);
   let offAppend: (() => void) | null = null;
   return {
     name: 'analytics',

@@ -4,11 +4,12 @@ import { memberUpdateEventTypes } from '../member/graphql/member-update.resolver
 import { certificationUpdateEventTypes } from '../certification/graphql/certification-update.resolver';
 import { sagaProgressEventTypes } from '../payment/saga/saga-progress';
 import { patternDetectedEventTypes } from '../analytics/graphql/pattern-detected.resolver';
+import { replayProgressEventTypes } from '../analytics/graphql/replay-progress.resolver';
 import type { SubgraphName } from './subgraph-server';
 
 export const subscriptionEventTypes: Readonly<Record<SubgraphName, readonly EventType[]>> = {
   member: memberUpdateEventTypes,
   payment: sagaProgressEventTypes,
   certification: certificationUpdateEventTypes,
-  analytics: patternDetectedEventTypes,
+  analytics: [...patternDetectedEventTypes, ...replayProgressEventTypes],
 };

@@ -19,6 +19,7 @@ import { auditLog } from './consumers/audit.consumer';
 import { crmContacts } from './consumers/crm.consumer';
 import { mailbox } from './consumers/email.consumer';
 import { memberEventTypes, memberReadModelProjection, membersCollection } from './projections/member-read-model';
+import { versionedCollection } from '../../messaging/replay/projection-versions';
 import { MemberSearchIndex } from './projections/member-search-index';
 
 export interface MemberModule extends SubgraphModule {
@@ -34,7 +35,8 @@ export async function createMemberModule(
   const logger = loggerFor('member-subgraph');
   const { store, documents, clock } = backends;
   const service = new MemberService(store, documents, clock, cfg.SNAPSHOT_EVERY);
-  const members = membersCollection(documents);
+  // Always the active version: a rebuild (replay target member-read-model) swaps in a new one.
+  const members = versionedCollection(documents, 'member-read-model', 'members', (name) => membersCollection(documents, name));
   const index = new MemberSearchIndex(() => clock.now());
   const followerOptions = { types: memberEventTypes, pollIntervalMs: cfg.FOLLOWER_POLL_MS };
   const readModel = new StoreFollower(

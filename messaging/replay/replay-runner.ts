@@ -1,0 +1,416 @@
+// The replay service's worker side (the seed's ReplayService): claims a requested replay from the
+// `replays` documents, counts the range, creates the replay topic with one queue per target,
+// publishes the range batch by batch with replay headers, watches every target settle every
+// delivery (errors counted and dead-lettered), reports throttled progress as replay.* events, then
+// deletes the topic and records the stats. Memory is bounded: the store is read in batches and
+// publishing waits while too many deliveries are unsettled.
+import { randomUUID } from 'node:crypto';
+import type { AnyEventEnvelope } from '../events/envelope';
+import type { EventType } from '../events/catalog';
+import type { ReplayStatsSnapshot, ReplayTargetProgress } from '../events/catalog/replay';
+import { ack, hasTemporaryTopics, type Consumer, type EventBus, type EventHandler, type TemporaryTopics } from '../bus/event-bus';
+import { runHandler, settle } from '../bus/delivery-policy';
+import { clearReplayMarkers, createIdempotentHandler } from '../consumers/idempotent-consumer';
+import type { DocumentStore } from '../state/document-store';
+import type { EventStore, ReadAllOptions } from '../store/event-store';
+import type { Clock } from '../../platform/clock';
+import { DomainError } from '../../platform/errors';
+import type { Logger } from '../../platform/logger';
+import {
+  MAX_ERROR_SAMPLES,
+  ProgressThrottle,
+  isFinished,
+  progressOf,
+  replayTargetsCollection,
+  replaysCollection,
+  type ReplayDoc,
+  type ReplayErrorSample,
+} from './replay-model';
+import { ProjectionRebuild } from './projection-versions';
+import type { ReplayTarget } from './replay-targets';
+
+export interface ReplayRunnerDeps {
+  readonly store: EventStore;
+  readonly bus: EventBus;
+  readonly documents: DocumentStore;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+export interface ReplayRunnerOptions {
+  /** Prefix of the temporary queues (the deployment's QUEUE_PREFIX). */
+  readonly queuePrefix: string;
+  /** How often to look for requested replays and cancel requests (other processes). Default 100 ms. */
+  readonly pollIntervalMs?: number;
+  /** Events read and published per batch. Default 500. */
+  readonly batchSize?: number;
+  /** Minimum time between progress reports, by the injected clock. Default 250 ms. */
+  readonly progressIntervalMs?: number;
+  /** Deliveries published but not yet settled before publishing waits. Default 20,000. */
+  readonly maxInFlight?: number;
+  /** Per temporary queue. Defaults: prefetch 500, 3 attempts, 100 ms between them. */
+  readonly prefetch?: number;
+  readonly maxAttempts?: number;
+  readonly retryDelayMs?: number;
+}
+
+interface TargetRun {
+  readonly target: ReplayTarget;
+  readonly types: ReadonlySet<string>;
+  readonly queue: string;
+  total: number;
+  processed: number;
+  errors: number;
+  consumer: Consumer | null;
+  rebuild: ProjectionRebuild | null;
+}
+
+/** The topic of one replay run. */
+export const replayTopicOf = (replayId: string): string => `replay.${replayId}`;
+
+export class ReplayRunner {
+  private readonly targets: ReadonlyMap<string, ReplayTarget>;
+  private readonly workerId = randomUUID();
+  private running = false;
+  private loop: Promise<void> | null = null;
+  private wakeUp: (() => void) | null = null;
+  private current: { id: string; cancel: () => void } | null = null;
+  private readonly options: Required<ReplayRunnerOptions>;
+
+  constructor(
+    private readonly deps: ReplayRunnerDeps,
+    targets: readonly ReplayTarget[],
+    options: ReplayRunnerOptions,
+  ) {
+    this.targets = new Map(targets.map((t) => [t.name, t]));
+    this.options = {
+      pollIntervalMs: 100,
+      batchSize: 500,
+      progressIntervalMs: 250,
+      maxInFlight: 20_000,
+      prefetch: 500,
+      maxAttempts: 3,
+      retryDelayMs: 100,
+      ...options,
+    };
+  }
+
+  /** Announce the targets (the API validates requests against them) and start looking for work. */
+  async start(): Promise<void> {
+    if (this.running) return;
+    const registry = replayTargetsCollection(this.deps.documents);
+    const at = this.deps.clock.now().toISOString();
+    for (const target of this.targets.values()) {
+      await registry.put({ id: target.name, kind: target.kind, handles: [...target.handles], registeredAt: at });
+    }
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Something was requested or cancelled in this process: look now. */
+  wake(): void {
+    this.wakeUp?.();
+  }
+
+  /** Stop looking; a replay in progress is cancelled (its topic deleted) before this resolves. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.current?.cancel();
+    this.wakeUp?.();
+    await this.loop;
+    this.loop = null;
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      try {
+        const claimed = await this.claimNext();
+        if (claimed) {
+          await this.execute(claimed);
+          continue;
+        }
+      } catch (error) {
+        this.deps.logger.error({ err: error }, 'replay runner: claiming a replay failed');
+      }
+      await this.pause(this.options.pollIntervalMs);
+    }
+  }
+
+  private async claimNext(): Promise<ReplayDoc | null> {
+    const replays = replaysCollection(this.deps.documents);
+    const pending = await replays.find({ where: { status: 'pending' }, orderBy: { field: 'requestedAt' }, limit: 10 });
+    for (const candidate of pending) {
+      const token = `${this.workerId}:${randomUUID()}`;
+      const at = this.deps.clock.now().toISOString();
+      const stored = await replays.update(candidate.id, (current) =>
+        current && current.status === 'pending' ? { ...current, status: current.cancelRequested ? 'cancelled' : 'running', claimedBy: token, startedAt: at, ...(current.cancelRequested ? { finishedAt: at } : {}) } : null,
+      );
+      if (stored?.claimedBy === token && stored.status === 'running') return stored;
+    }
+    return null;
+  }
+
+  /** Run one claimed replay to its end (completed, cancelled or failed); never throws. */
+  async execute(doc: ReplayDoc): Promise<void> {
+    const { store, bus, documents, clock } = this.deps;
+    const logger = this.deps.logger.child({ replayId: doc.id });
+    const replays = replaysCollection(documents);
+    const startedAt = clock.now().getTime();
+    const topic = replayTopicOf(doc.id);
+    const runs: TargetRun[] = [];
+    const samples: ReplayErrorSample[] = [];
+    let cancelled = false;
+    let wakeWaiter: (() => void) | null = null;
+    const poke = () => {
+      const wake = wakeWaiter;
+      wakeWaiter = null;
+      wake?.();
+    };
+    this.current = {
+      id: doc.id,
+      cancel: () => {
+        cancelled = true;
+        poke();
+      },
+    };
+    const throttle = new ProgressThrottle(this.options.progressIntervalMs, () => clock.now());
+    let events = 0;
+    let topicCreated = false;
+    const targetsProgress = (): ReplayTargetProgress[] =>
+      runs.map((r) => ({
+        name: r.target.name,
+        kind: r.target.kind,
+        total: r.total,
+        processed: r.processed,
+        errors: r.errors,
+        // Dead letters stay readable under the queue's name (peekDeadLetters; on RabbitMQ `<queue>.dlq`).
+        deadLetterQueue: r.errors > 0 ? r.queue : null,
+      }));
+    const progressNow = () => progressOf(targetsProgress(), clock.now().getTime() - startedAt);
+    const statsNow = (): ReplayStatsSnapshot => ({ ...progressNow(), events, durationMs: Math.max(0, clock.now().getTime() - startedAt) });
+    const appendLifecycle = async (event: Parameters<EventStore['append']>[1][number]) => {
+      const result = await store.append(`replay-${doc.id}`, [event], {
+        expectedVersion: 'any',
+        context: { correlationId: doc.correlationId, causationId: null, actor: { id: 'replay-service', role: 'system' } },
+      });
+      return result.events[0]?.position ?? null;
+    };
+    let reporting: Promise<void> = Promise.resolve();
+    const report = (force = false) => {
+      if (!throttle.due(force)) return;
+      const progress = progressNow();
+      // Reports are chained so they are stored in order; progress never blocks a delivery.
+      reporting = reporting
+        .then(async () => {
+          await replays.update(doc.id, (current) => (current && !isFinished(current.status) ? { ...current, progress, errorSamples: [...samples] } : null));
+          await appendLifecycle({ type: 'replay.progressed', payload: { replayId: doc.id, progress } });
+        })
+        .catch((error: unknown) => logger.warn({ err: error }, 'replay progress report failed'));
+    };
+
+    try {
+      if (!hasTemporaryTopics(bus)) throw new DomainError('UNAVAILABLE', 'This event bus has no temporary topics: replays need one.');
+      for (const name of doc.targets) {
+        const target = this.targets.get(name);
+        if (!target) throw new DomainError('NOT_FOUND', `Replay target ${name} is not run by this worker.`, { target: name });
+        const types = doc.types ? target.handles.filter((t) => doc.types?.includes(t)) : target.handles;
+        runs.push({
+          target,
+          types: new Set(types),
+          queue: `${this.options.queuePrefix}replay.${doc.id}.${name}`,
+          total: 0,
+          processed: 0,
+          errors: 0,
+          consumer: null,
+          rebuild: target.kind === 'projection' ? new ProjectionRebuild(target.projection, documents, store, clock) : null,
+        });
+      }
+      const readTypes = [...new Set(runs.flatMap((r) => [...r.types]))] as EventType[];
+      // A rebuild reads the whole history up to now (by position), a replay exactly its time range.
+      const untilPosition = doc.kind === 'rebuild' ? await store.headPosition() : Number.POSITIVE_INFINITY;
+      const read: ReadAllOptions =
+        doc.kind === 'rebuild'
+          ? { after: 0, types: readTypes, batchSize: this.options.batchSize }
+          : { from: doc.from, to: doc.to, types: readTypes, batchSize: this.options.batchSize };
+
+      // Count first (batch by batch): totals make progress, rate and time left meaningful.
+      for await (const batch of store.readAll(read)) {
+        for (const event of batch) {
+          if (event.position > untilPosition) break;
+          events++;
+          for (const run of runs) if (run.types.has(event.type)) run.total++;
+        }
+        if (cancelled) break;
+      }
+      const stats0 = progressNow();
+      await replays.update(doc.id, (current) => (current ? { ...current, events, progress: stats0 } : null));
+
+      await (bus as EventBus & TemporaryTopics).createTopic(topic);
+      topicCreated = true;
+      for (const run of runs) {
+        run.consumer = await bus.consume(
+          {
+            queue: run.queue,
+            bindings: [...run.types],
+            topic,
+            prefetch: this.options.prefetch,
+            // One at a time per target: consumers and projections see the range in store order.
+            concurrency: 1,
+            maxAttempts: this.options.maxAttempts,
+            retryDelayMs: this.options.retryDelayMs,
+          },
+          this.counting(run, await this.handlerOf(run), samples, () => {
+            report();
+            poke();
+          }),
+        );
+      }
+      const startedPosition = await appendLifecycle({
+        type: 'replay.started',
+        payload: { replayId: doc.id, kind: doc.kind, from: doc.from, to: doc.to, types: doc.types ? [...doc.types] : null, targets: [...doc.targets], events, progress: stats0 },
+      });
+      throttle.due(true);
+      await replays.update(doc.id, (current) => (current ? { ...current, startedPosition } : null));
+
+      const settled = () => runs.reduce((n, r) => n + r.processed, 0);
+      const total = runs.reduce((n, r) => n + r.total, 0);
+      let published = 0;
+      let lastCancelCheck = Date.now();
+      const checkCancel = async () => {
+        // Cancel requests of other processes arrive through the document.
+        if (Date.now() - lastCancelCheck < this.options.pollIntervalMs) return;
+        lastCancelCheck = Date.now();
+        if ((await replays.get(doc.id))?.cancelRequested) cancelled = true;
+      };
+      const waitFor = async (condition: () => boolean) => {
+        while (!condition() && !cancelled) {
+          await new Promise<void>((resolve) => {
+            wakeWaiter = resolve;
+            setTimeout(resolve, this.options.pollIntervalMs);
+          });
+          await checkCancel();
+        }
+      };
+
+      let lastPosition = 0;
+      outer: for await (const batch of store.readAll(read)) {
+        const inRange = batch.filter((e) => e.position <= untilPosition);
+        if (inRange.length > 0) {
+          await waitFor(() => published - settled() < this.options.maxInFlight);
+          await checkCancel();
+          if (cancelled) break;
+          await bus.publish(inRange.map((e) => asReplayed(e, doc.id)), { topic });
+          for (const event of inRange) for (const run of runs) if (run.types.has(event.type)) published++;
+          lastPosition = inRange[inRange.length - 1]?.position ?? lastPosition;
+        }
+        if (inRange.length < batch.length) break outer;
+      }
+      await waitFor(() => settled() >= total);
+      // A cancel that arrived while the last deliveries settled still counts: the admin asked first.
+      if ((await replays.get(doc.id))?.cancelRequested) cancelled = true;
+      await reporting;
+
+      for (const run of runs) await run.consumer?.close();
+      const deletion = await (bus as EventBus & TemporaryTopics).deleteTopic(topic);
+      topicCreated = false;
+      logger.info({ topic, queues: deletion.queues, deadLettersKept: deletion.deadLettersKept }, 'replay topic deleted');
+
+      if (cancelled) {
+        for (const run of runs) await run.rebuild?.abort();
+        await this.finish(doc.id, 'cancelled', statsNow(), samples, null, appendLifecycle);
+        return;
+      }
+      for (const run of runs) {
+        if (!run.rebuild) continue;
+        run.rebuild.replayedUpTo(Math.max(lastPosition, untilPosition === Number.POSITIVE_INFINITY ? 0 : untilPosition));
+        const swapped = await run.rebuild.finish();
+        logger.info({ projection: run.target.name, ...swapped }, 'projection rebuilt and swapped in');
+      }
+      await this.finish(doc.id, 'completed', statsNow(), samples, null, appendLifecycle);
+      // Markers of this run only served dedup within it: forget them (after the stats are out).
+      for (const run of runs) {
+        if (run.target.kind === 'consumer') await clearReplayMarkers(documents, run.target.definition.name, doc.id).catch(() => 0);
+      }
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      logger.error({ err: error }, 'replay failed');
+      for (const run of runs) await run.consumer?.close().catch(() => undefined);
+      if (topicCreated && hasTemporaryTopics(bus)) await bus.deleteTopic(topic).catch(() => undefined);
+      for (const run of runs) await run.rebuild?.abort().catch(() => undefined);
+      await this.finish(doc.id, 'failed', statsNow(), samples, reason, appendLifecycle).catch((e: unknown) =>
+        logger.error({ err: e }, 'recording a failed replay failed'),
+      );
+    } finally {
+      this.current = null;
+    }
+  }
+
+  private async finish(
+    id: string,
+    status: 'completed' | 'cancelled' | 'failed',
+    stats: ReplayStatsSnapshot,
+    samples: readonly ReplayErrorSample[],
+    reason: string | null,
+    appendLifecycle: (event: Parameters<EventStore['append']>[1][number]) => Promise<number | null>,
+  ): Promise<void> {
+    const at = this.deps.clock.now().toISOString();
+    await replaysCollection(this.deps.documents).update(id, (current) =>
+      current
+        ? { ...current, status, finishedAt: at, progress: { ...stats }, stats, error: reason, errorSamples: [...samples] }
+        : null,
+    );
+    if (status === 'completed') await appendLifecycle({ type: 'replay.completed', payload: { replayId: id, stats } });
+    else if (status === 'cancelled') await appendLifecycle({ type: 'replay.cancelled', payload: { replayId: id, stats } });
+    else await appendLifecycle({ type: 'replay.failed', payload: { replayId: id, reason: reason ?? 'unknown', stats } });
+  }
+
+  private async handlerOf(run: TargetRun): Promise<EventHandler> {
+    const { target } = run;
+    if (target.kind === 'consumer') return createIdempotentHandler(this.deps.documents, target.definition, { clock: this.deps.clock });
+    const rebuild = run.rebuild;
+    if (!rebuild) throw new Error('a projection target needs its rebuild');
+    const apply = target.projection.project(await rebuild.begin());
+    return async (event) => {
+      await apply([event]);
+      return ack;
+    };
+  }
+
+  /** Count each delivery once it is settled: acked, or dead-lettered (an error, never dropped). */
+  private counting(run: TargetRun, handler: EventHandler, samples: ReplayErrorSample[], onSettled: () => void): EventHandler {
+    const { maxAttempts } = this.options;
+    return async (event, delivery) => {
+      const outcome = await runHandler(handler, event, delivery);
+      const settlement = settle(outcome, delivery.attempt, maxAttempts);
+      if (settlement.action !== 'retry') {
+        run.processed++;
+        if (settlement.action === 'dead-letter') {
+          run.errors++;
+          if (samples.length < MAX_ERROR_SAMPLES) samples.push({ target: run.target.name, eventId: event.id, type: event.type, reason: settlement.reason });
+        }
+        onSettled();
+      }
+      return outcome;
+    };
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.wakeUp = null;
+        resolve();
+      }, ms);
+      this.wakeUp = () => {
+        this.wakeUp = null;
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+}
+
+/** The stored event as the replay publishes it: replay flag and run id, original position kept. */
+export function asReplayed(event: AnyEventEnvelope, replayId: string): AnyEventEnvelope {
+  return { ...event, metadata: { ...event.metadata, replay: true, replayInfo: { replayId, originalPosition: event.position } } };
+}
+

@@ -1,0 +1,17 @@
+// Inputs of the replay mutations.
+import { Field, InputType } from 'type-graphql';
+
+@InputType({ description: 'What to replay: a time range (recordedAt, from inclusive, to exclusive), optional types, and targets.' })
+export class StartReplayInput {
+  @Field(() => Date)
+  from!: Date;
+
+  @Field(() => Date, { description: 'Must not be in the future.' })
+  to!: Date;
+
+  @Field(() => [String], { nullable: true, description: 'Only these event types; default every type the targets handle.' })
+  types?: string[] | null;
+
+  @Field(() => [String], { description: 'Consumer names (crm, email, audit, analytics-activity, ...) or projections (member-read-model): see `replayTargets`.' })
+  targets!: string[];
+}

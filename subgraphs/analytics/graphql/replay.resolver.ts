@@ -1,0 +1,61 @@
+// Admin API of the replay service: start a replay (answers at once with its id; a worker runs it),
+// rebuild a projection, cancel, and read runs and the targets one may name.
+import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
+import type { ReplayService } from '../../../messaging/replay/replay-service';
+import { NotFoundError } from '../../../platform/errors';
+import { requireAdmin, type SubgraphContext } from '../../common/context';
+import { toReplay, toTargetInfo } from './replay.mapper';
+import { StartReplayInput } from './replay.inputs';
+import { Replay, ReplayTargetInfo } from './replay.type';
+
+@Resolver(() => Replay)
+export class ReplayResolver {
+  constructor(private readonly service: ReplayService) {}
+
+  @Mutation(() => Replay, {
+    description:
+      'Admins: replay the events recorded in [from, to) to the given consumers (no emails or outside calls are repeated) or rebuild projections. Answers at once; watch it with `replayProgress(id)`.',
+  })
+  async startReplay(@Arg('input', () => StartReplayInput) input: StartReplayInput, @Ctx() ctx: SubgraphContext): Promise<Replay> {
+    const identity = requireAdmin(ctx);
+    const doc = await this.service.start(
+      { from: input.from, to: input.to, types: input.types ?? null, targets: input.targets },
+      { id: identity.sub, correlationId: ctx.correlationId },
+    );
+    return toReplay(doc);
+  }
+
+  @Mutation(() => Replay, {
+    description: 'Admins: rebuild a projection (e.g. member-read-model) into a new version while the current one serves queries, then swap it in.',
+  })
+  async rebuildProjection(@Arg('name') name: string, @Ctx() ctx: SubgraphContext): Promise<Replay> {
+    const identity = requireAdmin(ctx);
+    return toReplay(await this.service.rebuildProjection(name, { id: identity.sub, correlationId: ctx.correlationId }));
+  }
+
+  @Mutation(() => Replay, { description: 'Admins: cancel a pending or running replay (a rebuild is abandoned; the live version stays).' })
+  async cancelReplay(@Arg('id', () => ID) id: string, @Ctx() ctx: SubgraphContext): Promise<Replay> {
+    requireAdmin(ctx);
+    return toReplay(await this.service.cancel(id));
+  }
+
+  @Query(() => Replay, { description: 'Admins: one replay with its progress and, when finished, its stats.' })
+  async replay(@Arg('id', () => ID) id: string, @Ctx() ctx: SubgraphContext): Promise<Replay> {
+    requireAdmin(ctx);
+    const doc = await this.service.get(id);
+    if (!doc) throw new NotFoundError(`No replay with id ${id}.`, { id });
+    return toReplay(doc);
+  }
+
+  @Query(() => [Replay], { description: 'Admins: replays, most recent first.' })
+  async replays(@Arg('limit', () => Int, { nullable: true }) limit: number | null, @Ctx() ctx: SubgraphContext): Promise<Replay[]> {
+    requireAdmin(ctx);
+    return (await this.service.list(limit ?? 50)).map(toReplay);
+  }
+
+  @Query(() => [ReplayTargetInfo], { description: 'Admins: the consumers and projections a replay may target.' })
+  async replayTargets(@Ctx() ctx: SubgraphContext): Promise<ReplayTargetInfo[]> {
+    requireAdmin(ctx);
+    return (await this.service.targets()).map(toTargetInfo);
+  }
+}
