@@ -75,6 +75,7 @@ export class ReplayRunner {
   private loop: Promise<void> | null = null;
   private wakeUp: (() => void) | null = null;
   private current: { id: string; cancel: () => void } | null = null;
+  private readonly cleanups = new Set<Promise<void>>();
   private readonly options: Required<ReplayRunnerOptions>;
 
   constructor(
@@ -119,6 +120,7 @@ export class ReplayRunner {
     this.wakeUp?.();
     await this.loop;
     this.loop = null;
+    await Promise.allSettled([...this.cleanups]);
   }
 
   private async run(): Promise<void> {
@@ -327,10 +329,15 @@ export class ReplayRunner {
         logger.info({ projection: run.target.name, ...swapped }, 'projection rebuilt and swapped in');
       }
       await this.finish(doc.id, 'completed', statsNow(), samples, null, appendLifecycle);
-      // Markers of this run only served dedup within it: forget them (after the stats are out).
-      for (const run of runs) {
-        if (run.target.kind === 'consumer') await clearReplayMarkers(documents, run.target.definition.name, doc.id).catch(() => 0);
-      }
+      // Markers of this run only served dedup within it: forget them in the background (after the
+      // stats are out; the next replay need not wait), finished before stop() resolves.
+      const cleanup = (async () => {
+        for (const run of runs) {
+          if (run.target.kind === 'consumer') await clearReplayMarkers(documents, run.target.definition.name, doc.id).catch(() => 0);
+        }
+      })();
+      this.cleanups.add(cleanup);
+      void cleanup.finally(() => this.cleanups.delete(cleanup));
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       logger.error({ err: error }, 'replay failed');
