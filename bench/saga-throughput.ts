@@ -12,6 +12,7 @@ import { ack } from '../messaging/bus/event-bus';
 import { createBackends } from '../messaging/backends';
 import { loadConfig } from '../platform/config';
 import { startWorkers } from '../subgraphs/workers';
+import { deleteConsumerQueues } from '../messaging/bus/rabbitmq-queues';
 import { testCards } from '../subgraphs/payment/domain/simulated-card-processor';
 import { machine, percentile } from './report';
 
@@ -79,8 +80,10 @@ export async function runSagaThroughput(options: SagaThroughputOptions): Promise
   await allDone;
   const seconds = (performance.now() - t0) / 1000;
   await done.close();
+  const queues = workers.consumers.map((c) => c.queue);
   await workers.close();
   await backends.close();
+  await deleteConsumerQueues(options.rabbitmqUrl, queues);
   fs.rmSync(dataDir, { recursive: true, force: true });
   durations.sort((a, b) => a - b);
   const sagasPerSecond = Math.round((options.orders / seconds) * 10) / 10;

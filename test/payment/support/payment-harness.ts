@@ -5,6 +5,7 @@ import { createMemoryBackends, type Backends } from '../../../messaging/backends
 import type { Identity } from '../../../platform/auth';
 import { ManualClock } from '../../../platform/clock';
 import { loadConfig } from '../../../platform/config';
+import { deleteQueues } from '../../support/rabbit';
 import { MemberService } from '../../../subgraphs/member/domain/member-service';
 import type { Mailer } from '../../../subgraphs/member/consumers/mailer';
 import type { OrderView } from '../../../subgraphs/payment/domain/read-models';
@@ -57,8 +58,12 @@ export async function startPaymentHarness(
         return view && !view.open ? view : null;
       }, `order ${orderId} to reach a final state`, timeoutMs),
     close: async () => {
+      const queues = harness.workers.consumers.map((c) => c.queue);
       await harness.workers.close();
       if (!options.backends) await backends.close();
+      if (backends.description.eventBus.startsWith('RabbitMQ')) {
+        await deleteQueues(process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672', queues);
+      }
     },
   };
   return harness;
