@@ -1,0 +1,190 @@
+// Client side of the subscription benchmark: graphql-ws subscribers on `memberUpdated(id)` that
+// timestamp each event by its cursor (so a delivery is matched to the mutation that caused it, not
+// guessed by order), opened in bounded batches; and the mutation that feeds them, over HTTP.
+import { performance } from 'node:perf_hooks';
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+
+export const MEMBER_UPDATED = 'subscription Bench($id: ID!) { memberUpdated(id: $id) { cursor eventType member { id lastName } } }';
+const UPDATE_PROFILE =
+  'mutation Bench($id: ID!, $input: UpdateMemberProfileInput!, $v: Int!) { updateMemberProfile(id: $id, input: $input, expectedVersion: $v) { id version } }';
+
+/** Arrival times (performance.now()) of events by cursor, shared by the subscribers of one phase. */
+export class Arrivals {
+  /** cursor -> arrival time of each subscriber that received it. */
+  private readonly byCursor = new Map<string, number[]>();
+  private readonly waiters = new Map<string, { count: number; resolve: () => void }[]>();
+
+  record(cursor: string, at: number): void {
+    let times = this.byCursor.get(cursor);
+    if (!times) this.byCursor.set(cursor, (times = []));
+    times.push(at);
+    const waiting = this.waiters.get(cursor);
+    if (!waiting) return;
+    for (const waiter of [...waiting]) {
+      if (times.length >= waiter.count) {
+        waiting.splice(waiting.indexOf(waiter), 1);
+        waiter.resolve();
+      }
+    }
+  }
+
+  times(cursor: string): readonly number[] {
+    return this.byCursor.get(cursor) ?? [];
+  }
+
+  /** True once `count` subscribers got the event, false if that took longer than `timeoutMs`. */
+  waitFor(cursor: string, count: number, timeoutMs: number): Promise<boolean> {
+    if (this.times(cursor).length >= count) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const waiter = {
+        count,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve(true);
+        },
+      };
+      const timer = setTimeout(() => {
+        const list = this.waiters.get(cursor);
+        if (list) list.splice(list.indexOf(waiter), 1);
+        resolve(false);
+      }, timeoutMs);
+      let list = this.waiters.get(cursor);
+      if (!list) this.waiters.set(cursor, (list = []));
+      list.push(waiter);
+    });
+  }
+
+  clear(): void {
+    this.byCursor.clear();
+  }
+}
+
+export interface Subscriber {
+  readonly client: Client;
+  /** Errors and unexpected completions seen on this subscription. */
+  readonly problems: string[];
+}
+
+export interface OpenResult {
+  readonly subscribers: Subscriber[];
+  readonly failed: number;
+  readonly firstFailure: string | null;
+  readonly seconds: number;
+}
+
+/**
+ * Open one connection per spec and subscribe on it, `batch` connections at a time, each batch
+ * waiting for its acknowledgements (bounded by `timeoutMs` overall).
+ */
+export async function openSubscribers(
+  wsUrl: string,
+  specs: readonly { token: string; memberId: string }[],
+  arrivals: Arrivals,
+  options: { batch: number; timeoutMs: number },
+): Promise<OpenResult> {
+  const started = performance.now();
+  const subscribers: Subscriber[] = [];
+  let failed = 0;
+  let firstFailure: string | null = null;
+  for (let i = 0; i < specs.length; i += options.batch) {
+    if (performance.now() - started > options.timeoutMs) {
+      failed += specs.length - i;
+      firstFailure ??= `gave up opening after ${options.timeoutMs} ms`;
+      break;
+    }
+    const opened = await Promise.all(
+      specs.slice(i, i + options.batch).map(
+        (spec) =>
+          new Promise<Subscriber | string>((resolve) => {
+            const problems: string[] = [];
+            const timer = setTimeout(() => resolve('no connection_ack within 30 s'), 30_000);
+            const client = createClient({
+              url: wsUrl,
+              webSocketImpl: WebSocket,
+              lazy: false,
+              retryAttempts: 0,
+              // Idle subscribers only answer the server's pings: no client pings to add load.
+              keepAlive: 0,
+              connectionParams: { authorization: `Bearer ${spec.token}` },
+              on: {
+                connected: () => {
+                  clearTimeout(timer);
+                  resolve({ client, problems });
+                },
+                closed: (event) => {
+                  clearTimeout(timer);
+                  const code = (event as { code?: number }).code;
+                  problems.push(`closed ${code}`);
+                  resolve(`closed ${code} before connection_ack`);
+                },
+                error: (error) => {
+                  problems.push(String((error as Error)?.message ?? error));
+                },
+              },
+            });
+            client.subscribe<{ memberUpdated: { cursor: string } }>(
+              { query: MEMBER_UPDATED, variables: { id: spec.memberId } },
+              {
+                next: (result) => {
+                  const at = performance.now();
+                  const cursor = result.data?.memberUpdated?.cursor;
+                  if (cursor) arrivals.record(cursor, at);
+                  else problems.push(`next without data: ${JSON.stringify(result.errors ?? result)}`.slice(0, 300));
+                },
+                error: (error) => problems.push(`error: ${JSON.stringify(error)}`.slice(0, 300)),
+                complete: () => undefined,
+              },
+            );
+          }),
+      ),
+    );
+    for (const result of opened) {
+      if (typeof result === 'string') {
+        failed++;
+        firstFailure ??= result;
+      } else subscribers.push(result);
+    }
+  }
+  return { subscribers, failed, firstFailure, seconds: (performance.now() - started) / 1000 };
+}
+
+export async function closeSubscribers(subscribers: readonly Subscriber[]): Promise<void> {
+  for (let i = 0; i < subscribers.length; i += 500) {
+    await Promise.all(subscribers.slice(i, i + 500).map((s) => s.client.dispose()));
+  }
+}
+
+export function problemsOf(subscribers: readonly Subscriber[]): { count: number; sample: string[] } {
+  const all = subscribers.flatMap((s) => s.problems).filter((p) => !p.startsWith('closed 1000'));
+  return { count: all.length, sample: [...new Set(all)].slice(0, 3) };
+}
+
+export interface MutationOutcome {
+  /** Stream version of the member after the change; null when the mutation failed. */
+  readonly version: number | null;
+  readonly error: string | null;
+}
+
+/** updateMemberProfile through the gateway over HTTP, as the member itself. */
+export async function updateProfile(
+  httpUrl: string,
+  token: string,
+  memberId: string,
+  expectedVersion: number,
+  lastName: string,
+): Promise<MutationOutcome> {
+  try {
+    const response = await fetch(httpUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query: UPDATE_PROFILE, variables: { id: memberId, input: { lastName }, v: expectedVersion } }),
+    });
+    const body = (await response.json()) as { data?: { updateMemberProfile?: { version: number } | null }; errors?: unknown[] };
+    const version = body.data?.updateMemberProfile?.version;
+    if (typeof version === 'number') return { version, error: null };
+    return { version: null, error: `HTTP ${response.status}: ${JSON.stringify(body.errors ?? body)}`.slice(0, 300) };
+  } catch (error) {
+    return { version: null, error: (error as Error).message };
+  }
+}

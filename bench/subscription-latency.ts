@@ -1,0 +1,456 @@
+// Benchmark: GraphQL subscriptions through a gateway, on the product over RabbitMQ and the embedded
+// store. The product (four subgraphs, workers, outbox relay) runs in this process; each gateway
+// under test runs in its own child process (ours, then Hive Gateway on the same supergraph and
+// subgraphs), so its memory is its own and both are treated alike. Per gateway and per round:
+//  a) latency: one subscriber per member on memberUpdated(id); updateMemberProfile mutations through
+//     the gateway over HTTP at a fixed rate; latency = mutation sent -> its event's `next` received
+//     (matched by cursor). Goals: p50 <= 10 ms, p99 <= 50 ms.
+//  b) fan-out: N WebSocket subscribers on one gateway watching one member; each event must reach
+//     all of them; p99 delivery latency (goal <= 250 ms) and gateway memory per idle subscription.
+//   node dist/bench/subscription-latency.js [--rate 200] [--seconds 10] [--members 50]
+//     [--subscribers 5000] [--fanout-events 10] [--rounds 2] [--gateways ours,hive]
+import 'reflect-metadata';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { randomUUID } from 'node:crypto';
+import { createBackends, type Backends } from '../messaging/backends';
+import { deleteConsumerQueues } from '../messaging/bus/rabbitmq-queues';
+import { cursorOf } from '../messaging/live/resume-merge';
+import { GATEWAY_IDENTITY_HEADER, mintClientToken, signForwardedIdentity } from '../platform/auth';
+import { loadConfig, type Config } from '../platform/config';
+import { subgraphEntries } from '../subgraphs';
+import { startSubgraph, type StartedSubgraph } from '../subgraphs/common/start-subgraph';
+import { startWorkers, type RunningWorkers } from '../subgraphs/workers';
+import { machine, percentile } from './report';
+import { Arrivals, closeSubscribers, openSubscribers, problemsOf, updateProfile } from './subscription-clients';
+import { hiveInstalled, startTarget, type GatewayKind, type GatewayTarget } from './subscription-targets';
+
+export interface SubscriptionLatencyOptions {
+  readonly rabbitmqUrl: string;
+  /** Mutations per second in the latency phase. */
+  readonly rate: number;
+  readonly seconds: number;
+  /** Members (one subscriber each) the latency phase spreads its mutations over. */
+  readonly members: number;
+  /** Concurrent WebSocket subscribers in the fan-out phase. */
+  readonly subscribers: number;
+  /** Events sent (one after the other) to all fan-out subscribers. */
+  readonly fanOutEvents: number;
+  /** Each gateway is measured this many times, alternating (the machine is shared). */
+  readonly rounds: number;
+  readonly gateways: readonly GatewayKind[];
+}
+
+interface Latency {
+  readonly p50: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+function summary(values: number[]): Latency {
+  values.sort((a, b) => a - b);
+  return { p50: percentile(values, 50), p99: percentile(values, 99), max: percentile(values, 100) };
+}
+
+const MiB = 2 ** 20;
+const round1 = (n: number) => Math.round(n * 10) / 10;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** What the measurements need from the product running in this process. */
+interface Product {
+  readonly cfg: Config;
+  readonly backends: Backends;
+  readonly subgraphUrls: Record<string, string>;
+  token(memberId: string): string;
+  /** The cursor of a member's event at a stream version (to match deliveries to mutations). */
+  cursorAt(memberId: string, version: number): Promise<string | null>;
+  version(memberId: string): Promise<number>;
+}
+
+async function createMembers(memberUrl: string, cfg: Config, ids: readonly string[]): Promise<void> {
+  const header = signForwardedIdentity({ identity: { sub: 'bench-admin', role: 'admin', expiresAt: null }, correlationId: 'bench-setup' }, cfg.SUBGRAPH_SECRET);
+  for (const id of ids) {
+    const response = await fetch(memberUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [GATEWAY_IDENTITY_HEADER]: header },
+      body: JSON.stringify({
+        query: 'mutation($input: CreateMemberInput!) { createMember(input: $input) { id } }',
+        variables: { input: { id, email: `${id}@example.org`, firstName: 'Bench', lastName: 'Mark' } },
+      }),
+    });
+    const body = (await response.json()) as { errors?: unknown };
+    if (body.errors) throw new Error(`could not create member ${id}: ${JSON.stringify(body.errors)}`);
+  }
+}
+
+/** One member's mutations, one at a time (each needs the version the previous one produced). */
+class MemberWriter {
+  private version = 0;
+  private chain: Promise<void> = Promise.resolve();
+  constructor(
+    readonly memberId: string,
+    private readonly token: string,
+  ) {}
+
+  async init(product: Product): Promise<void> {
+    this.version = await product.version(this.memberId);
+  }
+
+  /** Send one update; resolves with the send time and the new version (null on failure). */
+  update(url: string, label: string): Promise<{ sentAt: number; queuedMs: number; roundTripMs: number; version: number | null; error: string | null }> {
+    const scheduled = performance.now();
+    const run = this.chain.then(async () => {
+      const sentAt = performance.now();
+      const outcome = await updateProfile(url, this.token, this.memberId, this.version, label);
+      const roundTripMs = performance.now() - sentAt;
+      if (outcome.version !== null) this.version = outcome.version;
+      return { sentAt, queuedMs: sentAt - scheduled, roundTripMs, ...outcome };
+    });
+    this.chain = run.then(() => undefined);
+    return run;
+  }
+}
+
+/** Send updates until one reaches `count` subscribers (they are then live end to end). */
+async function warmUp(writer: MemberWriter, product: Product, url: string, arrivals: Arrivals, count: number, tries: number): Promise<number> {
+  for (let attempt = 1; attempt <= tries; attempt++) {
+    const sent = await writer.update(url, `warm${attempt}`);
+    if (sent.version === null) throw new Error(`warm-up mutation failed: ${sent.error}`);
+    const cursor = await product.cursorAt(writer.memberId, sent.version);
+    if (cursor && (await arrivals.waitFor(cursor, count, attempt < 3 ? 1000 : 5000))) return attempt;
+  }
+  throw new Error(`subscribers of ${writer.memberId} never all went live (${tries} warm-up events)`);
+}
+
+async function latencyPhase(product: Product, target: GatewayTarget, options: SubscriptionLatencyOptions, memberIds: readonly string[]) {
+  const arrivals = new Arrivals();
+  const opened = await openSubscribers(
+    target.url.replace(/^http/, 'ws'),
+    memberIds.map((id) => ({ memberId: id, token: product.token(id) })),
+    arrivals,
+    { batch: 50, timeoutMs: 60_000 },
+  );
+  if (opened.failed > 0) throw new Error(`latency subscribers: ${opened.failed} failed (${opened.firstFailure})`);
+  const writers = memberIds.map((id) => new MemberWriter(id, product.token(id)));
+  await Promise.all(writers.map((w) => w.init(product)));
+  await Promise.all(writers.map((w) => warmUp(w, product, target.url, arrivals, 1, 20)));
+  arrivals.clear();
+
+  const total = Math.round(options.rate * options.seconds);
+  const interval = 1000 / options.rate;
+  const sends: Promise<{ memberId: string; sentAt: number; queuedMs: number; roundTripMs: number; version: number | null; error: string | null }>[] = [];
+  const start = performance.now();
+  for (let i = 0; i < total; i++) {
+    const due = start + i * interval;
+    const wait = due - performance.now();
+    if (wait > 1) await sleep(wait);
+    const writer = writers[i % writers.length] as MemberWriter;
+    sends.push(writer.update(target.url, `L${i}`).then((r) => ({ memberId: writer.memberId, ...r })));
+  }
+  const sent = await Promise.all(sends);
+  const sendSeconds = (performance.now() - start) / 1000;
+  const latencies: number[] = [];
+  const roundTrips: number[] = [];
+  const sinceResponse: number[] = [];
+  let missing = 0;
+  let failed = 0;
+  let queued = 0;
+  let firstError: string | null = null;
+  for (const s of sent) {
+    if (s.queuedMs > interval) queued++;
+    if (s.version === null) {
+      failed++;
+      firstError ??= s.error;
+      continue;
+    }
+    roundTrips.push(s.roundTripMs);
+    const cursor = await product.cursorAt(s.memberId, s.version);
+    const arrived = cursor && (await arrivals.waitFor(cursor, 1, 10_000)) ? arrivals.times(cursor)[0] : undefined;
+    if (arrived === undefined) missing++;
+    else {
+      latencies.push(arrived - s.sentAt);
+      sinceResponse.push(arrived - s.sentAt - s.roundTripMs);
+    }
+  }
+  const problems = problemsOf(opened.subscribers);
+  await closeSubscribers(opened.subscribers);
+  const latency = summary(latencies);
+  return {
+    mutations: total,
+    achievedRate: round1(total / sendSeconds),
+    delivered: latencies.length,
+    missing,
+    failedMutations: failed,
+    ...(firstError ? { firstError } : {}),
+    /** Sends that waited for the same member's previous mutation beyond their slot. */
+    queuedBehindPrevious: queued,
+    mutationRoundTripMs: summary(roundTrips),
+    latencyMs: latency,
+    /** Arrival after the mutation's answer (negative: the event beat the answer). */
+    afterMutationAnswerMs: summary(sinceResponse),
+    subscriptionProblems: problems,
+    goals: { p50Ms: { goal: 10, met: latency.p50 <= 10 }, p99Ms: { goal: 50, met: latency.p99 <= 50 } },
+  };
+}
+
+async function fanOutPhase(product: Product, target: GatewayTarget, options: SubscriptionLatencyOptions, memberId: string) {
+  const arrivals = new Arrivals();
+  const token = product.token(memberId);
+  const before = await target.memory();
+  const opened = await openSubscribers(
+    target.url.replace(/^http/, 'ws'),
+    Array.from({ length: options.subscribers }, () => ({ memberId, token })),
+    arrivals,
+    { batch: 250, timeoutMs: 180_000 },
+  );
+  const count = opened.subscribers.length;
+  const writer = new MemberWriter(memberId, token);
+  await writer.init(product);
+  let warmUpEvents: number | null = null;
+  let warmUpError: string | null = null;
+  try {
+    warmUpEvents = await warmUp(writer, product, target.url, arrivals, count, 10);
+  } catch (error) {
+    warmUpError = (error as Error).message;
+  }
+  arrivals.clear();
+  // Idle: every subscription open and live, nothing in flight.
+  const idle = await target.memory();
+
+  const latencies: number[] = [];
+  const lastDelivery: number[] = [];
+  let missing = 0;
+  let failed = 0;
+  if (warmUpError === null) {
+    for (let e = 0; e < options.fanOutEvents; e++) {
+      const sent = await writer.update(target.url, `F${e}`);
+      if (sent.version === null) {
+        failed++;
+        continue;
+      }
+      const cursor = await product.cursorAt(memberId, sent.version);
+      if (!cursor) {
+        failed++;
+        continue;
+      }
+      await arrivals.waitFor(cursor, count, 30_000);
+      const times = arrivals.times(cursor);
+      missing += count - times.length;
+      for (const t of times) latencies.push(t - sent.sentAt);
+      if (times.length > 0) lastDelivery.push(Math.max(...times) - sent.sentAt);
+    }
+  }
+  const problems = problemsOf(opened.subscribers);
+  await closeSubscribers(opened.subscribers);
+  const latency = summary(latencies);
+  return {
+    subscribers: { requested: options.subscribers, open: count, failed: opened.failed, ...(opened.firstFailure ? { firstFailure: opened.firstFailure } : {}), openSeconds: round1(opened.seconds) },
+    warmUpEvents,
+    ...(warmUpError ? { warmUpError } : {}),
+    events: options.fanOutEvents,
+    failedMutations: failed,
+    deliveries: latencies.length,
+    missing,
+    deliveryLatencyMs: latency,
+    /** Per event: from the mutation to the last subscriber's delivery. */
+    lastDeliveryMs: summary(lastDelivery),
+    memory: {
+      beforeMiB: { rss: round1(before.rss / MiB), heapUsed: round1(before.heapUsed / MiB) },
+      idleMiB: { rss: round1(idle.rss / MiB), heapUsed: round1(idle.heapUsed / MiB) },
+      perIdleSubscriptionKiB:
+        count > 0
+          ? { rss: round1((idle.rss - before.rss) / count / 1024), heapUsed: round1((idle.heapUsed - before.heapUsed) / count / 1024) }
+          : null,
+    },
+    subscriptionProblems: problems,
+    goals: { p99Ms: { goal: 250, met: latency.p99 <= 250 }, allDelivered: { met: missing === 0 && count === options.subscribers && warmUpError === null } },
+  };
+}
+
+type Measurement =
+  | {
+      readonly gateway: GatewayKind;
+      readonly latency: Awaited<ReturnType<typeof latencyPhase>>;
+      readonly fanOut: Awaited<ReturnType<typeof fanOutPhase>>;
+    }
+  | { readonly gateway: GatewayKind; readonly error: string };
+
+async function measure(
+  kind: GatewayKind,
+  product: Product,
+  options: SubscriptionLatencyOptions,
+  memberIds: readonly string[],
+  fanMember: string,
+  supergraphPath: string,
+): Promise<Measurement> {
+  const env: Record<string, string> = {
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    JWT_SECRET: product.cfg.JWT_SECRET,
+    SUBGRAPH_SECRET: product.cfg.SUBGRAPH_SECRET,
+    // Raised for the run: the fan-out phase holds more sockets than the default allows.
+    WS_MAX_CONNECTIONS: String(options.subscribers + 1000),
+    WS_KEEPALIVE_MS: '30000',
+  };
+  const target = await startTarget(kind, { subgraphUrls: product.subgraphUrls, env, supergraphPath });
+  try {
+    console.error(`[${kind}] latency: ${options.rate}/s for ${options.seconds} s over ${memberIds.length} members`);
+    const latency = await latencyPhase(product, target, options, memberIds);
+    console.error(`[${kind}] latency p50 ${latency.latencyMs.p50} ms, p99 ${latency.latencyMs.p99} ms; fan-out to ${options.subscribers}`);
+    const fanOut = await fanOutPhase(product, target, options, fanMember);
+    console.error(`[${kind}] fan-out p99 ${fanOut.deliveryLatencyMs.p99} ms, ${fanOut.subscribers.open} open`);
+    return { gateway: kind, latency, fanOut };
+  } catch (error) {
+    console.error(`[${kind}] failed:`, error);
+    return { gateway: kind, error: (error as Error).message };
+  } finally {
+    await target.close();
+  }
+}
+
+function ratio(ours: number | undefined, hive: number | undefined): number | null {
+  if (ours === undefined || hive === undefined || !Number.isFinite(ours) || !Number.isFinite(hive) || hive === 0) return null;
+  return Math.round((ours / hive) * 100) / 100;
+}
+
+/** Ours / Hive per round, on the figures the goals are about (below 1: ours is lower). */
+function comparison(rounds: readonly Measurement[][]) {
+  return rounds.map((round) => {
+    const ours = round.find((m) => m.gateway === 'ours');
+    const hive = round.find((m) => m.gateway === 'hive');
+    if (!ours || !hive || 'error' in ours || 'error' in hive) return null;
+    return {
+      latencyP50: ratio(ours.latency.latencyMs.p50, hive.latency.latencyMs.p50),
+      latencyP99: ratio(ours.latency.latencyMs.p99, hive.latency.latencyMs.p99),
+      fanOutP99: ratio(ours.fanOut.deliveryLatencyMs.p99, hive.fanOut.deliveryLatencyMs.p99),
+      memoryPerIdleSubscriptionRss: ratio(ours.fanOut.memory.perIdleSubscriptionKiB?.rss, hive.fanOut.memory.perIdleSubscriptionKiB?.rss),
+      memoryPerIdleSubscriptionHeap: ratio(ours.fanOut.memory.perIdleSubscriptionKiB?.heapUsed, hive.fanOut.memory.perIdleSubscriptionKiB?.heapUsed),
+    };
+  });
+}
+
+export async function runSubscriptionLatency(options: SubscriptionLatencyOptions) {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-subscriptions-'));
+  const prefix = `bench${randomUUID().slice(0, 8)}.`;
+  const cfg = loadConfig({
+    DATA_DIR: dataDir,
+    RABBITMQ_URL: options.rabbitmqUrl,
+    QUEUE_PREFIX: prefix,
+    HOST: '127.0.0.1',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    JWT_SECRET: `bench-jwt-${randomUUID()}`,
+    SUBGRAPH_SECRET: `bench-subgraph-${randomUUID()}`,
+    // The fan-out phase subscribes every connection upstream: keep buffers at their default.
+  });
+  const backends = await createBackends(cfg);
+  const subgraphs: StartedSubgraph[] = [];
+  let workers: RunningWorkers | null = null;
+  // The supergraph with this run's subgraph URLs is what both gateways get (Hive reads a file).
+  const supergraphPath = path.join(dataDir, 'supergraph.graphql');
+  try {
+    const subgraphUrls: Record<string, string> = {};
+    for (const entry of subgraphEntries) {
+      const started = await startSubgraph(entry.name, backends, cfg, { port: 0, host: '127.0.0.1' });
+      subgraphs.push(started);
+      subgraphUrls[entry.name] = started.url;
+    }
+    workers = await startWorkers(backends, cfg, { mailer: { transport: 'mailbox', send: async () => undefined, close: async () => undefined } });
+    let sdl = fs.readFileSync(path.resolve(__dirname, '..', '..', 'supergraph.graphql'), 'utf8');
+    for (const [name, url] of Object.entries(subgraphUrls)) {
+      sdl = sdl.replace(new RegExp(`(@join__graph\\(name: "${name}", url: ")[^"]*(")`), `$1${url}$2`);
+    }
+    fs.writeFileSync(supergraphPath, sdl);
+
+    const run = randomUUID().slice(0, 6);
+    const memberIds = Array.from({ length: options.members }, (_, i) => `bench-${run}-m${i}`);
+    const fanMember = `bench-${run}-fan`;
+    await createMembers(subgraphUrls.member as string, cfg, [...memberIds, fanMember]);
+    const tokens = new Map<string, string>();
+    const product: Product = {
+      cfg,
+      backends,
+      subgraphUrls,
+      token: (id) => {
+        let token = tokens.get(id);
+        if (!token) tokens.set(id, (token = mintClientToken({ sub: id, role: 'member' }, cfg.JWT_SECRET, { expiresInSeconds: 4 * 3600 })));
+        return token;
+      },
+      version: (id) => backends.store.streamVersion(`member-${id}`),
+      cursorAt: async (id, version) => {
+        const [event] = await backends.store.readStream(`member-${id}`, version);
+        return event && event.streamVersion === version ? cursorOf(event.position) : null;
+      },
+    };
+
+    const gateways = options.gateways.filter((g) => g !== 'hive' || hiveInstalled());
+    const rounds: Measurement[][] = [];
+    for (let r = 0; r < options.rounds; r++) {
+      const round: Measurement[] = [];
+      for (const kind of gateways) round.push(await measure(kind, product, options, memberIds, fanMember, supergraphPath));
+      rounds.push(round);
+    }
+    return {
+      benchmark: 'subscription-latency' as const,
+      date: new Date().toISOString(),
+      machine: machine(),
+      settings: {
+        rate: options.rate,
+        seconds: options.seconds,
+        members: options.members,
+        subscribers: options.subscribers,
+        fanOutEvents: options.fanOutEvents,
+        rounds: options.rounds,
+        bus: 'RabbitMQ',
+        store: 'embedded SQLite',
+        openFilesLimit: openFilesLimit(),
+        ...(gateways.length < options.gateways.length ? { skipped: 'hive: not installed (npm ci --prefix bench/hive)' } : {}),
+      },
+      rounds,
+      oursOverHive: gateways.includes('hive') && gateways.includes('ours') ? comparison(rounds) : null,
+    };
+  } finally {
+    await workers?.close();
+    for (const subgraph of subgraphs) await subgraph.close();
+    await backends.close();
+    await deleteConsumerQueues(options.rabbitmqUrl, workers?.consumers.map((c) => c.queue) ?? []);
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+function openFilesLimit(): string {
+  try {
+    const limits = fs.readFileSync('/proc/self/limits', 'utf8');
+    const line = limits.split('\n').find((l) => l.startsWith('Max open files'));
+    return line ? line.replace(/\s+/g, ' ').replace('Max open files ', '').trim() : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+function arg(name: string): string | undefined {
+  const index = process.argv.indexOf(`--${name}`);
+  return index >= 0 ? process.argv[index + 1] : undefined;
+}
+
+if (require.main === module) {
+  runSubscriptionLatency({
+    rabbitmqUrl: process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672',
+    rate: Number(arg('rate') ?? 200),
+    seconds: Number(arg('seconds') ?? 10),
+    members: Number(arg('members') ?? 50),
+    subscribers: Number(arg('subscribers') ?? 5000),
+    fanOutEvents: Number(arg('fanout-events') ?? 10),
+    rounds: Number(arg('rounds') ?? 2),
+    gateways: (arg('gateways') ?? 'ours,hive').split(',').filter((g): g is GatewayKind => g === 'ours' || g === 'hive'),
+  }).then(
+    (result) => {
+      console.log(JSON.stringify(result, null, 2));
+      process.exit(0);
+    },
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,156 @@
+// The gateways the subscription benchmark measures, each in its own child process started with
+// the memory probe preloaded: ours (dist/bench/subscription-gateway.js) and Hive Gateway (its CLI
+// from bench/hive/node_modules, configured by dist/bench/hive/gateway.config.js).
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import type { MemoryReply } from './subscription-probe';
+import type { GatewayReady } from './subscription-gateway';
+
+export type GatewayKind = 'ours' | 'hive';
+
+export interface GatewayMemory {
+  readonly rss: number;
+  readonly heapUsed: number;
+}
+
+export interface GatewayTarget {
+  readonly kind: GatewayKind;
+  /** HTTP and graphql-ws endpoint. */
+  readonly url: string;
+  readonly pid: number;
+  /** The process's memory after a full GC. */
+  memory(): Promise<GatewayMemory>;
+  close(): Promise<void>;
+}
+
+export interface TargetOptions {
+  readonly subgraphUrls: Readonly<Record<string, string>>;
+  /** Environment the gateway's configuration is read from (secrets, WS limits, LOG_LEVEL). */
+  readonly env: Readonly<Record<string, string>>;
+  readonly supergraphPath: string;
+}
+
+const distBench = __dirname;
+const repoRoot = path.resolve(distBench, '..', '..');
+export const hiveBin = path.join(repoRoot, 'bench', 'hive', 'node_modules', '@graphql-hive', 'gateway', 'dist', 'bin.js');
+
+export function hiveInstalled(): boolean {
+  return fs.existsSync(hiveBin);
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once('exit', () => resolve());
+  });
+}
+
+/** Ready when a trivial query answers 200 (bounded: a gateway that never starts fails the run). */
+async function waitForGraphQL(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`the gateway exited with ${child.exitCode} before it was ready`);
+    try {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ __typename }' }),
+      });
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`the gateway at ${url} was not ready within ${timeoutMs} ms`);
+}
+
+function wrap(kind: GatewayKind, child: ChildProcess, url: string): GatewayTarget {
+  let nextId = 1;
+  return {
+    kind,
+    url,
+    pid: child.pid ?? -1,
+    memory: () =>
+      new Promise<GatewayMemory>((resolve, reject) => {
+        const id = nextId++;
+        const timer = setTimeout(() => {
+          child.off('message', onMessage);
+          reject(new Error(`${kind} gateway did not report its memory`));
+        }, 30_000);
+        const onMessage = (message: unknown) => {
+          const reply = message as Partial<MemoryReply>;
+          if (reply.type !== 'bench:memory' || reply.id !== id) return;
+          clearTimeout(timer);
+          child.off('message', onMessage);
+          resolve({ rss: reply.rss ?? NaN, heapUsed: reply.heapUsed ?? NaN });
+        };
+        child.on('message', onMessage);
+        child.send({ type: 'bench:memory', id });
+      }),
+    close: async () => {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited(child);
+      clearTimeout(timer);
+    },
+  };
+}
+
+export async function startTarget(kind: GatewayKind, options: TargetOptions): Promise<GatewayTarget> {
+  const port = await freePort();
+  const env = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '',
+    ...options.env,
+    BENCH_SUBGRAPH_URLS: JSON.stringify(options.subgraphUrls),
+    BENCH_PORT: String(port),
+  };
+  const probe = ['--expose-gc', '--require', path.join(distBench, 'subscription-probe.js')];
+  // The child's stdout goes to our stderr: our stdout carries the JSON result only.
+  const stdio: ['ignore', number, number, 'ipc'] = ['ignore', 2, 2, 'ipc'];
+  if (kind === 'ours') {
+    const child = spawn(process.execPath, [...probe, path.join(distBench, 'subscription-gateway.js')], { env, stdio });
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('our gateway did not start within 60 s')), 60_000);
+      child.once('exit', (code) => reject(new Error(`our gateway exited with ${code}`)));
+      child.on('message', (message: unknown) => {
+        const ready = message as Partial<GatewayReady>;
+        if (ready.type === 'bench:ready' && typeof ready.url === 'string') {
+          clearTimeout(timer);
+          resolve(ready.url);
+        }
+      });
+    });
+    return wrap(kind, child, url);
+  }
+  if (!hiveInstalled()) throw new Error(`Hive Gateway is not installed (${hiveBin}): npm ci --prefix bench/hive`);
+  const config = path.join(distBench, 'hive', 'gateway.config.js');
+  const child = spawn(
+    process.execPath,
+    [...probe, hiveBin, 'supergraph', options.supergraphPath, '--config-path', config, '--host', '127.0.0.1', '--port', String(port), '--fork', '1'],
+    { env: { ...env, NODE_ENV: 'production' }, stdio },
+  );
+  const url = `http://127.0.0.1:${port}/graphql`;
+  try {
+    await waitForGraphQL(url, child, 60_000);
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
+  return wrap(kind, child, url);
+}
