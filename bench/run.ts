@@ -7,15 +7,49 @@ import path from 'node:path';
 import { machine } from './report';
 
 /** Benchmark scripts (dist/bench/<name>.js) with the arguments of the documented run. */
-const benchmarks: readonly { name: string; args: string[]; needs?: string }[] = [
+const benchmarks: readonly { name: string; args: string[]; needs?: 'hive' }[] = [
   { name: 'event-store-append', args: ['--events', '20000', '--streams', '2000'] },
   { name: 'bus-throughput', args: ['--events', '20000'] },
   { name: 'pipeline', args: ['--events', '20000', '--paced-events', '10000', '--rate', '1000'] },
   { name: 'saga-throughput', args: [] },
   { name: 'analytics-throughput', args: [] },
   { name: 'replay-throughput', args: [] },
-  { name: 'subscription-latency', args: [] },
+  {
+    name: 'subscription-latency',
+    args: ['--rate', '200', '--seconds', '10', '--members', '200', '--subscribers', '5000', '--fanout-events', '10', '--rounds', '2', '--gateways', 'ours,hive'],
+    needs: 'hive',
+  },
 ];
+
+const repoRoot = path.resolve(__dirname, '..', '..');
+
+/**
+ * Hive Gateway (the subscription benchmark's comparison) is a bench-only package with its own
+ * lockfile: installed here, when a benchmark needs it and the install is missing or stale, so the
+ * product's `npm ci` stays without it.
+ */
+function ensureHive(): boolean {
+  const dir = path.join(repoRoot, 'bench', 'hive');
+  const installed = path.join(dir, 'node_modules', '.package-lock.json');
+  const lock = path.join(dir, 'package-lock.json');
+  if (fs.existsSync(installed) && fs.statSync(installed).mtimeMs >= fs.statSync(lock).mtimeMs) return true;
+  console.error('\n== installing Hive Gateway into bench/hive (npm ci)');
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  const install = spawnSync(npm, ['ci', '--prefix', dir, '--ignore-scripts', '--no-audit', '--no-fund'], { stdio: ['ignore', 2, 'inherit'] });
+  if (install.status !== 0) console.error('Hive Gateway could not be installed: the comparison is skipped.');
+  return install.status === 0;
+}
+
+/** The benchmark's JSON: all of stdout, or its last pretty-printed object if logs came first. */
+function resultOf(stdout: string): unknown {
+  try {
+    return JSON.parse(stdout);
+  } catch {
+    const start = stdout.lastIndexOf('\n{\n');
+    if (start < 0) throw new Error('no JSON object');
+    return JSON.parse(stdout.slice(start + 1));
+  }
+}
 
 function main(): void {
   const onlyIndex = process.argv.indexOf('--only');
@@ -25,6 +59,7 @@ function main(): void {
     if (only && !only.has(bench.name)) continue;
     const script = path.join(__dirname, `${bench.name}.js`);
     if (!fs.existsSync(script)) continue;
+    if (bench.needs === 'hive') ensureHive();
     console.error(`\n== ${bench.name} ${bench.args.join(' ')}`);
     const run = spawnSync(process.execPath, [script, ...bench.args], {
       env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
@@ -38,13 +73,14 @@ function main(): void {
       continue;
     }
     try {
-      results[bench.name] = JSON.parse(run.stdout);
-      console.log(run.stdout.trim());
+      const result = resultOf(run.stdout);
+      results[bench.name] = result;
+      console.log(JSON.stringify(result, null, 2));
     } catch {
       results[bench.name] = { error: 'no JSON result', output: run.stdout.slice(-2000) };
     }
   }
-  const outDir = path.resolve(__dirname, '..', '..', 'bench', 'results');
+  const outDir = path.join(repoRoot, 'bench', 'results');
   fs.mkdirSync(outDir, { recursive: true });
   const report = { date: new Date().toISOString(), machine: machine(), results };
   fs.writeFileSync(path.join(outDir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);

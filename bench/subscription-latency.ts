@@ -7,7 +7,7 @@
 //     (matched by cursor). Goals: p50 <= 10 ms, p99 <= 50 ms.
 //  b) fan-out: N WebSocket subscribers on one gateway watching one member; each event must reach
 //     all of them; p99 delivery latency (goal <= 250 ms) and gateway memory per idle subscription.
-//   node dist/bench/subscription-latency.js [--rate 200] [--seconds 10] [--members 50]
+//   node dist/bench/subscription-latency.js [--rate 200] [--seconds 10] [--members 200]
 //     [--subscribers 5000] [--fanout-events 10] [--rounds 2] [--gateways ours,hive]
 import 'reflect-metadata';
 import fs from 'node:fs';
@@ -25,7 +25,7 @@ import { startSubgraph, type StartedSubgraph } from '../subgraphs/common/start-s
 import { startWorkers, type RunningWorkers } from '../subgraphs/workers';
 import { machine, percentile } from './report';
 import { Arrivals, closeSubscribers, openSubscribers, problemsOf, updateProfile } from './subscription-clients';
-import { hiveInstalled, startTarget, type GatewayKind, type GatewayTarget } from './subscription-targets';
+import { hiveInstalled, processCpuSeconds, startTarget, type GatewayKind, type GatewayTarget } from './subscription-targets';
 
 export interface SubscriptionLatencyOptions {
   readonly rabbitmqUrl: string;
@@ -57,6 +57,13 @@ function summary(values: number[]): Latency {
 const MiB = 2 ** 20;
 const round1 = (n: number) => Math.round(n * 10) / 10;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** CPU seconds used during a phase: the gateway's process, and this one (product + clients). */
+function cpuMeter(target: GatewayTarget) {
+  const gateway0 = target.cpuSeconds();
+  const self0 = processCpuSeconds(process.pid);
+  return () => ({ gatewaySeconds: round1(target.cpuSeconds() - gateway0), productAndClientsSeconds: round1(processCpuSeconds(process.pid) - self0) });
+}
 
 /** What the measurements need from the product running in this process. */
 interface Product {
@@ -140,6 +147,7 @@ async function latencyPhase(product: Product, target: GatewayTarget, options: Su
 
   const total = Math.round(options.rate * options.seconds);
   const interval = 1000 / options.rate;
+  const cpu = cpuMeter(target);
   const sends: Promise<{ memberId: string; sentAt: number; queuedMs: number; roundTripMs: number; version: number | null; error: string | null }>[] = [];
   const start = performance.now();
   for (let i = 0; i < total; i++) {
@@ -149,8 +157,10 @@ async function latencyPhase(product: Product, target: GatewayTarget, options: Su
     const writer = writers[i % writers.length] as MemberWriter;
     sends.push(writer.update(target.url, `L${i}`).then((r) => ({ memberId: writer.memberId, ...r })));
   }
+  const dispatchSeconds = (performance.now() - start) / 1000;
   const sent = await Promise.all(sends);
   const sendSeconds = (performance.now() - start) / 1000;
+  const cpuUsed = cpu();
   const latencies: number[] = [];
   const roundTrips: number[] = [];
   const sinceResponse: number[] = [];
@@ -179,7 +189,11 @@ async function latencyPhase(product: Product, target: GatewayTarget, options: Su
   const latency = summary(latencies);
   return {
     mutations: total,
-    achievedRate: round1(total / sendSeconds),
+    /** Mutations dispatched per second (the offered rate, if this process kept up). */
+    dispatchedRate: round1(total / dispatchSeconds),
+    /** Mutations answered per second (from the first send to the last answer). */
+    answeredRate: round1(total / sendSeconds),
+    cpu: cpuUsed,
     delivered: latencies.length,
     missing,
     failedMutations: failed,
@@ -221,6 +235,7 @@ async function fanOutPhase(product: Product, target: GatewayTarget, options: Sub
 
   const latencies: number[] = [];
   const lastDelivery: number[] = [];
+  const cpu = cpuMeter(target);
   let missing = 0;
   let failed = 0;
   if (warmUpError === null) {
@@ -242,10 +257,12 @@ async function fanOutPhase(product: Product, target: GatewayTarget, options: Sub
       if (times.length > 0) lastDelivery.push(Math.max(...times) - sent.sentAt);
     }
   }
+  const cpuUsed = cpu();
   const problems = problemsOf(opened.subscribers);
   await closeSubscribers(opened.subscribers);
   const latency = summary(latencies);
   return {
+    cpu: cpuUsed,
     subscribers: { requested: options.subscribers, open: count, failed: opened.failed, ...(opened.firstFailure ? { firstFailure: opened.firstFailure } : {}), openSeconds: round1(opened.seconds) },
     warmUpEvents,
     ...(warmUpError ? { warmUpError } : {}),
@@ -326,6 +343,8 @@ function comparison(rounds: readonly Measurement[][]) {
       fanOutP99: ratio(ours.fanOut.deliveryLatencyMs.p99, hive.fanOut.deliveryLatencyMs.p99),
       memoryPerIdleSubscriptionRss: ratio(ours.fanOut.memory.perIdleSubscriptionKiB?.rss, hive.fanOut.memory.perIdleSubscriptionKiB?.rss),
       memoryPerIdleSubscriptionHeap: ratio(ours.fanOut.memory.perIdleSubscriptionKiB?.heapUsed, hive.fanOut.memory.perIdleSubscriptionKiB?.heapUsed),
+      gatewayCpuLatencyPhase: ratio(ours.latency.cpu.gatewaySeconds, hive.latency.cpu.gatewaySeconds),
+      gatewayCpuFanOutPhase: ratio(ours.fanOut.cpu.gatewaySeconds, hive.fanOut.cpu.gatewaySeconds),
     };
   });
 }
@@ -434,11 +453,13 @@ function arg(name: string): string | undefined {
 }
 
 if (require.main === module) {
+  // The product logs to stdout, which carries the JSON result: warnings and errors only.
+  process.env.LOG_LEVEL ??= 'warn';
   runSubscriptionLatency({
     rabbitmqUrl: process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672',
     rate: Number(arg('rate') ?? 200),
     seconds: Number(arg('seconds') ?? 10),
-    members: Number(arg('members') ?? 50),
+    members: Number(arg('members') ?? 200),
     subscribers: Number(arg('subscribers') ?? 5000),
     fanOutEvents: Number(arg('fanout-events') ?? 10),
     rounds: Number(arg('rounds') ?? 2),

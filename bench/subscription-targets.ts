@@ -22,6 +22,8 @@ export interface GatewayTarget {
   readonly pid: number;
   /** The process's memory after a full GC. */
   memory(): Promise<GatewayMemory>;
+  /** CPU time (user + system) the process has used so far, in seconds (Linux /proc; NaN elsewhere). */
+  cpuSeconds(): number;
   close(): Promise<void>;
 }
 
@@ -78,12 +80,25 @@ async function waitForGraphQL(url: string, child: ChildProcess, timeoutMs: numbe
   throw new Error(`the gateway at ${url} was not ready within ${timeoutMs} ms`);
 }
 
+/** utime + stime of a process from /proc/<pid>/stat, in seconds (clock ticks of 1/100 s on Linux). */
+export function processCpuSeconds(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) start at field 3; utime is 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 function wrap(kind: GatewayKind, child: ChildProcess, url: string): GatewayTarget {
   let nextId = 1;
   return {
     kind,
     url,
     pid: child.pid ?? -1,
+    cpuSeconds: () => processCpuSeconds(child.pid ?? -1),
     memory: () =>
       new Promise<GatewayMemory>((resolve, reject) => {
         const id = nextId++;
@@ -120,7 +135,9 @@ export async function startTarget(kind: GatewayKind, options: TargetOptions): Pr
     BENCH_SUBGRAPH_URLS: JSON.stringify(options.subgraphUrls),
     BENCH_PORT: String(port),
   };
-  const probe = ['--expose-gc', '--require', path.join(distBench, 'subscription-probe.js')];
+  // BENCH_GATEWAY_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the gateway under test.
+  const extra = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const probe = [...extra, '--expose-gc', '--require', path.join(distBench, 'subscription-probe.js')];
   // The child's stdout goes to our stderr: our stdout carries the JSON result only.
   const stdio: ['ignore', number, number, 'ipc'] = ['ignore', 2, 2, 'ipc'];
   if (kind === 'ours') {
