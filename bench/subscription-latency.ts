@@ -4,10 +4,11 @@
 // subgraphs), so its memory is its own and both are treated alike. Per gateway and per round:
 //  a) latency: one subscriber per member on memberUpdated(id); updateMemberProfile mutations through
 //     the gateway over HTTP at a fixed rate; latency = mutation sent -> its event's `next` received
-//     (matched by cursor). Goals: p50 <= 10 ms, p99 <= 50 ms.
+//     (matched by cursor). Goals: p50 <= 10 ms, p99 <= 50 ms. Measured again at a lower rate, which
+//     shows the pipeline's own latency when the (shared, two-core) machine is not saturated.
 //  b) fan-out: N WebSocket subscribers on one gateway watching one member; each event must reach
 //     all of them; p99 delivery latency (goal <= 250 ms) and gateway memory per idle subscription.
-//   node dist/bench/subscription-latency.js [--rate 200] [--seconds 10] [--members 200]
+//   node dist/bench/subscription-latency.js [--rate 200] [--low-rate 50] [--seconds 10] [--members 200]
 //     [--subscribers 5000] [--fanout-events 10] [--rounds 2] [--gateways ours,hive]
 import 'reflect-metadata';
 import fs from 'node:fs';
@@ -31,6 +32,8 @@ export interface SubscriptionLatencyOptions {
   readonly rabbitmqUrl: string;
   /** Mutations per second in the latency phase. */
   readonly rate: number;
+  /** A second latency phase at this lower rate (0: none), to show the latency of an unsaturated box. */
+  readonly lowRate: number;
   readonly seconds: number;
   /** Members (one subscriber each) the latency phase spreads its mutations over. */
   readonly members: number;
@@ -131,7 +134,7 @@ async function warmUp(writer: MemberWriter, product: Product, url: string, arriv
   throw new Error(`subscribers of ${writer.memberId} never all went live (${tries} warm-up events)`);
 }
 
-async function latencyPhase(product: Product, target: GatewayTarget, options: SubscriptionLatencyOptions, memberIds: readonly string[]) {
+async function latencyPhase(product: Product, target: GatewayTarget, options: SubscriptionLatencyOptions & { rate: number }, memberIds: readonly string[]) {
   const arrivals = new Arrivals();
   const opened = await openSubscribers(
     target.url.replace(/^http/, 'ws'),
@@ -188,6 +191,7 @@ async function latencyPhase(product: Product, target: GatewayTarget, options: Su
   await closeSubscribers(opened.subscribers);
   const latency = summary(latencies);
   return {
+    rate: options.rate,
     mutations: total,
     /** Mutations dispatched per second (the offered rate, if this process kept up). */
     dispatchedRate: round1(total / dispatchSeconds),
@@ -290,6 +294,7 @@ type Measurement =
   | {
       readonly gateway: GatewayKind;
       readonly latency: Awaited<ReturnType<typeof latencyPhase>>;
+      readonly latencyAtLowRate: Awaited<ReturnType<typeof latencyPhase>> | null;
       readonly fanOut: Awaited<ReturnType<typeof fanOutPhase>>;
     }
   | { readonly gateway: GatewayKind; readonly error: string };
@@ -314,10 +319,13 @@ async function measure(
   try {
     console.error(`[${kind}] latency: ${options.rate}/s for ${options.seconds} s over ${memberIds.length} members`);
     const latency = await latencyPhase(product, target, options, memberIds);
-    console.error(`[${kind}] latency p50 ${latency.latencyMs.p50} ms, p99 ${latency.latencyMs.p99} ms; fan-out to ${options.subscribers}`);
+    console.error(`[${kind}] latency p50 ${latency.latencyMs.p50} ms, p99 ${latency.latencyMs.p99} ms`);
+    const latencyAtLowRate = options.lowRate > 0 ? await latencyPhase(product, target, { ...options, rate: options.lowRate }, memberIds) : null;
+    if (latencyAtLowRate) console.error(`[${kind}] at ${options.lowRate}/s: p50 ${latencyAtLowRate.latencyMs.p50} ms, p99 ${latencyAtLowRate.latencyMs.p99} ms`);
+    console.error(`[${kind}] fan-out to ${options.subscribers}`);
     const fanOut = await fanOutPhase(product, target, options, fanMember);
     console.error(`[${kind}] fan-out p99 ${fanOut.deliveryLatencyMs.p99} ms, ${fanOut.subscribers.open} open`);
-    return { gateway: kind, latency, fanOut };
+    return { gateway: kind, latency, latencyAtLowRate, fanOut };
   } catch (error) {
     console.error(`[${kind}] failed:`, error);
     return { gateway: kind, error: (error as Error).message };
@@ -340,6 +348,8 @@ function comparison(rounds: readonly Measurement[][]) {
     return {
       latencyP50: ratio(ours.latency.latencyMs.p50, hive.latency.latencyMs.p50),
       latencyP99: ratio(ours.latency.latencyMs.p99, hive.latency.latencyMs.p99),
+      lowRateLatencyP50: ratio(ours.latencyAtLowRate?.latencyMs.p50, hive.latencyAtLowRate?.latencyMs.p50),
+      lowRateLatencyP99: ratio(ours.latencyAtLowRate?.latencyMs.p99, hive.latencyAtLowRate?.latencyMs.p99),
       fanOutP99: ratio(ours.fanOut.deliveryLatencyMs.p99, hive.fanOut.deliveryLatencyMs.p99),
       memoryPerIdleSubscriptionRss: ratio(ours.fanOut.memory.perIdleSubscriptionKiB?.rss, hive.fanOut.memory.perIdleSubscriptionKiB?.rss),
       memoryPerIdleSubscriptionHeap: ratio(ours.fanOut.memory.perIdleSubscriptionKiB?.heapUsed, hive.fanOut.memory.perIdleSubscriptionKiB?.heapUsed),
@@ -415,6 +425,7 @@ export async function runSubscriptionLatency(options: SubscriptionLatencyOptions
       machine: machine(),
       settings: {
         rate: options.rate,
+        lowRate: options.lowRate,
         seconds: options.seconds,
         members: options.members,
         subscribers: options.subscribers,
@@ -458,6 +469,7 @@ if (require.main === module) {
   runSubscriptionLatency({
     rabbitmqUrl: process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672',
     rate: Number(arg('rate') ?? 200),
+    lowRate: Number(arg('low-rate') ?? 50),
     seconds: Number(arg('seconds') ?? 10),
     members: Number(arg('members') ?? 200),
     subscribers: Number(arg('subscribers') ?? 5000),
