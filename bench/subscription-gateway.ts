@@ -1,7 +1,8 @@
 // Child process of the subscription benchmark: our gateway alone in its own process (so its memory
 // and CPU are measured apart from the subgraphs and the clients, as Hive's are). Subgraph URLs come
-// from BENCH_SUBGRAPH_URLS (JSON), the port from BENCH_PORT, everything else from the configuration
+// from BENCH_SUBGRAPH_URLS (JSON), the supergraph file from BENCH_SUPERGRAPH, the port from BENCH_PORT, everything else from the configuration
 // (JWT_SECRET, SUBGRAPH_SECRET, WS_MAX_CONNECTIONS, ...). Tells the parent its URL over IPC.
+import fs from 'node:fs';
 import { loadConfig } from '../platform/config';
 import { startGateway } from '../gateway/gateway-server';
 
@@ -17,6 +18,7 @@ async function main(): Promise<void> {
     host: '127.0.0.1',
     port: Number(process.env.BENCH_PORT ?? 0),
     subgraphUrls,
+    ...(process.env.BENCH_SUPERGRAPH ? { supergraphSdl: fs.readFileSync(process.env.BENCH_SUPERGRAPH, 'utf8') } : {}),
     jwtSecret: cfg.JWT_SECRET,
     subgraphSecret: cfg.SUBGRAPH_SECRET,
     sandbox: false,

@@ -26,7 +26,7 @@ import { startSubgraph, type StartedSubgraph } from '../subgraphs/common/start-s
 import { startWorkers, type RunningWorkers } from '../subgraphs/workers';
 import { machine, percentile } from './report';
 import { Arrivals, closeSubscribers, openSubscribers, problemsOf, updateProfile } from './subscription-clients';
-import { hiveInstalled, processCpuSeconds, startTarget, type GatewayKind, type GatewayTarget } from './subscription-targets';
+import { hiveInstalled, processCpuSeconds, repoRoot, startTarget, type GatewayKind, type GatewayTarget } from './subscription-targets';
 
 export interface SubscriptionLatencyOptions {
   readonly rabbitmqUrl: string;
@@ -315,8 +315,9 @@ async function measure(
     WS_MAX_CONNECTIONS: String(options.subscribers + 1000),
     WS_KEEPALIVE_MS: '30000',
   };
-  const target = await startTarget(kind, { subgraphUrls: product.subgraphUrls, env, supergraphPath });
+  let target: GatewayTarget | null = null;
   try {
+    target = await startTarget(kind, { subgraphUrls: product.subgraphUrls, env, supergraphPath });
     console.error(`[${kind}] latency: ${options.rate}/s for ${options.seconds} s over ${memberIds.length} members`);
     const latency = await latencyPhase(product, target, options, memberIds);
     console.error(`[${kind}] latency p50 ${latency.latencyMs.p50} ms, p99 ${latency.latencyMs.p99} ms`);
@@ -330,7 +331,7 @@ async function measure(
     console.error(`[${kind}] failed:`, error);
     return { gateway: kind, error: (error as Error).message };
   } finally {
-    await target.close();
+    await target?.close();
   }
 }
 
@@ -377,6 +378,23 @@ export async function runSubscriptionLatency(options: SubscriptionLatencyOptions
   let workers: RunningWorkers | null = null;
   // The supergraph with this run's subgraph URLs is what both gateways get (Hive reads a file).
   const supergraphPath = path.join(dataDir, 'supergraph.graphql');
+  let cleaning: Promise<void> | null = null;
+  // Durable consumer queues left on the shared broker would collect every later event: an
+  // interrupted run removes them too.
+  const cleanup = () =>
+    (cleaning ??= (async () => {
+      await workers?.close();
+      for (const subgraph of subgraphs) await subgraph.close();
+      await backends.close();
+      await deleteConsumerQueues(options.rabbitmqUrl, workers?.consumers.map((c) => c.queue) ?? []);
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    })());
+  const interrupted = () => {
+    console.error('interrupted: removing this run\'s queues');
+    void cleanup().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   try {
     const subgraphUrls: Record<string, string> = {};
     for (const entry of subgraphEntries) {
@@ -385,7 +403,7 @@ export async function runSubscriptionLatency(options: SubscriptionLatencyOptions
       subgraphUrls[entry.name] = started.url;
     }
     workers = await startWorkers(backends, cfg, { mailer: { transport: 'mailbox', send: async () => undefined, close: async () => undefined } });
-    let sdl = fs.readFileSync(path.resolve(__dirname, '..', '..', 'supergraph.graphql'), 'utf8');
+    let sdl = fs.readFileSync(path.join(repoRoot, 'supergraph.graphql'), 'utf8');
     for (const [name, url] of Object.entries(subgraphUrls)) {
       sdl = sdl.replace(new RegExp(`(@join__graph\\(name: "${name}", url: ")[^"]*(")`), `$1${url}$2`);
     }
@@ -440,11 +458,9 @@ export async function runSubscriptionLatency(options: SubscriptionLatencyOptions
       oursOverHive: gateways.includes('hive') && gateways.includes('ours') ? comparison(rounds) : null,
     };
   } finally {
-    await workers?.close();
-    for (const subgraph of subgraphs) await subgraph.close();
-    await backends.close();
-    await deleteConsumerQueues(options.rabbitmqUrl, workers?.consumers.map((c) => c.queue) ?? []);
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
+    await cleanup();
   }
 }
 

@@ -35,7 +35,16 @@ export interface TargetOptions {
 }
 
 const distBench = __dirname;
-const repoRoot = path.resolve(distBench, '..', '..');
+
+/** The repository: the first directory above the compiled bench holding the supergraph (any outDir works). */
+function findRepoRoot(): string {
+  for (let dir = distBench; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'supergraph.graphql')) && fs.existsSync(path.join(dir, 'package.json'))) return dir;
+  }
+  return process.cwd();
+}
+
+export const repoRoot = findRepoRoot();
 export const hiveBin = path.join(repoRoot, 'bench', 'hive', 'node_modules', '@graphql-hive', 'gateway', 'dist', 'bin.js');
 
 export function hiveInstalled(): boolean {
@@ -134,6 +143,7 @@ export async function startTarget(kind: GatewayKind, options: TargetOptions): Pr
     ...options.env,
     BENCH_SUBGRAPH_URLS: JSON.stringify(options.subgraphUrls),
     BENCH_PORT: String(port),
+    BENCH_SUPERGRAPH: options.supergraphPath,
   };
   // BENCH_GATEWAY_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the gateway under test.
   const extra = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
