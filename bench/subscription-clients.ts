@@ -106,6 +106,8 @@ export async function openSubscribers(
               retryAttempts: 0,
               // Idle subscribers only answer the server's pings: no client pings to add load.
               keepAlive: 0,
+              // Closures are recorded below; graphql-ws would otherwise print each to the console.
+              onNonLazyError: () => undefined,
               connectionParams: { authorization: `Bearer ${spec.token}` },
               on: {
                 connected: () => {

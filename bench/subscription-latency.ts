@@ -18,6 +18,7 @@ import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
 import { createBackends, type Backends } from '../messaging/backends';
 import { deleteConsumerQueues } from '../messaging/bus/rabbitmq-queues';
+import { eventMonitorSnapshot } from '../messaging/monitor/event-monitor';
 import { cursorOf } from '../messaging/live/resume-merge';
 import { GATEWAY_IDENTITY_HEADER, mintClientToken, signForwardedIdentity } from '../platform/auth';
 import { loadConfig, type Config } from '../platform/config';
@@ -95,6 +96,22 @@ async function createMembers(memberUrl: string, cfg: Config, ids: readonly strin
   }
 }
 
+/**
+ * Wait until the workers have caught up (every consumer's and follower's lag is 0), so a phase does
+ * not pay for the previous one's backlog. Bounded; returns the seconds waited and what lag is left.
+ */
+async function settle(product: Product, timeoutMs = 120_000): Promise<{ seconds: number; lagLeft: number }> {
+  const started = performance.now();
+  let lag = Infinity;
+  while (performance.now() - started < timeoutMs) {
+    const snapshot = await eventMonitorSnapshot(product.backends);
+    lag = snapshot.consumers.reduce((sum, c) => sum + c.lag, 0);
+    if (lag === 0) break;
+    await sleep(500);
+  }
+  return { seconds: round1((performance.now() - started) / 1000), lagLeft: lag };
+}
+
 /** One member's mutations, one at a time (each needs the version the previous one produced). */
 class MemberWriter {
   private version = 0;
@@ -125,16 +142,22 @@ class MemberWriter {
 
 /** Send updates until one reaches `count` subscribers (they are then live end to end). */
 async function warmUp(writer: MemberWriter, product: Product, url: string, arrivals: Arrivals, count: number, tries: number): Promise<number> {
+  let lastError: string | null = null;
   for (let attempt = 1; attempt <= tries; attempt++) {
     const sent = await writer.update(url, `warm${attempt}`);
-    if (sent.version === null) throw new Error(`warm-up mutation failed: ${sent.error}`);
+    if (sent.version === null) {
+      // A failed mutation changes nothing; the next one still has the right expected version.
+      lastError = sent.error;
+      continue;
+    }
     const cursor = await product.cursorAt(writer.memberId, sent.version);
     if (cursor && (await arrivals.waitFor(cursor, count, attempt < 3 ? 1000 : 5000))) return attempt;
   }
-  throw new Error(`subscribers of ${writer.memberId} never all went live (${tries} warm-up events)`);
+  throw new Error(`subscribers of ${writer.memberId} never all went live (${tries} warm-up events${lastError ? `; last failure: ${lastError}` : ''})`);
 }
 
 async function latencyPhase(product: Product, target: GatewayTarget, options: SubscriptionLatencyOptions & { rate: number }, memberIds: readonly string[]) {
+  const settled = await settle(product);
   const arrivals = new Arrivals();
   const opened = await openSubscribers(
     target.url.replace(/^http/, 'ws'),
@@ -192,6 +215,8 @@ async function latencyPhase(product: Product, target: GatewayTarget, options: Su
   const latency = summary(latencies);
   return {
     rate: options.rate,
+    /** Waited before the phase for the workers' backlog to drain. */
+    settled,
     mutations: total,
     /** Mutations dispatched per second (the offered rate, if this process kept up). */
     dispatchedRate: round1(total / dispatchSeconds),
@@ -214,6 +239,7 @@ async function latencyPhase(product: Product, target: GatewayTarget, options: Su
 }
 
 async function fanOutPhase(product: Product, target: GatewayTarget, options: SubscriptionLatencyOptions, memberId: string) {
+  const settled = await settle(product);
   const arrivals = new Arrivals();
   const token = product.token(memberId);
   const before = await target.memory();
@@ -266,6 +292,7 @@ async function fanOutPhase(product: Product, target: GatewayTarget, options: Sub
   await closeSubscribers(opened.subscribers);
   const latency = summary(latencies);
   return {
+    settled,
     cpu: cpuUsed,
     subscribers: { requested: options.subscribers, open: count, failed: opened.failed, ...(opened.firstFailure ? { firstFailure: opened.firstFailure } : {}), openSeconds: round1(opened.seconds) },
     warmUpEvents,
