@@ -3,7 +3,7 @@
 import type { AnyEventEnvelope } from '../events/envelope';
 import { currentVersion, upcastPayload } from '../events/registry';
 import { isDomainError, ValidationError } from '../../platform/errors';
-import type { ConsumeOptions, Delivery, DeliveryOutcome, EventHandler } from './event-bus';
+import type { BatchHandler, ConsumeOptions, Delivery, DeliveryOutcome, EventHandler } from './event-bus';
 import { assertTopicPattern } from './topic-pattern';
 
 export const consumeDefaults = { prefetch: 10, maxAttempts: 5, retryDelayMs: 1000 } as const;
@@ -107,6 +107,35 @@ export function decodeEvent(raw: unknown): DecodeResult {
   } catch (error) {
     if (isDomainError(error)) return fail(`${error.code}: ${error.message}`);
     return fail(`INVALID_EVENT: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/** A batch message's elements, each to be decoded on its own (one bad event spoils no other). Any
+ * other body is one event: a retried event of a batch comes back alone. */
+export function batchElements(raw: unknown): readonly unknown[] {
+  return Array.isArray(raw) ? raw : [raw];
+}
+
+/** Run a batch handler: one outcome per event; a throw or a malformed answer retries every event. */
+export async function runBatchHandler(
+  handler: BatchHandler,
+  events: readonly AnyEventEnvelope[],
+  delivery: Delivery,
+): Promise<DeliveryOutcome[]> {
+  const all = (outcome: DeliveryOutcome): DeliveryOutcome[] => events.map(() => outcome);
+  if (events.length === 0) return [];
+  try {
+    const outcomes = await handler(events, delivery);
+    if (!Array.isArray(outcomes) || outcomes.length !== events.length) {
+      return all({ kind: 'retry', reason: `batch handler returned ${Array.isArray(outcomes) ? outcomes.length : 'no'} outcomes for ${events.length} events` });
+    }
+    return outcomes.map((outcome: unknown) =>
+      isRecord(outcome) && ['ack', 'retry', 'dead-letter'].includes(String(outcome.kind))
+        ? (outcome as unknown as DeliveryOutcome)
+        : { kind: 'retry', reason: 'handler returned no outcome (expected ack, retry(...) or deadLetter(...))' },
+    );
+  } catch (error) {
+    return all({ kind: 'retry', reason: error instanceof Error ? `${error.name}: ${error.message}` : `thrown: ${String(error)}` });
   }
 }
 

@@ -22,6 +22,12 @@ export interface Delivery {
 
 export type EventHandler = (event: AnyEventEnvelope, delivery: Delivery) => Promise<DeliveryOutcome>;
 
+/**
+ * Handles the events of one batch message, in order, and decides for each on its own: one outcome
+ * per event, in the order given. A thrown error counts as `retry` for every event of the batch.
+ */
+export type BatchHandler = (events: readonly AnyEventEnvelope[], delivery: Delivery) => Promise<readonly DeliveryOutcome[]>;
+
 export interface ConsumeOptions {
   /** Durable queue name (shared by competing consumers). */
   readonly queue: string;
@@ -55,6 +61,13 @@ export interface PublishOptions {
   readonly topic?: string;
 }
 
+/** Where one batch message goes: a temporary topic and the routing key its target queue binds. */
+export interface BatchPublishOptions {
+  readonly topic: string;
+  /** A plain routing key (no `*` or `#`), e.g. `batch.crm`. */
+  readonly routingKey: string;
+}
+
 /** What `deleteTopic` removed, and what it kept so that no failure is lost. */
 export interface TopicDeletion {
   readonly queues: readonly string[];
@@ -74,6 +87,18 @@ export interface TemporaryTopics {
    * and their retry queues, then the exchange. Dead-letter queues holding messages are kept.
    */
   deleteTopic(topic: string): Promise<TopicDeletion>;
+  /**
+   * Publish `events` as ONE message on a temporary topic (confirmed, like publish): a replay sends
+   * hundreds of events per broker round trip instead of one.
+   */
+  publishBatch(events: readonly AnyEventEnvelope[], options: BatchPublishOptions): Promise<void>;
+  /**
+   * Consume a temporary topic's queue message by message, each message's events handed over
+   * together. Each event is settled on its own: a retried event is republished alone to the retry
+   * queue (with its attempt), a dead letter alone to the dead-letter queue; the message is acked
+   * once every event is settled. A retried event comes back as a batch of one.
+   */
+  consumeBatches(options: ConsumeOptions & { readonly topic: string }, handler: BatchHandler): Promise<Consumer>;
 }
 
 export interface Consumer {
@@ -107,7 +132,12 @@ export const LIVE_TOPIC = 'events';
 /** Both adapters have temporary topics; a test double may not. */
 export function hasTemporaryTopics(bus: EventBus): bus is EventBus & TemporaryTopics {
   const candidate = bus as Partial<TemporaryTopics>;
-  return typeof candidate.createTopic === 'function' && typeof candidate.deleteTopic === 'function';
+  return (
+    typeof candidate.createTopic === 'function' &&
+    typeof candidate.deleteTopic === 'function' &&
+    typeof candidate.publishBatch === 'function' &&
+    typeof candidate.consumeBatches === 'function'
+  );
 }
 
 /** What happened to one delivery, as reported to a {@link BusObserver}. */

@@ -7,13 +7,18 @@ import { DomainError } from '../../platform/errors';
 import { loggerFor, type Logger } from '../../platform/logger';
 import {
   assertTopicName,
+  batchElements,
   decodeEvent,
+  runBatchHandler,
   resolveConsumeOptions,
   runHandler,
   settle,
   type ResolvedConsumeOptions,
 } from './delivery-policy';
 import type {
+  DeliveryOutcome,
+  BatchHandler,
+  BatchPublishOptions,
   BusObserver,
   ConsumeOptions,
   Consumer,
@@ -53,11 +58,15 @@ interface QueuedMessage {
   readonly id: string;
   readonly type: string;
   attempt: number;
+  /** A batch message (replays): `json` is an array of envelopes, `id` names the batch. */
+  readonly batch?: true;
 }
 
 interface ConsumerState {
   readonly options: ResolvedConsumeOptions;
   readonly handler: EventHandler;
+  /** Set for consumeBatches: a message's events are handed over together. */
+  readonly batchHandler?: BatchHandler;
   readonly inFlight: Set<Promise<void>>;
   closing: boolean;
 }
@@ -160,7 +169,38 @@ export class InProcessEventBus implements EventBus, TemporaryTopics {
     }
   }
 
+  async publishBatch(events: readonly AnyEventEnvelope[], options: BatchPublishOptions): Promise<void> {
+    this.assertOpen();
+    assertTopicName(options.topic);
+    this.assertTopicExists(options.topic);
+    if (events.length === 0) return;
+    const json = JSON.stringify(events);
+    const id = `batch:${events[0]?.id ?? ''}:${events.length}`;
+    for (const queue of this.queues.values()) {
+      if (queue.topic !== options.topic || !queue.bindings.matches(options.routingKey)) continue;
+      queue.ready.push({ json, id, type: options.routingKey, attempt: 1, batch: true });
+      this.schedulePump(queue);
+    }
+    if (this.observer.published) {
+      for (const event of events) {
+        try {
+          this.observer.published(event);
+        } catch (error) {
+          this.logger.error({ err: error }, 'bus observer threw');
+        }
+      }
+    }
+  }
+
+  async consumeBatches(options: ConsumeOptions & { readonly topic: string }, handler: BatchHandler): Promise<Consumer> {
+    return this.attach(options, async () => ({ kind: 'retry', reason: 'a batch consumer takes batches' }), handler);
+  }
+
   async consume(options: ConsumeOptions, handler: EventHandler): Promise<Consumer> {
+    return this.attach(options, handler);
+  }
+
+  private async attach(options: ConsumeOptions, handler: EventHandler, batchHandler?: BatchHandler): Promise<Consumer> {
     this.assertOpen();
     const resolved = resolveConsumeOptions(options);
     this.assertTopicExists(resolved.topic);
@@ -183,7 +223,7 @@ export class InProcessEventBus implements EventBus, TemporaryTopics {
     }
     // Bindings are additive, as queue.bind is: a binding stays until the queue is deleted.
     for (const pattern of resolved.bindings) queue.bindings.add(pattern);
-    const state: ConsumerState = { options: resolved, handler, inFlight: new Set(), closing: false };
+    const state: ConsumerState = { options: resolved, handler, ...(batchHandler ? { batchHandler } : {}), inFlight: new Set(), closing: false };
     queue.consumers.push(state);
     const handle: ConsumerHandle = new ConsumerHandle(resolved.queue, () => this.closeConsumer(queue, state, handle));
     this.consumers.add(handle);
@@ -293,6 +333,7 @@ export class InProcessEventBus implements EventBus, TemporaryTopics {
   private async deliver(queue: QueueState, consumer: ConsumerState, message: QueuedMessage): Promise<void> {
     // Yield first so the handler never runs inside pump()'s loop.
     await Promise.resolve();
+    if (message.batch || consumer.batchHandler) return this.deliverBatch(queue, consumer, message);
     const { maxAttempts, retryDelayMs } = consumer.options;
     const decoded = decodeEvent(JSON.parse(message.json));
     if (!decoded.ok) {
@@ -332,6 +373,61 @@ export class InProcessEventBus implements EventBus, TemporaryTopics {
     }
   }
 
+  /**
+   * A batch message (or any message to a batch consumer): each event settled on its own; a retried
+   * one goes back alone (as a message of its own, with its attempt), a dead letter is stored alone.
+   */
+  private async deliverBatch(queue: QueueState, consumer: ConsumerState, message: QueuedMessage): Promise<void> {
+    const { maxAttempts, retryDelayMs } = consumer.options;
+    const single = (raw: { id: string; type: string }, json: string): QueuedMessage => ({ json, id: raw.id, type: raw.type, attempt: message.attempt });
+    const valid: AnyEventEnvelope[] = [];
+    for (const element of batchElements(JSON.parse(message.json))) {
+      const result = decodeEvent(element);
+      if (result.ok) valid.push(result.event);
+      else this.deadLetter(queue, single(result, JSON.stringify(element)), result.reason);
+    }
+    const delivery = { attempt: message.attempt, redelivered: false, queue: queue.name };
+    let outcomes: readonly DeliveryOutcome[];
+    if (consumer.batchHandler) outcomes = await runBatchHandler(consumer.batchHandler, valid, delivery);
+    else {
+      const each: DeliveryOutcome[] = [];
+      for (const event of valid) each.push(await runHandler(consumer.handler, event, delivery));
+      outcomes = each;
+    }
+    valid.forEach((event, index) => {
+      const outcome = outcomes[index] ?? { kind: 'retry', reason: 'no outcome' };
+      const own = single(event, JSON.stringify(event));
+      const settlement = settle(outcome, message.attempt, maxAttempts);
+      switch (settlement.action) {
+        case 'ack':
+          this.report(queue, own, 'ack');
+          return;
+        case 'dead-letter':
+          this.deadLetter(queue, own, settlement.reason);
+          return;
+        case 'retry':
+          this.scheduleRetry(queue, { ...own, attempt: settlement.nextAttempt }, retryDelayMs);
+          this.report(queue, own, 'retry', settlement.reason);
+          return;
+        default: {
+          const unreachable: never = settlement;
+          return unreachable;
+        }
+      }
+    });
+  }
+
+  private scheduleRetry(queue: QueueState, retried: QueuedMessage, retryDelayMs: number): void {
+    if (queue.deleted) return;
+    const timer = this.scheduler.setTimeout(() => {
+      queue.pendingRetries.delete(timer);
+      if (queue.deleted) return;
+      queue.ready.push(retried);
+      this.schedulePump(queue);
+    }, retryDelayMs);
+    queue.pendingRetries.add(timer);
+  }
+
   private deadLetter(queue: QueueState, message: QueuedMessage, reason: string): void {
     if (queue.exclusive) {
       // Exclusive queues serve live subscriptions and keep no dead letters (see ConsumeOptions).
@@ -366,6 +462,7 @@ export class InProcessEventBus implements EventBus, TemporaryTopics {
     }
   }
 }
+
 
 class ConsumerHandle implements Consumer {
   private closing: Promise<void> | undefined;

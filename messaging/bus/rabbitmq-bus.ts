@@ -22,8 +22,20 @@ import type { AnyEventEnvelope } from '../events/envelope';
 import { systemClock, type Clock } from '../../platform/clock';
 import { DomainError } from '../../platform/errors';
 import { loggerFor, type Logger } from '../../platform/logger';
-import { assertTopicName, decodeEvent, resolveConsumeOptions, runHandler, settle, type ResolvedConsumeOptions } from './delivery-policy';
+import {
+  assertTopicName,
+  batchElements,
+  decodeEvent,
+  resolveConsumeOptions,
+  runBatchHandler,
+  runHandler,
+  settle,
+  type ResolvedConsumeOptions,
+} from './delivery-policy';
 import type {
+  BatchHandler,
+  BatchPublishOptions,
+  DeliveryOutcome,
   BusObserver,
   ConsumeOptions,
   Consumer,
@@ -56,6 +68,9 @@ export const busHeaders = {
   attempts: 'x-attempts',
   deadLetteredAt: 'x-dead-lettered-at',
   originalQueue: 'x-original-queue',
+  batchSize: 'x-batch-size',
+  firstPosition: 'x-first-original-position',
+  lastPosition: 'x-last-original-position',
 } as const;
 
 export interface RabbitMqBusOptions {
@@ -194,7 +209,56 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
     if (this.observer.published) for (const event of events) this.safeObserve(() => this.observer.published?.(event));
   }
 
-  async consume(options: ConsumeOptions, handler: EventHandler): Promise<Consumer> {
+  async publishBatch(events: readonly AnyEventEnvelope[], options: BatchPublishOptions): Promise<void> {
+    this.assertOpen();
+    assertTopicName(options.topic);
+    const first = events[0];
+    const last = events[events.length - 1];
+    if (!first || !last) return;
+    const replayInfo = first.metadata.replayInfo;
+    const headers: Record<string, unknown> = {
+      [busHeaders.replay]: first.metadata.replay === true,
+      [busHeaders.batchSize]: events.length,
+      [busHeaders.firstPosition]: replayInfo?.originalPosition ?? first.position,
+      [busHeaders.lastPosition]: last.metadata.replayInfo?.originalPosition ?? last.position,
+    };
+    if (replayInfo) headers[busHeaders.replayId] = replayInfo.replayId;
+    try {
+      await this.publisher.send(
+        {
+          exchange: options.topic,
+          routingKey: options.routingKey,
+          // A temporary topic's queues do not survive a broker restart anyway.
+          durable: false,
+          messageId: `batch:${first.id}:${events.length}`,
+          type: 'batch',
+          correlationId: first.correlationId,
+          timestamp: Math.floor(this.clock.now().getTime() / 1000),
+          contentType: 'application/json',
+          appId: 'membership',
+          headers,
+        },
+        events,
+      );
+    } catch (error) {
+      throw new DomainError(
+        'UNAVAILABLE',
+        `RabbitMQ did not confirm a batch of ${events.length} events (${errorMessage(error)}): publish the batch again; events already handled are skipped by their markers.`,
+        { total: events.length },
+      );
+    }
+    if (this.observer.published) for (const event of events) this.safeObserve(() => this.observer.published?.(event));
+  }
+
+  consumeBatches(options: ConsumeOptions & { readonly topic: string }, handler: BatchHandler): Promise<Consumer> {
+    return this.attach(options, async () => ({ kind: 'retry', reason: 'a batch consumer takes batches' }), handler);
+  }
+
+  consume(options: ConsumeOptions, handler: EventHandler): Promise<Consumer> {
+    return this.attach(options, handler);
+  }
+
+  private async attach(options: ConsumeOptions, handler: EventHandler, batchHandler?: BatchHandler): Promise<Consumer> {
     this.assertOpen();
     const resolved = resolveConsumeOptions(options);
     const { queue, exclusive, topic } = resolved;
@@ -242,7 +306,10 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
         queueBindings: resolved.bindings.map((routingKey) => ({ exchange: topic, queue, routingKey })),
         lazy: true,
       },
-      (message) => this.handleDelivery(resolved, outbound, handler, message),
+      (message) =>
+        batchHandler || message.type === 'batch'
+          ? this.handleBatchDelivery(resolved, outbound, handler, batchHandler, message)
+          : this.handleDelivery(resolved, outbound, handler, message),
     );
     const ready = new Promise<void>((resolve, reject) => {
       amqpConsumer.once('ready', resolve);
@@ -446,6 +513,97 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
         return unreachable;
       }
     }
+  }
+
+  /**
+   * A batch message (or any message to a batch consumer): every event is settled on its own. A
+   * retried event is sent alone to the retry queue, a dead letter alone to the DLQ, all confirmed
+   * before the message is acked; if one of those sends fails the whole message is requeued (its
+   * events already handled are skipped on redelivery by the consumer's markers).
+   */
+  private async handleBatchDelivery(
+    options: ResolvedConsumeOptions,
+    outbound: Publisher,
+    handler: EventHandler,
+    batchHandler: BatchHandler | undefined,
+    message: AsyncMessage,
+  ): Promise<ConsumerStatus> {
+    const { queue, maxAttempts, retryDelayMs } = options;
+    if (!Array.isArray(message.body) && !batchHandler) return this.handleDelivery(options, outbound, handler, message);
+    const fromHeader = positiveInt(message.headers?.[busHeaders.attempt]) ?? 1;
+    const attempt = fromHeader + (message.redelivered ? 1 : 0);
+    const report = (eventId: string, type: string, outcome: DeliverySettlement['outcome'], reason?: string) =>
+      this.safeObserve(() => this.observer.settled?.({ queue, eventId, type, outcome, attempt, ...(reason === undefined ? {} : { reason }) }));
+    const sends: Promise<void>[] = [];
+    const deadLetter = (body: unknown, id: string, type: string, reason: string) => {
+      if (options.exclusive) {
+        this.logger.warn({ queue, eventId: id, type, reason }, 'dropping dead letter of an exclusive queue');
+        report(id, type, 'discarded', reason);
+        return;
+      }
+      const headers = {
+        [busHeaders.deathReason]: reason,
+        [busHeaders.attempts]: attempt,
+        [busHeaders.deadLetteredAt]: this.clock.now().toISOString(),
+        [busHeaders.originalQueue]: queue,
+      };
+      sends.push(
+        outbound.send({ exchange: DEAD_LETTER_EXCHANGE, routingKey: queue, durable: true, messageId: id, type, contentType: 'application/json', headers }, body).then(() => {
+          this.logger.warn({ queue, eventId: id, type, reason, attempts: attempt }, 'dead-lettered');
+          report(id, type, 'dead-letter', reason);
+        }),
+      );
+    };
+
+    const valid: AnyEventEnvelope[] = [];
+    for (const element of batchElements(message.body)) {
+      const decoded = decodeEvent(element);
+      if (decoded.ok) valid.push(decoded.event);
+      else deadLetter(isRecord(element) ? element : { raw: String(element) }, decoded.id || message.messageId || '', decoded.type || message.routingKey, decoded.reason);
+    }
+    const delivery = { attempt, redelivered: message.redelivered, queue };
+    let outcomes: readonly DeliveryOutcome[];
+    if (batchHandler) outcomes = await runBatchHandler(batchHandler, valid, delivery);
+    else {
+      const each: DeliveryOutcome[] = [];
+      for (const event of valid) each.push(await runHandler(handler, event, delivery));
+      outcomes = each;
+    }
+    valid.forEach((event, index) => {
+      const settlement = settle(outcomes[index] ?? { kind: 'retry', reason: 'no outcome' }, attempt, maxAttempts);
+      switch (settlement.action) {
+        case 'ack':
+          report(event.id, event.type, 'ack');
+          return;
+        case 'dead-letter':
+          deadLetter(event, event.id, event.type, settlement.reason);
+          return;
+        case 'retry': {
+          const own = this.envelopeFor(event, '');
+          sends.push(
+            outbound
+              .send(
+                {
+                  ...own,
+                  routingKey: retryQueueOf(queue),
+                  expiration: String(retryDelayMs),
+                  headers: { ...own.headers, [busHeaders.attempt]: settlement.nextAttempt, [busHeaders.retryReason]: settlement.reason },
+                },
+                event,
+              )
+              .then(() => report(event.id, event.type, 'retry', settlement.reason)),
+          );
+          return;
+        }
+        default: {
+          const unreachable: never = settlement;
+          return unreachable;
+        }
+      }
+    });
+    // A failed send throws: the consumer requeues the whole message (requeue: true).
+    await Promise.all(sends);
+    return ConsumerStatus.ACK;
   }
 
   /** The same message (body and properties) addressed elsewhere, with extra headers. */

@@ -12,9 +12,13 @@
 // Replayed deliveries (metadata.replay === true) reach the handler with `ctx.replay = true` (skip
 // emails and other outward effects) and are recorded under a key of their own replay run, so a replay
 // re-runs a consumer over events it already processed live, and a later replay runs them again.
+// Replayed events that travelled in a batch message (replayInfo.batch) are recorded once per batch:
+// one marker document lists the batch's processed event ids, written after the batch's handlers
+// ran (so, as above, a crash mid-batch runs the batch's handled events again on redelivery; a
+// redelivered or retried event already listed is skipped), and the checkpoint moves once per batch.
 import type { EventType } from '../events/catalog';
 import type { AnyEventEnvelope, EventEnvelope } from '../events/envelope';
-import { ack, deadLetter, retry, type Delivery, type DeliveryOutcome, type EventHandler } from '../bus/event-bus';
+import { ack, deadLetter, retry, type BatchHandler, type Delivery, type DeliveryOutcome, type EventHandler } from '../bus/event-bus';
 import type { DocumentCollection, DocumentStore } from '../state/document-store';
 import { systemClock, type Clock } from '../../platform/clock';
 import { isDomainError, ValidationError, type ErrorCode } from '../../platform/errors';
@@ -92,6 +96,7 @@ export function bindingsOf(definition: Pick<ConsumerDefinition, 'handles'>): str
 
 export const CONSUMER_PROCESSED_COLLECTION = 'consumer_processed';
 export const CONSUMER_CHECKPOINTS_COLLECTION = 'consumer_checkpoints';
+export const CONSUMER_REPLAY_BATCHES_COLLECTION = 'consumer_replay_batches';
 
 /** One marker per (consumer, event) live, and per (consumer, replay run, event) for replays. */
 export interface ProcessedMarker {
@@ -102,6 +107,17 @@ export interface ProcessedMarker {
   readonly position: number;
   readonly mode: 'live' | 'replay';
   readonly replayId: string | null;
+  readonly processedAt: string;
+}
+
+/** One marker per (consumer, replay run, batch): the batch's events processed so far. */
+export interface ReplayBatchMarker {
+  readonly id: string;
+  readonly consumer: string;
+  readonly replayId: string;
+  /** `<first>-<last>` original positions of the batch message. */
+  readonly batch: string;
+  readonly eventIds: readonly string[];
   readonly processedAt: string;
 }
 
@@ -142,6 +158,17 @@ export function replayIdOf(event: AnyEventEnvelope): string | null {
 export function processedKey(consumer: string, event: AnyEventEnvelope): string {
   const replayId = replayIdOf(event);
   return replayId === null ? `${consumer}:${event.id}` : `${consumer}:replay:${replayId}:${event.id}`;
+}
+
+/** The batch marker id of a replayed event that travelled in a batch; null otherwise. */
+export function replayBatchKey(consumer: string, event: AnyEventEnvelope): string | null {
+  const info = event.metadata.replayInfo;
+  if (event.metadata.replay !== true || !info?.batch) return null;
+  return `${consumer}:replay:${info.replayId}:batch:${info.batch}`;
+}
+
+export function replayBatchMarkers(store: DocumentStore): DocumentCollection<ReplayBatchMarker> {
+  return store.collection<ReplayBatchMarker>(CONSUMER_REPLAY_BATCHES_COLLECTION, { indexes: ['consumer', 'replayId'] });
 }
 
 export function processedMarkers(store: DocumentStore): DocumentCollection<ProcessedMarker> {
@@ -186,8 +213,15 @@ export async function clearReplayMarkers(store: DocumentStore, consumer: string,
   let removed = 0;
   for (;;) {
     const batch = await markers.find({ where: { consumer, replayId }, limit: 500 });
-    if (batch.length === 0) return removed;
+    if (batch.length === 0) break;
     for (const marker of batch) if (await markers.delete(marker.id)) removed++;
+  }
+  // Batch markers count the events they list.
+  const batches = replayBatchMarkers(store);
+  for (;;) {
+    const batch = await batches.find({ where: { consumer, replayId }, limit: 500 });
+    if (batch.length === 0) return removed;
+    for (const marker of batch) if (await batches.delete(marker.id)) removed += marker.eventIds.length;
   }
 }
 
@@ -230,7 +264,13 @@ export function createIdempotentHandler<Ts extends NonEmpty<EventType>>(
   const bumpCheckpoint = (change: (current: ConsumerCheckpoint) => ConsumerCheckpoint) =>
     checkpoints.update(consumer, (current) => change(current ?? emptyCheckpoint(consumer)));
 
+  let batchHandler: BatchHandler | null = null;
   return async (event: AnyEventEnvelope, delivery: Delivery): Promise<DeliveryOutcome> => {
+    if (handled.has(event.type) && replayBatchKey(consumer, event) !== null) {
+      // A replayed event of a batch, delivered alone (a retry): its batch's marker decides.
+      batchHandler ??= createIdempotentBatchHandler(store, definition, options);
+      return (await batchHandler([event], delivery))[0] ?? retry('no outcome');
+    }
     if (!handled.has(event.type)) {
       // Only reachable if the queue is bound wider than `handles`; nothing to do, nothing to record.
       log().warn({ eventId: event.id, type: event.type }, 'event type not handled by this consumer; acknowledged');
@@ -310,5 +350,140 @@ export function createIdempotentHandler<Ts extends NonEmpty<EventType>>(
       eventLog.warn({ err: error }, 'processed and recorded, but the checkpoint was not updated');
     }
     return ack;
+  };
+}
+
+/**
+ * The consumer as a BatchHandler, for replay batch messages: the batch's events run through the
+ * handler in order, each with its own outcome; those of a replay batch are recorded with one marker
+ * write per batch and one checkpoint update. Other events (live, or replayed without a batch) go
+ * through the per-event handler.
+ */
+export function createIdempotentBatchHandler<Ts extends NonEmpty<EventType>>(
+  store: DocumentStore,
+  definition: ConsumerDefinition<Ts>,
+  options: IdempotentHandlerOptions = {},
+): BatchHandler {
+  const consumer = definition.name;
+  const handled: ReadonlySet<string> = new Set(definition.handles);
+  const batches = replayBatchMarkers(store);
+  const checkpoints = consumerCheckpoints(store);
+  const clock = options.clock ?? systemClock;
+  let logger = options.logger;
+  const log = (): Logger => (logger ??= loggerFor('consumer', { consumer }));
+  let single: EventHandler | null = null;
+
+  interface Entry {
+    readonly replayId: string;
+    readonly batch: string;
+    readonly done: ReadonlySet<string>;
+    readonly readError: string | null;
+    /** Indexes (into the delivered events) handled now, to be recorded. */
+    readonly handledNow: number[];
+  }
+
+  return async (events, delivery) => {
+    const outcomes: DeliveryOutcome[] = events.map(() => ack);
+    const keys = [...new Set(events.map((e) => replayBatchKey(consumer, e)).filter((k): k is string => k !== null))];
+    const entries = new Map<string, Entry>();
+    let readError: string | null = null;
+    let found: ReplayBatchMarker[] = [];
+    try {
+      if (keys.length > 0) found = await batches.getMany(keys);
+    } catch (error) {
+      readError = `could not read the processed marker: ${error instanceof Error ? error.message : String(error)}`;
+    }
+    const byKey = new Map(found.map((m) => [m.id, m]));
+    let skipped = 0;
+
+    for (let index = 0; index < events.length; index++) {
+      const event = events[index] as AnyEventEnvelope;
+      const key = handled.has(event.type) ? replayBatchKey(consumer, event) : null;
+      if (key === null) {
+        single ??= createIdempotentHandler(store, definition, options);
+        outcomes[index] = await single(event, delivery);
+        continue;
+      }
+      let entry = entries.get(key);
+      if (!entry) {
+        const info = event.metadata.replayInfo;
+        entry = {
+          replayId: info?.replayId ?? ANONYMOUS_REPLAY,
+          batch: info?.batch ?? '',
+          done: new Set(byKey.get(key)?.eventIds ?? []),
+          readError,
+          handledNow: [],
+        };
+        entries.set(key, entry);
+      }
+      if (entry.readError !== null) {
+        outcomes[index] = retry(entry.readError);
+        continue;
+      }
+      if (entry.done.has(event.id)) {
+        skipped++;
+        continue;
+      }
+      const effectKey = `${consumer}:${event.id}`;
+      let eventLog: Logger | null = null;
+      const ctx: ConsumerContext = {
+        consumer,
+        effectKey,
+        effectKeyFor: (label) => `${effectKey}:${label}`,
+        replay: true,
+        replayId: entry.replayId,
+        delivery,
+        // A child logger per event only when the handler logs: most replayed events never do.
+        get logger() {
+          return (eventLog ??= log().child({ eventId: event.id, type: event.type, correlationId: event.correlationId }));
+        },
+      };
+      try {
+        await definition.handle(event as HandledEvent<Ts>, ctx);
+        entry.handledNow.push(index);
+      } catch (error) {
+        const outcome = outcomeOfFailure(error);
+        ctx.logger.warn({ attempt: delivery.attempt, outcome }, 'handler failed');
+        outcomes[index] = outcome;
+      }
+    }
+
+    const at = clock.now().toISOString();
+    let recorded = 0;
+    let lastReplayId: string | null = null;
+    for (const [key, entry] of entries) {
+      if (entry.handledNow.length === 0) continue;
+      const ids = entry.handledNow.map((i) => (events[i] as AnyEventEnvelope).id);
+      try {
+        let concurrent = 0;
+        await batches.update(key, (current) => {
+          const before = new Set(current?.eventIds ?? []);
+          const fresh = ids.filter((id) => !before.has(id));
+          concurrent = ids.length - fresh.length;
+          if (fresh.length === 0) return null;
+          return { id: key, consumer, replayId: entry.replayId, batch: entry.batch, eventIds: [...(current?.eventIds ?? []), ...fresh], processedAt: at };
+        });
+        if (concurrent > 0) log().warn({ replayId: entry.replayId, batch: entry.batch, concurrent }, 'events were processed concurrently by another delivery');
+        recorded += ids.length - concurrent;
+        lastReplayId = entry.replayId;
+      } catch (error) {
+        // Handled but not recorded: the retries will run them again (see the header).
+        const reason = `handled but not recorded: ${error instanceof Error ? error.message : String(error)}`;
+        for (const i of entry.handledNow) outcomes[i] = retry(reason);
+      }
+    }
+    if (recorded > 0 || skipped > 0) {
+      try {
+        await checkpoints.update(consumer, (current) => {
+          const c = current ?? emptyCheckpoint(consumer);
+          return recorded > 0
+            ? { ...c, replayed: c.replayed + recorded, skippedDuplicates: c.skippedDuplicates + skipped, lastReplayId, lastProcessedAt: at }
+            : { ...c, skippedDuplicates: c.skippedDuplicates + skipped };
+        });
+      } catch (error) {
+        log().warn({ err: error }, 'processed and recorded, but the checkpoint was not updated');
+      }
+    }
+    return outcomes;
   };
 }

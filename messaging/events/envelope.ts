@@ -11,6 +11,9 @@ export interface Actor {
 export interface ReplayInfo {
   readonly replayId: string;
   readonly originalPosition: number;
+  /** The replay batch (message) the event travelled in, `<first>-<last>` original positions: its
+   * consumers record what they processed once per batch instead of once per event. */
+  readonly batch?: string;
 }
 
 export interface EventMetadata {

@@ -1,16 +1,17 @@
 // The replay service's worker side (the seed's ReplayService): claims a requested replay from the
 // `replays` documents, counts the range, creates the replay topic with one queue per target,
-// publishes the range batch by batch with replay headers, watches every target settle every
-// delivery (errors counted and dead-lettered), reports throttled progress as replay.* events, then
-// deletes the topic and records the stats. Memory is bounded: the store is read in batches and
-// publishing waits while too many deliveries are unsettled.
+// publishes the range batch by batch with replay headers (one message per batch and target, up to
+// `eventsPerMessage` events), watches every target settle every event (errors counted and
+// dead-lettered one by one), reports throttled progress as replay.* events, then deletes the topic
+// and records the stats. Memory is bounded: the store is read in batches and publishing waits while
+// too many deliveries are unsettled.
 import { randomUUID } from 'node:crypto';
 import type { AnyEventEnvelope } from '../events/envelope';
 import type { EventType } from '../events/catalog';
 import type { ReplayStatsSnapshot, ReplayTargetProgress } from '../events/catalog/replay';
-import { ack, hasTemporaryTopics, type Consumer, type EventBus, type EventHandler, type TemporaryTopics } from '../bus/event-bus';
-import { runHandler, settle } from '../bus/delivery-policy';
-import { clearReplayMarkers, createIdempotentHandler } from '../consumers/idempotent-consumer';
+import { ack, hasTemporaryTopics, type BatchHandler, type Consumer, type EventBus, type TemporaryTopics } from '../bus/event-bus';
+import { runBatchHandler, settle } from '../bus/delivery-policy';
+import { clearReplayMarkers, createIdempotentBatchHandler } from '../consumers/idempotent-consumer';
 import type { DocumentStore } from '../state/document-store';
 import type { EventStore, ReadAllOptions } from '../store/event-store';
 import type { Clock } from '../../platform/clock';
@@ -42,13 +43,15 @@ export interface ReplayRunnerOptions {
   readonly queuePrefix: string;
   /** How often to look for requested replays and cancel requests (other processes). Default 100 ms. */
   readonly pollIntervalMs?: number;
-  /** Events read and published per batch. Default 500. */
+  /** Events read from the store per batch. Default 1000. */
   readonly batchSize?: number;
+  /** Events per published message (one message per target and chunk of a read batch). Default 200. */
+  readonly eventsPerMessage?: number;
   /** Minimum time between progress reports, by the injected clock. Default 250 ms. */
   readonly progressIntervalMs?: number;
   /** Deliveries published but not yet settled before publishing waits. Default 20,000. */
   readonly maxInFlight?: number;
-  /** Per temporary queue. Defaults: prefetch 500, 3 attempts, 100 ms between them. */
+  /** Per temporary queue. Defaults: prefetch 20 messages (batches), 3 attempts, 100 ms between them. */
   readonly prefetch?: number;
   readonly maxAttempts?: number;
   readonly retryDelayMs?: number;
@@ -58,6 +61,8 @@ interface TargetRun {
   readonly target: ReplayTarget;
   readonly types: ReadonlySet<string>;
   readonly queue: string;
+  /** The routing key of this target's batch messages on the replay topic. */
+  readonly routingKey: string;
   total: number;
   processed: number;
   errors: number;
@@ -86,10 +91,11 @@ export class ReplayRunner {
     this.targets = new Map(targets.map((t) => [t.name, t]));
     this.options = {
       pollIntervalMs: 100,
-      batchSize: 500,
+      batchSize: 1000,
+      eventsPerMessage: 200,
       progressIntervalMs: 250,
       maxInFlight: 20_000,
-      prefetch: 500,
+      prefetch: 20,
       maxAttempts: 3,
       retryDelayMs: 100,
       ...options,
@@ -220,6 +226,7 @@ export class ReplayRunner {
           target,
           types: new Set(types),
           queue: `${this.options.queuePrefix}replay.${doc.id}.${name}`,
+          routingKey: `batch.${name}`,
           total: 0,
           processed: 0,
           errors: 0,
@@ -250,10 +257,10 @@ export class ReplayRunner {
       await (bus as EventBus & TemporaryTopics).createTopic(topic);
       topicCreated = true;
       for (const run of runs) {
-        run.consumer = await bus.consume(
+        run.consumer = await (bus as EventBus & TemporaryTopics).consumeBatches(
           {
             queue: run.queue,
-            bindings: [...run.types],
+            bindings: [run.routingKey],
             topic,
             prefetch: this.options.prefetch,
             // One at a time per target: consumers and projections see the range in store order.
@@ -301,8 +308,23 @@ export class ReplayRunner {
           await waitFor(() => published - settled() < this.options.maxInFlight);
           await checkCancel();
           if (cancelled) break;
-          await bus.publish(inRange.map((e) => asReplayed(e, doc.id)), { topic });
-          for (const event of inRange) for (const run of runs) if (run.types.has(event.type)) published++;
+          // One message per target and chunk, all confirmed together (pipelined on one channel).
+          const sends: Promise<void>[] = [];
+          for (const run of runs) {
+            const mine = inRange.filter((e) => run.types.has(e.type));
+            for (let start = 0; start < mine.length; start += this.options.eventsPerMessage) {
+              const chunk = mine.slice(start, start + this.options.eventsPerMessage);
+              const batch = `${chunk[0]?.position ?? 0}-${chunk[chunk.length - 1]?.position ?? 0}`;
+              sends.push(
+                (bus as EventBus & TemporaryTopics).publishBatch(
+                  chunk.map((e) => asReplayed(e, doc.id, batch)),
+                  { topic, routingKey: run.routingKey },
+                ),
+              );
+              published += chunk.length;
+            }
+          }
+          await Promise.all(sends);
           lastPosition = inRange[inRange.length - 1]?.position ?? lastPosition;
         }
         if (inRange.length < batch.length) break outer;
@@ -371,33 +393,39 @@ export class ReplayRunner {
     else await appendLifecycle({ type: 'replay.failed', payload: { replayId: id, reason: reason ?? 'unknown', stats } });
   }
 
-  private async handlerOf(run: TargetRun): Promise<EventHandler> {
+  private async handlerOf(run: TargetRun): Promise<BatchHandler> {
     const { target } = run;
-    if (target.kind === 'consumer') return createIdempotentHandler(this.deps.documents, target.definition, { clock: this.deps.clock });
+    if (target.kind === 'consumer') return createIdempotentBatchHandler(this.deps.documents, target.definition, { clock: this.deps.clock });
     const rebuild = run.rebuild;
     if (!rebuild) throw new Error('a projection target needs its rebuild');
     const apply = target.projection.project(await rebuild.begin());
-    return async (event) => {
-      await apply([event]);
-      return ack;
+    // The projection folds the batch itself (monotonic per document); a failure retries the batch's
+    // events one by one, which re-applying cannot harm.
+    return async (events) => {
+      await apply(events);
+      return events.map(() => ack);
     };
   }
 
-  /** Count each delivery once it is settled: acked, or dead-lettered (an error, never dropped). */
-  private counting(run: TargetRun, handler: EventHandler, samples: ReplayErrorSample[], onSettled: () => void): EventHandler {
+  /** Count each event once it is settled: acked, or dead-lettered (an error, never dropped). */
+  private counting(run: TargetRun, handler: BatchHandler, samples: ReplayErrorSample[], onSettled: () => void): BatchHandler {
     const { maxAttempts } = this.options;
-    return async (event, delivery) => {
-      const outcome = await runHandler(handler, event, delivery);
-      const settlement = settle(outcome, delivery.attempt, maxAttempts);
-      if (settlement.action !== 'retry') {
-        run.processed++;
+    return async (events, delivery) => {
+      const outcomes = await runBatchHandler(handler, events, delivery);
+      let settled = 0;
+      outcomes.forEach((outcome, index) => {
+        const settlement = settle(outcome, delivery.attempt, maxAttempts);
+        if (settlement.action === 'retry') return;
+        settled++;
         if (settlement.action === 'dead-letter') {
           run.errors++;
-          if (samples.length < MAX_ERROR_SAMPLES) samples.push({ target: run.target.name, eventId: event.id, type: event.type, reason: settlement.reason });
+          const event = events[index];
+          if (event && samples.length < MAX_ERROR_SAMPLES) samples.push({ target: run.target.name, eventId: event.id, type: event.type, reason: settlement.reason });
         }
-        onSettled();
-      }
-      return outcome;
+      });
+      run.processed += settled;
+      if (settled > 0) onSettled();
+      return outcomes;
     };
   }
 
@@ -416,8 +444,9 @@ export class ReplayRunner {
   }
 }
 
-/** The stored event as the replay publishes it: replay flag and run id, original position kept. */
-export function asReplayed(event: AnyEventEnvelope, replayId: string): AnyEventEnvelope {
-  return { ...event, metadata: { ...event.metadata, replay: true, replayInfo: { replayId, originalPosition: event.position } } };
+/** The stored event as the replay publishes it: replay flag, run id and batch, original position kept. */
+export function asReplayed(event: AnyEventEnvelope, replayId: string, batch?: string): AnyEventEnvelope {
+  const replayInfo = batch === undefined ? { replayId, originalPosition: event.position } : { replayId, originalPosition: event.position, batch };
+  return { ...event, metadata: { ...event.metadata, replay: true, replayInfo } };
 }
 

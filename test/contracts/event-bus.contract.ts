@@ -495,6 +495,56 @@ export function eventBusContract(harness: EventBusHarness): void {
       await expect(bus.publish([makeEnvelope('email.sent')], { topic })).rejects.toBeDefined();
     });
 
+    it('carries a batch as one message: events in order, each settled on its own (retried alone, dead-lettered alone)', async () => {
+      const topic = topicName();
+      await topics().createTopic(topic);
+      const queue = queueName('batches');
+      const events = Array.from({ length: 5 }, () => makeEnvelope('member.profile.updated'));
+      const [, flaky, , bad] = events;
+      for (const event of events) mine.add(event.id);
+      const calls: { ids: string[]; attempt: number }[] = [];
+      await topics().consumeBatches({ queue, bindings: ['batch.target'], topic, prefetch: 5, concurrency: 1, maxAttempts: 3, retryDelayMs: 10 }, async (batch, delivery) => {
+        calls.push({ ids: batch.map((e) => e.id), attempt: delivery.attempt });
+        return batch.map((e) => (e.id === bad?.id ? deadLetter('cannot rebuild') : e.id === flaky?.id && delivery.attempt === 1 ? retry('not yet') : ack));
+      });
+      // Another routing key on the same topic does not reach the queue.
+      await topics().publishBatch([makeEnvelope('member.created')], { topic, routingKey: 'batch.other' });
+      await topics().publishBatch(events, { topic, routingKey: 'batch.target' });
+
+      await settlements.until(settledAs(flaky!.id, 'ack'), 'the retried event acked on its second attempt');
+      await settlements.until(settledAs(bad!.id, 'dead-letter'), 'the dead letter');
+      expect(calls).toEqual([
+        { ids: events.map((e) => e.id), attempt: 1 },
+        { ids: [flaky!.id], attempt: 2 },
+      ]);
+      const mineSettled = settlements.items.filter((s) => mine.has(s.eventId));
+      expect(mineSettled.filter((s) => s.outcome === 'ack').map((s) => s.eventId).sort()).toEqual(
+        events.filter((e) => e !== bad).map((e) => e.id).sort(),
+      );
+      expect(mineSettled.filter((s) => s.outcome === 'retry').map((s) => s.eventId)).toEqual([flaky!.id]);
+      const [letter] = await bus.peekDeadLetters(queue, 10);
+      expect(letter).toMatchObject({ reason: 'cannot rebuild', event: { id: bad!.id } });
+      expect(await bus.deadLetterCount(queue)).toBe(1);
+      await topics().deleteTopic(topic);
+    });
+
+    it('retries every event of a batch whose handler throws', async () => {
+      const topic = topicName();
+      await topics().createTopic(topic);
+      const events = Array.from({ length: 3 }, () => makeEnvelope('member.created'));
+      for (const event of events) mine.add(event.id);
+      const seen = new Watch<string>();
+      await topics().consumeBatches({ queue: queueName('throwing'), bindings: ['batch.t'], topic, maxAttempts: 2, retryDelayMs: 10 }, async (batch, delivery) => {
+        if (delivery.attempt === 1) throw new Error('store down');
+        for (const e of batch) seen.push(e.id);
+        return batch.map(() => ack);
+      });
+      await topics().publishBatch(events, { topic, routingKey: 'batch.t' });
+      await seen.until((ids) => events.every((e) => ids.includes(e.id)), 'each event again, alone');
+      expect(settlements.items.filter((s) => mine.has(s.eventId) && s.outcome === 'retry')).toHaveLength(3);
+      await topics().deleteTopic(topic);
+    });
+
     it('runs one handler at a time with concurrency 1, in order, while prefetching more', async () => {
       const topic = topicName();
       await topics().createTopic(topic);

@@ -104,7 +104,7 @@ describe('replay runner (in memory)', () => {
     expect(seen.every((s) => s.replay)).toBe(true);
     for (const { event } of seen) {
       expect(event.metadata.replay).toBe(true);
-      expect(event.metadata.replayInfo).toEqual({ replayId: requested.id, originalPosition: event.position });
+      expect(event.metadata.replayInfo).toEqual({ replayId: requested.id, originalPosition: event.position, batch: expect.stringMatching(/^\d+-\d+$/) });
     }
     expect(done.stats).toMatchObject({ events: 2, processed: 2, total: 2, errors: 0, targets: [{ name: 'recorder', total: 2, processed: 2, errors: 0 }] });
     // Lifecycle events are stored; the topic is gone.

@@ -56,12 +56,33 @@ export function applyToMemberDoc(doc: MemberDoc | null, event: AnyEventEnvelope)
   };
 }
 
-/** The projection's batch handler, for a StoreFollower over the member event types. */
+/**
+ * The projection's batch handler, for a StoreFollower over the member event types (and rebuilds).
+ * A batch's events are folded per member in memory and each touched document is written once, in
+ * one atomic update, so a rebuild pays one read-modify-write per member per batch, not per event.
+ */
 export function memberReadModelProjection(members: DocumentCollection<MemberDoc>) {
   return async (batch: readonly AnyEventEnvelope[]): Promise<void> => {
+    const byMember = new Map<string, AnyEventEnvelope[]>();
     for (const event of batch) {
       if (!isMemberEvent(event)) continue;
-      await members.update(event.payload.memberId, (current) => applyToMemberDoc(current, event));
+      const events = byMember.get(event.payload.memberId);
+      if (events) events.push(event);
+      else byMember.set(event.payload.memberId, [event]);
+    }
+    for (const [memberId, events] of byMember) {
+      await members.update(memberId, (current) => {
+        let doc = current;
+        let changed = false;
+        for (const event of events) {
+          const next = applyToMemberDoc(doc, event);
+          if (next) {
+            doc = next;
+            changed = true;
+          }
+        }
+        return changed ? doc : null;
+      });
     }
   };
 }
