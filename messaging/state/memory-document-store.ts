@@ -67,8 +67,8 @@ class MemoryCollection<T extends Doc> implements DocumentCollection<T> {
     const next = change(current ? jsonCopy(current) : null);
     if (next === null) return current ? jsonCopy(current) : null;
     if (next.id !== id) throw new TypeError(`update(${id}): the changed document must keep its id.`);
-    this.write(next);
-    return this.get(id);
+    // The caller gets its own copy of what was stored, parsed from the same JSON (one stringify).
+    return JSON.parse(this.write(next)) as T;
   }
 
   async delete(id: string): Promise<boolean> {
@@ -95,9 +95,11 @@ class MemoryCollection<T extends Doc> implements DocumentCollection<T> {
     for (const values of this.uniqueValues.values()) values.clear();
   }
 
-  private write(doc: T): void {
+  /** Store a copy of `doc`; returns its JSON, from which callers may make their own copies. */
+  private write(doc: T): string {
     checkDocument(this.name, doc, new Set(this.uniqueValues.keys()));
-    const stored = jsonCopy(doc);
+    const json = JSON.stringify(doc);
+    const stored = JSON.parse(json) as T;
     for (const [field, values] of this.uniqueValues) {
       const value = this.valueOf(stored, field);
       const holder = value === null ? undefined : values.get(value);
@@ -110,6 +112,7 @@ class MemoryCollection<T extends Doc> implements DocumentCollection<T> {
       const value = this.valueOf(stored, field);
       if (value !== null) values.set(value, stored.id);
     }
+    return json;
   }
 
   private unindex(doc: T): void {
