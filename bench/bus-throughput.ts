@@ -8,6 +8,7 @@ import { Connection } from 'rabbitmq-client';
 import { ack } from '../messaging/bus/event-bus';
 import { deadLetterQueueOf, retryQueueOf, RabbitMqEventBus } from '../messaging/bus/rabbitmq-bus';
 import type { EventEnvelope } from '../messaging/events/envelope';
+import { machine, percentile } from './report';
 
 export interface BusThroughputOptions {
   readonly url: string;
@@ -24,7 +25,7 @@ export interface BusThroughputOptions {
 export interface BusThroughputResult {
   readonly benchmark: 'bus-throughput';
   readonly date: string;
-  readonly machine: { readonly cpus: number; readonly cpuModel: string; readonly node: string };
+  readonly machine: ReturnType<typeof machine>;
   readonly settings: Omit<BusThroughputOptions, 'url'>;
   readonly events: number;
   readonly durationMs: number;
@@ -34,11 +35,6 @@ export interface BusThroughputResult {
   readonly goal: { readonly eventsPerSecond: 5000; readonly met: boolean };
 }
 
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
-  return Math.round((sorted[Math.max(0, index)] ?? NaN) * 100) / 100;
-}
 
 function makeEvent(i: number, correlationId: string): EventEnvelope<'member.created'> {
   const at = new Date().toISOString();
@@ -108,7 +104,7 @@ export async function runBusThroughput(options: BusThroughputOptions): Promise<B
     return {
       benchmark: 'bus-throughput',
       date: new Date().toISOString(),
-      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', node: process.version },
+      machine: machine(),
       settings,
       events: options.events,
       durationMs: Math.round(finished - t0),

@@ -11,6 +11,7 @@ import { MongoClient } from 'mongodb';
 import { createEventStore, type EventStoreOptions } from '../messaging/store/create-event-store';
 import { eventStoreFile } from '../messaging/store/sqlite-event-store';
 import type { AnyNewEvent } from '../messaging/events/envelope';
+import { machine, percentile } from './report';
 
 export interface EventStoreAppendOptions {
   readonly events: number;
@@ -21,7 +22,7 @@ export interface EventStoreAppendOptions {
 export interface EventStoreAppendResult {
   readonly benchmark: 'event-store-append';
   readonly date: string;
-  readonly machine: { readonly cpus: number; readonly cpuModel: string; readonly node: string };
+  readonly machine: ReturnType<typeof machine>;
   readonly settings: EventStoreAppendOptions;
   readonly events: number;
   readonly durationMs: number;
@@ -30,11 +31,6 @@ export interface EventStoreAppendResult {
   readonly goal: { readonly eventsPerSecond: 5000; readonly met: boolean };
 }
 
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
-  return Math.round((sorted[Math.max(0, index)] ?? NaN) * 1000) / 1000;
-}
 
 /** The event of command `i` on a member: a creation first, profile updates after. */
 function eventFor(memberId: string, version: number): AnyNewEvent {
@@ -87,7 +83,7 @@ export async function runEventStoreAppend(options: EventStoreAppendOptions): Pro
     return {
       benchmark: 'event-store-append',
       date: new Date().toISOString(),
-      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', node: process.version },
+      machine: machine(),
       settings: options,
       events: options.events,
       durationMs: Math.round(durationMs),
