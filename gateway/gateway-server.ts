@@ -3,7 +3,6 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
@@ -17,6 +16,7 @@ import { metricsRegistry } from '../messaging/monitor/metrics';
 import { authenticate, correlationIdFrom, type GatewayContext } from './context';
 import { SignedSubgraphDataSource } from './subgraph-data-source';
 import { serveGatewaySubscriptions, type GatewaySubscriptionOptions } from './subscriptions/subscription-server';
+import { listen } from '../platform/http-listen';
 
 export interface GatewayOptions {
   readonly host: string;
@@ -140,14 +140,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     ...options.subscriptions,
   });
 
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(options.port, options.host, () => resolve());
-  });
-  const port = (httpServer.address() as AddressInfo).port;
-  const host = options.host === '0.0.0.0' ? 'localhost' : options.host;
+  const { port, origin } = await listen(httpServer, options.port, options.host);
   return {
-    url: `http://${host}:${port}/graphql`,
+    url: `${origin}/graphql`,
     port,
     close: async () => {
       // WebSockets first (1012: clients reconnect elsewhere); they would otherwise hold the drain.

@@ -8,6 +8,7 @@ import { metricsRegistry } from '../messaging/monitor/metrics';
 import { config } from '../platform/config';
 import { runUntilSignal } from '../platform/lifecycle';
 import { loggerFor } from '../platform/logger';
+import { listen } from '../platform/http-listen';
 import { startWorkers } from '../subgraphs/workers';
 
 runUntilSignal('worker', async () => {
@@ -22,10 +23,7 @@ runUntilSignal('worker', async () => {
     res.type(metricsRegistry.contentType).send(await metricsRegistry.metrics());
   });
   const server = http.createServer(app);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(cfg.WORKER_PORT, cfg.HOST, () => resolve());
-  });
+  await listen(server, cfg.WORKER_PORT, cfg.HOST);
   loggerFor('worker').info({ ...backends.description, port: cfg.WORKER_PORT }, 'worker started');
   return {
     close: async () => {

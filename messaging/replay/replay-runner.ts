@@ -29,6 +29,7 @@ import {
 } from './replay-model';
 import { ProjectionRebuild } from './projection-versions';
 import type { ReplayTarget } from './replay-targets';
+import { WakeableDelay } from '../../platform/wakeable-delay';
 
 export interface ReplayRunnerDeps {
   readonly store: EventStore;
@@ -78,7 +79,7 @@ export class ReplayRunner {
   private readonly workerId = randomUUID();
   private running = false;
   private loop: Promise<void> | null = null;
-  private wakeUp: (() => void) | null = null;
+  private readonly delay = new WakeableDelay();
   private current: { id: string; cancel: () => void } | null = null;
   private readonly cleanups = new Set<Promise<void>>();
   private readonly options: Required<ReplayRunnerOptions>;
@@ -116,14 +117,14 @@ export class ReplayRunner {
 
   /** Something was requested or cancelled in this process: look now. */
   wake(): void {
-    this.wakeUp?.();
+    this.delay.wake();
   }
 
   /** Stop looking; a replay in progress is cancelled (its topic deleted) before this resolves. */
   async stop(): Promise<void> {
     this.running = false;
     this.current?.cancel();
-    this.wakeUp?.();
+    this.delay.wake();
     await this.loop;
     this.loop = null;
     await Promise.allSettled([...this.cleanups]);
@@ -140,7 +141,7 @@ export class ReplayRunner {
       } catch (error) {
         this.deps.logger.error({ err: error }, 'replay runner: claiming a replay failed');
       }
-      await this.pause(this.options.pollIntervalMs);
+      await this.delay.sleep(this.options.pollIntervalMs);
     }
   }
 
@@ -429,19 +430,6 @@ export class ReplayRunner {
     };
   }
 
-  private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.wakeUp = null;
-        resolve();
-      }, ms);
-      this.wakeUp = () => {
-        this.wakeUp = null;
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-  }
 }
 
 /** The stored event as the replay publishes it: replay flag, run id and batch, original position kept. */

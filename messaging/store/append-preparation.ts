@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../platform/clock';
 import { ConcurrencyError, DomainError, EventContractError } from '../../platform/errors';
 import type { EventType } from '../events/catalog';
-import type { Actor, AnyEventEnvelope, AnyNewEvent, CausationContext, EventMetadata } from '../events/envelope';
+import type { Actor, AnyEventEnvelope, AnyNewEvent, CausationContext, EventEnvelope, EventMetadata } from '../events/envelope';
 import { currentVersion, upcastPayload, validatePayload } from '../events/registry';
 import type { ExpectedVersion, ReadAllOptions, Snapshot } from './event-store';
 
@@ -176,21 +176,7 @@ export function toEnvelope(event: PreparedEvent, streamId: string, streamVersion
 }
 
 /** An envelope read back from storage, before its payload is brought to the current schema. */
-export interface StoredEnvelope {
-  readonly id: string;
-  readonly type: string;
-  readonly schemaVersion: number;
-  readonly streamId: string;
-  readonly streamVersion: number;
-  readonly position: number;
-  readonly occurredAt: string;
-  readonly recordedAt: string;
-  readonly correlationId: string;
-  readonly causationId: string | null;
-  readonly actor: Actor | null;
-  readonly metadata: EventMetadata;
-  readonly payload: unknown;
-}
+export type StoredEnvelope = Omit<EventEnvelope, 'type' | 'payload'> & { readonly type: string; readonly payload: unknown };
 
 /**
  * A stored envelope as readers see it: payloads written under an older schema version go through

@@ -5,6 +5,7 @@ import type { AnyEventEnvelope } from '../events/envelope';
 import type { EventType } from '../events/catalog';
 import type { EventStore } from './event-store';
 import type { Logger } from '../../platform/logger';
+import { WakeableDelay } from '../../platform/wakeable-delay';
 
 /** Where a follower keeps its position (one per follower name). */
 export interface PositionCheckpoint {
@@ -46,7 +47,7 @@ export class StoreFollower {
   private lastError: string | null = null;
   private running = false;
   private loop: Promise<void> | null = null;
-  private wakeUp: (() => void) | null = null;
+  private readonly delay = new WakeableDelay();
   private pendingWake = false;
   private readonly listeners = new Set<(status: FollowerStatus) => void>();
   private readonly batchSize: number;
@@ -78,7 +79,7 @@ export class StoreFollower {
   /** Say there is something new (after a local append): cheap, safe to call any time. */
   wake(): void {
     this.pendingWake = true;
-    this.wakeUp?.();
+    this.delay.wake();
   }
 
   status(): FollowerStatus {
@@ -114,7 +115,7 @@ export class StoreFollower {
 
   async stop(): Promise<void> {
     this.running = false;
-    this.wakeUp?.();
+    this.delay.wake();
     await this.loop;
     this.loop = null;
   }
@@ -132,11 +133,11 @@ export class StoreFollower {
         this.lastError = (error as Error).message;
         this.logger.warn({ err: error, follower: this.name, position: this.position, retryInMs: backoff }, 'batch failed; will retry');
         this.emit();
-        await this.pause(backoff);
+        await this.delay.sleep(backoff);
         backoff = Math.min(backoff * 2, this.maxBackoffMs);
         continue;
       }
-      if (!progressed && !this.pendingWake) await this.pause(this.pollIntervalMs);
+      if (!progressed && !this.pendingWake) await this.delay.sleep(this.pollIntervalMs);
     }
   }
 
@@ -175,19 +176,6 @@ export class StoreFollower {
     return progressed;
   }
 
-  private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.wakeUp = null;
-        resolve();
-      }, ms);
-      this.wakeUp = () => {
-        this.wakeUp = null;
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-  }
 
   private emit(): void {
     const status = this.status();

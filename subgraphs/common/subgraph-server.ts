@@ -2,7 +2,6 @@
 // valid gateway signature is refused before any GraphQL runs). Graceful close drains requests.
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
@@ -16,6 +15,7 @@ import { metricsRegistry } from '../../messaging/monitor/metrics';
 import type { SubgraphContext } from './context';
 import { formatErrorWith } from './format-error';
 import { startSubgraphSubscriptions, type SubgraphSubscriptionsConfig } from './subscription-server';
+import { listen } from '../../platform/http-listen';
 
 export type SubgraphName = 'member' | 'payment' | 'certification' | 'analytics';
 
@@ -107,14 +107,9 @@ export async function startSubgraphServer(options: SubgraphServerOptions): Promi
     config: options.subscriptions,
   });
 
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(options.port, options.host, () => resolve());
-  });
-  const port = (httpServer.address() as AddressInfo).port;
-  const host = options.host === '0.0.0.0' ? 'localhost' : options.host;
+  const { port, origin } = await listen(httpServer, options.port, options.host);
   return {
-    url: `http://${host}:${port}/graphql`,
+    url: `${origin}/graphql`,
     port,
     close: async () => {
       // WebSockets first: open sockets would otherwise hold the HTTP drain.
