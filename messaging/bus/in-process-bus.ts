@@ -396,19 +396,21 @@ export class InProcessEventBus implements EventBus, TemporaryTopics {
     }
     valid.forEach((event, index) => {
       const outcome = outcomes[index] ?? { kind: 'retry', reason: 'no outcome' };
-      const own = single(event, JSON.stringify(event));
       const settlement = settle(outcome, message.attempt, maxAttempts);
       switch (settlement.action) {
         case 'ack':
-          this.report(queue, own, 'ack');
+          // An acked event is only reported: no body needed.
+          this.report(queue, { json: '', id: event.id, type: event.type, attempt: message.attempt }, 'ack');
           return;
         case 'dead-letter':
-          this.deadLetter(queue, own, settlement.reason);
+          this.deadLetter(queue, single(event, JSON.stringify(event)), settlement.reason);
           return;
-        case 'retry':
+        case 'retry': {
+          const own = single(event, JSON.stringify(event));
           this.scheduleRetry(queue, { ...own, attempt: settlement.nextAttempt }, retryDelayMs);
           this.report(queue, own, 'retry', settlement.reason);
           return;
+        }
         default: {
           const unreachable: never = settlement;
           return unreachable;

@@ -35,26 +35,26 @@ export class MemoryEventStore implements EventStore {
     });
     if (classifyStoredIds(streamId, prepared, stored) === 'replay') {
       const replayed = [...stored].sort((a, b) => a.streamVersion - b.streamVersion);
-      return { nextExpectedVersion: replayed[replayed.length - 1]?.streamVersion ?? 0, events: replayed.map(copy) };
+      return { nextExpectedVersion: replayed[replayed.length - 1]?.streamVersion ?? 0, events: replayed };
     }
     const stream = this.streams.get(streamId) ?? [];
     checkExpectedVersion(streamId, options.expectedVersion, stream.length);
     // Everything below is synchronous: nothing else runs between taking and publishing positions.
     const envelopes = prepared.map((p, i) => toEnvelope(p, streamId, stream.length + i + 1, this.all.length + i + 1));
-    const kept = envelopes.map(copy);
+    const kept = envelopes.map(frozenCopy);
     for (const e of kept) {
       this.all.push(e);
       stream.push(e);
       this.byId.set(e.id, e);
     }
     this.streams.set(streamId, stream);
-    return { nextExpectedVersion: stream.length, events: envelopes.map(copy) };
+    return { nextExpectedVersion: stream.length, events: kept };
   }
 
   async readStream(streamId: string, fromVersion = 1): Promise<AnyEventEnvelope[]> {
     this.checkOpen();
     const stream = this.streams.get(streamId) ?? [];
-    return stream.slice(Math.max(0, fromVersion - 1)).map(copy);
+    return stream.slice(Math.max(0, fromVersion - 1));
   }
 
   async streamVersion(streamId: string): Promise<number> {
@@ -71,7 +71,7 @@ export class MemoryEventStore implements EventStore {
     for (let index = read.after; index < head; index++) {
       const event = this.all[index];
       if (!event || !matchesReadAll(event, read)) continue;
-      batch.push(copy(event));
+      batch.push(event);
       if (batch.length === read.batchSize) {
         yield batch;
         batch = [];
@@ -108,7 +108,18 @@ export class MemoryEventStore implements EventStore {
   }
 }
 
-/** Callers get copies, so that changing a returned envelope cannot change the store. */
-function copy(event: AnyEventEnvelope): AnyEventEnvelope {
-  return structuredClone(event);
+/**
+ * The store keeps one deeply frozen copy of each envelope and hands that same object to every
+ * reader: nobody can change what is stored (a write throws in strict mode), and reads cost no copy.
+ */
+function frozenCopy(event: AnyEventEnvelope): AnyEventEnvelope {
+  return deepFreeze(structuredClone(event));
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value as object)) deepFreeze(child);
+  }
+  return value;
 }
