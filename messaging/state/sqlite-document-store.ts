@@ -1,8 +1,8 @@
 // SQLite DocumentStore (better-sqlite3): the embedded default. One table per collection (id primary
 // key + JSON text), json_extract expression indexes for `indexes` and unique ones for `unique`; WAL.
-import fs from 'node:fs';
-import path from 'node:path';
-import Database from 'better-sqlite3';
+// Writes of one event-loop turn share a transaction (platform/sqlite.ts).
+import type Database from 'better-sqlite3';
+import { openSqlite, SqliteGroupCommit } from '../../platform/sqlite';
 import type { CollectionOptions, Doc, DocumentCollection, DocumentStore, FindQuery, Scalar, Where } from './document-store';
 import {
   checkCollectionName,
@@ -65,6 +65,7 @@ class SqliteCollection<T extends Doc> implements DocumentCollection<T> {
 
   constructor(
     private readonly db: Database.Database,
+    private readonly writes: SqliteGroupCommit,
     readonly name: string,
   ) {
     this.table = `doc_${name}`;
@@ -136,36 +137,44 @@ class SqliteCollection<T extends Doc> implements DocumentCollection<T> {
   }
 
   async put(doc: T): Promise<void> {
-    this.putSync(doc);
+    checkDocument(this.name, doc, this.unique);
+    const json = JSON.stringify(doc);
+    return this.writes.write(() => this.upsert(doc, json));
   }
 
   async insert(doc: T): Promise<boolean> {
     checkDocument(this.name, doc, this.unique);
-    try {
-      return this.insertStmt.run(doc.id, JSON.stringify(doc)).changes === 1;
-    } catch (error) {
-      // An existing id wins over a unique clash: insert-if-absent reports "already there".
-      if (this.existsStmt.get(doc.id)) return false;
-      throw this.translate(error, doc);
-    }
+    const json = JSON.stringify(doc);
+    return this.writes.write(() => {
+      try {
+        return this.insertStmt.run(doc.id, json).changes === 1;
+      } catch (error) {
+        // An existing id wins over a unique clash: insert-if-absent reports "already there".
+        if (this.existsStmt.get(doc.id)) return false;
+        throw this.translate(error, doc);
+      }
+    });
   }
 
   async update(id: string, change: (current: T | null) => T | null): Promise<T | null> {
-    // IMMEDIATE takes the write lock before reading, so other connections (processes) wait.
+    // Runs inside the group's IMMEDIATE transaction (the write lock is held, other processes wait);
+    // as a nested transaction it is a savepoint, undone alone if `change` throws.
     const run = this.db.transaction((): T | null => {
       const row = this.getStmt.get(id);
       const current = row ? (JSON.parse(row.doc) as T) : null;
       const next = change(current);
       if (next === null) return current;
       if (next.id !== id) throw new TypeError(`update(${id}): the changed document must keep its id.`);
-      this.putSync(next);
-      return JSON.parse(JSON.stringify(next)) as T;
+      checkDocument(this.name, next, this.unique);
+      const json = JSON.stringify(next);
+      this.upsert(next, json);
+      return JSON.parse(json) as T;
     });
-    return run.immediate();
+    return this.writes.write(() => run());
   }
 
   async delete(id: string): Promise<boolean> {
-    return this.deleteStmt.run(id).changes === 1;
+    return this.writes.write(() => this.deleteStmt.run(id).changes === 1);
   }
 
   async find(query?: FindQuery<T>): Promise<T[]> {
@@ -221,7 +230,9 @@ class SqliteCollection<T extends Doc> implements DocumentCollection<T> {
   }
 
   async clear(): Promise<void> {
-    this.db.exec(`DELETE FROM ${quote(this.table)}`);
+    return this.writes.write(() => {
+      this.db.exec(`DELETE FROM ${quote(this.table)}`);
+    });
   }
 
   /** Queries are built from a few shapes; reuse their compiled statements. */
@@ -235,10 +246,9 @@ class SqliteCollection<T extends Doc> implements DocumentCollection<T> {
     return statement as Database.Statement<SqlValue[], R>;
   }
 
-  private putSync(doc: T): void {
-    checkDocument(this.name, doc, this.unique);
+  private upsert(doc: T, json: string): void {
     try {
-      this.upsertStmt.run(doc.id, JSON.stringify(doc));
+      this.upsertStmt.run(doc.id, json);
     } catch (error) {
       throw this.translate(error, doc);
     }
@@ -264,14 +274,13 @@ export interface SqliteDocumentStoreOptions {
 export class SqliteDocumentStore implements DocumentStore {
   private readonly db: Database.Database;
   private readonly collections = new Map<string, SqliteCollection<Doc>>();
+  private readonly writes: SqliteGroupCommit;
 
   constructor(options: SqliteDocumentStoreOptions) {
-    if (options.file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(options.file)), { recursive: true });
-    // A busy timeout lets several processes (gateway, workers) share the file.
-    this.db = new Database(options.file, { timeout: 5000 });
-    this.db.pragma('journal_mode = WAL');
-    // NORMAL in WAL mode survives a process crash; only an OS crash can lose the last commits.
-    this.db.pragma('synchronous = NORMAL');
+    // Several processes (gateway, workers) may share the file. NORMAL sync in WAL mode survives a
+    // process crash; only an OS crash can lose the last commits.
+    this.db = openSqlite(options.file);
+    this.writes = new SqliteGroupCommit(this.db);
     let lastPrefix = '';
     let lastMatcher = prefixMatcher('');
     this.db.function('doc_ci_prefix', { deterministic: true }, (value: unknown, prefix: unknown) => {
@@ -288,7 +297,7 @@ export class SqliteDocumentStore implements DocumentStore {
     checkCollectionName(name);
     let collection = this.collections.get(name) as SqliteCollection<T> | undefined;
     if (!collection) {
-      collection = new SqliteCollection<T>(this.db, name);
+      collection = new SqliteCollection<T>(this.db, this.writes, name);
       this.collections.set(name, collection as unknown as SqliteCollection<Doc>);
     }
     collection.addOptions(options);
@@ -296,6 +305,8 @@ export class SqliteDocumentStore implements DocumentStore {
   }
 
   async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    this.writes.flush();
+    this.db.close();
   }
 }

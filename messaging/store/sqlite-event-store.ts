@@ -1,10 +1,11 @@
 // Embedded, file-backed EventStore on SQLite (better-sqlite3, WAL): the default without MONGODB_URI.
-// An append is one synchronous IMMEDIATE transaction, so positions are taken under the write lock and
-// committed in position order; WAL readers see whole commits only, so a follower never meets a gap.
-import fs from 'node:fs';
+// Appends run under the write lock (BEGIN IMMEDIATE), so positions are taken and committed in position
+// order; the appends of one event-loop turn run together in that transaction (group commit), each
+// resolving once committed. WAL readers see whole commits only, so a follower never meets a gap.
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { systemClock, type Clock } from '../../platform/clock';
+import { openSqlite, SqliteGroupCommit } from '../../platform/sqlite';
 import type { Actor, AnyEventEnvelope, AnyNewEvent, EventMetadata } from '../events/envelope';
 import {
   checkExpectedVersion,
@@ -121,6 +122,8 @@ export class SqliteEventStore implements EventStore {
   private readonly byIdsStmt: Database.Statement<[string], EventRow>;
   private readonly streamStmt: Database.Statement<[string, number], EventRow>;
   private readonly headStmt: Database.Statement<[], { p: number }>;
+  /** Appends of one event-loop turn share a transaction (platform/sqlite.ts). */
+  private readonly writes: SqliteGroupCommit;
   private readonly saveSnapshotStmt: Database.Statement<[string, number, number, string, string]>;
   private readonly loadSnapshotStmt: Database.Statement<[string], SnapshotRow>;
   /** readAll statements by filter shape (which of from / to / types are set). */
@@ -130,12 +133,9 @@ export class SqliteEventStore implements EventStore {
   >;
 
   constructor(options: SqliteEventStoreOptions) {
-    if (options.file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(options.file)), { recursive: true });
     this.clock = options.clock ?? systemClock;
-    // The busy timeout lets several processes (gateway, subgraphs, workers) share one file.
-    this.db = new Database(options.file, { timeout: 5000 });
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+    // Several processes (gateway, subgraphs, workers) may share the file.
+    this.db = openSqlite(options.file, options.synchronous ? { synchronous: options.synchronous } : {});
     this.db.exec(SCHEMA);
 
     // Statements are prepared once: an append then costs a few B-tree steps and no SQL parsing.
@@ -155,15 +155,17 @@ export class SqliteEventStore implements EventStore {
        WHERE excluded.version >= snapshots.version`,
     );
     this.loadSnapshotStmt = this.db.prepare(`SELECT * FROM snapshots WHERE stream_id = ?`);
+    this.writes = new SqliteGroupCommit(this.db);
     this.appendTx = this.db.transaction((streamId, prepared, expected) => this.appendInTransaction(streamId, prepared, expected));
   }
 
   async append(streamId: string, events: readonly AnyNewEvent[], options: AppendOptions): Promise<AppendResult> {
     checkStreamId(streamId);
     const prepared = prepareEvents(events, options.context, this.clock);
-    // IMMEDIATE takes the write lock before reading the stream version: another process cannot
-    // slip an append in between the check and the insert.
-    return this.appendTx.immediate(streamId, prepared, options.expectedVersion);
+    // The group's IMMEDIATE transaction holds the write lock before the stream version is read:
+    // another process cannot slip an append in between the check and the insert. A failed append
+    // (a concurrency conflict) rolls back its own savepoint only.
+    return this.writes.write(() => this.appendTx(streamId, prepared, options.expectedVersion));
   }
 
   private appendInTransaction(streamId: string, prepared: readonly PreparedEvent[], expected: ExpectedVersion): AppendResult {
@@ -250,7 +252,8 @@ export class SqliteEventStore implements EventStore {
 
   async saveSnapshot<S>(snapshot: Snapshot<S>): Promise<void> {
     checkSnapshot(snapshot);
-    this.saveSnapshotStmt.run(snapshot.streamId, snapshot.version, snapshot.schemaVersion, JSON.stringify(snapshot.state), snapshot.takenAt);
+    const state = JSON.stringify(snapshot.state);
+    await this.writes.write(() => this.saveSnapshotStmt.run(snapshot.streamId, snapshot.version, snapshot.schemaVersion, state, snapshot.takenAt));
   }
 
   async loadSnapshot<S>(streamId: string): Promise<Snapshot<S> | null> {
@@ -266,6 +269,8 @@ export class SqliteEventStore implements EventStore {
   }
 
   async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    this.writes.flush();
+    this.db.close();
   }
 }

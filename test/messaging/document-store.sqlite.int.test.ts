@@ -78,6 +78,61 @@ describe('SQLite DocumentStore on disk', () => {
     }
   });
 
+  it('commits the writes of one event-loop turn together: they are read once they resolve, never before', async () => {
+    const file = nextFile();
+    const writer = new SqliteDocumentStore({ file });
+    const reader = new SqliteDocumentStore({ file });
+    try {
+      const mine = writer.collection<Member>('members');
+      const theirs = reader.collection<Member>('members');
+      const writes = [
+        mine.insert({ id: 'a', email: 'a@x.org', tier: 'basic' }),
+        mine.put({ id: 'b', email: 'b@x.org', tier: 'basic' }),
+        mine.update('a', (cur) => (cur ? { ...cur, tier: 'vip' } : null)),
+      ];
+      // Queued for this turn's group, not yet committed: nobody reads them yet.
+      expect(await mine.count()).toBe(0);
+      expect(await theirs.count()).toBe(0);
+      await Promise.all(writes);
+      expect(await theirs.find({ orderBy: { field: 'id' } })).toEqual([
+        { id: 'a', email: 'a@x.org', tier: 'vip' },
+        { id: 'b', email: 'b@x.org', tier: 'basic' },
+      ]);
+    } finally {
+      await writer.close();
+      await reader.close();
+    }
+  });
+
+  it('a failing write of a group rejects alone; the others of its turn are committed', async () => {
+    const file = nextFile();
+    const store = new SqliteDocumentStore({ file });
+    try {
+      const members = store.collection<Member>('members', { unique: ['email'] });
+      await members.insert({ id: 'a', email: 'a@x.org', tier: 'basic' });
+      const results = await Promise.allSettled([
+        members.insert({ id: 'b', email: 'b@x.org', tier: 'basic' }),
+        members.put({ id: 'c', email: 'a@x.org', tier: 'basic' }),
+        members.update('a', () => {
+          throw new Error('changed my mind');
+        }),
+        members.update('b', (cur) => (cur ? { ...cur, tier: 'vip' } : null)),
+      ]);
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled']);
+      expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'CONFLICT' });
+      await store.close();
+      const reopened = new SqliteDocumentStore({ file });
+      const again = reopened.collection<Member>('members');
+      expect(await again.find({ orderBy: { field: 'id' } })).toEqual([
+        { id: 'a', email: 'a@x.org', tier: 'basic' },
+        { id: 'b', email: 'b@x.org', tier: 'vip' },
+      ]);
+      await reopened.close();
+    } finally {
+      await store.close();
+    }
+  });
+
   it('uses the expression index for an indexed equality query', async () => {
     const store = new SqliteDocumentStore({ file: ':memory:' });
     try {

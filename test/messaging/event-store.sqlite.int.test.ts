@@ -81,6 +81,36 @@ describe('SqliteEventStore', () => {
     }
   });
 
+  it('group-commits the appends of one turn; nothing reads them before they are committed', async () => {
+    const file = eventStoreFile(path.join(dir, `group-${++files}`));
+    const store = new SqliteEventStore({ file, clock: new ManualClock() });
+    const renewed = (memberId: string) => ({ type: 'membership.renewed' as const, payload: { memberId, tier: 'vip' as const, expiresAt: '2026-01-01T00:00:00.000Z' } });
+    try {
+      await store.append('member-a', [renewed('a')], { expectedVersion: 0, context });
+      const appends = [
+        store.append('member-b', [renewed('b')], { expectedVersion: 0, context }),
+        store.append('member-a', [renewed('a')], { expectedVersion: 0, context }), // stale: a conflict
+        store.append('member-c', [renewed('c'), renewed('c')], { expectedVersion: 0, context }),
+      ];
+      // Not committed yet: a follower must not see (nor skip past) them.
+      expect(await store.headPosition()).toBe(1);
+      const seen: number[] = [];
+      for await (const batch of store.readAll()) seen.push(...batch.map((e) => e.position));
+      expect(seen).toEqual([1]);
+      const results = await Promise.allSettled(appends);
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'CONFLICT' });
+      expect(await store.headPosition()).toBe(4);
+      const other = new SqliteEventStore({ file, clock: new ManualClock() });
+      const all: string[] = [];
+      for await (const batch of other.readAll()) all.push(...batch.map((e) => `${e.position}:${e.streamId}`));
+      await other.close();
+      expect(all).toEqual(['1:member-a', '2:member-b', '3:member-c', '4:member-c']);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('refuses a stored payload of a schema version it cannot upcast, with a clear error', async () => {
     const file = eventStoreFile(path.join(dir, 'old-version'));
     const store = new SqliteEventStore({ file, clock: new ManualClock() });

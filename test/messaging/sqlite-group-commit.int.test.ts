@@ -1,0 +1,71 @@
+// Group commit on a real SQLite connection: one transaction per turn, results per write, a failed
+// write alone rejected, a lost transaction rejecting its whole group.
+import Database from 'better-sqlite3';
+import { SqliteGroupCommit } from '../../platform/sqlite';
+
+function setup() {
+  const db = new Database(':memory:');
+  db.exec('CREATE TABLE t (id TEXT PRIMARY KEY, n INTEGER NOT NULL)');
+  const insert = db.prepare<[string, number]>('INSERT INTO t (id, n) VALUES (?, ?)');
+  const rows = () => db.prepare<[], { id: string; n: number }>('SELECT id, n FROM t ORDER BY id').all();
+  return { db, insert, rows, writes: new SqliteGroupCommit(db) };
+}
+
+describe('SqliteGroupCommit', () => {
+  it('runs the writes of one turn in order in one transaction, each resolving with its result', async () => {
+    const { db, insert, rows, writes } = setup();
+    const begins: number[] = [];
+    const a = writes.write(() => {
+      begins.push(db.inTransaction ? 1 : 0);
+      return insert.run('a', 1).changes;
+    });
+    const b = writes.write(() => db.prepare('UPDATE t SET n = n + 1 WHERE id = ?').run('a').changes);
+    expect(rows()).toEqual([]); // queued, not run
+    await expect(Promise.all([a, b])).resolves.toEqual([1, 1]);
+    expect(begins).toEqual([1]);
+    expect(rows()).toEqual([{ id: 'a', n: 2 }]);
+    expect(db.inTransaction).toBe(false);
+  });
+
+  it('rejects a failing write alone; the rest of its group is committed', async () => {
+    const { insert, rows, writes } = setup();
+    const results = await Promise.allSettled([
+      writes.write(() => insert.run('a', 1)),
+      writes.write(() => insert.run('a', 2)), // primary key clash
+      writes.write(() => insert.run('b', 3)),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(rows()).toEqual([
+      { id: 'a', n: 1 },
+      { id: 'b', n: 3 },
+    ]);
+  });
+
+  it('rejects every write of a group whose transaction is lost, and stores none of them', async () => {
+    const { db, insert, rows, writes } = setup();
+    const results = await Promise.allSettled([
+      writes.write(() => insert.run('a', 1)),
+      writes.write(() => {
+        db.exec('ROLLBACK'); // what SQLite does on its own after an I/O error
+        throw new Error('disk I/O error');
+      }),
+      writes.write(() => insert.run('b', 2)),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    expect(String((results[0] as PromiseRejectedResult).reason)).toMatch(/rolled back a group of 3 writes.*disk I\/O error/);
+    expect(rows()).toEqual([]);
+    // The next turn starts a fresh group.
+    await writes.write(() => insert.run('c', 3));
+    expect(rows()).toEqual([{ id: 'c', n: 3 }]);
+  });
+
+  it('flush() commits what is queued at once (before a close)', async () => {
+    const { db, insert, rows, writes } = setup();
+    const pending = writes.write(() => insert.run('a', 1));
+    writes.flush();
+    expect(rows()).toEqual([{ id: 'a', n: 1 }]);
+    await pending;
+    db.close();
+    await expect(writes.write(() => 1)).rejects.toThrow(/closed/);
+  });
+});
