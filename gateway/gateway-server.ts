@@ -15,7 +15,7 @@ import { apolloLogger, loggerFor } from '../platform/logger';
 import { metricsRegistry } from '../messaging/monitor/metrics';
 import { authenticate, correlationIdFrom, type GatewayContext } from './context';
 import { SignedSubgraphDataSource } from './subgraph-data-source';
-import { serveGatewaySubscriptions, type GatewaySubscriptionOptions } from './subscriptions/subscription-server';
+import { serveGatewaySubscriptions, type GatewaySubscriptionOptions, type GatewaySubscriptionServer } from './subscriptions/subscription-server';
 import { listen } from '../platform/http-listen';
 
 export interface GatewayOptions {
@@ -37,6 +37,8 @@ export interface GatewayOptions {
 export interface RunningGateway {
   readonly url: string;
   readonly port: number;
+  /** graphql-ws counts: connections, client subscriptions, upstream subscriptions on subgraphs. */
+  readonly subscriptions: Pick<GatewaySubscriptionServer, 'connectionCount' | 'subscriptionCount' | 'upstreamSubscriptionCount'>;
   close(): Promise<void>;
 }
 
@@ -144,6 +146,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   return {
     url: `${origin}/graphql`,
     port,
+    subscriptions,
     close: async () => {
       // WebSockets first (1012: clients reconnect elsewhere); they would otherwise hold the drain.
       await subscriptions.close();

@@ -4,11 +4,13 @@
 import { Supergraph, operationFromDocument, type Schema } from '@apollo/federation-internals';
 import { buildOperationContext } from '@apollo/gateway';
 import { QueryPlanner, type FetchNode, type PlanNode } from '@apollo/query-planner';
-import { GraphQLError, print, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { getOperationAST, GraphQLError, Kind, print, type DocumentNode, type FragmentDefinitionNode, type GraphQLSchema, type SelectionNode } from 'graphql';
 
 type OperationContext = ReturnType<typeof buildOperationContext>;
 
 export interface SubscriptionPlan {
+  /** The name of the subscription's (single) root field, e.g. `memberUpdated`. */
+  readonly rootField: string;
   /** The subscription's root field, run on its owning subgraph. */
   readonly primary: FetchNode;
   /** Fetches from other subgraphs for each event, if the selection needs any. */
@@ -50,6 +52,7 @@ export class SubscriptionPlanner {
       throw new GraphQLError('Only subscription operations run over this path.', { extensions: { code: 'BAD_REQUEST' } });
     }
     const plan: SubscriptionPlan = {
+      rootField: rootFieldOf(document, operationName),
       primary: node.primary,
       rest: node.rest ?? null,
       operationContext: buildOperationContext({
@@ -65,4 +68,25 @@ export class SubscriptionPlanner {
     this.cache.set(key, plan);
     return plan;
   }
+}
+
+/** The root field of a subscription operation (validation leaves exactly one, maybe in fragments). */
+function rootFieldOf(document: DocumentNode, operationName: string | undefined | null): string {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  }
+  const find = (selections: readonly SelectionNode[]): string | null => {
+    for (const selection of selections) {
+      if (selection.kind === Kind.FIELD) return selection.name.value;
+      const set = selection.kind === Kind.INLINE_FRAGMENT ? selection.selectionSet : fragments.get(selection.name.value)?.selectionSet;
+      const found = set ? find(set.selections) : null;
+      if (found !== null) return found;
+    }
+    return null;
+  };
+  const operation = getOperationAST(document, operationName);
+  const field = operation ? find(operation.selectionSet.selections) : null;
+  if (field === null) throw new GraphQLError('A subscription selects exactly one root field.', { extensions: { code: 'BAD_REQUEST' } });
+  return field;
 }

@@ -1,7 +1,8 @@
 // graphql-ws at the gateway, on the HTTP server's own /graphql: authenticates the connection_init
 // token (4403 otherwise), validates each subscribe against the supergraph's API schema, runs it
-// federated (federated-subscription.ts), and bounds everything: connections per gateway,
-// subscriptions per connection, events per subscription. A token's expiry ends its subscriptions.
+// federated, sharing one upstream subscription among identical client subscriptions
+// (shared-subscriptions.ts), and bounds everything: connections per gateway, subscriptions per
+// connection, events per subscription. A token's expiry ends its subscriptions.
 // Protocol compliance (4400, 4401, 4408, 4409, 4429, ping/pong) is graphql-ws's own.
 import type http from 'node:http';
 import { randomUUID } from 'node:crypto';
@@ -24,7 +25,8 @@ import { isDomainError } from '../../platform/errors';
 import type { Logger } from '../../platform/logger';
 import { parseCursor } from '../../messaging/live/resume-merge';
 import type { GatewayContext } from '../context';
-import { startFederatedSubscription, type FederatedSubscription, type SubscriptionObserver } from './federated-subscription';
+import type { FederatedSubscription } from './client-subscription';
+import { SharedSubscriptions, type SubscriptionObserver } from './shared-subscriptions';
 import { tokenExpiredError, TOO_MANY_SUBSCRIPTIONS, UpstreamErrors } from './subscription-errors';
 import { SubscriptionPlanner } from './subscription-planner';
 import { CURSOR_EXTENSION, UpstreamClients } from './upstream-clients';
@@ -87,6 +89,8 @@ export interface GatewaySubscriptionOptions {
 export interface GatewaySubscriptionServer {
   readonly connectionCount: number;
   readonly subscriptionCount: number;
+  /** Subscriptions open on subgraphs: one per group of identical client subscriptions, one per resume. */
+  readonly upstreamSubscriptionCount: number;
   close(): Promise<void>;
 }
 
@@ -136,6 +140,15 @@ export function serveGatewaySubscriptions(options: GatewaySubscriptionOptions): 
   const { logger } = options;
   const planner = new SubscriptionPlanner(options.supergraphSdl);
   const upstream = new UpstreamClients(options.subgraphUrls, options.subgraphSecret);
+  const shared = new SharedSubscriptions({
+    planner,
+    upstream,
+    services: options.services,
+    subgraphSecret: options.subgraphSecret,
+    bufferSize: limits.bufferSize,
+    logger,
+    ...(options.observer ? { observer: options.observer } : {}),
+  });
   const connections = new Map<WebSocket, ConnectionState>();
   const wss = new WebSocketServer({ noServer: true });
   let closing = false;
@@ -255,25 +268,14 @@ export function serveGatewaySubscriptions(options: GatewaySubscriptionOptions): 
         const ctx = args.contextValue as SubscribeContext;
         let subscription: FederatedSubscription;
         try {
-          subscription = startFederatedSubscription(
-            {
-              planner,
-              upstream,
-              services: options.services,
-              subgraphSecret: options.subgraphSecret,
-              bufferSize: limits.bufferSize,
-              logger,
-              ...(options.observer ? { observer: options.observer } : {}),
-            },
-            {
-              id: ctx.subscriptionId,
-              document: args.document,
-              operationName: args.operationName ?? undefined,
-              variables: (args.variableValues ?? {}) as Record<string, unknown>,
-              context: { identity: ctx.identity, correlationId: ctx.correlationId },
-              cursor: ctx.cursor,
-            },
-          );
+          subscription = shared.subscribe({
+            id: ctx.subscriptionId,
+            document: args.document,
+            operationName: args.operationName ?? undefined,
+            variables: (args.variableValues ?? {}) as Record<string, unknown>,
+            context: { identity: ctx.identity, correlationId: ctx.correlationId },
+            cursor: ctx.cursor,
+          });
         } catch (error) {
           logger.warn({ err: error }, 'subscription could not be planned');
           return { errors: [error instanceof GraphQLError ? error : new GraphQLError(`The subscription could not be planned: ${(error as Error).message}`)] };
@@ -316,6 +318,9 @@ export function serveGatewaySubscriptions(options: GatewaySubscriptionOptions): 
       let n = 0;
       for (const state of connections.values()) n += state.subscriptions.size;
       return n;
+    },
+    get upstreamSubscriptionCount() {
+      return shared.upstreamCount;
     },
     close: () => {
       closed ??= (async () => {

@@ -41,6 +41,8 @@ export interface Harness {
   readonly jwtSecret: string;
   token(sub: string, role?: Role, options?: { expiresInSeconds?: number; nowSeconds?: number }): string;
   wsUrl(gateway?: number): string;
+  /** Stop member subgraph instance `index` (its upstream subscriptions drop); close() skips it. */
+  stopMember(index?: number): Promise<void>;
   /** Append one member event to the store and publish it (as the outbox relay would). */
   emit(memberId: string, type?: (typeof memberUpdateEventTypes)[number]): Promise<AnyEventEnvelope>;
   close(): Promise<void>;
@@ -147,6 +149,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     );
   }
   let closed = false;
+  const stopped = new Set<{ close(): Promise<void> }>();
   return {
     store,
     buses,
@@ -155,6 +158,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     jwtSecret: config.JWT_SECRET,
     token: (sub, role = 'member', tokenOptions = {}) => mintClientToken({ sub, role }, config.JWT_SECRET, tokenOptions),
     wsUrl: (gateway = 0) => (gateways[gateway] as RunningGateway).url.replace(/^http/, 'ws'),
+    stopMember: async (index = 0) => {
+      const member = members[index];
+      if (!member || stopped.has(member)) return;
+      stopped.add(member);
+      await member.close();
+    },
     emit: async (memberId, type = 'member.profile.updated') => {
       const result = await store.append(`member-${memberId}`, [newEvent(memberId, type)], {
         expectedVersion: 'any',
@@ -170,7 +179,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       if (closed) return;
       closed = true;
       for (const gateway of gateways) await gateway.close();
-      for (const server of started) await server.close();
+      for (const server of started) if (!stopped.has(server)) await server.close();
       if (ownBus) for (const bus of buses) await bus.close();
       if (!options.store) await store.close();
     },

@@ -1,0 +1,199 @@
+// One upstream subscription, executed federated: the plan's primary fetch is opened as a graphql-ws
+// subscription on its owning subgraph; for each event, the rest of the plan runs with the event
+// standing in for that subgraph's answer, so fields owned by other subgraphs are fetched before
+// the result is handed on. It runs once per event however many clients share it
+// (shared-subscriptions.ts); the clients' own queues are client-subscription.ts.
+//
+// Events wait for their execution in a bounded backlog, one execution at a time and in order (as
+// many requests to the other subgraphs in flight as before sharing: one per upstream). A backlog
+// that overflows (the other subgraphs are slower than the events) ends the upstream like a slow
+// client, with a resume cursor for every client.
+import { createHash } from 'node:crypto';
+import { executeQueryPlan, type ServiceMap } from '@apollo/gateway';
+import type { QueryPlan } from '@apollo/query-planner';
+import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
+import { type ExecutionResult, type GraphQLFormattedError } from 'graphql';
+import type { FormattedExecutionResult } from 'graphql-ws';
+import { signForwardedIdentity } from '../../platform/auth';
+import type { Logger } from '../../platform/logger';
+import { BoundedQueue } from '../../messaging/live/bounded-queue';
+import type { GatewayContext } from '../context';
+import { EventDataSource } from './event-data-source';
+import { UpstreamErrors } from './subscription-errors';
+import type { SubscriptionPlan, SubscriptionPlanner } from './subscription-planner';
+import { CURSOR_EXTENSION, GATEWAY_IDENTITY_EXTENSION, type UpstreamClients } from './upstream-clients';
+
+type UpstreamResult = FormattedExecutionResult<Record<string, unknown>, Record<string, unknown>>;
+
+export interface FederatedUpstreamDeps {
+  readonly planner: SubscriptionPlanner;
+  readonly upstream: UpstreamClients;
+  /** The real data sources, by subgraph name, for the fields other subgraphs own. */
+  readonly services: ServiceMap;
+  readonly subgraphSecret: string;
+  /** Events held while earlier ones are executed before the upstream is ended with a resume cursor. */
+  readonly bufferSize: number;
+}
+
+export interface FederatedUpstreamRequest {
+  readonly plan: SubscriptionPlan;
+  /** The client document, printed (what executeQueryPlan's request context carries). */
+  readonly query: string;
+  readonly operationName: string | undefined;
+  /** Coerced variables of the operation. */
+  readonly variables: Record<string, unknown>;
+  /** Whose identity and correlation id the subscribe and the per-event fetches are signed with. */
+  readonly context: GatewayContext;
+  /** A resume cursor: the subgraph first replays what followed it from the store. */
+  readonly cursor: string | null;
+  readonly logger: Logger;
+}
+
+/** One finished event, as every client of the upstream receives it. */
+export interface FederatedResult {
+  readonly result: ExecutionResult;
+  /** The event's position (also in `result.extensions.cursor`). */
+  readonly cursor: string | null;
+}
+
+export interface FederatedSink {
+  /** A finished event, in the subgraph's order. */
+  next(event: FederatedResult): void;
+  /**
+   * No more events: the subgraph completed (no error) or failed (UpstreamErrors, UpstreamInterrupted,
+   * QueueOverflowError, or an execution error). Called once, after every event before it, and
+   * never after `close()`.
+   */
+  end(error?: unknown): void;
+  /** The upstream subscription is closed (for whatever reason); runs once, before any `end`. */
+  closed(): void;
+}
+
+export interface FederatedUpstream {
+  /** Unsubscribe from the subgraph and drop what waits; the sink hears nothing more. */
+  close(): void;
+}
+
+/** The subgraph connection dropped; each client turns it into a resume error with its own cursor. */
+export class UpstreamInterrupted extends Error {}
+
+function isUpstreamFailure(result: UpstreamResult): boolean {
+  return (result.errors?.length ?? 0) > 0 && (result.data === null || result.data === undefined);
+}
+
+function upstreamErrorOf(error: unknown): Error {
+  if (Array.isArray(error)) return new UpstreamErrors(error as GraphQLFormattedError[]);
+  const code = (error as { code?: unknown } | null)?.code;
+  const reason = typeof code === 'number' ? `the subgraph connection closed with ${code}` : ((error as Error)?.message ?? 'unknown');
+  return new UpstreamInterrupted(reason);
+}
+
+/** Short, stable name of a share key for logs (the key itself holds variables and identities). */
+export function keyHash(key: string): string {
+  return createHash('sha256').update(key).digest('hex').slice(0, 12);
+}
+
+export function openFederatedUpstream(deps: FederatedUpstreamDeps, request: FederatedUpstreamRequest, sink: FederatedSink): FederatedUpstream {
+  const { primary, rest, operationContext } = request.plan;
+  const node = rest ? { kind: 'Sequence' as const, nodes: [primary, rest] } : primary;
+  const queryPlan: QueryPlan = { kind: 'QueryPlan', node };
+  const variables = Object.fromEntries(
+    (primary.variableUsages ?? []).filter((name) => name in request.variables).map((name) => [name, request.variables[name]]),
+  );
+
+  let unsubscribe: () => void = () => undefined;
+  let stopped = false;
+  const backlog = new BoundedQueue<UpstreamResult>(deps.bufferSize, () => {
+    unsubscribe();
+    sink.closed();
+  });
+
+  unsubscribe = deps.upstream.subscribe(
+    primary.serviceName,
+    {
+      query: primary.operation,
+      ...(primary.operationName ? { operationName: primary.operationName } : {}),
+      variables,
+      extensions: {
+        [GATEWAY_IDENTITY_EXTENSION]: signForwardedIdentity(
+          { identity: request.context.identity, correlationId: request.context.correlationId },
+          deps.subgraphSecret,
+        ),
+        ...(request.cursor !== null ? { [CURSOR_EXTENSION]: request.cursor } : {}),
+      },
+    },
+    {
+      next: (result) => backlog.push(result),
+      // Events already waiting are still delivered; the error comes after them.
+      error: (error) => backlog.end(upstreamErrorOf(error)),
+      complete: () => backlog.end(),
+    },
+  );
+
+  const requestContext = {
+    request: { query: request.query, variables: request.variables, ...(request.operationName ? { operationName: request.operationName } : {}) },
+    context: request.context,
+    logger: request.logger,
+    metrics: {},
+    cache: undefined,
+  } as unknown as GatewayGraphQLRequestContext<GatewayContext>;
+
+  const execute = async (upstream: UpstreamResult): Promise<FederatedResult> => {
+    const cursorValue = upstream.extensions?.[CURSOR_EXTENSION];
+    const cursor = typeof cursorValue === 'string' ? cursorValue : null;
+    const services: ServiceMap = { ...deps.services, [primary.serviceName]: new EventDataSource(upstream as never) };
+    const response = await executeQueryPlan(queryPlan, services, requestContext, operationContext, deps.planner.supergraphSchema, deps.planner.apiSchema);
+    return {
+      cursor,
+      result: {
+        data: (response.data ?? null) as ExecutionResult['data'],
+        ...(response.errors && response.errors.length > 0 ? { errors: response.errors as ExecutionResult['errors'] } : {}),
+        ...(cursor !== null ? { extensions: { [CURSOR_EXTENSION]: cursor } } : {}),
+      },
+    };
+  };
+
+  const finish = (error?: unknown): void => {
+    backlog.return();
+    if (!stopped) sink.end(error);
+  };
+
+  const pump = async (): Promise<void> => {
+    for (;;) {
+      let item: IteratorResult<UpstreamResult>;
+      try {
+        item = await backlog.next();
+      } catch (error) {
+        finish(error);
+        return;
+      }
+      if (stopped) return;
+      if (item.done) {
+        finish();
+        return;
+      }
+      if (isUpstreamFailure(item.value)) {
+        finish(new UpstreamErrors(item.value.errors ?? []));
+        return;
+      }
+      let event: FederatedResult;
+      try {
+        event = await execute(item.value);
+      } catch (error) {
+        request.logger.warn({ err: error }, 'a subscription event could not be executed');
+        finish(error);
+        return;
+      }
+      if (stopped) return;
+      sink.next(event);
+    }
+  };
+  void pump();
+
+  return {
+    close: () => {
+      stopped = true;
+      backlog.return();
+    },
+  };
+}
