@@ -17,7 +17,7 @@ runUntilSignal('worker', async () => {
   const workers = await startWorkers(backends, cfg);
   const app = express();
   app.get('/health', (_req, res) => {
-    res.json({ status: 'ok', relay: workers.relay.status(), consumers: workers.consumers.map((c) => c.queue) });
+    res.json({ status: 'ok', relay: { active: workers.relayActive(), ...workers.relay.status() }, consumers: workers.consumers.map((c) => c.queue) });
   });
   app.get('/metrics', async (_req, res) => {
     res.type(metricsRegistry.contentType).send(await metricsRegistry.metrics());

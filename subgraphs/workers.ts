@@ -1,11 +1,16 @@
 // The background work of the product, run by the worker process (and by `npm start`): the outbox
-// relay that publishes stored events, and every subgraph's bus consumers.
+// relay that publishes stored events, and every subgraph's bus consumers. Any number of worker
+// processes may run: consumers compete on their queues, and the relay runs in the one process that
+// holds its lease (another takes over within RELAY_LEASE_TTL_MS when that one dies).
 import type { Backends } from '../messaging/backends';
 import type { Consumer } from '../messaging/bus/event-bus';
 import { startConsumer } from '../messaging/consumers/run-consumer';
 import { createOutboxRelay } from '../messaging/outbox/outbox-relay';
 import { documentCheckpoint } from '../messaging/store/checkpoints';
 import type { StoreFollower } from '../messaging/store/store-follower';
+import { Lease, LeasedRunner } from '../messaging/state/lease';
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import type { Config } from '../platform/config';
 import { loggerFor } from '../platform/logger';
 import { createMailer, type Mailer } from './member/consumers/mailer';
@@ -21,8 +26,14 @@ export type WorkersConfig = Pick<
 > &
   CertificationWorkersConfig;
 
+/** The relay's lease: renewed every 5 s, taken over 15 s after its holder stopped renewing. */
+export const RELAY_LEASE_TTL_MS = 15_000;
+const RELAY_LEASE_RENEW_MS = 5_000;
+
 export interface RunningWorkers {
   readonly relay: StoreFollower;
+  /** Whether this process holds the relay's lease (the relay runs here). */
+  readonly relayActive: () => boolean;
   readonly consumers: readonly Consumer[];
   /** The certification expiry scheduler and its due index (tests tick it with a ManualClock). */
   readonly certification: CertificationWorkers;
@@ -54,7 +65,12 @@ export async function startWorkers(
     pollIntervalMs: cfg.FOLLOWER_POLL_MS,
   });
   const offAppend = backends.onAppend(() => relay.wake());
-  await relay.start();
+  const relayLease = new LeasedRunner(
+    new Lease(documents, 'outbox-relay', `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, RELAY_LEASE_TTL_MS, clock),
+    relay,
+    { renewEveryMs: RELAY_LEASE_RENEW_MS, logger: loggerFor('outbox-relay') },
+  );
+  await relayLease.start();
   const replay = new ReplayRunner({ store, bus, documents, clock, logger: loggerFor('replay') }, replayTargets(definitions, cfg.QUEUE_PREFIX), {
     queuePrefix: cfg.QUEUE_PREFIX,
     pollIntervalMs: cfg.FOLLOWER_POLL_MS,
@@ -62,6 +78,7 @@ export async function startWorkers(
   await replay.start();
   return {
     relay,
+    relayActive: () => relayLease.isActive,
     consumers,
     certification,
     payment,
@@ -69,7 +86,7 @@ export async function startWorkers(
     close: async () => {
       await replay.stop();
       offAppend();
-      await relay.stop();
+      await relayLease.stop();
       await certification.close();
       await payment.close();
       await Promise.all(consumers.map((c) => c.close()));
