@@ -394,6 +394,7 @@ export async function runSubscriptionLatency(options: SubscriptionLatencyOptions
     DATA_DIR: dataDir,
     RABBITMQ_URL: options.rabbitmqUrl,
     QUEUE_PREFIX: prefix,
+    RABBITMQ_EXCHANGE: `${prefix}events`,
     HOST: '127.0.0.1',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     JWT_SECRET: `bench-jwt-${randomUUID()}`,
@@ -413,7 +414,7 @@ export async function runSubscriptionLatency(options: SubscriptionLatencyOptions
       await workers?.close();
       for (const subgraph of subgraphs) await subgraph.close();
       await backends.close();
-      await deleteConsumerQueues(options.rabbitmqUrl, workers?.consumers.map((c) => c.queue) ?? []);
+      await deleteConsumerQueues(options.rabbitmqUrl, workers?.consumers.map((c) => c.queue) ?? [], { exchange: cfg.RABBITMQ_EXCHANGE });
       fs.rmSync(dataDir, { recursive: true, force: true });
     })());
   const interrupted = () => {

@@ -27,7 +27,7 @@ export interface Backends {
   close(): Promise<void>;
 }
 
-export type BackendsConfig = Pick<Config, 'MONGODB_URI' | 'MONGODB_WRITE_CONCERN' | 'RABBITMQ_URL' | 'DATA_DIR'>;
+export type BackendsConfig = Pick<Config, 'MONGODB_URI' | 'MONGODB_WRITE_CONCERN' | 'RABBITMQ_URL' | 'DATA_DIR'> & Partial<Pick<Config, 'RABBITMQ_EXCHANGE'>>;
 
 export async function createBackends(cfg: BackendsConfig, clock: Clock = systemClock): Promise<Backends> {
   const logger = loggerFor('backends');
@@ -44,7 +44,7 @@ export async function createBackends(cfg: BackendsConfig, clock: Clock = systemC
     documents = createDocumentStore({ kind: 'sqlite', file: path.join(cfg.DATA_DIR, 'state.db') });
     storeDescription = `embedded, file-backed (${cfg.DATA_DIR})`;
   }
-  const bus = await createEventBus(eventBusOptionsFor(cfg.RABBITMQ_URL), { clock, logger: loggerFor('bus'), observer: metricsObserver });
+  const bus = await createEventBus(eventBusOptionsFor(cfg.RABBITMQ_URL, cfg.RABBITMQ_EXCHANGE), { clock, logger: loggerFor('bus'), observer: metricsObserver });
   const store = new NotifyingEventStore(rawStore);
   measureBacklog({ store, bus, documents, clock });
   logger.info({ eventStore: storeDescription, eventBus: cfg.RABBITMQ_URL ? 'rabbitmq' : 'in-process' }, 'backends ready');

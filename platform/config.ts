@@ -151,6 +151,17 @@ export const variables = {
     defaultText: '(unset: in-process)',
     parse: url(['amqp:', 'amqps:']),
   },
+  RABBITMQ_EXCHANGE: {
+    description: 'The durable topic exchange events are published to (dead letters go to `<name>.dlx`); rename it only to keep deployments or test runs on one broker apart.',
+    defaultText: 'events',
+    parse: (raw: string | undefined, name: string) => {
+      const value = raw === undefined || raw === '' ? 'events' : raw;
+      if (!/^[A-Za-z0-9._-]{1,200}$/.test(value) || value.startsWith('amq.') || value === 'events.dlx') {
+        throw new ConfigError(name, `"${value}" is not an exchange name: 1 to 200 letters, digits, ".", "_" or "-", not amq.* nor events.dlx.`);
+      }
+      return value;
+    },
+  },
   DATA_DIR: {
     description: 'Directory of the embedded event store and state files.',
     defaultText: './data',

@@ -18,9 +18,10 @@ export interface EventBusDeps {
   readonly scheduler?: Scheduler;
 }
 
-/** The bus options for a RABBITMQ_URL value: unset or empty means the in-process bus. */
-export function eventBusOptionsFor(rabbitmqUrl: string | undefined): EventBusOptions {
-  return rabbitmqUrl ? { kind: 'rabbitmq', url: rabbitmqUrl } : { kind: 'in-process' };
+/** The bus options for RABBITMQ_URL (and RABBITMQ_EXCHANGE): an unset or empty URL means the in-process bus. */
+export function eventBusOptionsFor(rabbitmqUrl: string | undefined, exchange?: string): EventBusOptions {
+  if (!rabbitmqUrl) return { kind: 'in-process' };
+  return exchange === undefined ? { kind: 'rabbitmq', url: rabbitmqUrl } : { kind: 'rabbitmq', url: rabbitmqUrl, exchange };
 }
 
 /** Connects (RabbitMQ: waits for the broker and declares the exchanges, or fails with UNAVAILABLE). */

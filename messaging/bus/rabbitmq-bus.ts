@@ -32,6 +32,7 @@ import {
   settle,
   type ResolvedConsumeOptions,
 } from './delivery-policy';
+import { LIVE_TOPIC } from './event-bus';
 import type {
   BatchHandler,
   BatchPublishOptions,
@@ -48,9 +49,10 @@ import type {
   TopicDeletion,
 } from './event-bus';
 
-/** The fixed names every service, test and operator relies on. */
+/** The fixed names every service, test and operator relies on (RABBITMQ_EXCHANGE may rename the
+ * exchange, for deployments or test runs sharing one broker; its dead-letter exchange follows). */
 export const EVENTS_EXCHANGE = 'events';
-export const DEAD_LETTER_EXCHANGE = 'events.dlx';
+export const deadLetterExchangeOf = (exchange: string): string => `${exchange}.dlx`;
 export const retryQueueOf = (queue: string): string => `${queue}.retry`;
 export const deadLetterQueueOf = (queue: string): string => `${queue}.dlq`;
 
@@ -75,6 +77,8 @@ export const busHeaders = {
 
 export interface RabbitMqBusOptions {
   readonly url: string;
+  /** The live topic exchange. Default `events`. */
+  readonly exchange?: string;
   /** How long connect() waits for the first connection before failing. Default 10 s. */
   readonly connectTimeoutMs?: number;
   /** Reconnect backoff step and cap (rabbitmq-client retryLow / retryHigh). Defaults 250 ms / 10 s. */
@@ -141,11 +145,17 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
   private readonly logger: Logger;
   private readonly observer: BusObserver;
   private closing: Promise<void> | undefined;
+  /** The live topic exchange (`events`) and its dead-letter exchange (`events.dlx`). */
+  readonly exchange: string;
+  readonly deadLetterExchange: string;
 
   private constructor(
     readonly connection: Connection,
+    exchange: string,
     deps: RabbitMqBusDeps,
   ) {
+    this.exchange = exchange;
+    this.deadLetterExchange = deadLetterExchangeOf(exchange);
     this.clock = deps.clock ?? systemClock;
     this.logger = deps.logger ?? loggerFor('event-bus', { adapter: 'rabbitmq' });
     this.observer = deps.observer ?? {};
@@ -154,8 +164,8 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
       // One attempt: a publish that fails is reported to the caller, who retries the batch in order.
       maxAttempts: 1,
       exchanges: [
-        { exchange: EVENTS_EXCHANGE, type: 'topic', durable: true },
-        { exchange: DEAD_LETTER_EXCHANGE, type: 'direct', durable: true },
+        { exchange: this.exchange, type: 'topic', durable: true },
+        { exchange: this.deadLetterExchange, type: 'direct', durable: true },
       ],
     });
   }
@@ -170,14 +180,15 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
       acquireTimeout: options.acquireTimeoutMs ?? 20_000,
       noDelay: options.noDelay ?? true,
     });
-    const bus = new RabbitMqEventBus(connection, deps);
+    if (options.exchange !== undefined) assertTopicName(options.exchange);
+    const bus = new RabbitMqEventBus(connection, options.exchange ?? EVENTS_EXCHANGE, deps);
     connection.on('error', (error: unknown) => bus.logger.warn({ err: error }, 'RabbitMQ connection error (reconnecting)'));
     connection.on('connection', () => bus.logger.info({ url: redactUrl(options.url) }, 'RabbitMQ connected'));
     try {
       await connection.onConnect(options.connectTimeoutMs ?? 10_000);
       // Topology before anything is published, so no early event is routed into nothing.
-      await connection.exchangeDeclare({ exchange: EVENTS_EXCHANGE, type: 'topic', durable: true });
-      await connection.exchangeDeclare({ exchange: DEAD_LETTER_EXCHANGE, type: 'direct', durable: true });
+      await connection.exchangeDeclare({ exchange: bus.exchange, type: 'topic', durable: true });
+      await connection.exchangeDeclare({ exchange: bus.deadLetterExchange, type: 'direct', durable: true });
     } catch (error) {
       connection.unsafeDestroy();
       throw new DomainError(
@@ -191,11 +202,12 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
 
   async publish(events: readonly AnyEventEnvelope[], options: PublishOptions = {}): Promise<void> {
     this.assertOpen();
-    const topic = options.topic ?? EVENTS_EXCHANGE;
-    if (topic !== EVENTS_EXCHANGE) assertTopicName(topic);
+    const topic = options.topic ?? LIVE_TOPIC;
+    if (topic !== LIVE_TOPIC) assertTopicName(topic);
+    const exchange = topic === LIVE_TOPIC ? this.exchange : topic;
     // All sends start synchronously in array order on one channel, so the broker routes them in
     // order while their confirms are pipelined.
-    const sends = events.map((event) => this.publisher.send(this.envelopeFor(event, topic), event));
+    const sends = events.map((event) => this.publisher.send(this.envelopeFor(event, exchange), event));
     const results = await Promise.allSettled(sends);
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed.length > 0) {
@@ -262,7 +274,7 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
     this.assertOpen();
     const resolved = resolveConsumeOptions(options);
     const { queue, exclusive, topic } = resolved;
-    const temporary = topic !== EVENTS_EXCHANGE;
+    const temporary = topic !== LIVE_TOPIC;
     const retryQueue = {
       queue: retryQueueOf(queue),
       durable: !exclusive && !temporary,
@@ -270,14 +282,14 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
       arguments: { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': queue },
     };
     const dlq = { queue: deadLetterQueueOf(queue), durable: true };
-    const dlqBinding = { queue: dlq.queue, exchange: DEAD_LETTER_EXCHANGE, routingKey: queue };
+    const dlqBinding = { queue: dlq.queue, exchange: this.deadLetterExchange, routingKey: queue };
     // The consumer's own publisher (retries, dead letters) re-declares these on every reconnect, so
     // a deleted retry queue or DLQ can never turn a retry into a silent loss.
     const outbound = this.connection.createPublisher({
       confirm: true,
       maxAttempts: 1,
       queues: exclusive ? [retryQueue] : [retryQueue, dlq],
-      exchanges: [{ exchange: DEAD_LETTER_EXCHANGE, type: 'direct', durable: true }],
+      exchanges: [{ exchange: this.deadLetterExchange, type: 'direct', durable: true }],
       queueBindings: exclusive ? [] : [dlqBinding],
     });
     try {
@@ -296,14 +308,14 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
         queue,
         queueOptions: exclusive
           ? { exclusive: true, autoDelete: true, durable: false }
-          : { durable: !temporary, arguments: { 'x-dead-letter-exchange': DEAD_LETTER_EXCHANGE, 'x-dead-letter-routing-key': queue } },
+          : { durable: !temporary, arguments: { 'x-dead-letter-exchange': this.deadLetterExchange, 'x-dead-letter-routing-key': queue } },
         qos: { prefetchCount: resolved.prefetch },
         // Never more handlers than prefetch: the port's prefetch is "in flight per consumer".
         concurrency: resolved.concurrency,
         // Only thrown when a retry/dead-letter publish failed: the broker must keep the message.
         requeue: true,
-        exchanges: [temporary ? temporaryExchange(topic) : { exchange: EVENTS_EXCHANGE, type: 'topic', durable: true }],
-        queueBindings: resolved.bindings.map((routingKey) => ({ exchange: topic, queue, routingKey })),
+        exchanges: [temporary ? temporaryExchange(topic) : { exchange: this.exchange, type: 'topic', durable: true }],
+        queueBindings: resolved.bindings.map((routingKey) => ({ exchange: temporary ? topic : this.exchange, queue, routingKey })),
         lazy: true,
       },
       (message) =>
@@ -421,7 +433,7 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
     if (this.closing) throw new DomainError('UNAVAILABLE', 'The event bus is closed.');
   }
 
-  private envelopeFor(event: AnyEventEnvelope, exchange: string = EVENTS_EXCHANGE): Envelope {
+  private envelopeFor(event: AnyEventEnvelope, exchange: string = this.exchange): Envelope {
     const occurred = Date.parse(event.occurredAt);
     const headers: Record<string, unknown> = {
       [busHeaders.schemaVersion]: event.schemaVersion,
@@ -437,7 +449,7 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
       exchange,
       routingKey: event.type,
       // deliveryMode 2 on the live topic; a temporary topic's queues do not survive a restart anyway.
-      durable: exchange === EVENTS_EXCHANGE,
+      durable: exchange === this.exchange,
       messageId: event.id,
       type: event.type,
       correlationId: event.correlationId,
@@ -473,7 +485,7 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
         return ConsumerStatus.ACK;
       }
       await outbound.send(
-        this.republishEnvelope(message, DEAD_LETTER_EXCHANGE, queue, {
+        this.republishEnvelope(message, this.deadLetterExchange, queue, {
           [busHeaders.deathReason]: reason,
           [busHeaders.attempts]: attempt,
           [busHeaders.deadLetteredAt]: this.clock.now().toISOString(),
@@ -548,7 +560,7 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
         [busHeaders.originalQueue]: queue,
       };
       sends.push(
-        outbound.send({ exchange: DEAD_LETTER_EXCHANGE, routingKey: queue, durable: true, messageId: id, type, contentType: 'application/json', headers }, body).then(() => {
+        outbound.send({ exchange: this.deadLetterExchange, routingKey: queue, durable: true, messageId: id, type, contentType: 'application/json', headers }, body).then(() => {
           this.logger.warn({ queue, eventId: id, type, reason, attempts: attempt }, 'dead-lettered');
           report(id, type, 'dead-letter', reason);
         }),

@@ -11,6 +11,7 @@ import { loadConfig } from '../../platform/config';
 import type { Mailer, OutgoingEmail } from '../../subgraphs/member/consumers/mailer';
 import { startProduct, type RunningProduct } from '../support/product';
 import { eventually } from '../support/wait';
+import { deleteQueues, isolatedBroker } from '../support/rabbit';
 
 const RABBITMQ_URL = process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 
@@ -47,13 +48,14 @@ describe('member slice through the gateway (embedded store, RabbitMQ)', () => {
 
   beforeAll(async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'member-e2e-'));
-    const env = { DATA_DIR: dataDir, RABBITMQ_URL, QUEUE_PREFIX: `t${randomUUID().slice(0, 8)}.`, FOLLOWER_POLL_MS: '20' };
+    const env = { DATA_DIR: dataDir, RABBITMQ_URL, ...isolatedBroker(`t${randomUUID().slice(0, 8)}.`), FOLLOWER_POLL_MS: '20' };
     backends = await createBackends(loadConfig(env));
     product = await startProduct({ env, backends, mailer });
   });
   afterAll(async () => {
     await product.close();
     await backends.close();
+    await deleteQueues(RABBITMQ_URL, [], { exchange: product.config.RABBITMQ_EXCHANGE });
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -123,12 +125,12 @@ describe('member slice through the gateway (embedded store, RabbitMQ)', () => {
     expect(stored.every((e) => e.causationId !== null)).toBe(true);
   });
 
-  it('publishes a mutation\'s events on the events exchange with the request\'s correlation id', async () => {
+  it('publishes a mutation\'s events on the deployment exchange (RABBITMQ_EXCHANGE, `events` by default) with the request\'s correlation id', async () => {
     const connection = new Connection(RABBITMQ_URL);
     const queue = `test.${randomUUID()}`;
     const seen: { type: string; correlationId?: string | undefined }[] = [];
     const consumer = connection.createConsumer(
-      { queue, queueOptions: { exclusive: true, autoDelete: true }, queueBindings: [{ exchange: 'events', routingKey: 'member.created' }] },
+      { queue, queueOptions: { exclusive: true, autoDelete: true }, queueBindings: [{ exchange: product.config.RABBITMQ_EXCHANGE, routingKey: 'member.created' }] },
       async (msg) => {
         seen.push({ type: msg.routingKey, correlationId: msg.correlationId });
       },

@@ -77,6 +77,37 @@ describe('RabbitMqEventBus on the wire', () => {
     }
   });
 
+  it('on a renamed exchange (RABBITMQ_EXCHANGE), publishes and consumes there only: two deployments on one broker stay apart', async () => {
+    const exchange = `t${randomUUID().slice(0, 8)}.events`;
+    const apart = await RabbitMqEventBus.connect({ url, exchange });
+    const shared = await RabbitMqEventBus.connect({ url });
+    const queue = `test.bus.apart.${randomUUID().slice(0, 8)}`;
+    const seen = new Watch<string>();
+    try {
+      const consumer = await apart.consume({ queue, bindings: ['membership.renewed'] }, async (e) => {
+        seen.push(e.id);
+        return ack;
+      });
+      const foreign = makeEnvelope('membership.renewed');
+      const own = makeEnvelope('membership.renewed');
+      await shared.publish([foreign]); // another deployment, on `events`
+      await apart.publish([own]);
+      await seen.until((ids) => ids.includes(own.id), 'the event on the renamed exchange');
+      // The DLQ is bound to the renamed exchange's own dead-letter exchange.
+      await expect(admin.exchangeDeclare({ exchange: `${exchange}.dlx`, type: 'direct', durable: true, passive: true })).resolves.not.toThrow();
+      await consumer.close();
+      // The foreign event was confirmed (so routed) before ours was published: had it been routed to
+      // this queue, it would have been delivered first.
+      expect(seen.items).toEqual([own.id]);
+    } finally {
+      await deleteQueue(queue);
+      await apart.close();
+      await shared.close();
+      await admin.exchangeDelete({ exchange }).catch(() => undefined);
+      await admin.exchangeDelete({ exchange: `${exchange}.dlx` }).catch(() => undefined);
+    }
+  });
+
   it('declares a durable queue with a dead-letter exchange, a retry queue and a DLQ for a consumer', async () => {
     const bus = await RabbitMqEventBus.connect({ url });
     const queue = `test.bus.topology.${randomUUID().slice(0, 8)}`;

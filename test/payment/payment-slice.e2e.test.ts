@@ -12,6 +12,7 @@ import { testCards } from '../../subgraphs/payment/domain/simulated-card-process
 import { startProduct, type RunningProduct } from '../support/product';
 import { eventually } from '../support/wait';
 import { gatewayClient, subscribe, type Collector } from '../subscriptions/support/ws-client';
+import { deleteQueues, isolatedBroker } from '../support/rabbit';
 
 const RABBITMQ_URL = process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 
@@ -27,7 +28,7 @@ describe('payment slice through the gateway (embedded store, RabbitMQ)', () => {
 
   beforeAll(async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'payment-e2e-'));
-    const env = { DATA_DIR: dataDir, RABBITMQ_URL, QUEUE_PREFIX: `t${randomUUID().slice(0, 8)}.`, FOLLOWER_POLL_MS: '20' };
+    const env = { DATA_DIR: dataDir, RABBITMQ_URL, ...isolatedBroker(`t${randomUUID().slice(0, 8)}.`), FOLLOWER_POLL_MS: '20' };
     backends = await createBackends(loadConfig(env));
     product = await startProduct({ env, backends });
   });
@@ -35,6 +36,7 @@ describe('payment slice through the gateway (embedded store, RabbitMQ)', () => {
     for (const c of clients) await c.dispose();
     await product.close();
     await backends.close();
+    await deleteQueues(RABBITMQ_URL, [], { exchange: product.config.RABBITMQ_EXCHANGE });
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 

@@ -15,6 +15,7 @@ import type { Mailer, OutgoingEmail } from '../../subgraphs/member/consumers/mai
 import { startProduct, type RunningProduct } from '../support/product';
 import { eventually } from '../support/wait';
 import { gatewayClient, subscribe } from '../subscriptions/support/ws-client';
+import { deleteQueues, isolatedBroker } from '../support/rabbit';
 
 const RABBITMQ_URL = process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 
@@ -48,7 +49,7 @@ describe('replay through the gateway (embedded store, RabbitMQ)', () => {
   beforeAll(async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'replay-e2e-'));
     prefix = `t${randomUUID().slice(0, 8)}.`;
-    const env = { DATA_DIR: dataDir, RABBITMQ_URL, QUEUE_PREFIX: prefix, FOLLOWER_POLL_MS: '20' };
+    const env = { DATA_DIR: dataDir, RABBITMQ_URL, ...isolatedBroker(prefix), FOLLOWER_POLL_MS: '20' };
     backends = await createBackends(loadConfig(env));
     product = await startProduct({ env, backends, mailer });
     amqp = new Connection({ url: RABBITMQ_URL });
@@ -64,6 +65,7 @@ describe('replay through the gateway (embedded store, RabbitMQ)', () => {
       for (const name of [id, `${id}.retry`, `${id}.dlq`]) await amqp.queueDelete({ queue: name }).catch(() => undefined);
     }
     await amqp.close();
+    await deleteQueues(RABBITMQ_URL, [], { exchange: product.config.RABBITMQ_EXCHANGE });
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
