@@ -2,12 +2,17 @@
 // + payment.initiated) -> outbox relay -> payment (authorise, capture) -> inventory -> shipping ->
 // order.completed, with the notification, accounting and membership consumers also running.
 // Reports sagas/s and p50/p99 saga duration (checkout to order.completed). Goal: >= 200 sagas/s.
-//   node dist/bench/saga-throughput.js [--orders 1000] [--concurrency 200]
+// With --processes N (default 2, one per core), N-1 worker processes (dist/scripts/worker.js) join
+// this one on the same data directory and queues, as a deployment scales its workers: consumers
+// compete on the queues, and the outbox relay runs in whichever process holds its lease.
+//   node dist/bench/saga-throughput.js [--orders 1000] [--concurrency 200] [--processes 2]
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
 import { ack } from '../messaging/bus/event-bus';
 import { createBackends } from '../messaging/backends';
 import { loadConfig } from '../platform/config';
@@ -21,11 +26,14 @@ export interface SagaThroughputOptions {
   /** Orders in flight at once (a closed loop: a new checkout when a saga ends). */
   readonly concurrency: number;
   readonly rabbitmqUrl: string;
+  /** Worker processes in all, this one included. */
+  readonly processes: number;
 }
 
 export interface SagaThroughputResult {
   readonly orders: number;
   readonly concurrency: number;
+  readonly processes: number;
   readonly completed: number;
   readonly seconds: number;
   readonly sagasPerSecond: number;
@@ -37,9 +45,16 @@ export interface SagaThroughputResult {
 export async function runSagaThroughput(options: SagaThroughputOptions): Promise<SagaThroughputResult> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'saga-bench-'));
   const prefix = `bench${randomUUID().slice(0, 8)}.`;
-  const cfg = loadConfig({ DATA_DIR: dataDir, RABBITMQ_URL: options.rabbitmqUrl, QUEUE_PREFIX: prefix, SAGA_STEP_TIMEOUT_MS: '600000', LOG_LEVEL: 'warn' });
+  // Its own exchange as well as its own queues: nothing else on the broker reaches this run.
+  const env = { DATA_DIR: dataDir, RABBITMQ_URL: options.rabbitmqUrl, QUEUE_PREFIX: prefix, RABBITMQ_EXCHANGE: `${prefix}events`, SAGA_STEP_TIMEOUT_MS: '600000', LOG_LEVEL: 'warn' };
+  const cfg = loadConfig(env);
   const backends = await createBackends(cfg);
   const workers = await startWorkers(backends, cfg, { mailer: { transport: 'mailbox', send: async () => undefined, close: async () => undefined } });
+  const extra = await Promise.all(
+    Array.from({ length: Math.max(0, options.processes - 1) }, () =>
+      startWorkerProcess(env),
+    ),
+  );
   const orders = workers.payment.slice.orderService;
   const started = new Map<string, number>();
   const durations: number[] = [];
@@ -80,22 +95,57 @@ export async function runSagaThroughput(options: SagaThroughputOptions): Promise
   await allDone;
   const seconds = (performance.now() - t0) / 1000;
   await done.close();
+  await Promise.all(extra.map((worker) => worker.stop()));
   const queues = workers.consumers.map((c) => c.queue);
   await workers.close();
   await backends.close();
-  await deleteConsumerQueues(options.rabbitmqUrl, queues);
+  await deleteConsumerQueues(options.rabbitmqUrl, queues, { exchange: cfg.RABBITMQ_EXCHANGE });
   fs.rmSync(dataDir, { recursive: true, force: true });
   durations.sort((a, b) => a - b);
   const sagasPerSecond = Math.round((options.orders / seconds) * 10) / 10;
   return {
     orders: options.orders,
     concurrency: options.concurrency,
+    processes: options.processes,
     completed,
     seconds: Math.round(seconds * 100) / 100,
     sagasPerSecond,
     durationMs: { p50: percentile(durations, 50), p99: percentile(durations, 99), max: percentile(durations, 100) },
     goal: { sagasPerSecond: 200, met: sagasPerSecond >= 200 },
     machine: machine(),
+  };
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A worker process (dist/scripts/worker.js) on the given settings, ready once its /health answers. */
+async function startWorkerProcess(env: Record<string, string>): Promise<{ stop(): Promise<void> }> {
+  const port = await freePort();
+  const child: ChildProcess = spawn(process.execPath, [path.join(__dirname, '..', 'scripts', 'worker.js')], {
+    env: { ...process.env, ...env, WORKER_PORT: String(port), HOST: '127.0.0.1' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  for (let attempt = 0; ; attempt++) {
+    const ready = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false);
+    if (ready) break;
+    if (child.exitCode !== null || attempt > 300) throw new Error(`worker process did not start (exit code ${child.exitCode})`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return {
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
   };
 }
 
@@ -108,6 +158,7 @@ if (require.main === module) {
   runSagaThroughput({
     orders: Number(arg('orders') ?? 1000),
     concurrency: Number(arg('concurrency') ?? 200),
+    processes: Number(arg('processes') ?? 2),
     rabbitmqUrl: process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672',
   })
     .then((result) => {

@@ -227,6 +227,36 @@ export async function clearReplayMarkers(store: DocumentStore, consumer: string,
 
 // ---- The wrapper ----
 
+type CheckpointChange = (current: ConsumerCheckpoint) => ConsumerCheckpoint;
+
+/**
+ * Checkpoint bumps of one consumer that arrive before the store runs the pending update join it:
+ * one document update carries them all (with the SQLite store's group commit, every delivery of a
+ * turn), and each caller still resolves only once its bump is stored.
+ */
+function coalescedCheckpointBumps(checkpoints: DocumentCollection<ConsumerCheckpoint>, consumer: string): (change: CheckpointChange) => Promise<unknown> {
+  let open: { readonly changes: CheckpointChange[]; stored: Promise<unknown> } | null = null;
+  return (change) => {
+    if (open) {
+      open.changes.push(change);
+      return open.stored;
+    }
+    const batch: { readonly changes: CheckpointChange[]; stored: Promise<unknown> } = { changes: [change], stored: Promise.resolve() };
+    open = batch;
+    batch.stored = checkpoints.update(consumer, (current) => {
+      // The update is running: later bumps start the next one. (A store may run this more than
+      // once, retrying a compare-and-set; folding the same list again gives the same document.)
+      if (open === batch) open = null;
+      return batch.changes.reduce((checkpoint, apply) => apply(checkpoint), current ?? emptyCheckpoint(consumer));
+    });
+    // If the update failed before running the change, the batch must not stay open.
+    batch.stored.catch(() => undefined).finally(() => {
+      if (open === batch) open = null;
+    });
+    return batch.stored;
+  };
+}
+
 /** Error codes for which a retry cannot succeed: the event or its content is wrong, not the moment. */
 const DEAD_LETTER_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['BAD_USER_INPUT', 'INVALID_EVENT', 'UNKNOWN_EVENT_TYPE']);
 
@@ -261,8 +291,7 @@ export function createIdempotentHandler<Ts extends NonEmpty<EventType>>(
   let logger = options.logger;
   const log = (): Logger => (logger ??= loggerFor('consumer', { consumer }));
 
-  const bumpCheckpoint = (change: (current: ConsumerCheckpoint) => ConsumerCheckpoint) =>
-    checkpoints.update(consumer, (current) => change(current ?? emptyCheckpoint(consumer)));
+  const bumpCheckpoint = coalescedCheckpointBumps(checkpoints, consumer);
 
   let batchHandler: BatchHandler | null = null;
   return async (event: AnyEventEnvelope, delivery: Delivery): Promise<DeliveryOutcome> => {

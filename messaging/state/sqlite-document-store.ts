@@ -157,9 +157,10 @@ class SqliteCollection<T extends Doc> implements DocumentCollection<T> {
   }
 
   async update(id: string, change: (current: T | null) => T | null): Promise<T | null> {
-    // Runs inside the group's IMMEDIATE transaction (the write lock is held, other processes wait);
-    // as a nested transaction it is a savepoint, undone alone if `change` throws.
-    const run = this.db.transaction((): T | null => {
+    // Runs inside the group's IMMEDIATE transaction: the write lock is held, so the read and the
+    // write are atomic against other processes. No savepoint is needed: the one statement that
+    // writes comes last, and a failing statement is undone alone.
+    return this.writes.write((): T | null => {
       const row = this.getStmt.get(id);
       const current = row ? (JSON.parse(row.doc) as T) : null;
       const next = change(current);
@@ -170,7 +171,6 @@ class SqliteCollection<T extends Doc> implements DocumentCollection<T> {
       this.upsert(next, json);
       return JSON.parse(json) as T;
     });
-    return this.writes.write(() => run());
   }
 
   async delete(id: string): Promise<boolean> {

@@ -16,6 +16,7 @@ import {
 } from '../../messaging/consumers/idempotent-consumer';
 import { startConsumer } from '../../messaging/consumers/run-consumer';
 import { MemoryDocumentStore } from '../../messaging/state/memory-document-store';
+import { SqliteDocumentStore } from '../../messaging/state/sqlite-document-store';
 import type { Doc, DocumentStore } from '../../messaging/state/document-store';
 import { ManualClock } from '../../platform/clock';
 import { DomainError, IllegalStateError, ValidationError } from '../../platform/errors';
@@ -337,5 +338,24 @@ describe('startConsumer on the in-process bus', () => {
       await consumer.close();
       await bus.close();
     }
+  });
+});
+
+describe('checkpoint bumps', () => {
+  it.each([
+    ['memory', () => new MemoryDocumentStore()],
+    ['sqlite (group commit)', () => new SqliteDocumentStore({ file: ':memory:' })],
+  ])('concurrent deliveries each count once in the checkpoint (%s store), sharing updates where the store defers them', async (name, create) => {
+    const store: DocumentStore = create();
+    const { definition } = recordingConsumer();
+    const handler = createIdempotentHandler(store, definition, { clock: new ManualClock() });
+    const checkpoints = store.collection('consumer_checkpoints');
+    const update = jest.spyOn(checkpoints, 'update');
+    const events = Array.from({ length: 40 }, (_, i) => eventAt('member.created', i + 1));
+    const outcomes = await Promise.all(events.map((event) => handler(event, delivery())));
+    expect(outcomes.every((o) => o.kind === 'ack')).toBe(true);
+    expect(await readConsumerCheckpoint(store, definition.name)).toMatchObject({ processed: 40, position: 40 });
+    if (name.startsWith('sqlite')) expect(update.mock.calls.length).toBeLessThan(40);
+    await store.close?.();
   });
 });

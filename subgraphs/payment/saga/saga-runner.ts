@@ -17,6 +17,8 @@ export interface LoadedSaga {
 }
 
 const MAX_CONFLICT_RETRIES = 8;
+/** Sagas whose folded state is kept between steps (open ones; a finished saga is dropped). */
+const CACHED_SAGAS = 10_000;
 
 export class OrderSagaRunner {
   constructor(
@@ -26,14 +28,33 @@ export class OrderSagaRunner {
     private readonly clock: Clock,
   ) {}
 
+  /**
+   * Folded state of open sagas, by order id, at the version it was folded to. Only a starting point:
+   * every load still reads the stream from that version on, so other processes' steps are seen.
+   */
+  private readonly folded = new Map<string, LoadedSaga>();
+
   async load(orderId: string): Promise<LoadedSaga> {
-    let state = this.saga.initialState;
-    let version = 0;
-    for (const event of await this.store.readStream(orderStreamId(orderId))) {
+    const cached = this.folded.get(orderId);
+    let state = cached?.state ?? this.saga.initialState;
+    let version = cached?.version ?? 0;
+    for (const event of await this.store.readStream(orderStreamId(orderId), version + 1)) {
       if (isSagaEvent(event)) state = this.saga.evolve(state, event);
       version = event.streamVersion;
     }
-    return { state, version };
+    const loaded = { state, version };
+    this.remember(orderId, loaded);
+    return loaded;
+  }
+
+  private remember(orderId: string, loaded: LoadedSaga): void {
+    this.folded.delete(orderId);
+    if (!isOpen(loaded.state)) return;
+    if (this.folded.size >= CACHED_SAGAS) {
+      const oldest = this.folded.keys().next().value;
+      if (oldest !== undefined) this.folded.delete(oldest);
+    }
+    this.folded.set(orderId, loaded);
   }
 
   /**
@@ -57,6 +78,7 @@ export class OrderSagaRunner {
         let state = loaded.state;
         for (const event of result.events) if (isSagaEvent(event)) state = this.saga.evolve(state, event);
         const next = { state, version: result.nextExpectedVersion };
+        this.remember(orderId, next);
         await this.saveView(next);
         return next;
       } catch (error) {
