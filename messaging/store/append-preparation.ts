@@ -198,6 +198,8 @@ export function readEnvelope(stored: StoredEnvelope): AnyEventEnvelope {
 /** The read options with defaults applied and checked. */
 export interface ResolvedReadAll {
   readonly after: number;
+  /** Inclusive upper bound on position (Infinity: up to the settled head). */
+  readonly until: number;
   readonly from: string | null;
   readonly to: string | null;
   readonly types: readonly EventType[] | null;
@@ -207,6 +209,10 @@ export interface ResolvedReadAll {
 export function resolveReadAll(options: ReadAllOptions = {}): ResolvedReadAll {
   const after = options.after ?? 0;
   if (!Number.isInteger(after) || after < 0) throw new DomainError('BAD_USER_INPUT', `readAll: after must be a non-negative integer, not ${after}.`);
+  const until = options.until ?? Number.POSITIVE_INFINITY;
+  if (until !== Number.POSITIVE_INFINITY && (!Number.isInteger(until) || until < 0)) {
+    throw new DomainError('BAD_USER_INPUT', `readAll: until must be a non-negative integer, not ${until}.`);
+  }
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new DomainError('BAD_USER_INPUT', `readAll: batchSize must be a positive integer, not ${batchSize}.`);
@@ -219,6 +225,7 @@ export function resolveReadAll(options: ReadAllOptions = {}): ResolvedReadAll {
   };
   return {
     after,
+    until,
     from: time(options.from, 'from'),
     to: time(options.to, 'to'),
     types: options.types ? [...new Set(options.types)] : null,

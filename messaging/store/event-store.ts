@@ -24,6 +24,12 @@ export interface AppendResult {
 export interface ReadAllOptions {
   /** Exclusive: events with position > after. Default 0 (from the start). */
   readonly after?: number;
+  /**
+   * Inclusive: events with position <= until (never past the settled head). A follower that asks
+   * for some types reads up to a head it took first, then moves its position there: the events of
+   * other types in between were never its concern, and none of them is read.
+   */
+  readonly until?: number;
   /** Inclusive lower bound on recordedAt (ISO-8601). */
   readonly from?: string;
   /** Exclusive upper bound on recordedAt (ISO-8601). */

@@ -66,7 +66,7 @@ export class MemoryEventStore implements EventStore {
     this.checkOpen();
     const read = resolveReadAll(options);
     // The head when the read starts: later appends are for the next read, as in the other adapters.
-    const head = this.all.length;
+    const head = Math.min(this.all.length, read.until);
     let batch: AnyEventEnvelope[] = [];
     for (let index = read.after; index < head; index++) {
       const event = this.all[index];

@@ -351,7 +351,7 @@ export class MongoEventStore implements EventStore {
 
   async *readAll(options?: ReadAllOptions): AsyncIterable<AnyEventEnvelope[]> {
     const read = resolveReadAll(options);
-    const head = await this.settledHead(read.after);
+    const head = Math.min(await this.settledHead(read.after), read.until);
     let after = read.after;
     while (after < head) {
       const filter: Filter<EventDoc> = { position: { $gt: after, $lte: head } };

@@ -212,7 +212,7 @@ export class SqliteEventStore implements EventStore {
   async *readAll(options?: ReadAllOptions): AsyncIterable<AnyEventEnvelope[]> {
     const read = resolveReadAll(options);
     // Everything committed is settled here (see the header); bound the read by the head at its start.
-    const head = this.headStmt.get()?.p ?? 0;
+    const head = Math.min(this.headStmt.get()?.p ?? 0, read.until);
     const stmt = this.pageStatement(read);
     let after = read.after;
     while (after < head) {

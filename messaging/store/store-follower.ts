@@ -144,7 +144,7 @@ export class StoreFollower {
   /** Handle every batch available now; true when the position moved. */
   private async handleAvailable(): Promise<boolean> {
     let progressed = false;
-    const types = this.options.types ? new Set<string>(this.options.types) : null;
+    const types = this.options.types ?? null;
     const pipeline = Math.max(1, this.options.pipeline ?? 1);
     const inFlight: { done: Promise<void>; last: number; count: number }[] = [];
     const settleOldest = async () => {
@@ -164,15 +164,29 @@ export class StoreFollower {
       progressed = true;
       this.emit();
     };
-    for await (const batch of this.store.readAll({ after: this.position, batchSize: this.batchSize })) {
-      if (!this.running) break;
+    // A follower of some types reads only those (the store filters), up to the head it takes now,
+    // then moves to that head: the other events in between are passed without being read.
+    const head = types ? await this.store.headPosition() : undefined;
+    if (head !== undefined && head <= this.position) return false;
+    const read = types ? { after: this.position, until: head, types: [...(this.options.types ?? [])], batchSize: this.batchSize } : { after: this.position, batchSize: this.batchSize };
+    let complete = true;
+    for await (const batch of this.store.readAll(read)) {
+      if (!this.running) {
+        complete = false;
+        break;
+      }
       const last = batch[batch.length - 1];
       if (!last) continue;
-      const relevant = types ? batch.filter((e) => types.has(e.type)) : batch;
-      inFlight.push({ done: relevant.length > 0 ? this.handle(relevant) : Promise.resolve(), last: last.position, count: relevant.length });
+      inFlight.push({ done: this.handle(batch), last: last.position, count: batch.length });
       if (inFlight.length >= pipeline) await settleOldest();
     }
     while (inFlight.length > 0) await settleOldest();
+    if (complete && head !== undefined && head > this.position) {
+      await this.checkpoint.save(head);
+      this.position = head;
+      progressed = true;
+      this.emit();
+    }
     return progressed;
   }
 

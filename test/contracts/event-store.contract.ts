@@ -293,6 +293,16 @@ export function eventStoreContract(harness: EventStoreHarness): void {
       expect((await readEverything(store, { to: '2025-01-15T10:00:00.001Z' })).map((e) => e.streamId)).toEqual(['member-a']);
     });
 
+    it('reads up to a position, inclusive, with or without other filters', async () => {
+      await appendAcrossStreams();
+      expect((await readEverything(store, { until: 3 })).map((e) => e.position)).toEqual([1, 2, 3]);
+      expect((await readEverything(store, { after: 1, until: 4, batchSize: 1 })).map((e) => e.position)).toEqual([2, 3, 4]);
+      expect((await readEverything(store, { until: 4, types: ['member.created'] })).map((e) => e.position)).toEqual([1, 2]);
+      expect(await readEverything(store, { after: 3, until: 3 })).toEqual([]);
+      expect((await readEverything(store, { until: 50 })).map((e) => e.position)).toEqual([1, 2, 3, 4, 5]);
+      await expect(readEverything(store, { until: -1 })).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
+    });
+
     it('reads only the types asked for, in global order', async () => {
       await appendAcrossStreams();
       const events = await readEverything(store, { types: ['member.profile.updated', 'membership.renewed'] });
