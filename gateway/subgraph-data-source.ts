@@ -1,6 +1,12 @@
 // How the gateway calls a subgraph: over HTTP, with the caller's identity and correlation id in a
-// header signed with SUBGRAPH_SECRET (subgraphs refuse calls without it).
+// header signed with SUBGRAPH_SECRET (subgraphs refuse calls without it). Requests go through
+// node-fetch on a keep-alive agent: Apollo's default make-fetch-happen stack (an HTTP cache the
+// gateway never uses, agent-base reading a stack trace per request) took about a tenth of the
+// gateway's CPU under load, and Node's own fetch (web streams) more.
+import http from 'node:http';
+import https from 'node:https';
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import nodeFetch from 'node-fetch';
 import { CORRELATION_ID_HEADER, GATEWAY_IDENTITY_HEADER, signForwardedIdentity } from '../platform/auth';
 import type { GatewayContext } from './context';
 
@@ -9,7 +15,7 @@ export class SignedSubgraphDataSource extends RemoteGraphQLDataSource<GatewayCon
     url: string,
     private readonly subgraphSecret: string,
   ) {
-    super({ url });
+    super({ url, fetcher: subgraphFetcher });
   }
 
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): void {
@@ -20,3 +26,8 @@ export class SignedSubgraphDataSource extends RemoteGraphQLDataSource<GatewayCon
     request.http?.headers.set(CORRELATION_ID_HEADER, correlationId);
   }
 }
+
+const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
+
+const subgraphFetcher: RemoteGraphQLDataSource['fetcher'] = (url, init) =>
+  nodeFetch(url, { ...init, agent: (parsed: URL) => (parsed.protocol === 'https:' ? agents.https : agents.http) } as Parameters<typeof nodeFetch>[1]);
