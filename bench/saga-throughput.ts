@@ -130,7 +130,9 @@ async function freePort(): Promise<number> {
 /** A worker process (dist/scripts/worker.js) on the given settings, ready once its /health answers. */
 async function startWorkerProcess(env: Record<string, string>): Promise<{ stop(): Promise<void> }> {
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [path.join(__dirname, '..', 'scripts', 'worker.js')], {
+  // BENCH_WORKER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the added workers.
+  const nodeArgs = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, path.join(__dirname, '..', 'scripts', 'worker.js')], {
     env: { ...process.env, ...env, WORKER_PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

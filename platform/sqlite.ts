@@ -10,10 +10,17 @@
 // failed concurrency check) rejects alone: SQLite undoes just that statement, or the savepoint of a
 // nested `db.transaction`, and the others of the group commit. If the transaction itself fails (disk
 // full, I/O error), every write of the group rejects and nothing of it is stored. The write lock is
-// held only while the group runs, so other processes sharing the file wait microseconds, not a turn.
+// held only while the group runs, so other processes sharing the file wait microseconds, not a turn;
+// and a group that finds the lock taken waits for it on a timer, never by sleeping the event loop.
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+
+/** How long a statement waits for another process's lock before failing with SQLITE_BUSY. */
+const BUSY_TIMEOUT_MS = 5000;
+/** Tries of a write lock held by another process made right after pending I/O, then one per LOCK_RETRY_MS. */
+const IMMEDIATE_LOCK_RETRIES = 20;
+const LOCK_RETRY_MS = 1;
 
 export interface OpenSqliteOptions {
   /** FULL syncs the WAL on every commit (survives an OS crash); NORMAL (default) survives a process crash. */
@@ -29,7 +36,7 @@ export interface OpenSqliteOptions {
  */
 export function openSqlite(file: string, options: OpenSqliteOptions = {}): Database.Database {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const db = new Database(file, { timeout: 5000 });
+  const db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   db.pragma('cache_size = -65536');
@@ -49,8 +56,16 @@ type Outcome = { readonly ok: true; readonly value: unknown } | { readonly ok: f
 export class SqliteGroupCommit {
   private queue: QueuedWrite[] = [];
   private scheduled = false;
+  /** When this connection first found the write lock taken, in the current wait. */
+  private lockedSince: number | null = null;
+  /** Tries that found the lock taken in the current wait. */
+  private lockMisses = 0;
 
-  constructor(private readonly db: Database.Database) {}
+  constructor(
+    private readonly db: Database.Database,
+    /** How long a group waits for another process's write lock before its writes fail (SQLITE_BUSY). */
+    private readonly lockTimeoutMs = BUSY_TIMEOUT_MS,
+  ) {}
 
   /** Queue a synchronous write for this turn's group; resolves with its result once committed. */
   write<R>(work: () => R): Promise<R> {
@@ -63,8 +78,11 @@ export class SqliteGroupCommit {
     });
   }
 
-  /** Run and commit the queued writes now (also before the connection closes). */
-  flush(): void {
+  /**
+   * Run and commit the queued writes now. Before the connection closes, `wait` makes it wait for
+   * another process's write lock the blocking way (up to the busy timeout): there is no later.
+   */
+  flush(wait = false): void {
     this.scheduled = false;
     const group = this.queue;
     this.queue = [];
@@ -74,12 +92,25 @@ export class SqliteGroupCommit {
       for (const write of group) write.reject(error);
       return;
     }
+    let begun: boolean;
     try {
-      // IMMEDIATE takes the write lock before the first read, so another process cannot slip a
-      // write in between a check and the write that depends on it.
-      this.db.exec('BEGIN IMMEDIATE');
+      begun = this.begin(wait);
     } catch (error) {
+      this.lockedSince = null;
+      this.lockMisses = 0;
       for (const write of group) write.reject(error);
+      return;
+    }
+    if (!begun) {
+      // Another process holds the write lock. Wait for it without blocking this thread (SQLite's
+      // own busy wait would sleep the whole event loop): the group goes back to the head of the
+      // queue, writes issued meanwhile join it, and the lock is tried again shortly.
+      this.queue = [...group, ...this.queue];
+      this.scheduled = true;
+      // Another process's group usually commits within a millisecond: look again after the
+      // pending I/O, and only after a few misses fall back to a timer.
+      if (++this.lockMisses <= IMMEDIATE_LOCK_RETRIES) setImmediate(() => this.flush());
+      else setTimeout(() => this.flush(), LOCK_RETRY_MS);
       return;
     }
     const outcomes: Outcome[] = [];
@@ -103,6 +134,30 @@ export class SqliteGroupCommit {
       if (outcome.ok) write.resolve(outcome.value);
       else write.reject(outcome.error);
     });
+  }
+
+  /**
+   * BEGIN IMMEDIATE without waiting: true when this connection now holds the write lock, false when
+   * another holds it (for less than `lockTimeoutMs` so far; past that, SQLite's busy error is thrown).
+   */
+  private begin(wait: boolean): boolean {
+    try {
+      // IMMEDIATE takes the write lock before the first read, so another process cannot slip a
+      // write in between a check and the write that depends on it.
+      if (!wait) this.db.pragma('busy_timeout = 0');
+      this.db.exec('BEGIN IMMEDIATE');
+      this.lockedSince = null;
+      this.lockMisses = 0;
+      return true;
+    } catch (error) {
+      if (wait || (error as { code?: string }).code !== 'SQLITE_BUSY') throw error;
+      const now = Date.now();
+      this.lockedSince ??= now;
+      if (now - this.lockedSince >= this.lockTimeoutMs) throw error;
+      return false;
+    } finally {
+      if (!wait) this.db.pragma(`busy_timeout = ${this.lockTimeoutMs}`);
+    }
   }
 
   private failAll(group: readonly QueuedWrite[], cause: unknown): void {

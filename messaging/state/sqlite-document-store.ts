@@ -306,7 +306,7 @@ export class SqliteDocumentStore implements DocumentStore {
 
   async close(): Promise<void> {
     if (!this.db.open) return;
-    this.writes.flush();
+    this.writes.flush(true);
     this.db.close();
   }
 }

@@ -270,7 +270,7 @@ export class SqliteEventStore implements EventStore {
 
   async close(): Promise<void> {
     if (!this.db.open) return;
-    this.writes.flush();
+    this.writes.flush(true);
     this.db.close();
   }
 }

@@ -1,7 +1,10 @@
 // Group commit on a real SQLite connection: one transaction per turn, results per write, a failed
 // write alone rejected, a lost transaction rejecting its whole group.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import Database from 'better-sqlite3';
-import { SqliteGroupCommit } from '../../platform/sqlite';
+import { openSqlite, SqliteGroupCommit } from '../../platform/sqlite';
 
 function setup() {
   const db = new Database(':memory:');
@@ -67,5 +70,49 @@ describe('SqliteGroupCommit', () => {
     await pending;
     db.close();
     await expect(writes.write(() => 1)).rejects.toThrow(/closed/);
+  });
+
+  it('waits for another process\'s write lock on a timer, without blocking the event loop, then commits', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'group-commit-'));
+    const file = path.join(dir, 'db.sqlite');
+    const other = openSqlite(file);
+    other.exec('CREATE TABLE t (id TEXT PRIMARY KEY, n INTEGER NOT NULL)');
+    const mine = openSqlite(file);
+    const writes = new SqliteGroupCommit(mine, 10_000);
+    try {
+      other.exec('BEGIN IMMEDIATE'); // the other process is writing
+      let settled = false;
+      const pending = writes.write(() => mine.prepare('INSERT INTO t (id, n) VALUES (?, ?)').run('a', 1)).then(() => (settled = true));
+      // Timers still fire while the write waits: the loop is not asleep in SQLite's busy handler.
+      for (let i = 0; i < 5; i++) await new Promise((resolve) => setTimeout(resolve, 2));
+      expect(settled).toBe(false);
+      other.exec('COMMIT');
+      await pending;
+      expect(other.prepare('SELECT id, n FROM t').all()).toEqual([{ id: 'a', n: 1 }]);
+    } finally {
+      mine.close();
+      other.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('gives up on a lock held longer than its timeout, failing the group with SQLITE_BUSY', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'group-commit-'));
+    const file = path.join(dir, 'db.sqlite');
+    const other = openSqlite(file);
+    other.exec('CREATE TABLE t (id TEXT PRIMARY KEY)');
+    const mine = openSqlite(file);
+    const writes = new SqliteGroupCommit(mine, 20);
+    try {
+      other.exec('BEGIN IMMEDIATE');
+      await expect(writes.write(() => mine.prepare('INSERT INTO t (id) VALUES (?)').run('a'))).rejects.toMatchObject({ code: 'SQLITE_BUSY' });
+      other.exec('ROLLBACK');
+      await writes.write(() => mine.prepare('INSERT INTO t (id) VALUES (?)').run('b'));
+      expect(other.prepare('SELECT id FROM t').all()).toEqual([{ id: 'b' }]);
+    } finally {
+      mine.close();
+      other.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
