@@ -12,7 +12,7 @@ import { metricsObserver, registerBacklogGauges } from './monitor/metrics';
 import { eventMonitorSnapshot } from './monitor/event-monitor';
 import type { EventStore } from './store/event-store';
 import { createEventStore } from './store/create-event-store';
-import { NotifyingEventStore } from './store/notifying-event-store';
+import { NotifyingEventStore, type AppendListener } from './store/notifying-event-store';
 import type { DocumentStore } from './state/document-store';
 import { createDocumentStore } from './state/create-document-store';
 
@@ -22,7 +22,8 @@ export interface Backends {
   readonly documents: DocumentStore;
   readonly clock: Clock;
   /** Run `listener` after every append made through this process's store (wakes followers). */
-  onAppend(listener: () => void): () => void;
+  /** Called after each local append with its envelopes (followers wake only for their types). */
+  onAppend(listener: AppendListener): () => void;
   readonly description: { readonly eventStore: string; readonly eventBus: string };
   close(): Promise<void>;
 }

@@ -1,21 +1,25 @@
-// An EventStore decorator that tells local listeners after each successful append, so followers
-// in the same process (outbox relay, projections) react at once instead of at their next poll.
-import type { AnyNewEvent } from '../events/envelope';
+// An EventStore decorator that tells local listeners after each successful append (with what was
+// appended), so followers in the same process (outbox relay, projections) react at once instead of
+// at their next poll, and a follower of other types need not look at all.
+import type { AnyEventEnvelope, AnyNewEvent } from '../events/envelope';
 import type { AppendOptions, AppendResult, EventStore, ReadAllOptions, Snapshot } from './event-store';
 
+/** Told of the envelopes of each append (those stored before, on an idempotent re-append). */
+export type AppendListener = (appended: readonly AnyEventEnvelope[]) => void;
+
 export class NotifyingEventStore implements EventStore {
-  private readonly listeners = new Set<() => void>();
+  private readonly listeners = new Set<AppendListener>();
 
   constructor(private readonly inner: EventStore) {}
 
-  onAppend(listener: () => void): () => void {
+  onAppend(listener: AppendListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
   async append(streamId: string, events: readonly AnyNewEvent[], options: AppendOptions): Promise<AppendResult> {
     const result = await this.inner.append(streamId, events, options);
-    for (const listener of this.listeners) listener();
+    for (const listener of this.listeners) listener(result.events);
     return result;
   }
 

@@ -76,8 +76,14 @@ export class StoreFollower {
     this.loop = this.run();
   }
 
-  /** Say there is something new (after a local append): cheap, safe to call any time. */
-  wake(): void {
+  /**
+   * Say there is something new (after a local append): cheap, safe to call any time. Given what was
+   * appended, a follower of some types stays asleep when none of it is of them (appends of other
+   * processes are found by the poll, as ever).
+   */
+  wake(appended?: readonly { readonly type: string }[]): void {
+    const types = this.options.types;
+    if (appended && types && !appended.some((e) => types.includes(e.type as EventType))) return;
     this.pendingWake = true;
     this.delay.wake();
   }

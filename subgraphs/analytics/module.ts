@@ -81,9 +81,9 @@ export async function createAnalyticsModule(backends: Backends, cfg: AnalyticsMo
     processor,
     readModel,
     start: async () => {
-      offAppend = backends.onAppend(() => {
-        processor.wake();
-        readModel.wake();
+      offAppend = backends.onAppend((appended) => {
+        processor.wake(appended);
+        readModel.wake(appended);
       });
       await processor.start();
       await readModel.start();

@@ -65,7 +65,7 @@ export async function createCertificationModule(
     service,
     readModel,
     start: async () => {
-      offAppend = backends.onAppend(() => readModel.wake());
+      offAppend = backends.onAppend((appended) => readModel.wake(appended));
       await readModel.start();
     },
     close: async () => {

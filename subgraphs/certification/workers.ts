@@ -56,7 +56,7 @@ export function createCertificationWorkers(backends: Backends, options: Certific
     scheduler,
     dueIndex,
     start: async () => {
-      offAppend = backends.onAppend(() => dueIndex.wake());
+      offAppend = backends.onAppend((appended) => dueIndex.wake(appended));
       await dueIndex.start();
       scheduler.start();
     },

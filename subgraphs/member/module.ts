@@ -78,9 +78,9 @@ export async function createMemberModule(
     readModel,
     searchIndex,
     start: async () => {
-      offAppend = backends.onAppend(() => {
-        readModel.wake();
-        searchIndex.wake();
+      offAppend = backends.onAppend((appended) => {
+        readModel.wake(appended);
+        searchIndex.wake(appended);
       });
       await readModel.start();
       await searchIndex.start();

@@ -56,4 +56,24 @@ describe('StoreFollower with types', () => {
     expect(handled).toEqual([11, 13]);
     await follower.stop();
   });
+
+  it('stays asleep when woken for an append of other types, and wakes for its own', async () => {
+    const store = new CountingStore(new ManualClock());
+    const handled: number[] = [];
+    const follower = new StoreFollower('renewals', store, memoryCheckpoint(), async (batch) => {
+      handled.push(...batch.map((e) => e.position));
+    }, loggerFor('test'), { types: ['membership.renewed'], pollIntervalMs: 3_600_000 });
+    await follower.start();
+    await follower.caughtUp();
+    const reads = jest.spyOn(store, 'readAll');
+    const other = await store.append('member-a', [created('a')], { expectedVersion: 0, context });
+    follower.wake(other.events);
+    const own = await store.append('member-a', [renewed('a')], { expectedVersion: 1, context });
+    const progressed = new Promise<void>((resolve) => follower.onProgress(() => resolve()));
+    follower.wake(own.events);
+    await progressed;
+    expect(handled).toEqual([2]);
+    expect(reads).toHaveBeenCalledTimes(1);
+    await follower.stop();
+  });
 });

@@ -126,8 +126,9 @@ export class StreamProcessorRunner {
     }
   }
 
-  wake(): void {
-    this.follower.wake();
+  /** After a local append (given its events, only when some are of the processor's types). */
+  wake(appended?: readonly { readonly type: string }[]): void {
+    this.follower.wake(appended);
   }
 
   caughtUp(): Promise<void> {
