@@ -1,7 +1,8 @@
-// Benchmark: the whole backbone end to end — append to the embedded store (one command at a time,
-// with the expected-version check) -> outbox relay -> RabbitMQ with publisher confirms -> a consumer.
+// Benchmark: the whole backbone end to end — append to the embedded store (commands with the
+// expected-version check, `--writers` of them in flight at once, as concurrent requests would
+// issue them) -> outbox relay -> RabbitMQ with publisher confirms -> a consumer.
 // Two runs: flat out (events/s, goal >= 5,000) and paced at 1,000 events/s (latency, goal p99 <= 50 ms).
-//   node dist/bench/pipeline.js [--events 20000] [--paced-events 10000] [--rate 1000]
+//   node dist/bench/pipeline.js [--events 20000] [--writers 100] [--paced-events 10000] [--rate 1000]
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,6 +20,8 @@ import { machine, percentile } from './report';
 export interface PipelineOptions {
   readonly url: string;
   readonly events: number;
+  /** Commands in flight at once in the flat-out run (1: one after the other). */
+  readonly writers: number;
   readonly pacedEvents: number;
   readonly rate: number;
 }
@@ -67,7 +70,15 @@ export async function runPipeline(options: PipelineOptions) {
 
   // Flat out.
   const started = performance.now();
-  for (let i = 0; i < options.events; i++) await appendOne();
+  let issued = 0;
+  await Promise.all(
+    Array.from({ length: Math.max(1, options.writers) }, async () => {
+      while (issued < options.events) {
+        issued++;
+        await appendOne();
+      }
+    }),
+  );
   const appendDone = performance.now();
   await allReceived(options.events);
   const flatDuration = performance.now() - started;
@@ -98,7 +109,7 @@ export async function runPipeline(options: PipelineOptions) {
     benchmark: 'pipeline' as const,
     date: new Date().toISOString(),
     machine: machine(),
-    settings: { events: options.events, pacedEvents: options.pacedEvents, rate: options.rate },
+    settings: { events: options.events, writers: options.writers, pacedEvents: options.pacedEvents, rate: options.rate },
     flatOut: {
       eventsPerSecond,
       appendEventsPerSecond: Math.round((options.events / (appendDone - started)) * 1000),
@@ -121,6 +132,7 @@ if (require.main === module) {
   runPipeline({
     url: process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672',
     events: Number(arg('events') ?? 20000),
+    writers: Number(arg('writers') ?? 100),
     pacedEvents: Number(arg('paced-events') ?? 10000),
     rate: Number(arg('rate') ?? 1000),
   }).then(

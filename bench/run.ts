@@ -10,8 +10,8 @@ import { machine } from './report';
 const benchmarks: readonly { name: string; args: string[]; needs?: 'hive' }[] = [
   { name: 'event-store-append', args: ['--events', '20000', '--streams', '2000'] },
   { name: 'bus-throughput', args: ['--events', '20000'] },
-  { name: 'pipeline', args: ['--events', '20000', '--paced-events', '10000', '--rate', '1000'] },
-  { name: 'saga-throughput', args: [] },
+  { name: 'pipeline', args: ['--events', '20000', '--writers', '100', '--paced-events', '10000', '--rate', '1000'] },
+  { name: 'saga-throughput', args: ['--orders', '3000', '--concurrency', '200', '--processes', '2'] },
   { name: 'analytics-throughput', args: [] },
   { name: 'replay-throughput', args: [] },
   {
