@@ -12,14 +12,13 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import { ack } from '../messaging/bus/event-bus';
 import { createBackends } from '../messaging/backends';
 import { loadConfig } from '../platform/config';
 import { startWorkers } from '../subgraphs/workers';
 import { deleteConsumerQueues } from '../messaging/bus/rabbitmq-queues';
 import { testCards } from '../subgraphs/payment/domain/simulated-card-processor';
-import { machine, percentile } from './report';
+import { freePort, machine, percentile } from './report';
 
 export interface SagaThroughputOptions {
   readonly orders: number;
@@ -114,17 +113,6 @@ export async function runSagaThroughput(options: SagaThroughputOptions): Promise
     goal: { sagasPerSecond: 200, met: sagasPerSecond >= 200 },
     machine: machine(),
   };
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** A worker process (dist/scripts/worker.js) on the given settings, ready once its /health answers. */

@@ -3,10 +3,10 @@
 // from bench/hive/node_modules, configured by dist/bench/hive/gateway.config.js).
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import type { MemoryReply } from './subscription-probe';
 import type { GatewayReady } from './subscription-gateway';
+import { freePort } from './report';
 
 export type GatewayKind = 'ours' | 'hive';
 
@@ -49,17 +49,6 @@ export const hiveBin = path.join(repoRoot, 'bench', 'hive', 'node_modules', '@gr
 
 export function hiveInstalled(): boolean {
   return fs.existsSync(hiveBin);
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function exited(child: ChildProcess): Promise<void> {

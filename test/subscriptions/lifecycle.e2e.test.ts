@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from 'graphql-ws';
 import { ManualClock } from '../../platform/clock';
-import type { Timers } from '../../gateway/subscriptions/subscription-server';
+import { manualTimers } from './support/manual-timers';
 import { startHarness, type Harness } from './support/harness';
 import { waitUntilLive } from './support/live';
 import { gatewayClient, RawClient, subscribe, type Collector } from './support/ws-client';
@@ -73,17 +73,7 @@ describe('resuming, limits and shutdown', () => {
 
 describe('token expiry', () => {
   const clock = new ManualClock(new Date());
-  const pending: (() => void)[] = [];
-  const timers: Timers = {
-    setTimeout: (callback) => {
-      pending.push(callback);
-      return callback;
-    },
-    clearTimeout: (handle) => {
-      const index = pending.indexOf(handle as () => void);
-      if (index >= 0) pending.splice(index, 1);
-    },
-  };
+  const { timers, pending } = manualTimers();
   let harness: Harness;
   let c: Client;
 

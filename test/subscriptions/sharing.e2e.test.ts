@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from 'graphql-ws';
 import { ManualClock } from '../../platform/clock';
-import type { Timers } from '../../gateway/subscriptions/subscription-server';
+import { manualTimers } from './support/manual-timers';
 import type { RunningGateway } from '../../gateway/gateway-server';
 import { eventually } from '../support/wait';
 import { startHarness, type Harness } from './support/harness';
@@ -227,17 +227,7 @@ describe('a slow client in a shared group', () => {
 
 describe('token expiry in a shared group', () => {
   const clock = new ManualClock(new Date());
-  const pending: (() => void)[] = [];
-  const timers: Timers = {
-    setTimeout: (callback) => {
-      pending.push(callback);
-      return callback;
-    },
-    clearTimeout: (handle) => {
-      const index = pending.indexOf(handle as () => void);
-      if (index >= 0) pending.splice(index, 1);
-    },
-  };
+  const { timers, pending } = manualTimers();
   let harness: Harness;
   const clients: Client[] = [];
 
