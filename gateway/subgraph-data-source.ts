@@ -27,7 +27,14 @@ export class SignedSubgraphDataSource extends RemoteGraphQLDataSource<GatewayCon
   }
 }
 
-const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
+// An idle connection is closed by us after 4 s, before the subgraph's server closes it after 5 s
+// (Node's keepAliveTimeout): otherwise a request can go out on a socket the server is closing, and
+// fail with ECONNRESET.
+const FREE_SOCKET_TIMEOUT_MS = 4000;
+const agents = {
+  http: new http.Agent({ keepAlive: true, timeout: FREE_SOCKET_TIMEOUT_MS }),
+  https: new https.Agent({ keepAlive: true, timeout: FREE_SOCKET_TIMEOUT_MS }),
+};
 
 const subgraphFetcher: RemoteGraphQLDataSource['fetcher'] = (url, init) =>
   nodeFetch(url, { ...init, agent: (parsed: URL) => (parsed.protocol === 'https:' ? agents.https : agents.http) } as Parameters<typeof nodeFetch>[1]);
