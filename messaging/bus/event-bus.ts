@@ -84,9 +84,10 @@ export interface TemporaryTopics {
   createTopic(topic: string): Promise<void>;
   /**
    * Close the topic's consumers in this process (waiting for in-flight handlers), delete its queues
-   * and their retry queues, then the exchange. Dead-letter queues holding messages are kept.
+   * (those this process declared, and `queues` besides: a dead process's) and their retry queues,
+   * then the exchange. Dead-letter queues holding messages are kept.
    */
-  deleteTopic(topic: string): Promise<TopicDeletion>;
+  deleteTopic(topic: string, queues?: readonly string[]): Promise<TopicDeletion>;
   /**
    * Publish `events` as ONE message on a temporary topic (confirmed, like publish): a replay sends
    * hundreds of events per broker round trip instead of one.

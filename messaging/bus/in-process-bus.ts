@@ -245,7 +245,8 @@ export class InProcessEventBus implements EventBus, TemporaryTopics {
     this.topics.add(topic);
   }
 
-  async deleteTopic(topic: string): Promise<TopicDeletion> {
+  // A dead process's queues died with its in-process bus: `_others` has nothing left to delete here.
+  async deleteTopic(topic: string, _others: readonly string[] = []): Promise<TopicDeletion> {
     assertTopicName(topic);
     const queues = [...this.queues.values()].filter((q) => q.topic === topic);
     const handles = [...this.consumers].filter((c) => queues.some((q) => q.name === c.queue));

@@ -365,9 +365,9 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
     }
   }
 
-  async deleteTopic(topic: string): Promise<TopicDeletion> {
+  async deleteTopic(topic: string, others: readonly string[] = []): Promise<TopicDeletion> {
     assertTopicName(topic);
-    const queues = [...(this.topicQueues.get(topic) ?? [])];
+    const queues = [...new Set([...(this.topicQueues.get(topic) ?? []), ...others])];
     await Promise.allSettled([...this.consumers].filter((c) => c.topic === topic).map((c) => c.close()));
     let deadLettersKept = 0;
     for (const queue of queues) {

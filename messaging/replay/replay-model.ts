@@ -44,6 +44,8 @@ export interface ReplayDoc {
   readonly errorSamples: readonly ReplayErrorSample[];
   /** Global position of the replay.started event (where progress subscriptions begin). */
   readonly startedPosition: number | null;
+  /** Renewed by the worker running it; a running replay whose heartbeat stops is failed by another worker. */
+  readonly heartbeatAt?: string | null;
 }
 
 /** A target as the workers announce it: what the API validates `targets` against. */

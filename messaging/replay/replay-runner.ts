@@ -56,6 +56,13 @@ export interface ReplayRunnerOptions {
   readonly prefetch?: number;
   readonly maxAttempts?: number;
   readonly retryDelayMs?: number;
+  /** How often a running replay's heartbeat is renewed. Default 5 s. */
+  readonly heartbeatIntervalMs?: number;
+  /**
+   * A running replay whose heartbeat is older than this (by the injected clock) was left by a
+   * worker that died: another worker fails it, says why and removes its topic. Default 30 s.
+   */
+  readonly staleAfterMs?: number;
 }
 
 interface TargetRun {
@@ -99,6 +106,8 @@ export class ReplayRunner {
       prefetch: 20,
       maxAttempts: 3,
       retryDelayMs: 100,
+      heartbeatIntervalMs: 5000,
+      staleAfterMs: 30_000,
       ...options,
     };
   }
@@ -133,6 +142,7 @@ export class ReplayRunner {
   private async run(): Promise<void> {
     while (this.running) {
       try {
+        await this.failStale();
         const claimed = await this.claimNext();
         if (claimed) {
           await this.execute(claimed);
@@ -152,7 +162,9 @@ export class ReplayRunner {
       const token = `${this.workerId}:${randomUUID()}`;
       const at = this.deps.clock.now().toISOString();
       const stored = await replays.update(candidate.id, (current) =>
-        current && current.status === 'pending' ? { ...current, status: current.cancelRequested ? 'cancelled' : 'running', claimedBy: token, startedAt: at, ...(current.cancelRequested ? { finishedAt: at } : {}) } : null,
+        current && current.status === 'pending'
+          ? { ...current, status: current.cancelRequested ? 'cancelled' : 'running', claimedBy: token, startedAt: at, heartbeatAt: at, ...(current.cancelRequested ? { finishedAt: at } : {}) }
+          : null,
       );
       if (stored?.claimedBy === token && stored.status === 'running') return stored;
     }
@@ -183,6 +195,18 @@ export class ReplayRunner {
       },
     };
     const throttle = new ProgressThrottle(this.options.progressIntervalMs, () => clock.now());
+    // The heartbeat tells other workers this run is alive; finding it failed or taken over (this
+    // process was thought dead) cancels the run here.
+    const heartbeat = setInterval(() => {
+      void this.beat(doc, logger).then((alive) => {
+        if (!alive && !cancelled) {
+          logger.warn('replay taken over or failed elsewhere while running here: stopping');
+          cancelled = true;
+          poke();
+        }
+      });
+    }, this.options.heartbeatIntervalMs);
+    heartbeat.unref();
     let events = 0;
     let topicCreated = false;
     const targetsProgress = (): ReplayTargetProgress[] =>
@@ -226,7 +250,7 @@ export class ReplayRunner {
         runs.push({
           target,
           types: new Set(types),
-          queue: `${this.options.queuePrefix}replay.${doc.id}.${name}`,
+          queue: this.queueOf(doc.id, name),
           routingKey: `batch.${name}`,
           total: 0,
           processed: 0,
@@ -371,8 +395,64 @@ export class ReplayRunner {
         logger.error({ err: e }, 'recording a failed replay failed'),
       );
     } finally {
+      clearInterval(heartbeat);
       this.current = null;
     }
+  }
+
+  /** Renew a running replay's heartbeat; false when it is no longer running under this claim. */
+  private async beat(doc: ReplayDoc, logger: Logger): Promise<boolean> {
+    try {
+      const at = this.deps.clock.now().toISOString();
+      const stored = await replaysCollection(this.deps.documents).update(doc.id, (current) =>
+        current && current.status === 'running' && current.claimedBy === doc.claimedBy ? { ...current, heartbeatAt: at } : null,
+      );
+      return !stored || (stored.claimedBy === doc.claimedBy && stored.status !== 'failed');
+    } catch (error) {
+      logger.warn({ err: error }, 'replay heartbeat failed; will retry');
+      return true;
+    }
+  }
+
+  /**
+   * Fail the running replays whose worker stopped renewing their heartbeat: their status says so
+   * (with the progress they reached), subscribers get replay.failed, and their topic is removed.
+   */
+  private async failStale(): Promise<void> {
+    const { documents, clock, bus } = this.deps;
+    const replays = replaysCollection(documents);
+    const now = clock.now();
+    for (const doc of await replays.find({ where: { status: 'running' }, limit: 50 })) {
+      if (this.current?.id === doc.id) continue;
+      const lastSign = Date.parse(doc.heartbeatAt ?? doc.startedAt ?? doc.requestedAt);
+      if (now.getTime() - lastSign < this.options.staleAfterMs) continue;
+      const at = now.toISOString();
+      const reason = `The worker running this replay stopped (no heartbeat since ${new Date(lastSign).toISOString()}); nothing more was delivered. Start it again.`;
+      const stats: ReplayStatsSnapshot = { ...doc.progress, events: doc.events, durationMs: Math.max(0, now.getTime() - Date.parse(doc.startedAt ?? doc.requestedAt)) };
+      const stored = await replays.update(doc.id, (current) =>
+        current && current.status === 'running' && current.claimedBy === doc.claimedBy && (current.heartbeatAt ?? null) === (doc.heartbeatAt ?? null)
+          ? { ...current, status: 'failed', finishedAt: at, stats, error: reason }
+          : null,
+      );
+      if (stored?.status !== 'failed' || stored.finishedAt !== at) continue;
+      const logger = this.deps.logger.child({ replayId: doc.id });
+      logger.warn({ lastHeartbeat: new Date(lastSign).toISOString() }, 'replay left running by a stopped worker: failed');
+      await this.deps.store
+        .append(`replay-${doc.id}`, [{ type: 'replay.failed', payload: { replayId: doc.id, reason, stats } }], {
+          expectedVersion: 'any',
+          context: { correlationId: doc.correlationId, causationId: null, actor: { id: 'replay-service', role: 'system' } },
+        })
+        .catch((error: unknown) => logger.error({ err: error }, 'recording a stale replay as failed failed'));
+      if (hasTemporaryTopics(bus)) {
+        await bus
+          .deleteTopic(replayTopicOf(doc.id), doc.targets.map((name) => this.queueOf(doc.id, name)))
+          .catch((error: unknown) => logger.warn({ err: error }, 'removing a stale replay topic failed'));
+      }
+    }
+  }
+
+  private queueOf(replayId: string, target: string): string {
+    return `${this.options.queuePrefix}replay.${replayId}.${target}`;
   }
 
   private async finish(

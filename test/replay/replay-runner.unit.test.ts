@@ -9,7 +9,7 @@ import { ReplayRunner, replayTopicOf } from '../../messaging/replay/replay-runne
 import { ReplayService } from '../../messaging/replay/replay-service';
 import { consumerTarget, projectionTarget } from '../../messaging/replay/replay-targets';
 import { projectionVersions, versionedCollection } from '../../messaging/replay/projection-versions';
-import type { ReplayDoc } from '../../messaging/replay/replay-model';
+import { emptyProgress, replaysCollection, type ReplayDoc } from '../../messaging/replay/replay-model';
 import { memoryCheckpoint } from '../../messaging/store/checkpoints';
 import { StoreFollower } from '../../messaging/store/store-follower';
 import { ManualClock } from '../../platform/clock';
@@ -198,6 +198,48 @@ describe('replay runner (in memory)', () => {
     } finally {
       await follower.stop();
     }
+  });
+
+  it('fails a replay left running by a worker that stopped heartbeating, with its progress and replay.failed; a live one is left alone', async () => {
+    clock.set('2025-03-01T13:00:00.000Z');
+    await startRunner();
+    const replays = replaysCollection(backends.documents);
+    const left = (id: string, heartbeatAt: string): ReplayDoc => ({
+      id,
+      kind: 'replay',
+      status: 'running',
+      from: '2025-03-01T10:00:00.000Z',
+      to: '2025-03-01T12:00:00.000Z',
+      types: null,
+      targets: ['recorder'],
+      requestedBy: 'admin-1',
+      requestedAt: '2025-03-01T13:00:00.000Z',
+      correlationId: `c-${id}`,
+      claimedBy: 'another-worker:1',
+      startedAt: '2025-03-01T13:00:00.000Z',
+      finishedAt: null,
+      cancelRequested: false,
+      events: 10,
+      progress: { ...emptyProgress([{ name: 'recorder', kind: 'consumer' }]), processed: 4, total: 10 },
+      stats: null,
+      error: null,
+      errorSamples: [],
+      startedPosition: null,
+      heartbeatAt,
+    });
+    await replays.put(left('r-dead', '2025-03-01T13:00:00.000Z'));
+    await replays.put(left('r-alive', '2025-03-01T13:00:20.000Z'));
+    clock.set('2025-03-01T13:00:31.000Z');
+    runner?.wake();
+    const failed = await eventually(async () => {
+      const doc = await replays.get('r-dead');
+      return doc?.status === 'failed' ? doc : null;
+    }, 'the stale replay to be failed');
+    expect(failed).toMatchObject({ finishedAt: '2025-03-01T13:00:31.000Z', stats: { processed: 4, total: 10, events: 10, durationMs: 31_000 } });
+    expect(failed.error).toMatch(/stopped \(no heartbeat since 2025-03-01T13:00:00.000Z\).*Start it again/);
+    expect((await backends.store.readStream('replay-r-dead')).map((e) => [e.type, e.correlationId])).toEqual([['replay.failed', 'c-r-dead']]);
+    // Considered in the same pass, and fresh enough.
+    expect(await replays.get('r-alive')).toMatchObject({ status: 'running', error: null });
   });
 
   it('refuses unknown targets, empty or future ranges, naming the field', async () => {
