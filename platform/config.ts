@@ -257,6 +257,11 @@ export const variables = {
     defaultText: '1000',
     parse: positiveInt(1000),
   },
+  PROCESSED_MARKER_RETENTION_HOURS: {
+    description: 'How long consumers remember which events they processed (to absorb redeliveries); older markers are pruned by the workers every 10 minutes.',
+    defaultText: '168',
+    parse: positiveInt(168),
+  },
   CERTIFICATION_EXPIRY_INTERVAL_MS: {
     description: 'How often the certification expiry scheduler (worker process) looks for certifications entering their expiring-soon window or passing their expiry date.',
     defaultText: '60000',

@@ -9,6 +9,7 @@ import { createOutboxRelay } from '../messaging/outbox/outbox-relay';
 import { documentCheckpoint } from '../messaging/store/checkpoints';
 import type { StoreFollower } from '../messaging/store/store-follower';
 import { Lease, LeasedRunner } from '../messaging/state/lease';
+import { MarkerPruner } from '../messaging/consumers/marker-pruner';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { Config } from '../platform/config';
@@ -22,13 +23,21 @@ import { replayTargets } from './analytics/replay/replay-targets';
 
 export type WorkersConfig = Pick<
   Config,
-  'FOLLOWER_POLL_MS' | 'SMTP_URL' | 'MAIL_FROM' | 'QUEUE_PREFIX' | 'SNAPSHOT_EVERY' | 'SAGA_STEP_TIMEOUT_MS' | 'SAGA_TIMEOUT_SCAN_MS'
+  | 'FOLLOWER_POLL_MS'
+  | 'SMTP_URL'
+  | 'MAIL_FROM'
+  | 'QUEUE_PREFIX'
+  | 'SNAPSHOT_EVERY'
+  | 'SAGA_STEP_TIMEOUT_MS'
+  | 'SAGA_TIMEOUT_SCAN_MS'
+  | 'PROCESSED_MARKER_RETENTION_HOURS'
 > &
   CertificationWorkersConfig;
 
 /** The relay's lease: renewed every 5 s, taken over 15 s after its holder stopped renewing. */
 export const RELAY_LEASE_TTL_MS = 15_000;
 const RELAY_LEASE_RENEW_MS = 5_000;
+const MARKER_PRUNE_INTERVAL_MS = 10 * 60_000;
 
 export interface RunningWorkers {
   readonly relay: StoreFollower;
@@ -41,6 +50,8 @@ export interface RunningWorkers {
   readonly payment: PaymentWorkers;
   /** Runs the replays admins request through the analytics subgraph (claimed from `replays`). */
   readonly replay: ReplayRunner;
+  /** Deletes consumers' processed markers past PROCESSED_MARKER_RETENTION_HOURS. */
+  readonly markerPruner: MarkerPruner;
   close(): Promise<void>;
 }
 
@@ -76,6 +87,11 @@ export async function startWorkers(
     pollIntervalMs: cfg.FOLLOWER_POLL_MS,
   });
   await replay.start();
+  const pruner = new MarkerPruner(documents, clock, loggerFor('marker-pruner'), {
+    retentionMs: cfg.PROCESSED_MARKER_RETENTION_HOURS * 3_600_000,
+    intervalMs: MARKER_PRUNE_INTERVAL_MS,
+  });
+  pruner.start();
   return {
     relay,
     relayActive: () => relayLease.isActive,
@@ -83,7 +99,9 @@ export async function startWorkers(
     certification,
     payment,
     replay,
+    markerPruner: pruner,
     close: async () => {
+      await pruner.stop();
       await replay.stop();
       offAppend();
       await relayLease.stop();

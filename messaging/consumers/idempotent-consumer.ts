@@ -172,7 +172,7 @@ export function replayBatchMarkers(store: DocumentStore): DocumentCollection<Rep
 }
 
 export function processedMarkers(store: DocumentStore): DocumentCollection<ProcessedMarker> {
-  return store.collection<ProcessedMarker>(CONSUMER_PROCESSED_COLLECTION, { indexes: ['consumer', 'replayId'] });
+  return store.collection<ProcessedMarker>(CONSUMER_PROCESSED_COLLECTION, { indexes: ['consumer', 'replayId', 'processedAt'] });
 }
 
 export function consumerCheckpoints(store: DocumentStore): DocumentCollection<ConsumerCheckpoint> {
