@@ -55,7 +55,7 @@ export async function createMemberModule(
     logger,
     followerOptions,
   );
-  const deps: MemberResolverDeps = { service, members, searchIndex: index, clock };
+  const deps: MemberResolverDeps = { service, members, searchIndex: index, clock, store };
   const schema = await buildFederatedSchema({
     resolvers: [ViewerResolver, MemberResolver, MemberEffectsResolver, MemberUpdateResolver],
     orphanedTypes: [Member],

@@ -42,11 +42,12 @@ export class MemberUpdateResolver {
   })
   memberUpdated(@Root() event: AnyEventEnvelope, @Arg('id', () => ID) _id: string): MemberUpdate {
     if (!isMemberUpdateEvent(event)) throw new Error(`memberUpdated got an unexpected ${event.type} event`);
-    return Object.assign(new MemberUpdate(), { ...updateFieldsOf(event), memberId: event.payload.memberId });
+    return Object.assign(new MemberUpdate(), { ...updateFieldsOf(event), memberId: event.payload.memberId, streamVersion: event.streamVersion });
   }
 
   @FieldResolver(() => Member)
   member(@Root() update: MemberUpdate, @Ctx() ctx: SubscriptionContext, @Info() info: GraphQLResolveInfo): Promise<unknown> {
-    return resolveEntityReference(info, 'Member', { id: update.memberId }, ctx);
+    // At least as of this event: the read model may not have applied it yet.
+    return resolveEntityReference(info, 'Member', { id: update.memberId, atLeastVersion: update.streamVersion }, ctx);
   }
 }

@@ -8,6 +8,8 @@ import { Member } from './member.type';
 export class MemberUpdate extends EventUpdate {
   /** Not a field: the key the `member` field resolves by reference. */
   memberId!: string;
+  /** Not a field: the member's stream version after this change (the member is shown at least as of it). */
+  streamVersion!: number;
 
   @Field(() => Member, { description: 'The member after the change.' })
   member!: Member;

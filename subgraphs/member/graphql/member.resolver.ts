@@ -2,11 +2,13 @@
 // events are stored, with the new state from the aggregate; queries read the projections.
 import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
 import type { DocumentCollection } from '../../../messaging/state/document-store';
+import type { EventStore } from '../../../messaging/store/event-store';
 import type { Clock } from '../../../platform/clock';
 import { ForbiddenError, NotFoundError } from '../../../platform/errors';
 import { causationOf, requireAdmin, requireIdentity, requireSelfOrAdmin, type SubgraphContext } from '../../common/context';
 import type { MemberService } from '../domain/member-service';
-import type { MemberDoc } from '../projections/member-read-model';
+import { applyToMemberDoc, type MemberDoc } from '../projections/member-read-model';
+import { memberStreamId } from '../domain/member';
 import type { MemberSearchIndex } from '../projections/member-search-index';
 import { CreateMemberInput, RenewMembershipInput, UpdateMemberProfileInput } from './member.inputs';
 import { MemberConnection } from './member-connection.type';
@@ -18,16 +20,27 @@ export interface MemberResolverDeps {
   readonly members: DocumentCollection<MemberDoc>;
   readonly searchIndex: MemberSearchIndex;
   readonly clock: Clock;
+  /** Where a subscription's member comes from when the read model has not caught up yet. */
+  readonly store: EventStore;
 }
 
 /** Resolve a Member for another subgraph's reference: the caller must be that member or an admin. */
 export async function resolveMemberReference(
   deps: MemberResolverDeps,
-  reference: { id: string },
+  reference: { id: string; atLeastVersion?: number },
   ctx: SubgraphContext,
 ): Promise<Member | null> {
   requireSelfOrAdmin(ctx, reference.id);
-  const doc = await deps.members.get(reference.id);
+  let doc = await deps.members.get(reference.id);
+  const wanted = reference.atLeastVersion;
+  if (wanted !== undefined && (doc?.version ?? 0) < wanted) {
+    // A pushed event can outrun the read model's follower: fold the events it has not applied yet,
+    // up to the one being pushed, so the member shown is the member after that change.
+    for (const event of await deps.store.readStream(memberStreamId(reference.id), (doc?.version ?? 0) + 1)) {
+      if (event.streamVersion > wanted) break;
+      doc = applyToMemberDoc(doc, event) ?? doc;
+    }
+  }
   return doc ? memberFromDoc(doc, deps.clock.now()) : null;
 }
 
