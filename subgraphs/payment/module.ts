@@ -10,6 +10,7 @@ import { MemberOrdersResolver, OrderFieldsResolver, OrderResolver, ProductStockR
 import { MemberRef } from './graphql/order.type';
 import { ProductResolver, resolveProductReference } from './graphql/product.resolver';
 import { registerSagaProgressSource, SagaProgressResolver } from './graphql/saga-progress.resolver';
+import { orderViewOf } from './saga/saga-runner';
 import { createPaymentSlice, type PaymentSlice } from './slice';
 
 export interface PaymentModule extends SubgraphModule {
@@ -31,7 +32,7 @@ export async function createPaymentModule(
       new OrderResolver(deps),
       new OrderFieldsResolver(slice.payments),
       new MemberOrdersResolver(deps),
-      new SagaProgressResolver(slice.orders),
+      new SagaProgressResolver(slice.orders, async (orderId) => orderViewOf(await slice.runner.load(orderId))),
     ]),
     referenceResolvers: {
       Product: { __resolveReference: resolveProductReference },

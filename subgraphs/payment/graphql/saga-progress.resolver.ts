@@ -11,6 +11,7 @@ import { requireIdentity } from '../../common/context';
 import { subscribeToEntityEvents, updateFieldsOf, type SubscriptionContext } from '../../common/subscription-payload';
 import type { OrderView } from '../domain/read-models';
 import { isSagaProgressEvent, progressOf, sagaProgressEventTypes } from '../saga/saga-progress';
+import { orderStreamId } from '../saga/order-saga';
 import { toOrder } from './order.mapper';
 import { Order } from './order.type';
 import { SagaProgress, SagaStep, SagaStepStatus } from './saga-progress.type';
@@ -48,7 +49,11 @@ function untilTerminal(stream: AsyncIterableIterator<AnyEventEnvelope>): AsyncIt
 
 @Resolver(() => SagaProgress)
 export class SagaProgressResolver {
-  constructor(private readonly orders: DocumentCollection<OrderView>) {}
+  constructor(
+    private readonly orders: DocumentCollection<OrderView>,
+    /** The order as its stream stands now, for when the view has not caught up with a pushed step. */
+    private readonly orderFromStream: (orderId: string) => Promise<OrderView | null>,
+  ) {}
 
   @Subscription(() => SagaProgress, {
     description:
@@ -76,6 +81,7 @@ export class SagaProgressResolver {
     return Object.assign(new SagaProgress(), {
       ...updateFieldsOf(event),
       orderId: event.payload.orderId,
+      orderStreamVersion: event.streamId === orderStreamId(event.payload.orderId) ? event.streamVersion : null,
       step: progress.step as SagaStep,
       status: progress.status as SagaStepStatus,
       compensation: progress.compensation,
@@ -85,7 +91,9 @@ export class SagaProgressResolver {
 
   @FieldResolver(() => Order)
   async order(@Root() update: SagaProgress): Promise<Order> {
-    const view = await this.orders.get(update.orderId);
+    let view = await this.orders.get(update.orderId);
+    // A step of the order's own stream can be pushed before its view is saved: read the stream then.
+    if (update.orderStreamVersion !== null && (view?.version ?? 0) < update.orderStreamVersion) view = (await this.orderFromStream(update.orderId)) ?? view;
     if (!view) throw new NotFoundError(`No order with id ${update.orderId}.`, { id: update.orderId });
     return toOrder(view);
   }

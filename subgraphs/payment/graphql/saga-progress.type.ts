@@ -28,6 +28,8 @@ registerEnumType(SagaStepStatus, { name: 'SagaStepStatus' });
 export class SagaProgress extends EventUpdate {
   /** Not a field: the key `order` is read by. */
   orderId!: string;
+  /** Not a field: the order stream's version after this step, when the step is an event of that stream. */
+  orderStreamVersion!: number | null;
 
   @Field(() => Order, { description: 'The order after this step (its read model).' })
   order!: Order;
