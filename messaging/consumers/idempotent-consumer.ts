@@ -307,11 +307,13 @@ export function createIdempotentHandler<Ts extends NonEmpty<EventType>>(
     }
     const replayId = replayIdOf(event);
     const key = processedKey(consumer, event);
-    const eventLog = log().child({ eventId: event.id, type: event.type, correlationId: event.correlationId });
+    // A child logger per delivery only when something is logged: most deliveries log nothing.
+    let eventLogger: Logger | null = null;
+    const eventLog = (): Logger => (eventLogger ??= log().child({ eventId: event.id, type: event.type, correlationId: event.correlationId }));
 
     try {
       if (await markers.get(key)) {
-        eventLog.debug({ attempt: delivery.attempt }, 'already processed; acknowledged without handling');
+        eventLog().debug({ attempt: delivery.attempt }, 'already processed; acknowledged without handling');
         await bumpCheckpoint((c) => ({ ...c, skippedDuplicates: c.skippedDuplicates + 1 })).catch(() => undefined);
         return ack;
       }
@@ -327,14 +329,16 @@ export function createIdempotentHandler<Ts extends NonEmpty<EventType>>(
       replay: replayId !== null,
       replayId,
       delivery,
-      logger: eventLog,
+      get logger() {
+        return eventLog();
+      },
     };
     try {
       // The set check above is what makes this cast true.
       await definition.handle(event as HandledEvent<Ts>, ctx);
     } catch (error) {
       const outcome = outcomeOfFailure(error);
-      eventLog.warn({ attempt: delivery.attempt, outcome }, 'handler failed');
+      eventLog().warn({ attempt: delivery.attempt, outcome }, 'handler failed');
       return outcome;
     }
 
@@ -352,7 +356,7 @@ export function createIdempotentHandler<Ts extends NonEmpty<EventType>>(
       });
       if (!first) {
         // Another delivery of the same event finished first (competing consumers): both ran the handler.
-        eventLog.warn('event was processed concurrently by another delivery; only keyed side effects are single');
+        eventLog().warn('event was processed concurrently by another delivery; only keyed side effects are single');
         return ack;
       }
     } catch (error) {
@@ -376,7 +380,7 @@ export function createIdempotentHandler<Ts extends NonEmpty<EventType>>(
       );
     } catch (error) {
       // The marker is what prevents repeats; the checkpoint is a measure, so a missed bump is only logged.
-      eventLog.warn({ err: error }, 'processed and recorded, but the checkpoint was not updated');
+      eventLog().warn({ err: error }, 'processed and recorded, but the checkpoint was not updated');
     }
     return ack;
   };
