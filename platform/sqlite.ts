@@ -60,6 +60,7 @@ export class SqliteGroupCommit {
   private lockedSince: number | null = null;
   /** Tries that found the lock taken in the current wait. */
   private lockMisses = 0;
+  private prepared: { begin: Database.Statement; commit: Database.Statement; noWait: Database.Statement; wait: Database.Statement } | null = null;
 
   constructor(
     private readonly db: Database.Database,
@@ -124,7 +125,7 @@ export class SqliteGroupCommit {
       }
     }
     try {
-      this.db.exec('COMMIT');
+      this.statements().commit.run();
     } catch (error) {
       if (this.db.inTransaction) this.rollbackQuietly();
       return this.failAll(group, error);
@@ -144,8 +145,9 @@ export class SqliteGroupCommit {
     try {
       // IMMEDIATE takes the write lock before the first read, so another process cannot slip a
       // write in between a check and the write that depends on it.
-      if (!wait) this.db.pragma('busy_timeout = 0');
-      this.db.exec('BEGIN IMMEDIATE');
+      const statements = this.statements();
+      if (!wait) statements.noWait.run();
+      statements.begin.run();
       this.lockedSince = null;
       this.lockMisses = 0;
       return true;
@@ -156,8 +158,19 @@ export class SqliteGroupCommit {
       if (now - this.lockedSince >= this.lockTimeoutMs) throw error;
       return false;
     } finally {
-      if (!wait) this.db.pragma(`busy_timeout = ${this.lockTimeoutMs}`);
+      if (!wait) this.statements().wait.run();
     }
+  }
+
+  /** The group's own statements, prepared once (they run for every group). */
+  private statements(): { begin: Database.Statement; commit: Database.Statement; noWait: Database.Statement; wait: Database.Statement } {
+    this.prepared ??= {
+      begin: this.db.prepare('BEGIN IMMEDIATE'),
+      commit: this.db.prepare('COMMIT'),
+      noWait: this.db.prepare('PRAGMA busy_timeout = 0'),
+      wait: this.db.prepare(`PRAGMA busy_timeout = ${this.lockTimeoutMs}`),
+    };
+    return this.prepared;
   }
 
   private failAll(group: readonly QueuedWrite[], cause: unknown): void {
