@@ -108,6 +108,23 @@ describe('RabbitMqEventBus on the wire', () => {
     }
   });
 
+  it('sends the publishes of one turn in one socket write (rabbitmq-client\'s socket is where the bus expects it)', async () => {
+    const bus = await RabbitMqEventBus.connect({ url });
+    try {
+      const socket = (bus.connection as unknown as { _socket?: { cork: unknown; uncork: unknown; _write: (...a: unknown[]) => unknown; _writev: (...a: unknown[]) => unknown } })._socket;
+      expect(typeof socket?.cork).toBe('function');
+      expect(typeof socket?.uncork).toBe('function');
+      await bus.publish([makeEnvelope('membership.renewed')]); // the channel is open
+      const writes = jest.spyOn(socket as NonNullable<typeof socket>, '_writev');
+      const single = jest.spyOn(socket as NonNullable<typeof socket>, '_write');
+      await bus.publish(Array.from({ length: 20 }, () => makeEnvelope('membership.renewed')));
+      // 20 messages (3 frames each) left in one or two writes, not twenty.
+      expect(writes.mock.calls.length + single.mock.calls.length).toBeLessThanOrEqual(2);
+    } finally {
+      await bus.close();
+    }
+  });
+
   it('declares a durable queue with a dead-letter exchange, a retry queue and a DLQ for a consumer', async () => {
     const bus = await RabbitMqEventBus.connect({ url });
     const queue = `test.bus.topology.${randomUUID().slice(0, 8)}`;
