@@ -30,23 +30,49 @@ export interface CommandHandlerOptions {
   readonly snapshotEvery: number;
 }
 
+/** Aggregates whose folded state is kept between commands (least recently used ones go first). */
+const CACHED_AGGREGATES = 5000;
+
+type Loaded<State> = LoadedAggregate<State> & { readonly snapshotVersion: number };
+
 export class CommandHandler<Command, State, Event extends AnyNewEvent> {
+  /**
+   * Folded state by stream, at the version it was folded to: only a starting point, as every load
+   * still reads the stream from there on (other processes' appends are seen). States are never
+   * changed in place (deciders are pure), so sharing them is safe.
+   */
+  private readonly folded = new Map<string, Loaded<State>>();
+
   constructor(
     private readonly decider: Decider<Command, State, Event>,
     private readonly options: CommandHandlerOptions,
   ) {}
 
-  /** Current state: latest usable snapshot, then the events after it. */
-  async load(streamId: string): Promise<LoadedAggregate<State> & { snapshotVersion: number }> {
-    const snapshot = await this.options.store.loadSnapshot<State>(streamId);
-    const usable = snapshot && snapshot.schemaVersion === this.decider.snapshotSchemaVersion ? snapshot : null;
-    let state = usable ? usable.state : this.decider.initialState;
-    let version = usable ? usable.version : 0;
+  /** Current state: the folded state kept from last time (or the latest usable snapshot), then the events after it. */
+  async load(streamId: string): Promise<Loaded<State>> {
+    let start = this.folded.get(streamId);
+    if (!start) {
+      const snapshot = await this.options.store.loadSnapshot<State>(streamId);
+      const usable = snapshot && snapshot.schemaVersion === this.decider.snapshotSchemaVersion ? snapshot : null;
+      start = { state: usable ? usable.state : this.decider.initialState, version: usable?.version ?? 0, snapshotVersion: usable?.version ?? 0 };
+    }
+    let { state, version } = start;
     for (const event of await this.options.store.readStream(streamId, version + 1)) {
       state = this.decider.evolve(state, event);
       version = event.streamVersion;
     }
-    return { state, version, snapshotVersion: usable?.version ?? 0 };
+    const loaded = { state, version, snapshotVersion: start.snapshotVersion };
+    this.remember(streamId, loaded);
+    return loaded;
+  }
+
+  private remember(streamId: string, loaded: Loaded<State>): void {
+    this.folded.delete(streamId);
+    if (this.folded.size >= CACHED_AGGREGATES) {
+      const oldest = this.folded.keys().next().value;
+      if (oldest !== undefined) this.folded.delete(oldest);
+    }
+    this.folded.set(streamId, loaded);
   }
 
   /** State from every event, ignoring snapshots (to check snapshots against). */
@@ -82,7 +108,15 @@ export class CommandHandler<Command, State, Event extends AnyNewEvent> {
     const result = await this.options.store.append(streamId, toAppend, { expectedVersion: loaded.version, context });
     let state = loaded.state;
     for (const event of result.events) state = this.decider.evolve(state, event);
-    if (result.nextExpectedVersion - loaded.snapshotVersion >= this.options.snapshotEvery) {
+    const snapshotDue = result.nextExpectedVersion - loaded.snapshotVersion >= this.options.snapshotEvery;
+    // Keep the new state only when these events are the ones just appended after the loaded version
+    // (an idempotent re-append hands back events stored before: start from the store next time).
+    if (result.events[0]?.streamVersion === loaded.version + 1) {
+      this.remember(streamId, { state, version: result.nextExpectedVersion, snapshotVersion: snapshotDue ? result.nextExpectedVersion : loaded.snapshotVersion });
+    } else {
+      this.folded.delete(streamId);
+    }
+    if (snapshotDue) {
       await this.options.store.saveSnapshot({
         streamId,
         version: result.nextExpectedVersion,
