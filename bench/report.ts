@@ -1,5 +1,7 @@
-// Shared bits of the benchmarks: the machine they ran on, percentiles, a free port.
+// Shared bits of the benchmarks: the machine they ran on, percentiles, a free port, a worker process.
 import os from 'node:os';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
 import net from 'node:net';
 
 export function machine(): { cpus: number; cpuModel: string; memoryGiB: number; node: string; platform: string } {
@@ -29,4 +31,44 @@ export async function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+export interface WorkerProcess {
+  readonly pid: number;
+  /** The consumer queues it runs (from its /health), for the benchmark to delete afterwards. */
+  readonly queues: readonly string[];
+  stop(): Promise<void>;
+}
+
+/** A worker process (dist/scripts/worker.js) on the given settings, ready once its /health answers. */
+export async function startWorkerProcess(env: Record<string, string>): Promise<WorkerProcess> {
+  const port = await freePort();
+  // BENCH_WORKER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the workers.
+  const nodeArgs = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const child = spawn(process.execPath, [...nodeArgs, path.join(__dirname, '..', 'scripts', 'worker.js')], {
+    env: { ...process.env, ...env, WORKER_PORT: String(port), HOST: '127.0.0.1' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let queues: readonly string[] = [];
+  for (let attempt = 0; ; attempt++) {
+    const health = await fetch(`http://127.0.0.1:${port}/health`).then(
+      async (r) => (r.ok ? ((await r.json()) as { consumers?: string[] }) : null),
+      () => null,
+    );
+    if (health) {
+      queues = health.consumers ?? [];
+      break;
+    }
+    if (child.exitCode !== null || attempt > 300) throw new Error(`worker process did not start (exit code ${child.exitCode})`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return {
+    pid: child.pid ?? 0,
+    queues,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
 }

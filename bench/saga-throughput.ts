@@ -11,14 +11,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { ack } from '../messaging/bus/event-bus';
 import { createBackends } from '../messaging/backends';
 import { loadConfig } from '../platform/config';
 import { startWorkers } from '../subgraphs/workers';
 import { deleteConsumerQueues } from '../messaging/bus/rabbitmq-queues';
 import { testCards } from '../subgraphs/payment/domain/simulated-card-processor';
-import { freePort, machine, percentile } from './report';
+import { machine, percentile, startWorkerProcess } from './report';
 
 export interface SagaThroughputOptions {
   readonly orders: number;
@@ -112,30 +111,6 @@ export async function runSagaThroughput(options: SagaThroughputOptions): Promise
     durationMs: { p50: percentile(durations, 50), p99: percentile(durations, 99), max: percentile(durations, 100) },
     goal: { sagasPerSecond: 200, met: sagasPerSecond >= 200 },
     machine: machine(),
-  };
-}
-
-/** A worker process (dist/scripts/worker.js) on the given settings, ready once its /health answers. */
-async function startWorkerProcess(env: Record<string, string>): Promise<{ stop(): Promise<void> }> {
-  const port = await freePort();
-  // BENCH_WORKER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the added workers.
-  const nodeArgs = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, path.join(__dirname, '..', 'scripts', 'worker.js')], {
-    env: { ...process.env, ...env, WORKER_PORT: String(port), HOST: '127.0.0.1' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  for (let attempt = 0; ; attempt++) {
-    const ready = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false);
-    if (ready) break;
-    if (child.exitCode !== null || attempt > 300) throw new Error(`worker process did not start (exit code ${child.exitCode})`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return {
-    stop: async () => {
-      child.kill('SIGTERM');
-      await exited;
-    },
   };
 }
 

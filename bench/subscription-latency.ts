@@ -1,6 +1,7 @@
 // Benchmark: GraphQL subscriptions through a gateway, on the product over RabbitMQ and the embedded
-// store. The product (four subgraphs, workers, outbox relay) runs in this process; each gateway
-// under test runs in its own child process (ours, then Hive Gateway on the same supergraph and
+// store. The product (four subgraphs, outbox relay, consumers) runs in this process with the clients,
+// as `npm start` runs it (`--workers process` puts the relay and the consumers in a worker process,
+// dist/scripts/worker.js, as a compose deployment does); each gateway under test runs in its own child process (ours, then Hive Gateway on the same supergraph and
 // subgraphs), so its memory is its own and both are treated alike. Per gateway and per round:
 //  a) latency: one subscriber per member on memberUpdated(id); updateMemberProfile mutations through
 //     the gateway over HTTP at a fixed rate; latency = mutation sent -> its event's `next` received
@@ -9,7 +10,7 @@
 //  b) fan-out: N WebSocket subscribers on one gateway watching one member; each event must reach
 //     all of them; p99 delivery latency (goal <= 250 ms) and gateway memory per idle subscription.
 //   node dist/bench/subscription-latency.js [--rate 200] [--low-rate 50] [--seconds 10] [--members 200]
-//     [--subscribers 5000] [--fanout-events 10] [--rounds 2] [--gateways ours,hive]
+//     [--subscribers 5000] [--fanout-events 10] [--rounds 2] [--gateways ours,hive] [--workers in-process|process]
 import 'reflect-metadata';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -25,7 +26,7 @@ import { loadConfig, type Config } from '../platform/config';
 import { subgraphEntries } from '../subgraphs';
 import { startSubgraph, type StartedSubgraph } from '../subgraphs/common/start-subgraph';
 import { startWorkers, type RunningWorkers } from '../subgraphs/workers';
-import { machine, percentile } from './report';
+import { machine, percentile, startWorkerProcess, type WorkerProcess } from './report';
 import { Arrivals, closeSubscribers, openSubscribers, problemsOf, updateProfile } from './subscription-clients';
 import { hiveInstalled, processCpuSeconds, repoRoot, startTarget, type GatewayKind, type GatewayTarget } from './subscription-targets';
 
@@ -45,6 +46,8 @@ export interface SubscriptionLatencyOptions {
   /** Each gateway is measured this many times, alternating (the machine is shared). */
   readonly rounds: number;
   readonly gateways: readonly GatewayKind[];
+  /** Run the outbox relay and the consumers in a worker process of their own, as deployed. */
+  readonly workerProcess: boolean;
 }
 
 interface Latency {
@@ -62,11 +65,16 @@ const MiB = 2 ** 20;
 const round1 = (n: number) => Math.round(n * 10) / 10;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** CPU seconds used during a phase: the gateway's process, and this one (product + clients). */
-function cpuMeter(target: GatewayTarget) {
+/** CPU seconds used during a phase: the gateway's process, this one (subgraphs + clients), the workers'. */
+function cpuMeter(target: GatewayTarget, workerPid: number | null) {
   const gateway0 = target.cpuSeconds();
   const self0 = processCpuSeconds(process.pid);
-  return () => ({ gatewaySeconds: round1(target.cpuSeconds() - gateway0), productAndClientsSeconds: round1(processCpuSeconds(process.pid) - self0) });
+  const workers0 = workerPid === null ? 0 : processCpuSeconds(workerPid);
+  return () => ({
+    gatewaySeconds: round1(target.cpuSeconds() - gateway0),
+    productAndClientsSeconds: round1(processCpuSeconds(process.pid) - self0),
+    ...(workerPid === null ? {} : { workerProcessSeconds: round1(processCpuSeconds(workerPid) - workers0) }),
+  });
 }
 
 /** What the measurements need from the product running in this process. */
@@ -74,6 +82,8 @@ interface Product {
   readonly cfg: Config;
   readonly backends: Backends;
   readonly subgraphUrls: Record<string, string>;
+  /** The worker process, when the workers run in one of their own (null: in this process). */
+  readonly workerPid: number | null;
   token(memberId: string): string;
   /** The cursor of a member's event at a stream version (to match deliveries to mutations). */
   cursorAt(memberId: string, version: number): Promise<string | null>;
@@ -173,7 +183,7 @@ async function latencyPhase(product: Product, target: GatewayTarget, options: Su
 
   const total = Math.round(options.rate * options.seconds);
   const interval = 1000 / options.rate;
-  const cpu = cpuMeter(target);
+  const cpu = cpuMeter(target, product.workerPid);
   const sends: Promise<{ memberId: string; sentAt: number; queuedMs: number; roundTripMs: number; version: number | null; error: string | null }>[] = [];
   const start = performance.now();
   for (let i = 0; i < total; i++) {
@@ -265,7 +275,7 @@ async function fanOutPhase(product: Product, target: GatewayTarget, options: Sub
 
   const latencies: number[] = [];
   const lastDelivery: number[] = [];
-  const cpu = cpuMeter(target);
+  const cpu = cpuMeter(target, product.workerPid);
   let missing = 0;
   let failed = 0;
   if (warmUpError === null) {
@@ -404,6 +414,7 @@ export async function runSubscriptionLatency(options: SubscriptionLatencyOptions
   const backends = await createBackends(cfg);
   const subgraphs: StartedSubgraph[] = [];
   let workers: RunningWorkers | null = null;
+  let workerProcess: WorkerProcess | null = null;
   // The supergraph with this run's subgraph URLs is what both gateways get (Hive reads a file).
   const supergraphPath = path.join(dataDir, 'supergraph.graphql');
   let cleaning: Promise<void> | null = null;
@@ -412,9 +423,11 @@ export async function runSubscriptionLatency(options: SubscriptionLatencyOptions
   const cleanup = () =>
     (cleaning ??= (async () => {
       await workers?.close();
+      await workerProcess?.stop();
       for (const subgraph of subgraphs) await subgraph.close();
       await backends.close();
-      await deleteConsumerQueues(options.rabbitmqUrl, workers?.consumers.map((c) => c.queue) ?? [], { exchange: cfg.RABBITMQ_EXCHANGE });
+      const queues = workers?.consumers.map((c) => c.queue) ?? workerProcess?.queues ?? [];
+      await deleteConsumerQueues(options.rabbitmqUrl, queues, { exchange: cfg.RABBITMQ_EXCHANGE });
       fs.rmSync(dataDir, { recursive: true, force: true });
     })());
   const interrupted = () => {
@@ -430,7 +443,20 @@ export async function runSubscriptionLatency(options: SubscriptionLatencyOptions
       subgraphs.push(started);
       subgraphUrls[entry.name] = started.url;
     }
-    workers = await startWorkers(backends, cfg, { mailer: { transport: 'mailbox', send: async () => undefined, close: async () => undefined } });
+    if (options.workerProcess) {
+      // As deployed: the outbox relay and the consumers in a worker process of their own.
+      workerProcess = await startWorkerProcess({
+        DATA_DIR: dataDir,
+        RABBITMQ_URL: options.rabbitmqUrl,
+        QUEUE_PREFIX: prefix,
+        RABBITMQ_EXCHANGE: cfg.RABBITMQ_EXCHANGE,
+        LOG_LEVEL: cfg.LOG_LEVEL,
+        JWT_SECRET: cfg.JWT_SECRET,
+        SUBGRAPH_SECRET: cfg.SUBGRAPH_SECRET,
+      });
+    } else {
+      workers = await startWorkers(backends, cfg, { mailer: { transport: 'mailbox', send: async () => undefined, close: async () => undefined } });
+    }
     let sdl = fs.readFileSync(path.join(repoRoot, 'supergraph.graphql'), 'utf8');
     for (const [name, url] of Object.entries(subgraphUrls)) {
       sdl = sdl.replace(new RegExp(`(@join__graph\\(name: "${name}", url: ")[^"]*(")`), `$1${url}$2`);
@@ -446,6 +472,7 @@ export async function runSubscriptionLatency(options: SubscriptionLatencyOptions
       cfg,
       backends,
       subgraphUrls,
+      workerPid: workerProcess?.pid ?? null,
       token: (id) => {
         let token = tokens.get(id);
         if (!token) tokens.set(id, (token = mintClientToken({ sub: id, role: 'member' }, cfg.JWT_SECRET, { expiresInSeconds: 4 * 3600 })));
@@ -477,6 +504,7 @@ export async function runSubscriptionLatency(options: SubscriptionLatencyOptions
         subscribers: options.subscribers,
         fanOutEvents: options.fanOutEvents,
         rounds: options.rounds,
+        workers: options.workerProcess ? 'worker process' : 'in this process',
         bus: 'RabbitMQ',
         store: 'embedded SQLite',
         openFilesLimit: openFilesLimit(),
@@ -520,6 +548,7 @@ if (require.main === module) {
     fanOutEvents: Number(arg('fanout-events') ?? 10),
     rounds: Number(arg('rounds') ?? 2),
     gateways: (arg('gateways') ?? 'ours,hive').split(',').filter((g): g is GatewayKind => g === 'ours' || g === 'hive'),
+    workerProcess: (arg('workers') ?? 'in-process') === 'process',
   }).then(
     (result) => {
       console.log(JSON.stringify(result, null, 2));
