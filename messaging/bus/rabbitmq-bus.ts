@@ -230,6 +230,7 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
     const first = events[0];
     const last = events[events.length - 1];
     if (!first || !last) return;
+    this.coalesceWrites();
     const replayInfo = first.metadata.replayInfo;
     const headers: Record<string, unknown> = {
       [busHeaders.replay]: first.metadata.replay === true,
