@@ -126,6 +126,21 @@ export class ProjectionRebuild<T extends Doc = Doc> {
     return { active: next, previous, caughtUpTo };
   }
 
+  /**
+   * Forget a version some other run left half built (its worker died): empty it and clear the
+   * pointer's `building`, unless a rebuild has taken the pointer since.
+   */
+  async abandonLeftover(): Promise<string | null> {
+    const pointer = await projectionVersions(this.documents).get(this.projection.name);
+    const left = pointer?.building ?? null;
+    if (!left) return null;
+    await this.projection.open(this.documents, left).clear();
+    await projectionVersions(this.documents).update(this.projection.name, (current) =>
+      current && current.building === left ? { ...current, building: null } : null,
+    );
+    return left;
+  }
+
   /** Forget the new version; the active one never changed. */
   async abort(): Promise<void> {
     const next = this.buildingName;

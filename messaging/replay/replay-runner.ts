@@ -448,6 +448,15 @@ export class ReplayRunner {
           .deleteTopic(replayTopicOf(doc.id), doc.targets.map((name) => this.queueOf(doc.id, name)))
           .catch((error: unknown) => logger.warn({ err: error }, 'removing a stale replay topic failed'));
       }
+      // A rebuild left its new version half built: empty it (the active version never changed).
+      for (const name of doc.targets) {
+        const target = this.targets.get(name);
+        if (target?.kind !== 'projection') continue;
+        await new ProjectionRebuild(target.projection, documents, this.deps.store, clock)
+          .abandonLeftover()
+          .then((left) => left && logger.info({ projection: name, version: left }, 'half-built projection version emptied'))
+          .catch((error: unknown) => logger.warn({ err: error, projection: name }, 'emptying a half-built projection version failed'));
+      }
     }
   }
 

@@ -242,6 +242,43 @@ describe('replay runner (in memory)', () => {
     expect(await replays.get('r-alive')).toMatchObject({ status: 'running', error: null });
   });
 
+  it('empties the version a dead worker\'s rebuild left half built, and keeps the active one', async () => {
+    clock.set('2025-03-01T13:00:00.000Z');
+    await startRunner();
+    const pointers = projectionVersions(backends.documents);
+    await pointers.put({ id: 'member-read-model', active: 'members', version: 1, previous: null, building: 'members_v2', swappedAt: null });
+    await membersCollection(backends.documents, 'members_v2').put({ id: 'half', version: 1 } as never);
+    await replaysCollection(backends.documents).put({
+      id: 'r-rebuild',
+      kind: 'rebuild',
+      status: 'running',
+      from: '1970-01-01T00:00:00.000Z',
+      to: '2025-03-01T13:00:00.000Z',
+      types: null,
+      targets: ['member-read-model'],
+      requestedBy: 'admin-1',
+      requestedAt: '2025-03-01T13:00:00.000Z',
+      correlationId: 'c-rebuild',
+      claimedBy: 'another-worker:1',
+      startedAt: '2025-03-01T13:00:00.000Z',
+      finishedAt: null,
+      cancelRequested: false,
+      events: 0,
+      progress: emptyProgress([{ name: 'member-read-model', kind: 'projection' }]),
+      stats: null,
+      error: null,
+      errorSamples: [],
+      startedPosition: null,
+      heartbeatAt: '2025-03-01T13:00:00.000Z',
+    });
+    clock.set('2025-03-01T13:01:00.000Z');
+    runner?.wake();
+    await eventually(async () => (await replaysCollection(backends.documents).get('r-rebuild'))?.status === 'failed', 'the stale rebuild to be failed');
+    await eventually(async () => (await pointers.get('member-read-model'))?.building === null, 'the half-built version to be forgotten');
+    expect(await pointers.get('member-read-model')).toMatchObject({ active: 'members', building: null });
+    expect(await membersCollection(backends.documents, 'members_v2').count()).toBe(0);
+  });
+
   it('refuses unknown targets, empty or future ranges, naming the field', async () => {
     clock.set('2025-03-01T11:00:00.000Z');
     const { service } = await startRunner();
