@@ -5,16 +5,10 @@ import type { Client } from 'graphql-ws';
 import { ManualClock } from '../../platform/clock';
 import { manualTimers } from './support/manual-timers';
 import { startHarness, type Harness } from './support/harness';
-import { waitUntilLive } from './support/live';
-import { gatewayClient, RawClient, subscribe, type Collector } from './support/ws-client';
+import { cursorsOf, waitUntilLive } from './support/live';
+import { gatewayClient, RawClient, subscribe } from './support/ws-client';
 
 const MEMBER_UPDATED = 'subscription Watch($id: ID!) { memberUpdated(id: $id) { eventType cursor member { id probe } } }';
-
-async function positionsOf(sub: Collector, count: number): Promise<string[]> {
-  const out: string[] = [];
-  for (let i = 0; i < count; i++) out.push(String((await sub.takeNext(`event ${i + 1} of ${count}`)).cursor));
-  return out;
-}
 
 describe('resuming, limits and shutdown', () => {
   let harness: Harness;
@@ -41,7 +35,7 @@ describe('resuming, limits and shutdown', () => {
     const sub = subscribe(first, { query: MEMBER_UPDATED, variables: { id } });
     await waitUntilLive(harness, id, sub);
     const seen = [await harness.emit(id), await harness.emit(id)];
-    expect(await positionsOf(sub, 2)).toEqual(seen.map((e) => String(e.position)));
+    expect(await cursorsOf(sub, 2)).toEqual(seen.map((e) => String(e.position)));
     const cursor = String(seen[1]?.position);
 
     await first.dispose(); // the connection drops
@@ -51,7 +45,7 @@ describe('resuming, limits and shutdown', () => {
     const again = subscribe(client(harness.token(id)), { query: MEMBER_UPDATED, variables: { id }, extensions: { cursor } });
     // Appended while the resume is replaying: delivered once, whichever way it arrives.
     const during = await harness.emit(id, 'membership.activated');
-    expect(await positionsOf(again, 3)).toEqual([...missed, during].map((e) => String(e.position)));
+    expect(await cursorsOf(again, 3)).toEqual([...missed, during].map((e) => String(e.position)));
     const after = await harness.emit(id);
     const next = await again.takeNext('the first live event after the resume');
     expect(next.cursor).toBe(String(after.position));

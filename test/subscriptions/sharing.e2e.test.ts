@@ -9,7 +9,7 @@ import { manualTimers } from './support/manual-timers';
 import type { RunningGateway } from '../../gateway/gateway-server';
 import { eventually } from '../support/wait';
 import { startHarness, type Harness } from './support/harness';
-import { waitUntilLive } from './support/live';
+import { cursorsOf, waitUntilLive } from './support/live';
 import { gatewayClient, RawClient, subscribe, type Collector } from './support/ws-client';
 
 const MEMBER_UPDATED = 'subscription Watch($id: ID!) { memberUpdated(id: $id) { eventType cursor member { id probe } } }';
@@ -23,12 +23,6 @@ async function drainTo(subs: readonly Collector[], fence: number): Promise<void>
   for (const sub of subs) {
     for (let n = await sub.takeNext('the fence'); n.cursor !== String(fence); n = await sub.takeNext('the fence'));
   }
-}
-
-async function cursorsOf(sub: Collector, count: number): Promise<string[]> {
-  const out: string[] = [];
-  for (let i = 0; i < count; i++) out.push(String((await sub.takeNext(`event ${i + 1} of ${count}`)).cursor));
-  return out;
 }
 
 describe('sharing one upstream subscription among identical client subscriptions', () => {

@@ -24,3 +24,10 @@ export async function waitUntilLive(harness: Harness, id: string, sub: Collector
   }
   throw new Error('the subscription never went live (no warm-up event arrived in 100 tries)');
 }
+
+/** The cursors of the next `count` results of a subscription, in order. */
+export async function cursorsOf(sub: Collector, count: number): Promise<string[]> {
+  const out: string[] = [];
+  for (let i = 0; i < count; i++) out.push(String((await sub.takeNext(`event ${i + 1} of ${count}`)).cursor));
+  return out;
+}
