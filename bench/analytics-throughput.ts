@@ -8,7 +8,7 @@ import vm from 'node:vm';
 import type { Facts } from '../subgraphs/analytics/domain/cep-engine';
 import { defaultRules } from '../subgraphs/analytics/domain/cep-rules';
 import { ProcessorSink, StreamProcessor, type ActivityInputType, type ProcessorInput } from '../subgraphs/analytics/domain/stream-processor';
-import { machine } from './report';
+import { arg, machine } from './report';
 
 export interface AnalyticsBenchOptions {
   readonly events: number;
@@ -114,12 +114,7 @@ export function runAnalyticsThroughput(options: AnalyticsBenchOptions) {
   };
 }
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
 if (require.main === module) {
-  const result = runAnalyticsThroughput({ events: arg('events', 1_000_000), members: arg('members', 100_000), minutes: arg('minutes', 60) });
+  const result = runAnalyticsThroughput({ events: Number(arg('events') ?? 1_000_000), members: Number(arg('members') ?? 100_000), minutes: Number(arg('minutes') ?? 60) });
   console.log(JSON.stringify(result, null, 2));
 }

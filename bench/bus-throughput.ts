@@ -8,7 +8,7 @@ import { Connection } from 'rabbitmq-client';
 import { ack } from '../messaging/bus/event-bus';
 import { deadLetterQueueOf, retryQueueOf, RabbitMqEventBus } from '../messaging/bus/rabbitmq-bus';
 import type { EventEnvelope } from '../messaging/events/envelope';
-import { machine, percentile } from './report';
+import { arg, machine, percentile, runAsMain } from './report';
 
 export interface BusThroughputOptions {
   readonly url: string;
@@ -124,28 +124,16 @@ export async function runBusThroughput(options: BusThroughputOptions): Promise<B
   }
 }
 
-function flag(name: string): string | undefined {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 ? process.argv[index + 1] : undefined;
-}
-
 if (require.main === module) {
-  const rate = flag('rate');
-  runBusThroughput({
-    url: process.env.RABBITMQ_URL || 'amqp://guest:guest@127.0.0.1:5672',
-    events: Number(flag('events') ?? 20_000),
-    batch: Number(flag('batch') ?? 500),
-    parallel: Number(flag('parallel') ?? 4),
-    prefetch: Number(flag('prefetch') ?? 500),
-    ...(rate ? { rate: Number(rate) } : {}),
-  }).then(
-    (result) => {
-      console.log(JSON.stringify(result, null, 2));
-      process.exit(0);
-    },
-    (error: unknown) => {
-      console.error(error);
-      process.exit(1);
-    },
+  const rate = arg('rate');
+  runAsMain(() =>
+    runBusThroughput({
+      url: process.env.RABBITMQ_URL || 'amqp://guest:guest@127.0.0.1:5672',
+      events: Number(arg('events') ?? 20_000),
+      batch: Number(arg('batch') ?? 500),
+      parallel: Number(arg('parallel') ?? 4),
+      prefetch: Number(arg('prefetch') ?? 500),
+      ...(rate ? { rate: Number(rate) } : {}),
+    }),
   );
 }

@@ -11,7 +11,7 @@ import { MongoClient } from 'mongodb';
 import { createEventStore, type EventStoreOptions } from '../messaging/store/create-event-store';
 import { eventStoreFile } from '../messaging/store/sqlite-event-store';
 import type { AnyNewEvent } from '../messaging/events/envelope';
-import { machine, percentile } from './report';
+import { arg, machine, percentile, runAsMain } from './report';
 
 export interface EventStoreAppendOptions {
   readonly events: number;
@@ -97,24 +97,12 @@ export async function runEventStoreAppend(options: EventStoreAppendOptions): Pro
   }
 }
 
-function flag(name: string): string | undefined {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 ? process.argv[index + 1] : undefined;
-}
-
 if (require.main === module) {
-  runEventStoreAppend({
-    events: Number(flag('events') ?? 20_000),
-    streams: Number(flag('streams') ?? 2_000),
-    store: flag('store') === 'mongo' ? 'mongo' : 'sqlite',
-  }).then(
-    (result) => {
-      console.log(JSON.stringify(result, null, 2));
-      process.exit(0);
-    },
-    (error: unknown) => {
-      console.error(error);
-      process.exit(1);
-    },
+  runAsMain(() =>
+    runEventStoreAppend({
+      events: Number(arg('events') ?? 20_000),
+      streams: Number(arg('streams') ?? 2_000),
+      store: arg('store') === 'mongo' ? 'mongo' : 'sqlite',
+    }),
   );
 }

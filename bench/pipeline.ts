@@ -15,7 +15,7 @@ import { memoryCheckpoint } from '../messaging/store/checkpoints';
 import { createEventStore } from '../messaging/store/create-event-store';
 import { NotifyingEventStore } from '../messaging/store/notifying-event-store';
 import { loggerFor } from '../platform/logger';
-import { machine, percentile } from './report';
+import { arg, machine, percentile, runAsMain } from './report';
 
 export interface PipelineOptions {
   readonly url: string;
@@ -123,26 +123,14 @@ export async function runPipeline(options: PipelineOptions) {
   };
 }
 
-function arg(name: string): string | undefined {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 ? process.argv[index + 1] : undefined;
-}
-
 if (require.main === module) {
-  runPipeline({
-    url: process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672',
-    events: Number(arg('events') ?? 20000),
-    writers: Number(arg('writers') ?? 100),
-    pacedEvents: Number(arg('paced-events') ?? 10000),
-    rate: Number(arg('rate') ?? 1000),
-  }).then(
-    (result) => {
-      console.log(JSON.stringify(result, null, 2));
-      process.exit(0);
-    },
-    (error: unknown) => {
-      console.error(error);
-      process.exit(1);
-    },
+  runAsMain(() =>
+    runPipeline({
+      url: process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672',
+      events: Number(arg('events') ?? 20000),
+      writers: Number(arg('writers') ?? 100),
+      pacedEvents: Number(arg('paced-events') ?? 10000),
+      rate: Number(arg('rate') ?? 1000),
+    }),
   );
 }

@@ -21,7 +21,7 @@ import { loggerFor } from '../platform/logger';
 import { crmConsumer } from '../subgraphs/member/consumers/crm.consumer';
 import { emailConsumer } from '../subgraphs/member/consumers/email.consumer';
 import { memberReadModelRebuild } from '../subgraphs/analytics/replay/replay-targets';
-import { machine } from './report';
+import { arg, machine, runAsMain } from './report';
 
 export interface ReplayBenchOptions {
   readonly url: string;
@@ -136,24 +136,12 @@ export async function runReplayThroughput(options: ReplayBenchOptions) {
   };
 }
 
-function arg(name: string): string | undefined {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 ? process.argv[index + 1] : undefined;
-}
-
 if (require.main === module) {
-  runReplayThroughput({
-    url: process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672',
-    events: Number(arg('events') ?? 45231),
-    skipRabbit: process.argv.includes('--skip-rabbit'),
-  }).then(
-    (result) => {
-      console.log(JSON.stringify(result, null, 2));
-      process.exit(0);
-    },
-    (error: unknown) => {
-      console.error(error);
-      process.exit(1);
-    },
+  runAsMain(() =>
+    runReplayThroughput({
+      url: process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672',
+      events: Number(arg('events') ?? 45231),
+      skipRabbit: process.argv.includes('--skip-rabbit'),
+    }),
   );
 }

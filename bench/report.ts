@@ -1,4 +1,5 @@
-// Shared bits of the benchmarks: the machine they ran on, percentiles, a free port, a worker process.
+// Shared bits of the benchmarks: the machine they ran on, percentiles, command-line options, the
+// entry point, a free port, a worker process.
 import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
@@ -71,4 +72,24 @@ export async function startWorkerProcess(env: Record<string, string>): Promise<W
       await exited;
     },
   };
+}
+
+/** The value after `--name` on the command line, if any. */
+export function arg(name: string): string | undefined {
+  const index = process.argv.indexOf(`--${name}`);
+  return index >= 0 ? process.argv[index + 1] : undefined;
+}
+
+/** Run a benchmark as a script: its result as JSON on stdout, exit 0; an error on stderr, exit 1. */
+export function runAsMain(run: () => Promise<unknown>): void {
+  run().then(
+    (result) => {
+      console.log(JSON.stringify(result, null, 2));
+      process.exit(0);
+    },
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
 }

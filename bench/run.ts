@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { machine } from './report';
+import { arg, machine } from './report';
 
 /** Benchmark scripts (dist/bench/<name>.js) with the arguments of the documented run. */
 const benchmarks: readonly { name: string; args: string[]; needs?: 'hive' }[] = [
@@ -52,8 +52,8 @@ function resultOf(stdout: string): unknown {
 }
 
 function main(): void {
-  const onlyIndex = process.argv.indexOf('--only');
-  const only = onlyIndex >= 0 ? new Set((process.argv[onlyIndex + 1] ?? '').split(',')) : null;
+  const onlyArg = arg('only');
+  const only = onlyArg === undefined ? null : new Set(onlyArg.split(','));
   const results: Record<string, unknown> = {};
   for (const bench of benchmarks) {
     if (only && !only.has(bench.name)) continue;

@@ -17,7 +17,7 @@ import { loadConfig } from '../platform/config';
 import { startWorkers } from '../subgraphs/workers';
 import { deleteConsumerQueues } from '../messaging/bus/rabbitmq-queues';
 import { testCards } from '../subgraphs/payment/domain/simulated-card-processor';
-import { machine, percentile, startWorkerProcess } from './report';
+import { arg, machine, percentile, runAsMain, startWorkerProcess } from './report';
 
 export interface SagaThroughputOptions {
   readonly orders: number;
@@ -114,24 +114,13 @@ export async function runSagaThroughput(options: SagaThroughputOptions): Promise
   };
 }
 
-function arg(name: string): string | undefined {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 ? process.argv[index + 1] : undefined;
-}
-
 if (require.main === module) {
-  runSagaThroughput({
-    orders: Number(arg('orders') ?? 1000),
-    concurrency: Number(arg('concurrency') ?? 200),
-    processes: Number(arg('processes') ?? 2),
-    rabbitmqUrl: process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672',
-  })
-    .then((result) => {
-      console.log(JSON.stringify(result, null, 2));
-      process.exit(0);
-    })
-    .catch((error: unknown) => {
-      console.error(error);
-      process.exit(1);
-    });
+  runAsMain(() =>
+    runSagaThroughput({
+      orders: Number(arg('orders') ?? 1000),
+      concurrency: Number(arg('concurrency') ?? 200),
+      processes: Number(arg('processes') ?? 2),
+      rabbitmqUrl: process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672',
+    }),
+  );
 }

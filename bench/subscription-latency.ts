@@ -26,7 +26,7 @@ import { loadConfig, type Config } from '../platform/config';
 import { subgraphEntries } from '../subgraphs';
 import { startSubgraph, type StartedSubgraph } from '../subgraphs/common/start-subgraph';
 import { startWorkers, type RunningWorkers } from '../subgraphs/workers';
-import { machine, percentile, startWorkerProcess, type WorkerProcess } from './report';
+import { arg, machine, percentile, runAsMain, startWorkerProcess, type WorkerProcess } from './report';
 import { Arrivals, closeSubscribers, openSubscribers, problemsOf, updateProfile } from './subscription-clients';
 import { hiveInstalled, processCpuSeconds, repoRoot, startTarget, type GatewayKind, type GatewayTarget } from './subscription-targets';
 
@@ -530,33 +530,21 @@ function openFilesLimit(): string {
   }
 }
 
-function arg(name: string): string | undefined {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 ? process.argv[index + 1] : undefined;
-}
-
 if (require.main === module) {
   // The product logs to stdout, which carries the JSON result: warnings and errors only.
   process.env.LOG_LEVEL ??= 'warn';
-  runSubscriptionLatency({
-    rabbitmqUrl: process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672',
-    rate: Number(arg('rate') ?? 200),
-    lowRate: Number(arg('low-rate') ?? 50),
-    seconds: Number(arg('seconds') ?? 10),
-    members: Number(arg('members') ?? 200),
-    subscribers: Number(arg('subscribers') ?? 5000),
-    fanOutEvents: Number(arg('fanout-events') ?? 10),
-    rounds: Number(arg('rounds') ?? 2),
-    gateways: (arg('gateways') ?? 'ours,hive').split(',').filter((g): g is GatewayKind => g === 'ours' || g === 'hive'),
-    workerProcess: (arg('workers') ?? 'in-process') === 'process',
-  }).then(
-    (result) => {
-      console.log(JSON.stringify(result, null, 2));
-      process.exit(0);
-    },
-    (error: unknown) => {
-      console.error(error);
-      process.exit(1);
-    },
+  runAsMain(() =>
+    runSubscriptionLatency({
+      rabbitmqUrl: process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672',
+      rate: Number(arg('rate') ?? 200),
+      lowRate: Number(arg('low-rate') ?? 50),
+      seconds: Number(arg('seconds') ?? 10),
+      members: Number(arg('members') ?? 200),
+      subscribers: Number(arg('subscribers') ?? 5000),
+      fanOutEvents: Number(arg('fanout-events') ?? 10),
+      rounds: Number(arg('rounds') ?? 2),
+      gateways: (arg('gateways') ?? 'ours,hive').split(',').filter((g): g is GatewayKind => g === 'ours' || g === 'hive'),
+      workerProcess: (arg('workers') ?? 'in-process') === 'process',
+    }),
   );
 }

@@ -113,3 +113,25 @@ export async function resolveEntityReference(
   if (typeof resolveReference !== 'function') return withTypename;
   return (resolveReference as (r: unknown, c: unknown, i: GraphQLResolveInfo) => unknown)(withTypename, context, info);
 }
+
+/** Ends an entity's event stream after the event that closes it (a saga's final step, a replay's end). */
+export function endAfter(
+  stream: AsyncIterableIterator<AnyEventEnvelope>,
+  isLast: (event: AnyEventEnvelope) => boolean,
+): AsyncIterableIterator<AnyEventEnvelope> {
+  let done = false;
+  const iterator: AsyncIterableIterator<AnyEventEnvelope> = {
+    next: async () => {
+      if (done) {
+        await stream.return?.();
+        return { value: undefined, done: true };
+      }
+      const result = await stream.next();
+      if (!result.done && isLast(result.value)) done = true;
+      return result;
+    },
+    return: async () => (stream.return ? stream.return() : { value: undefined, done: true }),
+    [Symbol.asyncIterator]: () => iterator,
+  };
+  return iterator;
+}

@@ -10,7 +10,7 @@ import { cursorOf } from '../../../messaging/live/resume-merge';
 import type { ReplayService } from '../../../messaging/replay/replay-service';
 import { IllegalStateError, NotFoundError } from '../../../platform/errors';
 import { requireAdmin } from '../../common/context';
-import { subscribeToEntityEvents, updateFieldsOf, type SubscriptionContext } from '../../common/subscription-payload';
+import { endAfter, subscribeToEntityEvents, updateFieldsOf, type SubscriptionContext } from '../../common/subscription-payload';
 import { toReplay, toStats, toTargetStats } from './replay.mapper';
 import { Replay, ReplayProgress, ReplayStatus } from './replay.type';
 
@@ -35,25 +35,6 @@ const servicesBySchema = new WeakMap<GraphQLSchema, ReplayService>();
 
 export function registerReplayProgressSource(schema: GraphQLSchema, service: ReplayService): void {
   servicesBySchema.set(schema, service);
-}
-
-/** Ends the stream after the final update. */
-function untilFinal(stream: AsyncIterableIterator<AnyEventEnvelope>): AsyncIterableIterator<AnyEventEnvelope> {
-  let done = false;
-  const iterator: AsyncIterableIterator<AnyEventEnvelope> = {
-    next: async () => {
-      if (done) {
-        await stream.return?.();
-        return { value: undefined, done: true };
-      }
-      const result = await stream.next();
-      if (!result.done && isReplayEvent(result.value) && isFinal(result.value)) done = true;
-      return result;
-    },
-    return: async () => (stream.return ? stream.return() : { value: undefined, done: true }),
-    [Symbol.asyncIterator]: () => iterator,
-  };
-  return iterator;
 }
 
 function statusOf(event: ReplayEvent): ReplayStatus {
@@ -100,7 +81,10 @@ export class ReplayProgressResolver {
         subscription && (subscription.cursor === undefined || subscription.cursor === null)
           ? { ...ctx, subscription: { ...subscription, cursor: cursorOf(start) } }
           : ctx;
-      return untilFinal(subscribeToEntityEvents(withStart, replayProgressEventTypes, (event) => isReplayEvent(event) && event.payload.replayId === id));
+      return endAfter(
+        subscribeToEntityEvents(withStart, replayProgressEventTypes, (event) => isReplayEvent(event) && event.payload.replayId === id),
+        (event) => isReplayEvent(event) && isFinal(event),
+      );
     },
   })
   replayProgress(@Root() event: AnyEventEnvelope, @Arg('id', () => ID) _id: string): ReplayProgress {

@@ -8,7 +8,7 @@ import type { DocumentCollection } from '../../../messaging/state/document-store
 import { cursorOf } from '../../../messaging/live/resume-merge';
 import { ForbiddenError, NotFoundError } from '../../../platform/errors';
 import { requireIdentity } from '../../common/context';
-import { subscribeToEntityEvents, updateFieldsOf, type SubscriptionContext } from '../../common/subscription-payload';
+import { endAfter, subscribeToEntityEvents, updateFieldsOf, type SubscriptionContext } from '../../common/subscription-payload';
 import type { OrderView } from '../domain/read-models';
 import { isSagaProgressEvent, progressOf, sagaProgressEventTypes } from '../saga/saga-progress';
 import { orderStreamId } from '../saga/order-saga';
@@ -26,25 +26,6 @@ const ordersBySchema = new WeakMap<GraphQLSchema, DocumentCollection<OrderView>>
 
 export function registerSagaProgressSource(schema: GraphQLSchema, orders: DocumentCollection<OrderView>): void {
   ordersBySchema.set(schema, orders);
-}
-
-/** Ends the stream after the event that ends the saga. */
-function untilTerminal(stream: AsyncIterableIterator<AnyEventEnvelope>): AsyncIterableIterator<AnyEventEnvelope> {
-  let done = false;
-  const iterator: AsyncIterableIterator<AnyEventEnvelope> = {
-    next: async () => {
-      if (done) {
-        await stream.return?.();
-        return { value: undefined, done: true };
-      }
-      const result = await stream.next();
-      if (!result.done && isSagaProgressEvent(result.value) && progressOf(result.value).terminal) done = true;
-      return result;
-    },
-    return: async () => (stream.return ? stream.return() : { value: undefined, done: true }),
-    [Symbol.asyncIterator]: () => iterator,
-  };
-  return iterator;
 }
 
 @Resolver(() => SagaProgress)
@@ -70,8 +51,9 @@ export class SagaProgressResolver {
         subscription && (subscription.cursor === undefined || subscription.cursor === null)
           ? { ...ctx, subscription: { ...subscription, cursor: cursorOf(order.createdPosition - 1) } }
           : ctx;
-      return untilTerminal(
+      return endAfter(
         subscribeToEntityEvents(withStart, sagaProgressEventTypes, (event) => isSagaProgressEvent(event) && event.payload.orderId === orderId),
+        (event) => isSagaProgressEvent(event) && progressOf(event).terminal,
       );
     },
   })
