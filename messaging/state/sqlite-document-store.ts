@@ -2,7 +2,7 @@
 // key + JSON text), json_extract expression indexes for `indexes` and unique ones for `unique`; WAL.
 // Writes of one event-loop turn share a transaction (platform/sqlite.ts).
 import type Database from 'better-sqlite3';
-import { openSqlite, SqliteGroupCommit } from '../../platform/sqlite';
+import { openSqlite, SqliteCheckpointer, SqliteGroupCommit } from '../../platform/sqlite';
 import type { CollectionOptions, Doc, DocumentCollection, DocumentStore, FindQuery, Scalar, Where } from './document-store';
 import {
   checkCollectionName,
@@ -275,12 +275,15 @@ export class SqliteDocumentStore implements DocumentStore {
   private readonly db: Database.Database;
   private readonly collections = new Map<string, SqliteCollection<Doc>>();
   private readonly writes: SqliteGroupCommit;
+  /** Checkpoints the WAL off the event loop (null for ':memory:'). */
+  private readonly checkpointer: SqliteCheckpointer | null;
 
   constructor(options: SqliteDocumentStoreOptions) {
     // Several processes (gateway, workers) may share the file. NORMAL sync in WAL mode survives a
     // process crash; only an OS crash can lose the last commits.
     this.db = openSqlite(options.file);
     this.writes = new SqliteGroupCommit(this.db);
+    this.checkpointer = SqliteCheckpointer.start(options.file);
     let lastPrefix = '';
     let lastMatcher = prefixMatcher('');
     this.db.function('doc_ci_prefix', { deterministic: true }, (value: unknown, prefix: unknown) => {
@@ -305,6 +308,8 @@ export class SqliteDocumentStore implements DocumentStore {
   }
 
   async close(): Promise<void> {
+    if (!this.db.open) return;
+    await this.checkpointer?.stop();
     if (!this.db.open) return;
     this.writes.flush(true);
     this.db.close();

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { systemClock, type Clock } from '../../platform/clock';
-import { openSqlite, SqliteGroupCommit } from '../../platform/sqlite';
+import { openSqlite, SqliteCheckpointer, SqliteGroupCommit } from '../../platform/sqlite';
 import type { Actor, AnyEventEnvelope, AnyNewEvent, EventMetadata } from '../events/envelope';
 import {
   checkExpectedVersion,
@@ -124,6 +124,8 @@ export class SqliteEventStore implements EventStore {
   private readonly headStmt: Database.Statement<[], { p: number }>;
   /** Appends of one event-loop turn share a transaction (platform/sqlite.ts). */
   private readonly writes: SqliteGroupCommit;
+  /** Checkpoints the WAL off the event loop (null for ':memory:'). */
+  private readonly checkpointer: SqliteCheckpointer | null;
   private readonly saveSnapshotStmt: Database.Statement<[string, number, number, string, string]>;
   private readonly loadSnapshotStmt: Database.Statement<[string], SnapshotRow>;
   /** readAll statements by filter shape (which of from / to / types are set). */
@@ -137,6 +139,7 @@ export class SqliteEventStore implements EventStore {
     // Several processes (gateway, subgraphs, workers) may share the file.
     this.db = openSqlite(options.file, options.synchronous ? { synchronous: options.synchronous } : {});
     this.db.exec(SCHEMA);
+    this.checkpointer = SqliteCheckpointer.start(options.file);
 
     // Statements are prepared once: an append then costs a few B-tree steps and no SQL parsing.
     this.insertStmt = this.db.prepare(
@@ -269,6 +272,8 @@ export class SqliteEventStore implements EventStore {
   }
 
   async close(): Promise<void> {
+    if (!this.db.open) return;
+    await this.checkpointer?.stop();
     if (!this.db.open) return;
     this.writes.flush(true);
     this.db.close();

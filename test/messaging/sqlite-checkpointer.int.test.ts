@@ -1,0 +1,91 @@
+// The WAL checkpointer thread on a real database file: it copies committed pages back into the
+// database file off the event loop, on its timer and on demand, while the owner's connection never
+// checkpoints on its own; it stops cleanly, and ':memory:' databases get none.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type Database from 'better-sqlite3';
+import { openSqlite, SqliteCheckpointer, type CheckpointResult } from '../../platform/sqlite';
+
+function database(): { file: string; db: Database.Database; insert: (n: number) => void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'checkpointer-'));
+  const file = path.join(dir, 'db.sqlite');
+  const db = openSqlite(file);
+  // Only the checkpointer may copy pages back in these tests.
+  db.pragma('wal_autocheckpoint = 0');
+  db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT NOT NULL)');
+  const statement = db.prepare<[string]>('INSERT INTO t (body) VALUES (?)');
+  const insert = (n: number) => {
+    for (let i = 0; i < n; i++) statement.run('x'.repeat(2000));
+  };
+  return { file, db, insert };
+}
+
+const stoppers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const stop of stoppers.splice(0)) await stop();
+});
+
+function started(file: string, options: Parameters<typeof SqliteCheckpointer.start>[1] = {}): SqliteCheckpointer {
+  const checkpointer = SqliteCheckpointer.start(file, options);
+  if (!checkpointer) throw new Error('expected a checkpointer for a file');
+  stoppers.push(() => checkpointer.stop());
+  return checkpointer;
+}
+
+describe('SqliteCheckpointer', () => {
+  it('copies every committed WAL page back into the database file when asked', async () => {
+    const { file, db, insert } = database();
+    // A long interval: only the explicit checkpoint runs in this test.
+    const checkpointer = started(file, { intervalMs: 3_600_000 });
+    insert(200);
+    const result = await checkpointer.checkpoint();
+    expect(result.busy).toBe(0);
+    expect(result.log).toBeGreaterThan(100); // 200 rows of 2 KB: at least 100 pages
+    expect(result.checkpointed).toBe(result.log);
+    // Everything committed is readable, and the database file now holds it.
+    expect(db.prepare('SELECT COUNT(*) AS n FROM t').get()).toEqual({ n: 200 });
+    expect(fs.statSync(file).size).toBeGreaterThan(100 * 4096);
+    db.close();
+  });
+
+  it('checkpoints on its own timer, while the owning connection goes on committing', async () => {
+    const { file, db, insert } = database();
+    const results: CheckpointResult[] = [];
+    let notify: (() => void) | null = null;
+    started(file, {
+      intervalMs: 5,
+      onCheckpoint: (result) => {
+        results.push(result);
+        notify?.();
+      },
+    });
+    insert(50);
+    // Wait (on the thread's reports, not on a clock) for a timed checkpoint that copied pages.
+    await new Promise<void>((resolve) => {
+      notify = () => {
+        if (results.some((r) => r.checkpointed > 0)) resolve();
+      };
+      notify();
+    });
+    insert(50); // the WAL restarts after a complete checkpoint; commits go on as before
+    expect(db.prepare('SELECT COUNT(*) AS n FROM t').get()).toEqual({ n: 100 });
+    db.close();
+  });
+
+  it('stops its thread: a later checkpoint is refused, and the owner closes its connection as usual', async () => {
+    const { file, db, insert } = database();
+    const checkpointer = started(file, { intervalMs: 3_600_000 });
+    insert(10);
+    await checkpointer.stop();
+    await checkpointer.stop(); // idempotent
+    await expect(checkpointer.checkpoint()).rejects.toThrow(/stopped/);
+    db.close();
+    // The last connection closed: SQLite checkpointed and removed the WAL.
+    expect(fs.existsSync(`${file}-wal`)).toBe(false);
+  });
+
+  it('is not started for an in-memory database (it has no WAL)', () => {
+    expect(SqliteCheckpointer.start(':memory:')).toBeNull();
+  });
+});
