@@ -20,11 +20,13 @@ export function runUntilSignal(name: string, start: () => Promise<Closable>, tim
         if (stopping) return;
         stopping = true;
         logger.info({ signal }, 'shutting down');
-        const deadline = setTimeout(() => {
+        // The deadline timer also keeps the process alive until close() is done: were the event
+        // loop to run empty half way (a step awaiting only unreferenced handles), the process would
+        // end there with code 0, the rest of its shutdown never run.
+        setTimeout(() => {
           logger.error('shutdown deadline passed; exiting anyway');
           process.exit(1);
         }, deadlineMs);
-        deadline.unref();
         service.close().then(
           () => {
             logger.info('stopped cleanly');

@@ -325,6 +325,9 @@ export class SqliteCheckpointer {
   async stop(): Promise<void> {
     if (!this.stopped) {
       this.stopped = true;
+      // Waiting on an unreferenced thread, a process with nothing else to do would end right here,
+      // in the middle of its shutdown, with the rest of it (the owner's last commit) never run.
+      this.worker.ref();
       this.worker.postMessage({ type: 'stop' });
     }
     await this.exited;
