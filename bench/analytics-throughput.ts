@@ -8,7 +8,7 @@ import vm from 'node:vm';
 import type { Facts } from '../subgraphs/analytics/domain/cep-engine';
 import { defaultRules } from '../subgraphs/analytics/domain/cep-rules';
 import { ProcessorSink, StreamProcessor, type ActivityInputType, type ProcessorInput } from '../subgraphs/analytics/domain/stream-processor';
-import { arg, machine } from './report';
+import { machine, numberArg, runAsMain } from './report';
 
 export interface AnalyticsBenchOptions {
   readonly events: number;
@@ -115,6 +115,5 @@ export function runAnalyticsThroughput(options: AnalyticsBenchOptions) {
 }
 
 if (require.main === module) {
-  const result = runAnalyticsThroughput({ events: Number(arg('events') ?? 1_000_000), members: Number(arg('members') ?? 100_000), minutes: Number(arg('minutes') ?? 60) });
-  console.log(JSON.stringify(result, null, 2));
+  runAsMain(async () => runAnalyticsThroughput({ events: numberArg('events', 1_000_000), members: numberArg('members', 100_000), minutes: numberArg('minutes', 60) }));
 }

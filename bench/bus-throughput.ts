@@ -8,7 +8,7 @@ import { Connection } from 'rabbitmq-client';
 import { ack } from '../messaging/bus/event-bus';
 import { deadLetterQueueOf, retryQueueOf, RabbitMqEventBus } from '../messaging/bus/rabbitmq-bus';
 import type { EventEnvelope } from '../messaging/events/envelope';
-import { arg, machine, percentile, runAsMain } from './report';
+import { arg, machine, numberArg, percentile, runAsMain } from './report';
 
 export interface BusThroughputOptions {
   readonly url: string;
@@ -125,15 +125,14 @@ export async function runBusThroughput(options: BusThroughputOptions): Promise<B
 }
 
 if (require.main === module) {
-  const rate = arg('rate');
   runAsMain(() =>
     runBusThroughput({
       url: process.env.RABBITMQ_URL || 'amqp://guest:guest@127.0.0.1:5672',
-      events: Number(arg('events') ?? 20_000),
-      batch: Number(arg('batch') ?? 500),
-      parallel: Number(arg('parallel') ?? 4),
-      prefetch: Number(arg('prefetch') ?? 500),
-      ...(rate ? { rate: Number(rate) } : {}),
+      events: numberArg('events', 20_000),
+      batch: numberArg('batch', 500),
+      parallel: numberArg('parallel', 4),
+      prefetch: numberArg('prefetch', 500),
+      ...(arg('rate') === undefined ? {} : { rate: numberArg('rate', 0, { min: 1 }) }),
     }),
   );
 }

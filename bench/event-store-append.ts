@@ -11,7 +11,7 @@ import { MongoClient } from 'mongodb';
 import { createEventStore, type EventStoreOptions } from '../messaging/store/create-event-store';
 import { eventStoreFile } from '../messaging/store/sqlite-event-store';
 import type { AnyNewEvent } from '../messaging/events/envelope';
-import { arg, machine, percentile, runAsMain } from './report';
+import { choiceArg, machine, numberArg, percentile, runAsMain } from './report';
 
 export interface EventStoreAppendOptions {
   readonly events: number;
@@ -100,9 +100,9 @@ export async function runEventStoreAppend(options: EventStoreAppendOptions): Pro
 if (require.main === module) {
   runAsMain(() =>
     runEventStoreAppend({
-      events: Number(arg('events') ?? 20_000),
-      streams: Number(arg('streams') ?? 2_000),
-      store: arg('store') === 'mongo' ? 'mongo' : 'sqlite',
+      events: numberArg('events', 20_000),
+      streams: numberArg('streams', 2_000),
+      store: choiceArg('store', ['sqlite', 'mongo'] as const, 'sqlite'),
     }),
   );
 }

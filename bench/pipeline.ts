@@ -15,7 +15,7 @@ import { memoryCheckpoint } from '../messaging/store/checkpoints';
 import { createEventStore } from '../messaging/store/create-event-store';
 import { NotifyingEventStore } from '../messaging/store/notifying-event-store';
 import { loggerFor } from '../platform/logger';
-import { arg, machine, percentile, runAsMain } from './report';
+import { arg, machine, numberArg, percentile, runAsMain } from './report';
 
 export interface PipelineOptions {
   readonly url: string;
@@ -127,10 +127,10 @@ if (require.main === module) {
   runAsMain(() =>
     runPipeline({
       url: process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672',
-      events: Number(arg('events') ?? 20000),
-      writers: Number(arg('writers') ?? 100),
-      pacedEvents: Number(arg('paced-events') ?? 10000),
-      rate: Number(arg('rate') ?? 1000),
+      events: numberArg('events', 20000),
+      writers: numberArg('writers', 100),
+      pacedEvents: numberArg('paced-events', 10000, { min: 0 }),
+      rate: numberArg('rate', 1000),
     }),
   );
 }

@@ -21,7 +21,7 @@ import { loggerFor } from '../platform/logger';
 import { crmConsumer } from '../subgraphs/member/consumers/crm.consumer';
 import { emailConsumer } from '../subgraphs/member/consumers/email.consumer';
 import { memberReadModelRebuild } from '../subgraphs/analytics/replay/replay-targets';
-import { arg, machine, runAsMain } from './report';
+import { arg, machine, numberArg, runAsMain } from './report';
 
 export interface ReplayBenchOptions {
   readonly url: string;
@@ -140,7 +140,7 @@ if (require.main === module) {
   runAsMain(() =>
     runReplayThroughput({
       url: process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672',
-      events: Number(arg('events') ?? 45231),
+      events: numberArg('events', 45231),
       skipRabbit: process.argv.includes('--skip-rabbit'),
     }),
   );

@@ -80,9 +80,35 @@ export function arg(name: string): string | undefined {
   return index >= 0 ? process.argv[index + 1] : undefined;
 }
 
+/**
+ * `--name` as a number (the fallback when absent). Anything but a whole number of at least `min`
+ * (default 1; or any finite number with `integer: false`) is refused with an error naming the
+ * option: a typo must not run, or hang, a benchmark with NaN.
+ */
+export function numberArg(name: string, fallback: number, options: { min?: number; integer?: boolean } = {}): number {
+  const raw = arg(name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  const min = options.min ?? 1;
+  const integer = options.integer ?? true;
+  if (raw.trim() === '' || !Number.isFinite(value) || value < min || (integer && !Number.isInteger(value))) {
+    throw new Error(`--${name} must be ${integer ? 'a whole number' : 'a number'} of at least ${min} (got "${raw}").`);
+  }
+  return value;
+}
+
+/** `--name` as one of `choices` (the fallback when absent); anything else is refused. */
+export function choiceArg<T extends string>(name: string, choices: readonly T[], fallback: T): T {
+  const raw = arg(name);
+  if (raw === undefined) return fallback;
+  if (!(choices as readonly string[]).includes(raw)) throw new Error(`--${name} must be one of ${choices.join(', ')} (got "${raw}").`);
+  return raw as T;
+}
+
 /** Run a benchmark as a script: its result as JSON on stdout, exit 0; an error on stderr, exit 1. */
 export function runAsMain(run: () => Promise<unknown>): void {
-  run().then(
+  // A bad option throws before any promise exists: it is reported the same way.
+  Promise.resolve().then(run).then(
     (result) => {
       console.log(JSON.stringify(result, null, 2));
       process.exit(0);

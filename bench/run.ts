@@ -53,7 +53,12 @@ function resultOf(stdout: string): unknown {
 
 function main(): void {
   const onlyArg = arg('only');
-  const only = onlyArg === undefined ? null : new Set(onlyArg.split(','));
+  const only = onlyArg === undefined ? null : new Set(onlyArg.split(',').map((name) => name.trim()));
+  const unknown = [...(only ?? [])].filter((name) => !benchmarks.some((b) => b.name === name));
+  if (unknown.length > 0) {
+    console.error(`--only: no benchmark named ${unknown.join(', ')} (there are ${benchmarks.map((b) => b.name).join(', ')}).`);
+    process.exit(2);
+  }
   const results: Record<string, unknown> = {};
   for (const bench of benchmarks) {
     if (only && !only.has(bench.name)) continue;

@@ -17,7 +17,7 @@ import { loadConfig } from '../platform/config';
 import { startWorkers } from '../subgraphs/workers';
 import { deleteConsumerQueues } from '../messaging/bus/rabbitmq-queues';
 import { testCards } from '../subgraphs/payment/domain/simulated-card-processor';
-import { arg, machine, percentile, runAsMain, startWorkerProcess } from './report';
+import { arg, machine, numberArg, percentile, runAsMain, startWorkerProcess } from './report';
 
 export interface SagaThroughputOptions {
   readonly orders: number;
@@ -117,9 +117,9 @@ export async function runSagaThroughput(options: SagaThroughputOptions): Promise
 if (require.main === module) {
   runAsMain(() =>
     runSagaThroughput({
-      orders: Number(arg('orders') ?? 1000),
-      concurrency: Number(arg('concurrency') ?? 200),
-      processes: Number(arg('processes') ?? 2),
+      orders: numberArg('orders', 1000),
+      concurrency: numberArg('concurrency', 200),
+      processes: numberArg('processes', 2),
       rabbitmqUrl: process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672',
     }),
   );

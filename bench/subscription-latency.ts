@@ -1,7 +1,9 @@
 // Benchmark: GraphQL subscriptions through a gateway, on the product over RabbitMQ and the embedded
-// store. The product (four subgraphs, outbox relay, consumers) runs in this process with the clients,
-// as `npm start` runs it (`--workers process` puts the relay and the consumers in a worker process,
-// dist/scripts/worker.js, as a compose deployment does); each gateway under test runs in its own child process (ours, then Hive Gateway on the same supergraph and
+// store. Three kinds of process: this one runs the clients only (the load generator and the
+// subscribers); the product (four subgraphs, outbox relay, consumers) runs in a child process, as
+// `npm start` runs it (dist/bench/subscription-product.js; `--workers process` puts the relay and the
+// consumers in a worker process, dist/scripts/worker.js, as a compose deployment does); each gateway
+// under test runs in a child process of its own (ours, then Hive Gateway on the same supergraph and
 // subgraphs), so its memory is its own and both are treated alike. Per gateway and per round:
 //  a) latency: one subscriber per member on memberUpdated(id); updateMemberProfile mutations through
 //     the gateway over HTTP at a fixed rate; latency = mutation sent -> its event's `next` received
@@ -18,15 +20,14 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
 import { createBackends, type Backends } from '../messaging/backends';
+import { fork, type ChildProcess } from 'node:child_process';
 import { deleteConsumerQueues } from '../messaging/bus/rabbitmq-queues';
 import { eventMonitorSnapshot } from '../messaging/monitor/event-monitor';
 import { cursorOf } from '../messaging/live/resume-merge';
 import { GATEWAY_IDENTITY_HEADER, mintClientToken, signForwardedIdentity } from '../platform/auth';
 import { loadConfig, type Config } from '../platform/config';
-import { subgraphEntries } from '../subgraphs';
-import { startSubgraph, type StartedSubgraph } from '../subgraphs/common/start-subgraph';
-import { startWorkers, type RunningWorkers } from '../subgraphs/workers';
-import { arg, machine, percentile, runAsMain, startWorkerProcess, type WorkerProcess } from './report';
+import { arg, choiceArg, machine, numberArg, percentile, runAsMain } from './report';
+import type { ProductReady } from './subscription-product';
 import { Arrivals, closeSubscribers, openSubscribers, problemsOf, updateProfile } from './subscription-clients';
 import { hiveInstalled, processCpuSeconds, repoRoot, startTarget, type GatewayKind, type GatewayTarget } from './subscription-targets';
 
@@ -65,24 +66,28 @@ const MiB = 2 ** 20;
 const round1 = (n: number) => Math.round(n * 10) / 10;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** CPU seconds used during a phase: the gateway's process, this one (subgraphs + clients), the workers'. */
-function cpuMeter(target: GatewayTarget, workerPid: number | null) {
+/** CPU seconds used during a phase: the gateway's process, the product's, the workers', this one's (clients). */
+function cpuMeter(target: GatewayTarget, product: Product) {
   const gateway0 = target.cpuSeconds();
-  const self0 = processCpuSeconds(process.pid);
-  const workers0 = workerPid === null ? 0 : processCpuSeconds(workerPid);
+  const product0 = processCpuSeconds(product.pid);
+  const workers0 = product.workerPid === null ? 0 : processCpuSeconds(product.workerPid);
+  const clients0 = processCpuSeconds(process.pid);
   return () => ({
     gatewaySeconds: round1(target.cpuSeconds() - gateway0),
-    productAndClientsSeconds: round1(processCpuSeconds(process.pid) - self0),
-    ...(workerPid === null ? {} : { workerProcessSeconds: round1(processCpuSeconds(workerPid) - workers0) }),
+    productSeconds: round1(processCpuSeconds(product.pid) - product0),
+    ...(product.workerPid === null ? {} : { workerProcessSeconds: round1(processCpuSeconds(product.workerPid) - workers0) }),
+    clientsSeconds: round1(processCpuSeconds(process.pid) - clients0),
   });
 }
 
-/** What the measurements need from the product running in this process. */
+/** What the measurements need from the product (its process, and its store read from here). */
 interface Product {
   readonly cfg: Config;
+  /** This process's view of the product's store and bus, for reading only. */
   readonly backends: Backends;
   readonly subgraphUrls: Record<string, string>;
-  /** The worker process, when the workers run in one of their own (null: in this process). */
+  readonly pid: number;
+  /** The worker process, when the workers run in one of their own (null: in the product's process). */
   readonly workerPid: number | null;
   token(memberId: string): string;
   /** The cursor of a member's event at a stream version (to match deliveries to mutations). */
@@ -183,7 +188,7 @@ async function latencyPhase(product: Product, target: GatewayTarget, options: Su
 
   const total = Math.round(options.rate * options.seconds);
   const interval = 1000 / options.rate;
-  const cpu = cpuMeter(target, product.workerPid);
+  const cpu = cpuMeter(target, product);
   const sends: Promise<{ memberId: string; sentAt: number; queuedMs: number; roundTripMs: number; version: number | null; error: string | null }>[] = [];
   const start = performance.now();
   for (let i = 0; i < total; i++) {
@@ -275,7 +280,7 @@ async function fanOutPhase(product: Product, target: GatewayTarget, options: Sub
 
   const latencies: number[] = [];
   const lastDelivery: number[] = [];
-  const cpu = cpuMeter(target, product.workerPid);
+  const cpu = cpuMeter(target, product);
   let missing = 0;
   let failed = 0;
   if (warmUpError === null) {
@@ -411,10 +416,9 @@ export async function runSubscriptionLatency(options: SubscriptionLatencyOptions
     SUBGRAPH_SECRET: `bench-subgraph-${randomUUID()}`,
     // The fan-out phase subscribes every connection upstream: keep buffers at their default.
   });
-  const backends = await createBackends(cfg);
-  const subgraphs: StartedSubgraph[] = [];
-  let workers: RunningWorkers | null = null;
-  let workerProcess: WorkerProcess | null = null;
+  let child: ChildProcess | null = null;
+  let ready: ProductReady | null = null;
+  let backends: Backends | null = null;
   // The supergraph with this run's subgraph URLs is what both gateways get (Hive reads a file).
   const supergraphPath = path.join(dataDir, 'supergraph.graphql');
   let cleaning: Promise<void> | null = null;
@@ -422,12 +426,9 @@ export async function runSubscriptionLatency(options: SubscriptionLatencyOptions
   // interrupted run removes them too.
   const cleanup = () =>
     (cleaning ??= (async () => {
-      await workers?.close();
-      await workerProcess?.stop();
-      for (const subgraph of subgraphs) await subgraph.close();
-      await backends.close();
-      const queues = workers?.consumers.map((c) => c.queue) ?? workerProcess?.queues ?? [];
-      await deleteConsumerQueues(options.rabbitmqUrl, queues, { exchange: cfg.RABBITMQ_EXCHANGE });
+      await backends?.close();
+      if (child) await stopProduct(child);
+      await deleteConsumerQueues(options.rabbitmqUrl, ready?.queues ?? [], { exchange: cfg.RABBITMQ_EXCHANGE });
       fs.rmSync(dataDir, { recursive: true, force: true });
     })());
   const interrupted = () => {
@@ -437,15 +438,9 @@ export async function runSubscriptionLatency(options: SubscriptionLatencyOptions
   process.once('SIGINT', interrupted);
   process.once('SIGTERM', interrupted);
   try {
-    const subgraphUrls: Record<string, string> = {};
-    for (const entry of subgraphEntries) {
-      const started = await startSubgraph(entry.name, backends, cfg, { port: 0, host: '127.0.0.1' });
-      subgraphs.push(started);
-      subgraphUrls[entry.name] = started.url;
-    }
-    if (options.workerProcess) {
-      // As deployed: the outbox relay and the consumers in a worker process of their own.
-      workerProcess = await startWorkerProcess({
+    child = fork(path.join(__dirname, 'subscription-product.js'), [], {
+      env: {
+        ...process.env,
         DATA_DIR: dataDir,
         RABBITMQ_URL: options.rabbitmqUrl,
         QUEUE_PREFIX: prefix,
@@ -453,10 +448,16 @@ export async function runSubscriptionLatency(options: SubscriptionLatencyOptions
         LOG_LEVEL: cfg.LOG_LEVEL,
         JWT_SECRET: cfg.JWT_SECRET,
         SUBGRAPH_SECRET: cfg.SUBGRAPH_SECRET,
-      });
-    } else {
-      workers = await startWorkers(backends, cfg, { mailer: { transport: 'mailbox', send: async () => undefined, close: async () => undefined } });
-    }
+        BENCH_WORKERS: options.workerProcess ? 'process' : 'in-process',
+      },
+      // BENCH_PRODUCT_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the product.
+      execArgv: (process.env.BENCH_PRODUCT_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''),
+      // Its stdout goes to our stderr: our stdout carries the JSON result only.
+      stdio: ['ignore', 2, 2, 'ipc'],
+    });
+    ready = await productReady(child);
+    backends = await createBackends(cfg);
+    const subgraphUrls = ready.subgraphUrls;
     let sdl = fs.readFileSync(path.join(repoRoot, 'supergraph.graphql'), 'utf8');
     for (const [name, url] of Object.entries(subgraphUrls)) {
       sdl = sdl.replace(new RegExp(`(@join__graph\\(name: "${name}", url: ")[^"]*(")`), `$1${url}$2`);
@@ -468,19 +469,21 @@ export async function runSubscriptionLatency(options: SubscriptionLatencyOptions
     const fanMember = `bench-${run}-fan`;
     await createMembers(subgraphUrls.member as string, cfg, [...memberIds, fanMember]);
     const tokens = new Map<string, string>();
+    const store = backends.store;
     const product: Product = {
       cfg,
       backends,
       subgraphUrls,
-      workerPid: workerProcess?.pid ?? null,
+      pid: child.pid ?? -1,
+      workerPid: ready.workerPid,
       token: (id) => {
         let token = tokens.get(id);
         if (!token) tokens.set(id, (token = mintClientToken({ sub: id, role: 'member' }, cfg.JWT_SECRET, { expiresInSeconds: 4 * 3600 })));
         return token;
       },
-      version: (id) => backends.store.streamVersion(`member-${id}`),
+      version: (id) => store.streamVersion(`member-${id}`),
       cursorAt: async (id, version) => {
-        const [event] = await backends.store.readStream(`member-${id}`, version);
+        const [event] = await store.readStream(`member-${id}`, version);
         return event && event.streamVersion === version ? cursorOf(event.position) : null;
       },
     };
@@ -504,7 +507,7 @@ export async function runSubscriptionLatency(options: SubscriptionLatencyOptions
         subscribers: options.subscribers,
         fanOutEvents: options.fanOutEvents,
         rounds: options.rounds,
-        workers: options.workerProcess ? 'worker process' : 'in this process',
+        workers: options.workerProcess ? 'a worker process of their own' : 'in the product process',
         bus: 'RabbitMQ',
         store: 'embedded SQLite',
         openFilesLimit: openFilesLimit(),
@@ -518,6 +521,40 @@ export async function runSubscriptionLatency(options: SubscriptionLatencyOptions
     process.off('SIGTERM', interrupted);
     await cleanup();
   }
+}
+
+/** The product child's ready message (its exit before it is a failure, bounded). */
+function productReady(child: ChildProcess): Promise<ProductReady> {
+  return new Promise<ProductReady>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the product did not start within 120 s')), 120_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the product exited with ${code} before it was ready`));
+    });
+    child.on('message', (message: Partial<ProductReady>) => {
+      if (message?.type !== 'bench:product-ready') return;
+      clearTimeout(timer);
+      resolve(message as ProductReady);
+    });
+  });
+}
+
+/** Ask the product to stop (it closes its workers and servers), killing it if it hangs. */
+async function stopProduct(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** `--gateways ours,hive` (the default): the gateways to measure, each named at most once. */
+function gatewaysArg(): GatewayKind[] {
+  const names = (arg('gateways') ?? 'ours,hive').split(',').map((g) => g.trim());
+  const unknown = names.filter((g) => g !== 'ours' && g !== 'hive');
+  if (unknown.length > 0 || names.length === 0) throw new Error(`--gateways must list ours and/or hive, comma-separated (got "${arg('gateways')}").`);
+  return [...new Set(names as GatewayKind[])];
 }
 
 function openFilesLimit(): string {
@@ -536,15 +573,15 @@ if (require.main === module) {
   runAsMain(() =>
     runSubscriptionLatency({
       rabbitmqUrl: process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672',
-      rate: Number(arg('rate') ?? 200),
-      lowRate: Number(arg('low-rate') ?? 50),
-      seconds: Number(arg('seconds') ?? 10),
-      members: Number(arg('members') ?? 200),
-      subscribers: Number(arg('subscribers') ?? 5000),
-      fanOutEvents: Number(arg('fanout-events') ?? 10),
-      rounds: Number(arg('rounds') ?? 2),
-      gateways: (arg('gateways') ?? 'ours,hive').split(',').filter((g): g is GatewayKind => g === 'ours' || g === 'hive'),
-      workerProcess: (arg('workers') ?? 'in-process') === 'process',
+      rate: numberArg('rate', 200),
+      lowRate: numberArg('low-rate', 50, { min: 0 }),
+      seconds: numberArg('seconds', 10),
+      members: numberArg('members', 200),
+      subscribers: numberArg('subscribers', 5000, { min: 0 }),
+      fanOutEvents: numberArg('fanout-events', 10, { min: 0 }),
+      rounds: numberArg('rounds', 2),
+      gateways: gatewaysArg(),
+      workerProcess: choiceArg('workers', ['in-process', 'process'] as const, 'in-process') === 'process',
     }),
   );
 }
