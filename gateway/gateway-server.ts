@@ -17,6 +17,7 @@ import { authenticate, correlationIdFrom, type GatewayContext } from './context'
 import { SignedSubgraphDataSource } from './subgraph-data-source';
 import { serveGatewaySubscriptions, type GatewaySubscriptionOptions, type GatewaySubscriptionServer } from './subscriptions/subscription-server';
 import { listen } from '../platform/http-listen';
+import { defaultQueryLimits, limitedParseOptions, queryLimitRules, type QueryLimits } from './query-limits';
 
 export interface GatewayOptions {
   readonly host: string;
@@ -30,6 +31,8 @@ export interface GatewayOptions {
   readonly production: boolean;
   /** Defaults to the repository's supergraph.graphql. */
   readonly supergraphSdl?: string;
+  /** Limits on client operations, over HTTP and WebSocket (defaultQueryLimits when absent). */
+  readonly queryLimits?: QueryLimits;
   /** graphql-ws at /graphql: limits, and the clock/timers/observer tests inject. */
   readonly subscriptions?: Pick<GatewaySubscriptionOptions, 'limits' | 'clock' | 'timers' | 'observer'>;
 }
@@ -81,9 +84,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const landingPage = options.sandbox
     ? ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false })
     : ApolloServerPluginLandingPageDisabled();
+  const queryLimits = options.queryLimits ?? defaultQueryLimits;
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     introspection: options.introspection,
+    parseOptions: limitedParseOptions(queryLimits),
+    validationRules: queryLimitRules(queryLimits),
     plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), landingPage],
     includeStacktraceInErrorResponses: false,
     // The process lifecycle (platform/lifecycle.ts) owns signals and closes servers in order.
@@ -139,6 +145,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     jwtSecret: options.jwtSecret,
     subgraphSecret: options.subgraphSecret,
     logger: logger.child({ part: 'subscriptions' }),
+    queryLimits,
     ...options.subscriptions,
   });
 

@@ -21,6 +21,12 @@ export function startConfiguredGateway(cfg: Config = config()): Promise<RunningG
     sandbox: cfg.SANDBOX,
     introspection: cfg.INTROSPECTION,
     production: cfg.NODE_ENV === 'production',
+    queryLimits: {
+      maxTokens: cfg.QUERY_MAX_TOKENS,
+      maxDepth: cfg.QUERY_MAX_DEPTH,
+      maxAliases: cfg.QUERY_MAX_ALIASES,
+      maxDirectives: cfg.QUERY_MAX_DIRECTIVES,
+    },
     subscriptions: {
       limits: {
         maxConnections: cfg.WS_MAX_CONNECTIONS,

@@ -231,6 +231,26 @@ export const variables = {
     defaultText: '1000',
     parse: positiveInt(1000),
   },
+  QUERY_MAX_TOKENS: {
+    description: 'Lexical tokens one GraphQL document may have at the gateway (HTTP and WebSocket); a longer one is refused with GRAPHQL_PARSE_FAILED.',
+    defaultText: '5000',
+    parse: positiveInt(5000),
+  },
+  QUERY_MAX_DEPTH: {
+    description: 'Selection depth one operation may reach at the gateway (introspection excepted); a deeper one is refused with GRAPHQL_VALIDATION_FAILED.',
+    defaultText: '12',
+    parse: positiveInt(12),
+  },
+  QUERY_MAX_ALIASES: {
+    description: 'Aliases one operation may use at the gateway; more are refused with GRAPHQL_VALIDATION_FAILED.',
+    defaultText: '30',
+    parse: positiveInt(30),
+  },
+  QUERY_MAX_DIRECTIVES: {
+    description: 'Directives one operation may use at the gateway; more are refused with GRAPHQL_VALIDATION_FAILED.',
+    defaultText: '50',
+    parse: positiveInt(50),
+  },
   WS_MAX_CONNECTIONS: {
     description: 'WebSocket (graphql-ws) connections one gateway accepts; more are refused with HTTP 503 at the upgrade.',
     defaultText: '10000',

@@ -10,6 +10,7 @@ import {
   GraphQLError,
   getOperationAST,
   parse,
+  specifiedRules,
   validate,
   type DocumentNode,
   type ExecutionArgs,
@@ -25,6 +26,7 @@ import { isDomainError } from '../../platform/errors';
 import type { Logger } from '../../platform/logger';
 import { parseCursor } from '../../messaging/live/resume-merge';
 import type { GatewayContext } from '../context';
+import { defaultQueryLimits, limitedParseOptions, queryLimitRules, type QueryLimits } from '../query-limits';
 import type { FederatedSubscription } from './client-subscription';
 import { SharedSubscriptions, type SubscriptionObserver } from './shared-subscriptions';
 import { tokenExpiredError, TOO_MANY_SUBSCRIPTIONS, UpstreamErrors } from './subscription-errors';
@@ -81,6 +83,8 @@ export interface GatewaySubscriptionOptions {
   readonly subgraphSecret: string;
   readonly logger: Logger;
   readonly limits?: Partial<SubscriptionLimits>;
+  /** The gateway's limits on operations, as over HTTP (defaultQueryLimits when absent). */
+  readonly queryLimits?: QueryLimits;
   readonly clock?: Clock;
   readonly timers?: Timers;
   readonly observer?: SubscriptionObserver;
@@ -139,6 +143,9 @@ export function serveGatewaySubscriptions(options: GatewaySubscriptionOptions): 
   const timers = options.timers ?? realTimers;
   const { logger } = options;
   const planner = new SubscriptionPlanner(options.supergraphSdl);
+  const queryLimits = options.queryLimits ?? defaultQueryLimits;
+  const parseOptions = limitedParseOptions(queryLimits);
+  const validationRules = [...specifiedRules, ...queryLimitRules(queryLimits)];
   const upstream = new UpstreamClients(options.subgraphUrls, options.subgraphSecret);
   const shared = new SharedSubscriptions({
     planner,
@@ -224,11 +231,11 @@ export function serveGatewaySubscriptions(options: GatewaySubscriptionOptions): 
         }
         let document: DocumentNode;
         try {
-          document = parse(payload.query);
+          document = parse(payload.query, parseOptions);
         } catch (error) {
           return [withCode(error instanceof GraphQLError ? error : new GraphQLError(String(error)), 'GRAPHQL_PARSE_FAILED')];
         }
-        const validationErrors = validate(planner.schema, document);
+        const validationErrors = validate(planner.schema, document, validationRules);
         if (validationErrors.length > 0) return validationErrors.map((e) => withCode(e, 'GRAPHQL_VALIDATION_FAILED'));
         const operation = getOperationAST(document, payload.operationName ?? undefined);
         if (!operation) return [new GraphQLError('Unable to identify the operation: pass operationName.', { extensions: { code: 'BAD_REQUEST' } })];

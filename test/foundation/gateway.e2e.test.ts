@@ -1,3 +1,4 @@
+import { getIntrospectionQuery } from 'graphql';
 import { mintClientToken } from '../../platform/auth';
 import { startProduct, type RunningProduct } from '../support/product';
 
@@ -27,6 +28,35 @@ describe('gateway', () => {
     expect(data.products.map((p) => p.sku)).toContain('MEM-PREMIUM-12');
     expect(data.certificationTypes.map((c) => c.code)).toContain('CPA');
     expect(data.eventContracts.map((c) => c.type)).toContain('member.profile.updated');
+  });
+
+  it('refuses operations beyond the limits (depth, aliases, tokens), naming the limit; introspection is not held to the depth', async () => {
+    const token = product.token('m1', 'member');
+    // Certification.member and Member.certifications make a cycle: 7 rounds go 15 levels deep.
+    let selection = 'id';
+    for (let i = 0; i < 7; i++) selection = `certifications { member { ${selection} } }`;
+    const deep = await product.graphql(`{ member(id: "m1") { ${selection} } }`, { token });
+    expect(deep.status).toBe(400);
+    expect(deep.body.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(deep.body.errors?.[0]?.message).toMatch(/depth/i);
+
+    const aliases = Array.from({ length: 31 }, (_, i) => `p${i}: products { sku }`).join(' ');
+    const aliased = await product.graphql(`{ ${aliases} }`, { token });
+    expect(aliased.status).toBe(400);
+    expect(aliased.body.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(aliased.body.errors?.[0]?.message).toMatch(/aliases/i);
+
+    const long = await product.graphql(`{ products { ${Array.from({ length: 5100 }, () => 'sku').join(' ')} } }`, { token });
+    expect(long.status).toBe(400);
+    expect(long.body.errors?.[0]?.extensions?.code).toBe('GRAPHQL_PARSE_FAILED');
+    expect(long.body.errors?.[0]?.message).toMatch(/tokens/);
+
+    // Within the limits: a shallower cycle, and Sandbox's introspection query (deeper than 12).
+    const shallow = await product.graphql(`{ member(id: "m1") { certifications { member { id } } } }`, { token });
+    expect(shallow.body.errors?.find((e) => e.extensions?.code === 'GRAPHQL_VALIDATION_FAILED')).toBeUndefined();
+    const introspection = await product.graphql(getIntrospectionQuery(), { token });
+    expect(introspection.status).toBe(200);
+    expect(introspection.body.errors).toBeUndefined();
   });
 
   it('refuses a field that needs a token when none is sent, with UNAUTHENTICATED', async () => {

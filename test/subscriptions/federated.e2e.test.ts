@@ -106,4 +106,19 @@ describe('memberUpdated through the gateway', () => {
     const cursorError = await badCursor.take();
     expect(cursorError.kind === 'error' && cursorError.errors[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
+
+  it('holds subscriptions to the same limits on operations as HTTP: aliases and tokens', async () => {
+    const c = client({ token: harness.token('m-1') });
+    const aliases = Array.from({ length: 31 }, (_, i) => `c${i}: cursor`).join(' ');
+    const aliased = await subscribe(c, { query: `subscription { memberUpdated(id: "m-1") { ${aliases} } }` }).take();
+    expect(aliased.kind === 'error' && aliased.errors[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(aliased.kind === 'error' && aliased.errors[0]?.message).toMatch(/aliases/i);
+    const long = `subscription { memberUpdated(id: "m-1") { ${Array.from({ length: 5100 }, () => 'cursor').join(' ')} } }`;
+    const tooLong = await subscribe(c, { query: long }).take();
+    expect(tooLong.kind === 'error' && tooLong.errors[0]?.extensions?.code).toBe('GRAPHQL_PARSE_FAILED');
+    expect(tooLong.kind === 'error' && tooLong.errors[0]?.message).toMatch(/tokens/);
+    // Within the limits the connection works as before.
+    const ok = subscribe(c, { query: MEMBER_UPDATED, variables: { id: 'm-1' } });
+    await waitUntilLive(harness, 'm-1', ok);
+  });
 });

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Client } from 'graphql-ws';
 import { ManualClock } from '../../platform/clock';
 import { manualTimers } from './support/manual-timers';
+import { defaultQueryLimits } from '../../gateway/query-limits';
 import { startHarness, type Harness } from './support/harness';
 import { cursorsOf, waitUntilLive } from './support/live';
 import { gatewayClient, RawClient, subscribe } from './support/ws-client';
@@ -108,6 +109,8 @@ describe('a slow consumer', () => {
 
   beforeAll(async () => {
     harness = await startHarness({
+      // Its 2,000 aliases make every message large (so a paused client's buffers fill quickly).
+      gatewayQueryLimits: { ...defaultQueryLimits, maxTokens: 20_000, maxAliases: 5_000 },
       gatewaySubscriptions: {
         limits: { bufferSize: 4 },
         observer: { overflowed: (_id, cursor) => overflowed?.(cursor) },

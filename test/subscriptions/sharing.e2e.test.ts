@@ -8,6 +8,7 @@ import { ManualClock } from '../../platform/clock';
 import { manualTimers } from './support/manual-timers';
 import type { RunningGateway } from '../../gateway/gateway-server';
 import { eventually } from '../support/wait';
+import { defaultQueryLimits } from '../../gateway/query-limits';
 import { startHarness, type Harness } from './support/harness';
 import { cursorsOf, waitUntilLive } from './support/live';
 import { gatewayClient, RawClient, subscribe, type Collector } from './support/ws-client';
@@ -150,6 +151,8 @@ describe('a slow client in a shared group', () => {
 
   beforeAll(async () => {
     harness = await startHarness({
+      // Its 2,000 aliases make every message large (so a paused client's buffers fill quickly).
+      gatewayQueryLimits: { ...defaultQueryLimits, maxTokens: 20_000, maxAliases: 5_000 },
       gatewaySubscriptions: {
         limits: { bufferSize: 8 },
         observer: {

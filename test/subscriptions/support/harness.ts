@@ -30,6 +30,8 @@ export interface HarnessOptions {
   /** Gateways to start; gateway i talks to member instance i % instances. Default 1. */
   readonly gateways?: number;
   readonly gatewaySubscriptions?: GatewayOptions['subscriptions'];
+  /** The gateways' limits on operations (defaultQueryLimits when absent). */
+  readonly gatewayQueryLimits?: GatewayOptions['queryLimits'];
   readonly subgraphBufferSize?: number;
 }
 
@@ -145,6 +147,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         production: false,
         supergraphSdl: composed.supergraphSdl,
         ...(options.gatewaySubscriptions ? { subscriptions: options.gatewaySubscriptions } : {}),
+        ...(options.gatewayQueryLimits ? { queryLimits: options.gatewayQueryLimits } : {}),
       }),
     );
   }
