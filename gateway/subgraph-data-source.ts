@@ -27,9 +27,9 @@ export class SignedSubgraphDataSource extends RemoteGraphQLDataSource<GatewayCon
   }
 }
 
-// An idle connection is closed by us after 4 s, before the subgraph's server closes it after 5 s
-// (Node's keepAliveTimeout): otherwise a request can go out on a socket the server is closing, and
-// fail with ECONNRESET.
+// An idle connection is closed by us after 4 s, long before the subgraph's server would close it
+// (KEEP_ALIVE_TIMEOUT_MS, 65 s; 5 s for a server on Node's default): otherwise a request can go out
+// on a socket the server is closing, and fail with ECONNRESET.
 const FREE_SOCKET_TIMEOUT_MS = 4000;
 const agents = {
   http: new http.Agent({ keepAlive: true, timeout: FREE_SOCKET_TIMEOUT_MS }),
