@@ -8,10 +8,8 @@ import { startConsumer } from '../messaging/consumers/run-consumer';
 import { createOutboxRelay } from '../messaging/outbox/outbox-relay';
 import { documentCheckpoint } from '../messaging/store/checkpoints';
 import type { StoreFollower } from '../messaging/store/store-follower';
-import { Lease, LeasedRunner } from '../messaging/state/lease';
+import { Lease, LeasedRunner, LEASE_RENEW_MS, LEASE_TTL_MS, leaseOwnerId } from '../messaging/state/lease';
 import { MarkerPruner } from '../messaging/consumers/marker-pruner';
-import { randomUUID } from 'node:crypto';
-import os from 'node:os';
 import type { Config } from '../platform/config';
 import { loggerFor } from '../platform/logger';
 import { createMailer, type Mailer } from './member/consumers/mailer';
@@ -35,8 +33,7 @@ export type WorkersConfig = Pick<
   CertificationWorkersConfig;
 
 /** The relay's lease: renewed every 5 s, taken over 15 s after its holder stopped renewing. */
-export const RELAY_LEASE_TTL_MS = 15_000;
-const RELAY_LEASE_RENEW_MS = 5_000;
+export const RELAY_LEASE_TTL_MS = LEASE_TTL_MS;
 const MARKER_PRUNE_INTERVAL_MS = 10 * 60_000;
 
 export interface RunningWorkers {
@@ -77,9 +74,9 @@ export async function startWorkers(
   });
   const offAppend = backends.onAppend(() => relay.wake());
   const relayLease = new LeasedRunner(
-    new Lease(documents, 'outbox-relay', `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, RELAY_LEASE_TTL_MS, clock),
+    new Lease(documents, 'outbox-relay', leaseOwnerId(), RELAY_LEASE_TTL_MS, clock),
     relay,
-    { renewEveryMs: RELAY_LEASE_RENEW_MS, logger: loggerFor('outbox-relay') },
+    { renewEveryMs: LEASE_RENEW_MS, logger: loggerFor('outbox-relay') },
   );
   await relayLease.start();
   const replay = new ReplayRunner({ store, bus, documents, clock, logger: loggerFor('replay') }, replayTargets(definitions, cfg.QUEUE_PREFIX), {

@@ -4,6 +4,8 @@
 // within one time-to-live. Taking over is an atomic update (compare and set), so two contenders never
 // both win the same term. A paused holder (a long GC, a frozen VM) may briefly overlap its successor:
 // the work it guards must tolerate that (the relay does: consumers are idempotent).
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import type { Clock } from '../../platform/clock';
 import type { Logger } from '../../platform/logger';
 import { WakeableDelay } from '../../platform/wakeable-delay';
@@ -18,6 +20,16 @@ export interface LeaseDoc {
 }
 
 export const LEASES_COLLECTION = 'leases';
+
+/** A lease's time to live: another process takes the work over this long after its holder stopped renewing. */
+export const LEASE_TTL_MS = 15_000;
+/** How often a holder renews its lease (and a standby tries to take it): a third of the TTL. */
+export const LEASE_RENEW_MS = 5_000;
+
+/** An owner name unique to this process and lease holder: host, pid and a random part. */
+export function leaseOwnerId(): string {
+  return `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+}
 
 export function leases(documents: DocumentStore): DocumentCollection<LeaseDoc> {
   return documents.collection<LeaseDoc>(LEASES_COLLECTION);

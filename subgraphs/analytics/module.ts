@@ -5,6 +5,7 @@ import { documentCheckpoint } from '../../messaging/store/checkpoints';
 import { StoreFollower } from '../../messaging/store/store-follower';
 import type { Config } from '../../platform/config';
 import { loggerFor } from '../../platform/logger';
+import { Lease, LeasedRunner, LEASE_RENEW_MS, LEASE_TTL_MS, leaseOwnerId } from '../../messaging/state/lease';
 import { buildFederatedSchema } from '../common/build-federated-schema';
 import { resolverContainer, type SubgraphModule } from '../common/subgraph-module';
 import { topicsNotSupported } from '../common/subscription-payload';
@@ -26,8 +27,13 @@ import { ReplayProgressResolver, registerReplayProgressSource } from './graphql/
 
 export interface AnalyticsModule extends SubgraphModule {
   readonly processor: StreamProcessorRunner;
+  /** Runs the stream processor while this instance holds its lease (`isActive`); tests `check()` it. */
+  readonly processorLease: LeasedRunner;
   readonly readModel: StoreFollower;
 }
+
+/** The lease under which one analytics instance of a deployment runs the stream processor. */
+export const PROCESSOR_LEASE = 'analytics-stream-processor';
 
 export type AnalyticsModuleConfig = Pick<Config, 'FOLLOWER_POLL_MS' | 'ANALYTICS_ALLOWED_LATENESS_MS' | 'ANALYTICS_TICK_MS'>;
 
@@ -54,7 +60,15 @@ export async function createAnalyticsModule(backends: Backends, cfg: AnalyticsMo
     logger,
     { types: readModelEventTypes, pollIntervalMs: cfg.FOLLOWER_POLL_MS },
   );
-  const deps: AnalyticsDeps = { tracker: new ActivityTracker(store, clock), read, late: lateEvents(documents), rules, stats: () => processor.stats() };
+  // One instance of a deployment runs the processor: its output is the same wherever it runs, and
+  // running it in every instance only multiplied the work. Another takes over within the lease's
+  // TTL when that one stops; the others answer analyticsStatus from its last checkpoint.
+  const processorLease = new LeasedRunner(new Lease(documents, PROCESSOR_LEASE, leaseOwnerId(), LEASE_TTL_MS, clock), processor, {
+    renewEveryMs: LEASE_RENEW_MS,
+    logger,
+  });
+  const stats = async () => (processorLease.isActive ? processor.stats() : ((await processor.savedStats()) ?? processor.stats()));
+  const deps: AnalyticsDeps = { tracker: new ActivityTracker(store, clock), read, late: lateEvents(documents), rules, stats };
   // Replays are requested here and run by the workers (the `replays` documents hand them over).
   const replays = new ReplayService(documents, store, clock);
   const schema = await buildFederatedSchema({
@@ -79,18 +93,19 @@ export async function createAnalyticsModule(backends: Backends, cfg: AnalyticsMo
     name: 'analytics',
     schema,
     processor,
+    processorLease,
     readModel,
     start: async () => {
       offAppend = backends.onAppend((appended) => {
         processor.wake(appended);
         readModel.wake(appended);
       });
-      await processor.start();
+      await processorLease.start();
       await readModel.start();
     },
     close: async () => {
       offAppend?.();
-      await processor.stop();
+      await processorLease.stop();
       await readModel.stop();
     },
   };

@@ -11,5 +11,6 @@ export interface AnalyticsDeps {
   readonly read: AnalyticsCollections;
   readonly late: DocumentCollection<LateEventDoc>;
   readonly rules: readonly CepRule[];
-  readonly stats: () => ProcessorStats;
+  /** The processor's stats: live where it runs, from its last checkpoint elsewhere. */
+  readonly stats: () => Promise<ProcessorStats>;
 }

@@ -55,9 +55,9 @@ export class PatternResolver {
   }
 
   @Query(() => AnalyticsStatus, { description: "The stream processor's position, watermark, open windows and late events (admins)." })
-  analyticsStatus(@Ctx() ctx: SubgraphContext): AnalyticsStatus {
+  async analyticsStatus(@Ctx() ctx: SubgraphContext): Promise<AnalyticsStatus> {
     requireAdmin(ctx);
-    const s = this.deps.stats();
+    const s = await this.deps.stats();
     // Before the first input the watermark is "never": no date to show.
     const watermark = Math.max(s.maxEventTime, s.lastTick) > NEVER ? new Date(s.watermark) : null;
     return Object.assign(new AnalyticsStatus(), {

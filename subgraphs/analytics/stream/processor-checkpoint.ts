@@ -9,6 +9,17 @@ interface HeaderDoc extends ProcessorHeader {
   /** Ids of the chunk documents of this checkpoint. */
   readonly chunks: readonly string[];
   readonly savedAt: string;
+  /** Members with state and their open windows, for instances that only read the checkpoint. */
+  readonly members?: number;
+  readonly openWindows?: number;
+}
+
+/** What a checkpoint says of the processor without loading its state. */
+export interface CheckpointSummary {
+  readonly header: ProcessorHeader;
+  readonly members: number;
+  readonly openWindows: number;
+  readonly savedAt: string;
 }
 
 interface ChunkDoc {
@@ -18,6 +29,8 @@ interface ChunkDoc {
 
 export interface ProcessorCheckpoint {
   load(): Promise<{ header: ProcessorHeader; members: MemberSnapshot[] } | null>;
+  /** The last checkpoint's header and counts (no member state), or null before the first. */
+  summary(): Promise<CheckpointSummary | null>;
   save(header: ProcessorHeader, members: readonly MemberSnapshot[], savedAt: Date): Promise<void>;
 }
 
@@ -32,8 +45,14 @@ export function documentProcessorCheckpoint(documents: DocumentStore, name: stri
       if (!header) return null;
       const docs = await chunks.getMany(header.chunks);
       if (docs.length !== header.chunks.length) throw new Error(`Checkpoint ${name} at ${header.position} misses chunks: refusing to resume from it.`);
-      const { id: _id, chunks: _chunks, savedAt: _savedAt, ...rest } = header;
+      const { id: _id, chunks: _chunks, savedAt: _savedAt, members: _members, openWindows: _openWindows, ...rest } = header;
       return { header: rest, members: docs.flatMap((d) => d.members) };
+    },
+    async summary() {
+      const header = await headers.get(name);
+      if (!header) return null;
+      const { id: _id, chunks: _chunks, savedAt, members, openWindows, ...rest } = header;
+      return { header: rest, members: members ?? 0, openWindows: openWindows ?? 0, savedAt };
     },
     async save(header, members, savedAt) {
       const previous = await headers.get(name);
@@ -46,7 +65,16 @@ export function documentProcessorCheckpoint(documents: DocumentStore, name: stri
         ids.push(id);
       }
       const stored = await headers.update(name, (current) =>
-        current && current.position >= header.position ? null : { id: name, ...header, chunks: ids, savedAt: savedAt.toISOString() },
+        current && current.position >= header.position
+          ? null
+          : {
+              id: name,
+              ...header,
+              chunks: ids,
+              savedAt: savedAt.toISOString(),
+              members: members.length,
+              openWindows: members.reduce((n, m) => n + m.windows.length, 0),
+            },
       );
       // Only once the new header is in place may the old chunks go.
       if (stored?.position !== header.position) {

@@ -139,6 +139,20 @@ export class StreamProcessorRunner {
     return this.core.stats();
   }
 
+  /** The stats of the last checkpoint (another instance's, when this one does not run the processor). */
+  async savedStats(): Promise<ProcessorStats | null> {
+    const summary = await this.checkpoint.summary();
+    if (!summary) return null;
+    const { header } = summary;
+    return {
+      ...header,
+      watermark: Math.max(header.maxEventTime, header.lastTick) - this.options.allowedLatenessMs,
+      allowedLatenessMs: this.options.allowedLatenessMs,
+      openWindows: summary.openWindows,
+      members: summary.members,
+    };
+  }
+
   /**
    * Append a watermark tick when processing time has passed a window end (or an absence deadline)
    * by the allowed lateness; true when one was appended.
