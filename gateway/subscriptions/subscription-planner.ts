@@ -28,6 +28,8 @@ export class SubscriptionPlanner {
   readonly supergraphSchema: GraphQLSchema;
   private readonly planner: QueryPlanner;
   private readonly cache = new Map<string, SubscriptionPlan>();
+  /** The same plans by document object: a document the gateway kept is planned without printing it. */
+  private readonly byDocument = new WeakMap<DocumentNode, Map<string, SubscriptionPlan>>();
 
   constructor(
     supergraphSdl: string,
@@ -42,9 +44,11 @@ export class SubscriptionPlanner {
 
   /** Plan a (validated) subscription document; throws GraphQLError when it cannot be planned. */
   plan(document: DocumentNode, operationName: string | undefined | null): SubscriptionPlan {
+    const known = this.byDocument.get(document)?.get(operationName ?? '');
+    if (known) return known;
     const key = `${operationName ?? ''}\n${print(document)}`;
     const cached = this.cache.get(key);
-    if (cached) return cached;
+    if (cached) return this.remember(document, operationName, cached);
     const operation = operationFromDocument(this.apiSchema, document, operationName ? { operationName } : {});
     const queryPlan = this.planner.buildQueryPlan(operation);
     const node = queryPlan.node;
@@ -66,6 +70,13 @@ export class SubscriptionPlanner {
       if (oldest !== undefined) this.cache.delete(oldest);
     }
     this.cache.set(key, plan);
+    return this.remember(document, operationName, plan);
+  }
+
+  private remember(document: DocumentNode, operationName: string | undefined | null, plan: SubscriptionPlan): SubscriptionPlan {
+    let plans = this.byDocument.get(document);
+    if (!plans) this.byDocument.set(document, (plans = new Map()));
+    plans.set(operationName ?? '', plan);
     return plan;
   }
 }

@@ -137,6 +137,9 @@ function formatError(error: GraphQLError): GraphQLFormattedError[] {
   return [{ ...json, extensions: { ...json.extensions, code: 'INTERNAL_SERVER_ERROR' } }];
 }
 
+/** Validated subscribe documents kept per gateway. */
+const VALIDATED_DOCUMENTS_KEPT = 1000;
+
 export function serveGatewaySubscriptions(options: GatewaySubscriptionOptions): GatewaySubscriptionServer {
   const limits = { ...defaultSubscriptionLimits, ...options.limits };
   const clock = options.clock ?? systemClock;
@@ -146,6 +149,10 @@ export function serveGatewaySubscriptions(options: GatewaySubscriptionOptions): 
   const queryLimits = options.queryLimits ?? defaultQueryLimits;
   const parseOptions = limitedParseOptions(queryLimits);
   const validationRules = [...specifiedRules, ...queryLimitRules(queryLimits)];
+  // Documents that passed parsing and validation, by their text. Clients reconnecting after a
+  // gateway restart send the same few documents thousands of times; parsing and validating each
+  // again cost about 0.4 ms (more than planning, which is cached too). Bounded, oldest out first.
+  const validated = new Map<string, DocumentNode>();
   const upstream = new UpstreamClients(options.subgraphUrls, options.subgraphSecret);
   const shared = new SharedSubscriptions({
     planner,
@@ -229,14 +236,18 @@ export function serveGatewaySubscriptions(options: GatewaySubscriptionOptions): 
             ),
           ];
         }
-        let document: DocumentNode;
-        try {
-          document = parse(payload.query, parseOptions);
-        } catch (error) {
-          return [withCode(error instanceof GraphQLError ? error : new GraphQLError(String(error)), 'GRAPHQL_PARSE_FAILED')];
+        let document = validated.get(payload.query);
+        if (!document) {
+          try {
+            document = parse(payload.query, parseOptions);
+          } catch (error) {
+            return [withCode(error instanceof GraphQLError ? error : new GraphQLError(String(error)), 'GRAPHQL_PARSE_FAILED')];
+          }
+          const validationErrors = validate(planner.schema, document, validationRules);
+          if (validationErrors.length > 0) return validationErrors.map((e) => withCode(e, 'GRAPHQL_VALIDATION_FAILED'));
+          validated.set(payload.query, document);
+          if (validated.size > VALIDATED_DOCUMENTS_KEPT) validated.delete(validated.keys().next().value as string);
         }
-        const validationErrors = validate(planner.schema, document, validationRules);
-        if (validationErrors.length > 0) return validationErrors.map((e) => withCode(e, 'GRAPHQL_VALIDATION_FAILED'));
         const operation = getOperationAST(document, payload.operationName ?? undefined);
         if (!operation) return [new GraphQLError('Unable to identify the operation: pass operationName.', { extensions: { code: 'BAD_REQUEST' } })];
         if (operation.operation !== 'subscription') {

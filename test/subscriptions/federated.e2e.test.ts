@@ -107,6 +107,25 @@ describe('memberUpdated through the gateway', () => {
     expect(cursorError.kind === 'error' && cursorError.errors[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
 
+  it('serves a document it has validated before to every new subscriber, and refuses a bad one every time', async () => {
+    const id = `m-${randomUUID()}`;
+    // The same text from two connections: the second is served from the gateway's validated documents.
+    const first = subscribe(client({ token: harness.token(id) }), { query: MEMBER_UPDATED, variables: { id } });
+    const second = subscribe(client({ token: harness.token(id) }), { query: MEMBER_UPDATED, variables: { id } });
+    await waitUntilLive(harness, id, first);
+    await waitUntilLive(harness, id, second);
+    const event = await harness.emit(id, 'member.profile.updated');
+    // The first also got the second's warm-up events: it reaches the event after them, in order.
+    let cursor: string | undefined;
+    while (cursor !== String(event.position)) cursor = String((await first.takeNext('up to the event')).cursor);
+    expect((await second.takeNext()).cursor).toBe(String(event.position));
+    const c = client({ token: harness.token(id) });
+    for (let i = 0; i < 2; i++) {
+      const refused = await subscribe(c, { query: `subscription { memberUpdated(id: "${id}") { nope } }` }).take();
+      expect(refused.kind === 'error' && refused.errors[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    }
+  });
+
   it('holds subscriptions to the same limits on operations as HTTP: aliases and tokens', async () => {
     const c = client({ token: harness.token('m-1') });
     const aliases = Array.from({ length: 31 }, (_, i) => `c${i}: cursor`).join(' ');
