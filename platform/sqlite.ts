@@ -268,6 +268,8 @@ export class SqliteCheckpointer {
     worker.on('message', (reply: CheckpointReply) => {
       const waiter = this.pending.get(reply.id);
       this.pending.delete(reply.id);
+      // Nobody waits on the thread any more: it no longer keeps the process alive.
+      if (waiter && this.pending.size === 0 && !this.stopped) worker.unref();
       if (waiter) {
         if (reply.result) waiter.resolve(reply.result);
         else waiter.reject(new Error(`SQLite checkpoint failed: ${reply.error ?? 'no result'}`));
@@ -315,6 +317,9 @@ export class SqliteCheckpointer {
   checkpoint(): Promise<CheckpointResult> {
     if (this.stopped) return Promise.reject(new Error('The SQLite checkpointer has stopped.'));
     const id = this.nextId++;
+    // While a caller waits for the reply, the thread keeps the process alive: a process with nothing
+    // else to do would otherwise end before it came.
+    this.worker.ref();
     return new Promise<CheckpointResult>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.worker.postMessage({ type: 'checkpoint', id });

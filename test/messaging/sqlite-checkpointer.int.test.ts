@@ -1,6 +1,7 @@
 // The WAL checkpointer thread on a real database file: it copies committed pages back into the
 // database file off the event loop, on its timer and on demand, while the owner's connection never
 // checkpoints on its own; it stops cleanly, and ':memory:' databases get none.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -83,6 +84,47 @@ describe('SqliteCheckpointer', () => {
     db.close();
     // The last connection closed: SQLite checkpointed and removed the WAL.
     expect(fs.existsSync(`${file}-wal`)).toBe(false);
+  });
+
+  it('keeps the process alive while a checkpoint or a stop is awaited, and not otherwise', () => {
+    // From the build output (npm test builds first), in a process with nothing else to do: were the
+    // thread not to hold the process while it is awaited, the process would end before the reply,
+    // printing nothing, with exit code 0.
+    const { file } = database();
+    const sqlite = path.resolve(__dirname, '..', '..', 'dist', 'platform', 'sqlite.js');
+    expect(fs.existsSync(sqlite)).toBe(true);
+    const script = `
+      const { SqliteCheckpointer } = require(${JSON.stringify(sqlite)});
+      const checkpointer = SqliteCheckpointer.start(${JSON.stringify(file)}, { intervalMs: 3600000 });
+      checkpointer.checkpoint().then(async (result) => {
+        console.log('checkpointed', result.busy);
+        await checkpointer.stop();
+        console.log('stopped');
+      });`;
+    const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, LOG_LEVEL: 'warn' }, timeout: 30_000 });
+    expect(run.status).toBe(0);
+    expect(run.stdout).toBe('checkpointed 0\nstopped\n');
+    // Started and never awaited, it does not keep the process alive (it would hang here).
+    const idle = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(sqlite)}).SqliteCheckpointer.start(${JSON.stringify(file)}); console.log('done');`], {
+      encoding: 'utf8',
+      env: { ...process.env, LOG_LEVEL: 'warn' },
+      timeout: 30_000,
+    });
+    expect(idle.stdout).toBe('done\n');
+    expect(idle.status).toBe(0);
+  });
+
+  it('shares a file with another checkpointer (another process\'s): at once, one of them reports busy, neither fails', async () => {
+    const { file, db, insert } = database();
+    const mine = started(file, { intervalMs: 3_600_000 });
+    const theirs = started(file, { intervalMs: 3_600_000 });
+    for (let i = 0; i < 50; i++) {
+      insert(20);
+      // Neither rejects (Promise.all would), and one of each pair gets the WAL fully copied back.
+      const results = await Promise.all([mine.checkpoint(), theirs.checkpoint()]);
+      expect(results.some((r) => r.busy === 0 && r.checkpointed === r.log)).toBe(true);
+    }
+    db.close();
   });
 
   it('is not started for an in-memory database (it has no WAL)', () => {
