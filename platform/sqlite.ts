@@ -1,3 +1,6 @@
+// The embedded SQLite connections of the adapters: how they are opened, their group commit, and the
+// thread that checkpoints their WAL (SqliteCheckpointer, at the end of this file).
+//
 // Group commit for an embedded SQLite connection (better-sqlite3). A commit is the expensive part of
 // a small write (taking the file lock, writing and checksumming every touched page into the WAL):
 // about 55 µs for a one-row insert against 13 µs inside a transaction. So writes are queued, and the
