@@ -2,6 +2,7 @@
 // gateway forwards to subgraphs, which refuse any request that does not carry a valid one.
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
+import { LRUCache } from 'lru-cache';
 import { UnauthenticatedError } from './errors';
 
 /**
@@ -58,7 +59,7 @@ export function mintClientToken(
  * tokens that failed are not kept. At most VERIFIED_TOKENS_KEPT per secret, the least recently used
  * going first.
  */
-const verifiedTokens = new WeakMap<KeyObject, Map<string, Identity>>();
+const verifiedTokens = new WeakMap<KeyObject, LRUCache<string, Identity>>();
 const VERIFIED_TOKENS_KEPT = 10_000;
 
 function expiredToken(): UnauthenticatedError {
@@ -69,7 +70,7 @@ function expiredToken(): UnauthenticatedError {
 export function verifyClientToken(token: string, secret: string, nowSeconds?: number): Identity {
   const key = hmacKey(secret);
   let cache = verifiedTokens.get(key);
-  if (!cache) verifiedTokens.set(key, (cache = new Map()));
+  if (!cache) verifiedTokens.set(key, (cache = new LRUCache({ max: VERIFIED_TOKENS_KEPT })));
   const known = cache.get(token);
   if (known) {
     // jsonwebtoken's rule: expired from the second `exp` names.
@@ -77,13 +78,10 @@ export function verifyClientToken(token: string, secret: string, nowSeconds?: nu
       cache.delete(token);
       throw expiredToken();
     }
-    cache.delete(token);
-    cache.set(token, known);
     return known;
   }
   const identity = verifyClientTokenUncached(token, key, nowSeconds);
   cache.set(token, identity);
-  if (cache.size > VERIFIED_TOKENS_KEPT) cache.delete(cache.keys().next().value as string);
   return identity;
 }
 

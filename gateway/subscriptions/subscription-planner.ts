@@ -4,6 +4,7 @@
 import { Supergraph, operationFromDocument, type Schema } from '@apollo/federation-internals';
 import { buildOperationContext } from '@apollo/gateway';
 import { QueryPlanner, type FetchNode, type PlanNode } from '@apollo/query-planner';
+import { LRUCache } from 'lru-cache';
 import { getOperationAST, GraphQLError, Kind, print, type DocumentNode, type FragmentDefinitionNode, type GraphQLSchema, type SelectionNode } from 'graphql';
 
 type OperationContext = ReturnType<typeof buildOperationContext>;
@@ -27,14 +28,15 @@ export class SubscriptionPlanner {
   /** The supergraph schema as graphql-js (used by executeQueryPlan). */
   readonly supergraphSchema: GraphQLSchema;
   private readonly planner: QueryPlanner;
-  private readonly cache = new Map<string, SubscriptionPlan>();
+  private readonly cache: LRUCache<string, SubscriptionPlan>;
   /** The same plans by document object: a document the gateway kept is planned without printing it. */
   private readonly byDocument = new WeakMap<DocumentNode, Map<string, SubscriptionPlan>>();
 
   constructor(
     supergraphSdl: string,
-    private readonly maxCachedPlans = 500,
+    maxCachedPlans = 500,
   ) {
+    this.cache = new LRUCache({ max: maxCachedPlans });
     this.supergraph = Supergraph.build(supergraphSdl);
     this.apiSchema = this.supergraph.apiSchema();
     this.schema = this.apiSchema.toGraphQLJSSchema();
@@ -65,10 +67,6 @@ export class SubscriptionPlanner {
         ...(operationName ? { operationName } : {}),
       }),
     };
-    if (this.cache.size >= this.maxCachedPlans) {
-      const oldest = this.cache.keys().next().value;
-      if (oldest !== undefined) this.cache.delete(oldest);
-    }
     this.cache.set(key, plan);
     return this.remember(document, operationName, plan);
   }

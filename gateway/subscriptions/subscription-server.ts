@@ -17,6 +17,7 @@ import {
   type GraphQLFormattedError,
 } from 'graphql';
 import { getVariableValues } from 'graphql/execution/values';
+import { LRUCache } from 'lru-cache';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { ServiceMap } from '@apollo/gateway';
@@ -151,8 +152,8 @@ export function serveGatewaySubscriptions(options: GatewaySubscriptionOptions): 
   const validationRules = [...specifiedRules, ...queryLimitRules(queryLimits)];
   // Documents that passed parsing and validation, by their text. Clients reconnecting after a
   // gateway restart send the same few documents thousands of times; parsing and validating each
-  // again cost about 0.4 ms (more than planning, which is cached too). Bounded, oldest out first.
-  const validated = new Map<string, DocumentNode>();
+  // again cost about 0.4 ms (more than planning, which is cached too). The least recently used go first.
+  const validated = new LRUCache<string, DocumentNode>({ max: VALIDATED_DOCUMENTS_KEPT });
   const upstream = new UpstreamClients(options.subgraphUrls, options.subgraphSecret);
   const shared = new SharedSubscriptions({
     planner,
@@ -246,7 +247,6 @@ export function serveGatewaySubscriptions(options: GatewaySubscriptionOptions): 
           const validationErrors = validate(planner.schema, document, validationRules);
           if (validationErrors.length > 0) return validationErrors.map((e) => withCode(e, 'GRAPHQL_VALIDATION_FAILED'));
           validated.set(payload.query, document);
-          if (validated.size > VALIDATED_DOCUMENTS_KEPT) validated.delete(validated.keys().next().value as string);
         }
         const operation = getOperationAST(document, payload.operationName ?? undefined);
         if (!operation) return [new GraphQLError('Unable to identify the operation: pass operationName.', { extensions: { code: 'BAD_REQUEST' } })];
