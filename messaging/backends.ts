@@ -8,6 +8,8 @@ import { systemClock, type Clock } from '../platform/clock';
 import { loggerFor } from '../platform/logger';
 import type { EventBus } from './bus/event-bus';
 import { createEventBus, eventBusOptionsFor } from './bus/create-event-bus';
+import { RabbitMqAppendAnnouncements } from './bus/rabbitmq-append-announcements';
+import { EVENTS_EXCHANGE } from './bus/rabbitmq-bus';
 import { metricsObserver, registerBacklogGauges } from './monitor/metrics';
 import { eventMonitorSnapshot } from './monitor/event-monitor';
 import type { EventStore } from './store/event-store';
@@ -47,6 +49,20 @@ export async function createBackends(cfg: BackendsConfig, clock: Clock = systemC
   }
   const bus = await createEventBus(eventBusOptionsFor(cfg.RABBITMQ_URL, cfg.RABBITMQ_EXCHANGE), { clock, logger: loggerFor('bus'), observer: metricsObserver });
   const store = new NotifyingEventStore(rawStore);
+  // With RabbitMQ, other processes share the store: each tells the others what it appended, so
+  // their followers need not wait for their next poll (best effort; the poll stays the guarantee).
+  let announcements: RabbitMqAppendAnnouncements | null = null;
+  if (cfg.RABBITMQ_URL) {
+    announcements = await RabbitMqAppendAnnouncements.start({
+      url: cfg.RABBITMQ_URL,
+      exchange: cfg.RABBITMQ_EXCHANGE ?? EVENTS_EXCHANGE,
+      logger: loggerFor('append-announcements'),
+    });
+    const announcer = announcements;
+    // Only this process's own appends: announcing what others announced would echo without end.
+    store.onAppend((appended) => announcer.announce(appended.map((e) => e.type)), { localOnly: true });
+    announcer.onAnnounced((types) => store.appendedElsewhere(types));
+  }
   measureBacklog({ store, bus, documents, clock });
   logger.info({ eventStore: storeDescription, eventBus: cfg.RABBITMQ_URL ? 'rabbitmq' : 'in-process' }, 'backends ready');
   return {
@@ -60,6 +76,7 @@ export async function createBackends(cfg: BackendsConfig, clock: Clock = systemC
       eventBus: cfg.RABBITMQ_URL ? `RabbitMQ (${new URL(cfg.RABBITMQ_URL).host})` : 'in-process',
     },
     close: async () => {
+      await announcements?.close();
       await bus.close();
       await store.close();
       await documents.close();

@@ -4,6 +4,7 @@
 // afterwards.
 import { Connection } from 'rabbitmq-client';
 import { deadLetterExchangeOf, EVENTS_EXCHANGE } from './rabbitmq-bus';
+import { appendsExchangeOf } from './rabbitmq-append-announcements';
 
 export interface DeleteConsumerQueuesOptions {
   /** A throwaway live exchange to delete too, with its dead-letter exchange (never `events`). */
@@ -21,7 +22,9 @@ export async function deleteConsumerQueues(url: string, queues: readonly string[
       }
     }
     if (exchange !== null) {
-      for (const name of [exchange, deadLetterExchangeOf(exchange)]) await connection.exchangeDelete({ exchange: name }).catch(() => undefined);
+      for (const name of [exchange, deadLetterExchangeOf(exchange), appendsExchangeOf(exchange)]) {
+        await connection.exchangeDelete({ exchange: name }).catch(() => undefined);
+      }
     }
   } finally {
     await connection.close();
