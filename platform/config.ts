@@ -217,7 +217,7 @@ export const variables = {
     parse: positiveInt(50),
   },
   FOLLOWER_POLL_MS: {
-    description: 'How often the outbox relay and projections look for events appended by other processes. With the worker in a process of its own, subscribers wait half of it on average: 5 to 10 suits low-latency subscriptions.',
+    description: 'How often the outbox relay and projections look for events appended by other processes when no announcement woke them (with RabbitMQ, processes announce their appends to each other; without it, or when an announcement is lost, this poll is how they learn).',
     defaultText: '50',
     parse: positiveInt(50),
   },
