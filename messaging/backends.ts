@@ -9,7 +9,7 @@ import { loggerFor } from '../platform/logger';
 import type { EventBus } from './bus/event-bus';
 import { createEventBus, eventBusOptionsFor } from './bus/create-event-bus';
 import { RabbitMqAppendAnnouncements } from './bus/rabbitmq-append-announcements';
-import { EVENTS_EXCHANGE } from './bus/rabbitmq-bus';
+import { RabbitMqEventBus } from './bus/rabbitmq-bus';
 import { metricsObserver, registerBacklogGauges } from './monitor/metrics';
 import { eventMonitorSnapshot } from './monitor/event-monitor';
 import type { EventStore } from './store/event-store';
@@ -52,12 +52,8 @@ export async function createBackends(cfg: BackendsConfig, clock: Clock = systemC
   // With RabbitMQ, other processes share the store: each tells the others what it appended, so
   // their followers need not wait for their next poll (best effort; the poll stays the guarantee).
   let announcements: RabbitMqAppendAnnouncements | null = null;
-  if (cfg.RABBITMQ_URL) {
-    announcements = await RabbitMqAppendAnnouncements.start({
-      url: cfg.RABBITMQ_URL,
-      exchange: cfg.RABBITMQ_EXCHANGE ?? EVENTS_EXCHANGE,
-      logger: loggerFor('append-announcements'),
-    });
+  if (bus instanceof RabbitMqEventBus) {
+    announcements = await RabbitMqAppendAnnouncements.start({ connection: bus.connection, exchange: bus.exchange, logger: loggerFor('append-announcements') });
     const announcer = announcements;
     // Only this process's own appends: announcing what others announced would echo without end.
     store.onAppend((appended) => announcer.announce(appended.map((e) => e.type)), { localOnly: true });

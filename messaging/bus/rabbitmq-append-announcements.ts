@@ -7,12 +7,11 @@
 // next poll, as before, so nothing here is persistent or confirmed. The appends of one event-loop turn
 // go out as one small message on a fanout exchange (`<RABBITMQ_EXCHANGE>.appends`); each process
 // listens on an exclusive, auto-deleted queue and ignores its own announcements (its followers were
-// woken in process already).
+// woken in process already). It runs on the event bus's connection.
 import { randomUUID } from 'node:crypto';
-import { Connection, type Consumer, type Publisher } from 'rabbitmq-client';
+import type { Connection, Consumer, Publisher } from 'rabbitmq-client';
 import type { Logger } from '../../platform/logger';
 import { DomainError } from '../../platform/errors';
-import { redactUrl } from './rabbitmq-bus';
 
 /** The fanout exchange carrying the append announcements of the deployment using `exchange`. */
 export const appendsExchangeOf = (exchange: string): string => `${exchange}.appends`;
@@ -31,27 +30,27 @@ export class RabbitMqAppendAnnouncements {
   private pending = new Set<string>();
   private scheduled = false;
   private closed = false;
-  private publisher!: Publisher;
-  private consumer!: Consumer;
+  private publisher: Publisher | undefined;
+  private consumer: Consumer | undefined;
 
   private constructor(
-    private readonly connection: Connection,
     private readonly exchange: string,
     private readonly logger: Logger,
   ) {}
 
-  /** Connect, declare the exchange and this process's queue; resolves once announcements arrive. */
-  static async start(options: { url: string; exchange: string; logger: Logger; connectTimeoutMs?: number }): Promise<RabbitMqAppendAnnouncements> {
-    const connection = new Connection({ url: options.url, connectionName: 'membership-append-announcements', retryLow: 250, retryHigh: 10_000, noDelay: true });
+  /**
+   * Declare the exchange and this process's queue on the bus's (connected) connection; resolves once
+   * announcements arrive. `exchange` is the bus's live exchange.
+   */
+  static async start(options: { connection: Connection; exchange: string; logger: Logger; readyTimeoutMs?: number }): Promise<RabbitMqAppendAnnouncements> {
+    const { connection } = options;
     const exchange = appendsExchangeOf(options.exchange);
-    const announcements = new RabbitMqAppendAnnouncements(connection, exchange, options.logger);
-    connection.on('error', (error: unknown) => options.logger.warn({ err: error }, 'RabbitMQ connection for append announcements failed (reconnecting)'));
+    const announcements = new RabbitMqAppendAnnouncements(exchange, options.logger);
     try {
-      await connection.onConnect(options.connectTimeoutMs ?? 10_000);
       const declared = { exchange, type: 'fanout', durable: true };
       announcements.publisher = connection.createPublisher({ confirm: false, maxAttempts: 1, exchanges: [declared] });
       const queue = `${exchange}.${randomUUID()}`;
-      announcements.consumer = connection.createConsumer(
+      const consumer = connection.createConsumer(
         {
           queue,
           noAck: true,
@@ -61,18 +60,17 @@ export class RabbitMqAppendAnnouncements {
         },
         (message) => announcements.received(message.body),
       );
+      announcements.consumer = consumer;
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('the announcements queue was not ready in time')), options.connectTimeoutMs ?? 10_000);
-        announcements.consumer.once('ready', () => {
+        const timer = setTimeout(() => reject(new Error('the announcements queue was not ready in time')), options.readyTimeoutMs ?? 10_000);
+        consumer.once('ready', () => {
           clearTimeout(timer);
           resolve();
         });
       });
     } catch (error) {
-      connection.unsafeDestroy();
-      throw new DomainError('UNAVAILABLE', `Cannot set up append announcements on RabbitMQ at ${redactUrl(options.url)}: ${(error as Error).message}`, {
-        url: redactUrl(options.url),
-      });
+      await announcements.close();
+      throw new DomainError('UNAVAILABLE', `Cannot set up append announcements on RabbitMQ: ${(error as Error).message}`);
     }
     return announcements;
   }
@@ -92,18 +90,18 @@ export class RabbitMqAppendAnnouncements {
     return () => this.listeners.delete(listener);
   }
 
+  /** Stop announcing and listening (before the bus closes the connection). */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.listeners.clear();
-    await this.consumer.close().catch(() => undefined);
-    await this.publisher.close().catch(() => undefined);
-    await this.connection.close();
+    await this.consumer?.close().catch(() => undefined);
+    await this.publisher?.close().catch(() => undefined);
   }
 
   private flush(): void {
     this.scheduled = false;
-    if (this.closed || this.pending.size === 0) return;
+    if (this.closed || this.pending.size === 0 || !this.publisher) return;
     const announcement: Announcement = { from: this.self, types: [...this.pending] };
     this.pending = new Set();
     this.publisher.send({ exchange: this.exchange, routingKey: '', durable: false }, announcement).catch((error: unknown) => {
