@@ -105,6 +105,11 @@ export interface ProcessorStats extends ProcessorHeader {
   readonly members: number;
 }
 
+/** Event time up to which windows are closed: the latest event time or tick, less the allowed lateness. */
+export function watermarkOf(maxEventTime: number, lastTick: number, allowedLatenessMs: number): number {
+  return Math.max(maxEventTime, lastTick) - allowedLatenessMs;
+}
+
 interface Deadline {
   readonly at: number;
   readonly memberId: string;
@@ -153,7 +158,7 @@ export class StreamProcessor {
   }
 
   get watermark(): number {
-    return Math.max(this.maxEventTime, this.lastTick) - this.options.allowedLatenessMs;
+    return watermarkOf(this.maxEventTime, this.lastTick, this.options.allowedLatenessMs);
   }
 
   process(input: ProcessorInput, sink: ProcessorSink): void {

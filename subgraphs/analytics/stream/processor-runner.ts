@@ -22,6 +22,7 @@ import {
   type ProcessorEmit,
   type ProcessorInput,
   type ProcessorStats,
+  watermarkOf,
 } from '../domain/stream-processor';
 import { documentProcessorCheckpoint, type ProcessorCheckpoint } from './processor-checkpoint';
 
@@ -146,7 +147,7 @@ export class StreamProcessorRunner {
     const { header } = summary;
     return {
       ...header,
-      watermark: Math.max(header.maxEventTime, header.lastTick) - this.options.allowedLatenessMs,
+      watermark: watermarkOf(header.maxEventTime, header.lastTick, this.options.allowedLatenessMs),
       allowedLatenessMs: this.options.allowedLatenessMs,
       openWindows: summary.openWindows,
       members: summary.members,
