@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Client } from 'graphql-ws';
 import { ManualClock } from '../../platform/clock';
 import { manualTimers } from './support/manual-timers';
-import { defaultQueryLimits } from '../../gateway/query-limits';
+import { WIDE_SELECTION, wideSelectionLimits } from './support/wide';
 import { startHarness, type Harness } from './support/harness';
 import { cursorsOf, waitUntilLive } from './support/live';
 import { gatewayClient, RawClient, subscribe } from './support/ws-client';
@@ -109,8 +109,7 @@ describe('a slow consumer', () => {
 
   beforeAll(async () => {
     harness = await startHarness({
-      // Its 2,000 aliases make every message large (so a paused client's buffers fill quickly).
-      gatewayQueryLimits: { ...defaultQueryLimits, maxTokens: 20_000, maxAliases: 5_000 },
+      gatewayQueryLimits: wideSelectionLimits,
       gatewaySubscriptions: {
         limits: { bufferSize: 4 },
         observer: { overflowed: (_id, cursor) => overflowed?.(cursor) },
@@ -123,8 +122,7 @@ describe('a slow consumer', () => {
 
   it('is told where to resume when its buffer overflows, and resuming from there loses nothing', async () => {
     const id = `m-${randomUUID()}`;
-    // A selection with many aliases makes every message large, so kernel buffers fill quickly.
-    const wide = Array.from({ length: 2000 }, (_, i) => `a${i}: eventType`).join(' ');
+    const wide = WIDE_SELECTION;
     const raw = new RawClient(harness.wsUrl());
     await raw.opened;
     raw.send({ type: 'connection_init', payload: { token: harness.token(id) } });

@@ -8,7 +8,7 @@ import { ManualClock } from '../../platform/clock';
 import { manualTimers } from './support/manual-timers';
 import type { RunningGateway } from '../../gateway/gateway-server';
 import { eventually } from '../support/wait';
-import { defaultQueryLimits } from '../../gateway/query-limits';
+import { WIDE_SELECTION, wideSelectionLimits } from './support/wide';
 import { startHarness, type Harness } from './support/harness';
 import { cursorsOf, waitUntilLive } from './support/live';
 import { gatewayClient, RawClient, subscribe, type Collector } from './support/ws-client';
@@ -151,8 +151,7 @@ describe('a slow client in a shared group', () => {
 
   beforeAll(async () => {
     harness = await startHarness({
-      // Its 2,000 aliases make every message large (so a paused client's buffers fill quickly).
-      gatewayQueryLimits: { ...defaultQueryLimits, maxTokens: 20_000, maxAliases: 5_000 },
+      gatewayQueryLimits: wideSelectionLimits,
       gatewaySubscriptions: {
         limits: { bufferSize: 8 },
         observer: {
@@ -171,8 +170,7 @@ describe('a slow client in a shared group', () => {
   it('overflows alone: it is told where to resume, the others keep receiving from the same upstream', async () => {
     const id = `m-${randomUUID()}`;
     const token = harness.token(id);
-    // Many aliases make every message large, so the paused client's kernel buffers fill quickly.
-    const wide = Array.from({ length: 2000 }, (_, i) => `a${i}: eventType`).join(' ');
+    const wide = WIDE_SELECTION;
     const query = `subscription Wide($id: ID!) { memberUpdated(id: $id) { cursor ${wide} } }`;
     const fastClient = gatewayClient(harness.wsUrl(), { token });
     const fast = subscribe(fastClient, { query, variables: { id } });
