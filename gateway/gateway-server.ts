@@ -79,6 +79,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   });
 
   const app = express();
+  // No ETag on GraphQL answers: each is hashed for nothing (a POST answer is never revalidated).
+  app.set('etag', false);
   const httpServer = http.createServer(app);
   // Sandbox is embedded whenever it is on (SANDBOX defaults to off in production).
   const landingPage = options.sandbox

@@ -78,12 +78,19 @@ class MongoCollection<T extends Doc> implements DocumentCollection<T> {
     readonly name: string,
   ) {}
 
+  /** Fields whose (non-unique) index is asked for already: `collection()` is called per use, and
+   * without this every call queued another createIndexes round trip before the next operation. */
+  private readonly indexed = new Set<string>();
+
   addOptions(options: CollectionOptions<T>): void {
     for (const field of options.indexes ?? []) {
+      if (this.indexed.has(field)) continue;
       checkField(this.name, field);
+      this.indexed.add(field);
       if (field !== 'id') this.pendingIndexes.push({ field, unique: false });
     }
     for (const field of options.unique ?? []) {
+      if (this.unique.has(field)) continue;
       checkField(this.name, field);
       this.unique.add(field);
       if (field !== 'id') this.pendingIndexes.push({ field, unique: true });

@@ -95,25 +95,31 @@ class SqliteCollection<T extends Doc> implements DocumentCollection<T> {
     return index.startsWith(marker) ? index.slice(marker.length) : null;
   }
 
+  /** Fields whose index this collection has created (or found): `collection()` is called per use. */
+  private readonly indexed = new Set<string>();
+
   addOptions(options: CollectionOptions<T>): void {
     const t = quote(this.table);
     for (const field of options.indexes ?? []) {
+      if (this.indexed.has(field)) continue;
       checkField(this.name, field);
-      if (field === 'id') continue;
       // (value, id) serves equality and the keyset order (value, id) of find.
-      this.db.exec(`CREATE INDEX IF NOT EXISTS ${quote(`${this.table}__ix__${field}`)} ON ${t} (${fieldExpr(field)}, id)`);
+      if (field !== 'id') this.db.exec(`CREATE INDEX IF NOT EXISTS ${quote(`${this.table}__ix__${field}`)} ON ${t} (${fieldExpr(field)}, id)`);
+      this.indexed.add(field);
     }
     for (const field of options.unique ?? []) {
+      if (this.unique.has(field)) continue;
       checkField(this.name, field);
       const index = `${this.table}__ux__${field}`;
       this.uniqueIndexField.set(index, field);
-      this.unique.add(field);
-      if (field === 'id') continue;
-      try {
-        this.db.exec(`CREATE UNIQUE INDEX IF NOT EXISTS ${quote(index)} ON ${t} (${fieldExpr(field)})`);
-      } catch (error) {
-        throw this.translate(error);
+      if (field !== 'id') {
+        try {
+          this.db.exec(`CREATE UNIQUE INDEX IF NOT EXISTS ${quote(index)} ON ${t} (${fieldExpr(field)})`);
+        } catch (error) {
+          throw this.translate(error);
+        }
       }
+      this.unique.add(field);
     }
   }
 

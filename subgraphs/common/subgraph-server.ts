@@ -39,6 +39,8 @@ export interface RunningServer {
 export async function startSubgraphServer(options: SubgraphServerOptions): Promise<RunningServer> {
   const logger = loggerFor(`${options.name}-subgraph`);
   const app = express();
+  // No ETag on GraphQL answers: each is hashed for nothing (a POST answer is never revalidated).
+  app.set('etag', false);
   const httpServer = http.createServer(app);
   const apollo = new ApolloServer<SubgraphContext>({
     schema: options.schema,

@@ -1,0 +1,109 @@
+// The gateway's subgraph calls (undici): what a subgraph receives (the operation, the signed identity
+// and correlation id) and how each kind of failure comes back to the gateway's query plan.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { GraphQLError } from 'graphql';
+import { CORRELATION_ID_HEADER, GATEWAY_IDENTITY_HEADER, verifyForwardedIdentity } from '../../platform/auth';
+import type { GatewayContext } from '../../gateway/context';
+import { SignedSubgraphDataSource } from '../../gateway/subgraph-data-source';
+import { freePort } from '../support/ports';
+
+const SECRET = 'subgraph-secret-for-tests-0123456789abcdef';
+
+interface Received {
+  headers: http.IncomingHttpHeaders;
+  body: unknown;
+}
+
+/** A stand-in subgraph answering what the test tells it to, keeping what it received. */
+async function fakeSubgraph(answer: (res: http.ServerResponse) => void) {
+  const received: Received[] = [];
+  const server = http.createServer((req, res) => {
+    let text = '';
+    req.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+    req.on('end', () => {
+      received.push({ headers: req.headers, body: JSON.parse(text) as unknown });
+      answer(res);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/graphql`,
+    received,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+function call(source: SignedSubgraphDataSource, context: GatewayContext) {
+  const options = {
+    // GraphQLDataSourceRequestKind.INCOMING_OPERATION (@apollo/gateway exports the enum as a type only).
+    kind: 'incoming operation',
+    request: { query: 'query Q($id: ID!) { member(id: $id) { id } }', variables: { id: 'm-1' }, operationName: 'Q' },
+    context,
+    incomingRequestContext: { context } as never,
+  } as GraphQLDataSourceProcessOptions<GatewayContext>;
+  return source.process(options);
+}
+
+const member: GatewayContext = { identity: { sub: 'm-1', role: 'member', expiresAt: null }, correlationId: 'corr-42' };
+
+describe('SignedSubgraphDataSource', () => {
+  it('sends the operation with a signed identity and the correlation id, and returns the answer', async () => {
+    const subgraph = await fakeSubgraph((res) => {
+      res.setHeader('content-type', 'application/graphql-response+json; charset=utf-8');
+      res.end(JSON.stringify({ data: { member: { id: 'm-1' } } }));
+    });
+    try {
+      const response = await call(new SignedSubgraphDataSource(subgraph.url, SECRET), member);
+      expect(response.data).toEqual({ member: { id: 'm-1' } });
+      const [request] = subgraph.received;
+      expect(request?.body).toEqual({ query: 'query Q($id: ID!) { member(id: $id) { id } }', variables: { id: 'm-1' }, operationName: 'Q' });
+      expect(request?.headers['content-type']).toBe('application/json');
+      expect(request?.headers[CORRELATION_ID_HEADER]).toBe('corr-42');
+      const forwarded = verifyForwardedIdentity(String(request?.headers[GATEWAY_IDENTITY_HEADER]), SECRET);
+      expect(forwarded).toEqual({ identity: { sub: 'm-1', role: 'member', expiresAt: null }, correlationId: 'corr-42' });
+    } finally {
+      await subgraph.close();
+    }
+  });
+
+  it('reports a refusal by status, coded as the gateway codes it, with the answer in extensions', async () => {
+    const subgraph = await fakeSubgraph((res) => {
+      res.statusCode = 403;
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ errors: [{ message: 'The gateway signature is not valid.', extensions: { code: 'FORBIDDEN' } }] }));
+    });
+    try {
+      const error = await call(new SignedSubgraphDataSource(subgraph.url, SECRET), member).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(GraphQLError);
+      expect((error as GraphQLError).message).toBe('403: Forbidden');
+      expect((error as GraphQLError).extensions).toMatchObject({
+        code: 'FORBIDDEN',
+        response: { status: 403, url: subgraph.url, body: { errors: [{ message: 'The gateway signature is not valid.' }] } },
+      });
+    } finally {
+      await subgraph.close();
+    }
+  });
+
+  it('refuses an answer that is not a JSON object', async () => {
+    const subgraph = await fakeSubgraph((res) => {
+      res.setHeader('content-type', 'text/plain');
+      res.end('upstream says hello');
+    });
+    try {
+      await expect(call(new SignedSubgraphDataSource(subgraph.url, SECRET), member)).rejects.toThrow(
+        'Expected JSON response body, but received: upstream says hello',
+      );
+    } finally {
+      await subgraph.close();
+    }
+  });
+
+  it('names the subgraph it could not reach', async () => {
+    const url = `http://127.0.0.1:${await freePort()}/graphql`;
+    await expect(call(new SignedSubgraphDataSource(url, SECRET), member)).rejects.toThrow(`request to ${url} failed, reason:`);
+  });
+});
