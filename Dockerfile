@@ -30,4 +30,4 @@ RUN mkdir -p /app/data && chown node:node /app/data
 USER node
 EXPOSE 4000
 # The gateway by default; compose overrides this per service (dist/subgraphs/<name>/main.js, dist/scripts/worker.js).
-CMD ["node", "dist/gateway/main.js"]
+CMD ["node", "--max-semi-space-size=64", "dist/gateway/main.js"]

@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { MemoryReply } from './subscription-probe';
 import type { GatewayReady } from './subscription-gateway';
 import { freePort } from './report';
+import { GATEWAY_NODE_FLAGS } from '../gateway/node-flags';
 
 export type GatewayKind = 'ours' | 'hive';
 
@@ -140,7 +141,8 @@ export async function startTarget(kind: GatewayKind, options: TargetOptions): Pr
   // The child's stdout goes to our stderr: our stdout carries the JSON result only.
   const stdio: ['ignore', number, number, 'ipc'] = ['ignore', 2, 2, 'ipc'];
   if (kind === 'ours') {
-    const child = spawn(process.execPath, [...probe, path.join(distBench, 'subscription-gateway.js')], { env, stdio });
+    // Run as deployed: with the gateway's V8 flags (Hive Gateway runs with its own defaults).
+    const child = spawn(process.execPath, [...GATEWAY_NODE_FLAGS, ...probe, path.join(distBench, 'subscription-gateway.js')], { env, stdio });
     const url = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('our gateway did not start within 60 s')), 60_000);
       child.once('exit', (code) => reject(new Error(`our gateway exited with ${code}`)));

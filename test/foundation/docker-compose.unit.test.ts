@@ -5,6 +5,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { isKnownVariable, loadConfig } from '../../platform/config';
+import { GATEWAY_NODE_FLAGS } from '../../gateway/node-flags';
 
 const root = path.resolve(__dirname, '..', '..');
 const read = (file: string) => fs.readFileSync(path.join(root, file), 'utf8');
@@ -281,6 +282,12 @@ describe('docker-compose.yml', () => {
     expect(healthcheckText(rabbitmq)).toMatch(/rabbitmq-diagnostics.*ping/);
   });
 
+  it('runs the gateway with its V8 flags, as npm start does', () => {
+    expect(compose.services.gateway?.command).toEqual(['node', ...GATEWAY_NODE_FLAGS, 'dist/gateway/main.js']);
+    const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
+    expect(scripts.start).toContain(`node ${GATEWAY_NODE_FLAGS.join(' ')} dist/scripts/start.js`);
+  });
+
   it('publishes the gateway on port 4000 and the RabbitMQ management UI on 15672', () => {
     expect(publishedPorts(compose.services.gateway!)).toContainEqual({ published: 4000, target: 4000 });
     expect(listenPortOf(compose.services.gateway!)).toEqual({ variable: 'PORT', port: 4000 });
@@ -304,7 +311,7 @@ describe('Dockerfile', () => {
 
   it('runs the gateway build entry by default, as the unprivileged node user', () => {
     const cmd = [...dockerfile.matchAll(/^CMD\s+(\[.*\])\s*$/gm)].pop()?.[1];
-    expect(cmd && JSON.parse(cmd)).toEqual(['node', 'dist/gateway/main.js']);
+    expect(cmd && JSON.parse(cmd)).toEqual(['node', ...GATEWAY_NODE_FLAGS, 'dist/gateway/main.js']);
     expect(fs.existsSync(path.join(root, 'gateway/main.ts'))).toBe(true);
     expect([...dockerfile.matchAll(/^USER\s+(\S+)/gm)].pop()?.[1]).toBe('node');
   });
