@@ -1,44 +1,97 @@
-// One client's side of a (possibly shared) subscription: the finished events of its upstream wait
-// in the client's own bounded queue, so a slow client overflows only itself and is told where to
-// resume: after the last event it was handed. Every ending of the upstream reaches the client
-// after the events queued before it, with the client's own cursor where it needs one.
+// One client's side of a (possibly shared) subscription, written straight to the client's
+// WebSocket: each event goes out as a graphql-ws `next` message the moment its federated
+// execution finishes, serialized once per event however many clients share it. graphql-ws still
+// owns the protocol (subscribe, complete, errors): the iterator it is given yields nothing and
+// settles once the subscription ends, so the `error` or `complete` it then sends comes after every
+// event written before.
+//
+// Why not through graphql-ws's own `next`: per client and per event that took an async iteration,
+// a copy of the result and a JSON.stringify of the whole message, which with thousands of clients
+// per event cost more CPU than writing to the sockets (the fan-out benchmark).
+//
+// Bounded: the events written to a client but not yet taken by its socket (a slow
+// reader's socket stops taking them) count against the buffer; one more than it holds ends the
+// subscription with the cursor to resume from, the cursor of the last event written.
 import type { ExecutionResult, GraphQLError } from 'graphql';
-import { BoundedQueue, QueueOverflowError } from '../../messaging/live/bounded-queue';
-import type { FederatedResult } from './federated-upstream';
-import { UpstreamInterrupted } from './federated-upstream';
+import { QueueOverflowError } from '../../messaging/live/bounded-queue';
+import { UpstreamInterrupted, type FederatedResult } from './federated-upstream';
 import { interruptedError, overflowError } from './subscription-errors';
 
 export interface FederatedSubscription extends AsyncIterableIterator<ExecutionResult> {
-  /** End the subscription now with an error (token expiry, shutdown); queued events are dropped. */
+  /** End the subscription now with an error (token expiry, shutdown). */
   terminate(error: GraphQLError): void;
 }
 
+/** The client's WebSocket, as far as writing events to it goes. */
+export interface SubscriberSocket {
+  /** Send one text message; `written` runs once the socket took it (with an error when it is closed). */
+  send(message: string, written: (error?: Error) => void): void;
+}
+
+/** The payload of an event, serialized once for every client that receives it. */
+const serialized = new WeakMap<FederatedResult, string>();
+function payloadOf(event: FederatedResult): string {
+  let json = serialized.get(event);
+  if (json === undefined) serialized.set(event, (json = JSON.stringify(event.result)));
+  return json;
+}
+
+type Outcome = { readonly error?: unknown };
+const DONE: Outcome = {};
+
 export class ClientSubscription implements FederatedSubscription {
-  /** Cursor of the last event handed to the client: where a resubscribe picks up. */
+  /** Cursor of the last event written to the client: where a resubscribe picks up. */
   private lastCursor: string | null;
-  private readonly queue: BoundedQueue<FederatedResult>;
+  /** Events written that the socket has not taken yet. */
+  private pending = 0;
+  /** Still taking events. */
+  private open = true;
+  /** How the iterator ends, once known and not yet reported. */
+  private outcome: Outcome | null = null;
+  private waiter: { resolve: (result: IteratorResult<ExecutionResult>) => void; reject: (error: unknown) => void } | null = null;
+  private readonly messagePrefix: string;
 
   /**
-   * `cursor`: the client's resume cursor, if any. `onClose` runs once, when the client stops
-   * taking events (it completed, was terminated, overflowed, or its upstream ended).
+   * `id`: the client's subscription id; `cursor`: its resume cursor, if any. `onClose` runs once,
+   * when the client stops taking events (it completed, was terminated, overflowed, or the upstream ended).
    */
   constructor(
-    bufferSize: number,
+    id: string,
+    private readonly socket: SubscriberSocket,
+    private readonly bufferSize: number,
     cursor: string | null,
-    onClose: () => void,
+    private readonly onClose: () => void,
   ) {
     this.lastCursor = cursor;
-    this.queue = new BoundedQueue<FederatedResult>(bufferSize, onClose);
+    this.messagePrefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
   }
 
-  /** Queue an event; false when it did not fit (the client overflowed and has been closed). */
+  /** Write an event; false when the client is not taking events (any more). */
   push(event: FederatedResult): boolean {
-    return this.queue.push(event);
+    if (!this.open) return false;
+    if (this.pending >= this.bufferSize) {
+      this.finish(new QueueOverflowError(this.bufferSize));
+      return false;
+    }
+    this.pending += 1;
+    this.socket.send(`${this.messagePrefix}${payloadOf(event)}}`, this.written);
+    if (event.cursor !== null) this.lastCursor = event.cursor;
+    return true;
   }
 
-  /** The upstream ended: the client gets what is queued, then is done (or gets the error). */
+  private readonly written = (error?: Error): void => {
+    this.pending -= 1;
+    // A closed socket: graphql-ws ends the subscription (return()); stop writing meanwhile.
+    if (error && this.open) this.finish();
+  };
+
+  /** The upstream ended: every event is written already; the client gets the ending (or the error). */
   end(error?: unknown): void {
-    this.queue.end(error);
+    this.finish(error);
+  }
+
+  terminate(error: GraphQLError): void {
+    this.finish(error);
   }
 
   /** The cursor a resume would start after, as of now. */
@@ -46,31 +99,43 @@ export class ClientSubscription implements FederatedSubscription {
     return this.lastCursor;
   }
 
-  async next(): Promise<IteratorResult<ExecutionResult>> {
-    let item: IteratorResult<FederatedResult>;
-    try {
-      item = await this.queue.next();
-    } catch (error) {
-      if (error instanceof QueueOverflowError) throw overflowError(this.lastCursor);
-      // A dropped subgraph connection: say where to resume, now that we know what was delivered.
-      if (error instanceof UpstreamInterrupted) throw interruptedError(this.lastCursor, error.message);
-      throw error;
-    }
-    if (item.done) return { value: undefined, done: true };
-    if (item.value.cursor !== null) this.lastCursor = item.value.cursor;
-    return { value: item.value.result, done: false };
+  next(): Promise<IteratorResult<ExecutionResult>> {
+    const outcome = this.outcome;
+    if (outcome === null) return new Promise((resolve, reject) => (this.waiter = { resolve, reject }));
+    this.outcome = DONE;
+    return outcome.error === undefined ? Promise.resolve({ value: undefined, done: true }) : Promise.reject(this.clientError(outcome.error));
   }
 
   async return(): Promise<IteratorResult<ExecutionResult>> {
-    await this.queue.return();
+    this.finish();
+    this.outcome = DONE;
+    this.waiter?.resolve({ value: undefined, done: true });
+    this.waiter = null;
     return { value: undefined, done: true };
-  }
-
-  terminate(error: GraphQLError): void {
-    this.queue.fail(error);
   }
 
   [Symbol.asyncIterator](): this {
     return this;
+  }
+
+  private finish(error?: unknown): void {
+    if (!this.open) return;
+    this.open = false;
+    this.outcome = { error };
+    const waiter = this.waiter;
+    if (waiter) {
+      this.waiter = null;
+      this.outcome = DONE;
+      if (error === undefined) waiter.resolve({ value: undefined, done: true });
+      else waiter.reject(this.clientError(error));
+    }
+    this.onClose();
+  }
+
+  /** What the client is told: where to resume, now that we know what was written. */
+  private clientError(error: unknown): unknown {
+    if (error instanceof QueueOverflowError) return overflowError(this.lastCursor);
+    if (error instanceof UpstreamInterrupted) return interruptedError(this.lastCursor, error.message);
+    return error;
   }
 }

@@ -2,7 +2,7 @@
 // subscription on its owning subgraph; for each event, the rest of the plan runs with the event
 // standing in for that subgraph's answer, so fields owned by other subgraphs are fetched before
 // the result is handed on. It runs once per event however many clients share it
-// (shared-subscriptions.ts); the clients' own queues are client-subscription.ts.
+// (shared-subscriptions.ts); writing to each client is client-subscription.ts.
 //
 // Events wait for their execution in a bounded backlog, one execution at a time and in order (as
 // many requests to the other subgraphs in flight as before sharing: one per upstream). A backlog

@@ -1,7 +1,8 @@
 // Client subscriptions whose results would be identical share one upstream subscription and one
-// per-event federated execution (federated-upstream.ts); each finished result is handed to every
-// member's own bounded queue (client-subscription.ts). With thousands of clients watching the same
-// member, an event costs one upstream message and one executeQueryPlan instead of one per client.
+// per-event federated execution (federated-upstream.ts); each finished result is serialized once
+// and written to every member's WebSocket (client-subscription.ts). With thousands of clients
+// watching the same member, an event costs one upstream message, one executeQueryPlan and one
+// JSON.stringify instead of one each per client.
 //
 // The share key is what decides the result: the owning subgraph, the printed document, the
 // operation name, the coerced variables and the caller's identity (sub and role). Identities never
@@ -19,7 +20,7 @@ import type { Identity } from '../../platform/auth';
 import type { Logger } from '../../platform/logger';
 import { QueueOverflowError } from '../../messaging/live/bounded-queue';
 import type { GatewayContext } from '../context';
-import { ClientSubscription, type FederatedSubscription } from './client-subscription';
+import { ClientSubscription, type FederatedSubscription, type SubscriberSocket } from './client-subscription';
 import { keyHash, openFederatedUpstream, type FederatedResult, type FederatedSink, type FederatedUpstream, type FederatedUpstreamDeps } from './federated-upstream';
 import type { SubscriptionPlanner } from './subscription-planner';
 import type { UpstreamClients } from './upstream-clients';
@@ -65,6 +66,8 @@ export interface SubscriptionRequest {
   readonly context: GatewayContext;
   /** The client's resume cursor (`extensions.cursor` of its subscribe message). */
   readonly cursor: string | null;
+  /** The client's WebSocket: events are written to it as graphql-ws `next` messages (client-subscription.ts). */
+  readonly socket: SubscriberSocket;
 }
 
 /** JSON with object keys sorted, so equal variables give equal keys whatever their key order. */
@@ -119,8 +122,8 @@ class SubscriptionGroup {
     return this.upstreamOpen;
   }
 
-  join(subscriptionId: string): FederatedSubscription {
-    const client: ClientSubscription = new ClientSubscription(this.deps.bufferSize, this.cursor, () => this.leave(client));
+  join(subscriptionId: string, socket: SubscriberSocket): FederatedSubscription {
+    const client: ClientSubscription = new ClientSubscription(subscriptionId, socket, this.deps.bufferSize, this.cursor, () => this.leave(client));
     this.members.set(client, subscriptionId);
     this.logger.trace({ subscriptionId, members: this.members.size }, 'joined a subscription group');
     return client;
@@ -188,7 +191,7 @@ export class SharedSubscriptions {
     // A resume, or a field that starts with a catch-up, needs an upstream of its own: never registered.
     const shared = request.cursor === null && SHAREABLE_ROOT_FIELDS.has(plan.rootField);
     const existing = shared ? this.groups.get(key) : undefined;
-    if (existing?.open) return existing.join(request.id);
+    if (existing?.open) return existing.join(request.id, request.socket);
 
     const hash = keyHash(key);
     const logger = this.deps.logger.child({ group: hash, correlationId: request.context.correlationId });
@@ -217,6 +220,6 @@ export class SharedSubscriptions {
       'opened a subscription group',
     );
     this.deps.observer?.upstreamOpened?.(hash);
-    return group.join(request.id);
+    return group.join(request.id, request.socket);
   }
 }

@@ -110,6 +110,8 @@ interface ConnectionState {
 /** What `onSubscribe` hands to `subscribe` through the execution context. */
 interface SubscribeContext extends GatewayContext {
   readonly subscriptionId: string;
+  /** The client's WebSocket, which its events are written to. */
+  readonly socket: WebSocket;
   readonly connection: ConnectionState;
   readonly cursor: string | null;
 }
@@ -271,6 +273,7 @@ export function serveGatewaySubscriptions(options: GatewaySubscriptionOptions): 
           identity: state.identity,
           correlationId: `${state.correlationId}:${id}`,
           subscriptionId: id,
+          socket: ctx.extra.socket,
           connection: state,
           cursor,
         };
@@ -293,6 +296,7 @@ export function serveGatewaySubscriptions(options: GatewaySubscriptionOptions): 
             variables: (args.variableValues ?? {}) as Record<string, unknown>,
             context: { identity: ctx.identity, correlationId: ctx.correlationId },
             cursor: ctx.cursor,
+            socket: { send: (message, written) => ctx.socket.send(message, written) },
           });
         } catch (error) {
           logger.warn({ err: error }, 'subscription could not be planned');

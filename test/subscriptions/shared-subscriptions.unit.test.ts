@@ -9,6 +9,7 @@ import type { Identity } from '../../platform/auth';
 import { SharedSubscriptions } from '../../gateway/subscriptions/shared-subscriptions';
 import { SubscriptionPlanner } from '../../gateway/subscriptions/subscription-planner';
 import type { UpstreamClients, UpstreamSink } from '../../gateway/subscriptions/upstream-clients';
+import { eventually } from '../support/wait';
 
 const planner = new SubscriptionPlanner(fs.readFileSync(path.resolve(__dirname, '..', '..', 'supergraph.graphql'), 'utf8'));
 const member: Identity = { sub: 'm-1', role: 'member', expiresAt: null };
@@ -32,9 +33,21 @@ function setup() {
     logger: pino({ level: 'silent' }),
   });
   let n = 0;
-  const subscribe = (query: string, variables: Record<string, unknown>, identity: Identity | null, cursor: string | null = null) =>
-    shared.subscribe({ id: String(++n), document: parse(query), operationName: undefined, variables, context: { identity, correlationId: `c-${n}` }, cursor });
-  return { open, shared, subscribe };
+  /** What each client subscription's socket was sent, by subscription id. */
+  const sent = new Map<string, string[]>();
+  const subscribe = (query: string, variables: Record<string, unknown>, identity: Identity | null, cursor: string | null = null) => {
+    const id = String(++n);
+    const messages: string[] = [];
+    sent.set(id, messages);
+    const socket = {
+      send: (message: string, written: (error?: Error) => void) => {
+        messages.push(message);
+        written();
+      },
+    };
+    return shared.subscribe({ id, document: parse(query), operationName: undefined, variables, context: { identity, correlationId: `c-${n}` }, cursor, socket });
+  };
+  return { open, shared, subscribe, sent };
 }
 
 const MEMBER = 'subscription { memberUpdated(id: "m-1") { eventType cursor } }';
@@ -42,16 +55,19 @@ const SAGA = 'subscription($orderId: ID!) { sagaProgress(orderId: $orderId) { ev
 
 describe('SharedSubscriptions', () => {
   it('shares identical subscriptions of one identity, and fans each event out to all of them', async () => {
-    const { open, shared, subscribe } = setup();
+    const { open, shared, subscribe, sent } = setup();
     const a = subscribe(MEMBER, {}, member);
     const b = subscribe(`subscription { ...F } fragment F on Subscription { memberUpdated(id: "m-1") { eventType cursor } }`, {}, member);
     const c = subscribe(MEMBER, {}, member);
     expect(open).toHaveLength(2); // a and c share; b is another document
     expect(shared.upstreamCount).toBe(2);
     open[0]?.sink.next({ data: { memberUpdated: { eventType: 'member.created', cursor: '7' } }, extensions: { cursor: '7' } });
-    const [toA, toC] = await Promise.all([a.next(), c.next()]);
-    expect(toA.value).toEqual({ data: { memberUpdated: { eventType: 'member.created', cursor: '7' } }, extensions: { cursor: '7' } });
-    expect(toC.value).toBe(toA.value); // one execution, one result object
+    // Each client gets the graphql-ws `next` message under its own subscription id.
+    await eventually(() => sent.get('3')?.length === 1, 'the event at the third client');
+    const payload = { data: { memberUpdated: { eventType: 'member.created', cursor: '7' } }, extensions: { cursor: '7' } };
+    expect(sent.get('1')?.map((m) => JSON.parse(m) as unknown)).toEqual([{ id: '1', type: 'next', payload }]);
+    expect(sent.get('3')?.map((m) => JSON.parse(m) as unknown)).toEqual([{ id: '3', type: 'next', payload }]);
+    expect(sent.get('2')).toEqual([]);
     await Promise.all([a.return?.(), b.return?.(), c.return?.()]);
     expect(open).toHaveLength(0);
     expect(shared.upstreamCount).toBe(0);
