@@ -1,15 +1,12 @@
 // The gateway: @apollo/gateway executing the committed supergraph inside @apollo/server, at
 // /graphql, with Sandbox (development), /health, /ready and a draining shutdown.
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
-import express from 'express';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { expressMiddleware } from '@as-integrations/express5';
 import { CORRELATION_ID_HEADER } from '../platform/auth';
 import { apolloLogger, loggerFor } from '../platform/logger';
 import { metricsRegistry } from '../messaging/monitor/metrics';
@@ -17,6 +14,7 @@ import { authenticate, correlationIdFrom, type GatewayContext } from './context'
 import { SignedSubgraphDataSource } from './subgraph-data-source';
 import { serveGatewaySubscriptions, type GatewaySubscriptionOptions, type GatewaySubscriptionServer } from './subscriptions/subscription-server';
 import { listen } from '../platform/http-listen';
+import { acceptsHtml, graphqlRoute, routedServer, sendJson, sendText, type Route } from '../platform/http-server';
 import { defaultQueryLimits, limitedParseOptions, queryLimitRules, type QueryLimits } from './query-limits';
 
 export interface GatewayOptions {
@@ -78,10 +76,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     },
   });
 
-  const app = express();
-  // No ETag on GraphQL answers: each is hashed for nothing (a POST answer is never revalidated).
-  app.set('etag', false);
-  const httpServer = http.createServer(app);
+  // The routes are filled in once Apollo has started (the drain plugin needs the server first).
+  const routes: Record<string, Route> = {};
+  const httpServer = routedServer(routes, logger);
   // Sandbox is embedded whenever it is on (SANDBOX defaults to off in production).
   const landingPage = options.sandbox
     ? ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false })
@@ -100,41 +97,44 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   });
   await apollo.start();
 
-  app.get('/health', (_req, res) => {
-    res.json({ status: 'ok' });
+  routes['/health'] = { methods: ['GET'], handle: (_req, res) => sendJson(res, 200, { status: 'ok' }) };
+  routes['/metrics'] = {
+    methods: ['GET'],
+    handle: async (_req, res) => sendText(res, 200, metricsRegistry.contentType, await metricsRegistry.metrics()),
+  };
+  routes['/ready'] = {
+    methods: ['GET'],
+    handle: async (_req, res) => {
+      const entries = await Promise.all(
+        Object.entries(options.subgraphUrls).map(async ([name, url]) => [name, await subgraphReady(url)] as const),
+      );
+      const ready = entries.every(([, s]) => s.ok);
+      sendJson(res, ready ? 200 : 503, {
+        status: ready ? 'ready' : 'unavailable',
+        subgraphs: Object.fromEntries(entries.map(([name, s]) => [name, s.detail])),
+      });
+    },
+  };
+  routes['/'] = {
+    methods: ['GET'],
+    handle: (req, res) => {
+      if (options.sandbox && acceptsHtml(req)) {
+        res.writeHead(302, { location: '/graphql', 'content-length': 0 });
+        res.end();
+        return;
+      }
+      sendJson(res, 404, { message: 'The GraphQL endpoint is /graphql.' });
+    },
+  };
+  routes['/graphql'] = graphqlRoute(apollo, {
+    maxBody: '1mb',
+    context: async (req, res) => {
+      const header = req.headers[CORRELATION_ID_HEADER];
+      const correlationId = correlationIdFrom(Array.isArray(header) ? header[0] : header);
+      res.setHeader(CORRELATION_ID_HEADER, correlationId);
+      return { identity: authenticate(req.headers.authorization, options.jwtSecret), correlationId };
+    },
   });
-  app.get('/metrics', async (_req, res) => {
-    res.type(metricsRegistry.contentType).send(await metricsRegistry.metrics());
-  });
-  app.get('/ready', async (_req, res) => {
-    const entries = await Promise.all(
-      Object.entries(options.subgraphUrls).map(async ([name, url]) => [name, await subgraphReady(url)] as const),
-    );
-    const ready = entries.every(([, s]) => s.ok);
-    res.status(ready ? 200 : 503).json({
-      status: ready ? 'ready' : 'unavailable',
-      subgraphs: Object.fromEntries(entries.map(([name, s]) => [name, s.detail])),
-    });
-  });
-  app.get('/', (req, res) => {
-    if (options.sandbox && req.accepts('html')) {
-      res.redirect(302, '/graphql');
-      return;
-    }
-    res.status(404).json({ message: 'The GraphQL endpoint is /graphql.' });
-  });
-
-  app.use(
-    '/graphql',
-    express.json({ limit: '1mb' }),
-    expressMiddleware(apollo, {
-      context: async ({ req, res }) => {
-        const correlationId = correlationIdFrom(req.header(CORRELATION_ID_HEADER));
-        res.setHeader(CORRELATION_ID_HEADER, correlationId);
-        return { identity: authenticate(req.header('authorization'), options.jwtSecret), correlationId };
-      },
-    }),
-  );
 
   // Subscriptions over graphql-ws on the same server and path (Sandbox uses them as they are).
   const subscriptions = serveGatewaySubscriptions({

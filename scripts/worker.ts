@@ -1,28 +1,30 @@
 // The worker process (docker-compose `worker`): the outbox relay and the bus consumers, with
 // /health (alive, and the relay's position) and /metrics on WORKER_PORT.
 import 'reflect-metadata';
-import http from 'node:http';
-import express from 'express';
 import { createBackends } from '../messaging/backends';
 import { metricsRegistry } from '../messaging/monitor/metrics';
 import { config } from '../platform/config';
 import { runUntilSignal } from '../platform/lifecycle';
 import { loggerFor } from '../platform/logger';
 import { listen } from '../platform/http-listen';
+import { routedServer, sendJson, sendText } from '../platform/http-server';
 import { startWorkers } from '../subgraphs/workers';
 
 runUntilSignal('worker', async () => {
   const cfg = config();
   const backends = await createBackends(cfg);
   const workers = await startWorkers(backends, cfg);
-  const app = express();
-  app.get('/health', (_req, res) => {
-    res.json({ status: 'ok', relay: { active: workers.relayActive(), ...workers.relay.status() }, consumers: workers.consumers.map((c) => c.queue) });
-  });
-  app.get('/metrics', async (_req, res) => {
-    res.type(metricsRegistry.contentType).send(await metricsRegistry.metrics());
-  });
-  const server = http.createServer(app);
+  const server = routedServer(
+    {
+      '/health': {
+        methods: ['GET'],
+        handle: (_req, res) =>
+          sendJson(res, 200, { status: 'ok', relay: { active: workers.relayActive(), ...workers.relay.status() }, consumers: workers.consumers.map((c) => c.queue) }),
+      },
+      '/metrics': { methods: ['GET'], handle: async (_req, res) => sendText(res, 200, metricsRegistry.contentType, await metricsRegistry.metrics()) },
+    },
+    loggerFor('worker'),
+  );
   await listen(server, cfg.WORKER_PORT, cfg.HOST);
   loggerFor('worker').info({ ...backends.description, port: cfg.WORKER_PORT }, 'worker started');
   return {

@@ -1,12 +1,10 @@
 // Serves one subgraph over HTTP: /health, and /graphql for the gateway only (a request without a
 // valid gateway signature is refused before any GraphQL runs). Graceful close drains requests.
-import http from 'node:http';
+import type http from 'node:http';
 import { randomUUID } from 'node:crypto';
-import express from 'express';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
-import { expressMiddleware } from '@as-integrations/express5';
 import type { GraphQLSchema } from 'graphql';
 import { GATEWAY_IDENTITY_HEADER, verifyForwardedIdentity, type ForwardedRequest } from '../../platform/auth';
 import { isDomainError } from '../../platform/errors';
@@ -16,6 +14,7 @@ import type { SubgraphContext } from './context';
 import { formatErrorWith } from './format-error';
 import { startSubgraphSubscriptions, type SubgraphSubscriptionsConfig } from './subscription-server';
 import { listen } from '../../platform/http-listen';
+import { graphqlRoute, routedServer, sendGraphQLError, sendJson, sendText, type Route } from '../../platform/http-server';
 
 export type SubgraphName = 'member' | 'payment' | 'certification' | 'analytics';
 
@@ -38,10 +37,9 @@ export interface RunningServer {
 
 export async function startSubgraphServer(options: SubgraphServerOptions): Promise<RunningServer> {
   const logger = loggerFor(`${options.name}-subgraph`);
-  const app = express();
-  // No ETag on GraphQL answers: each is hashed for nothing (a POST answer is never revalidated).
-  app.set('etag', false);
-  const httpServer = http.createServer(app);
+  // The routes are filled in once Apollo has started (the drain plugin needs the server first).
+  const routes: Record<string, Route> = {};
+  const httpServer = routedServer(routes, logger);
   const apollo = new ApolloServer<SubgraphContext>({
     schema: options.schema,
     introspection: options.introspection,
@@ -54,51 +52,42 @@ export async function startSubgraphServer(options: SubgraphServerOptions): Promi
   });
   await apollo.start();
 
-  app.get('/health', (_req, res) => {
-    res.json({ status: 'ok', subgraph: options.name });
-  });
-  app.get('/metrics', async (_req, res) => {
-    res.type(metricsRegistry.contentType).send(await metricsRegistry.metrics());
-  });
+  routes['/health'] = { methods: ['GET'], handle: (_req, res) => sendJson(res, 200, { status: 'ok', subgraph: options.name }) };
+  routes['/metrics'] = {
+    methods: ['GET'],
+    handle: async (_req, res) => sendText(res, 200, metricsRegistry.contentType, await metricsRegistry.metrics()),
+  };
 
-  const forwarded = new WeakMap<express.Request, ForwardedRequest>();
-  app.use('/graphql', (req, res, next) => {
-    const header = req.header(GATEWAY_IDENTITY_HEADER);
-    if (!header) {
-      res.status(401).json({
-        errors: [
-          {
-            message: `The ${options.name} subgraph only answers the gateway: call the gateway's /graphql instead.`,
-            extensions: { code: 'UNAUTHENTICATED' },
-          },
-        ],
-      });
-      return;
-    }
-    try {
-      forwarded.set(req, verifyForwardedIdentity(header, options.subgraphSecret));
-      next();
-    } catch (error) {
-      res.status(403).json({
-        errors: [{ message: isDomainError(error) ? error.message : 'Forbidden.', extensions: { code: 'FORBIDDEN' } }],
-      });
-    }
+  // The gateway's signed identity, checked before any GraphQL runs, for the request's context.
+  const forwarded = new WeakMap<http.IncomingMessage, ForwardedRequest>();
+  const graphql = graphqlRoute(apollo, {
+    maxBody: '1mb',
+    context: async (req) => {
+      const request = forwarded.get(req) ?? { identity: null, correlationId: randomUUID() };
+      return {
+        identity: request.identity,
+        correlationId: request.correlationId,
+        logger: logger.child({ correlationId: request.correlationId }),
+      };
+    },
   });
-
-  app.use(
-    '/graphql',
-    express.json({ limit: '1mb' }),
-    expressMiddleware(apollo, {
-      context: async ({ req }) => {
-        const request = forwarded.get(req) ?? { identity: null, correlationId: randomUUID() };
-        return {
-          identity: request.identity,
-          correlationId: request.correlationId,
-          logger: logger.child({ correlationId: request.correlationId }),
-        };
-      },
-    }),
-  );
+  routes['/graphql'] = {
+    methods: null,
+    handle: (req, res) => {
+      const header = req.headers[GATEWAY_IDENTITY_HEADER];
+      if (typeof header !== 'string' || header === '') {
+        sendGraphQLError(res, 401, `The ${options.name} subgraph only answers the gateway: call the gateway's /graphql instead.`, 'UNAUTHENTICATED');
+        return;
+      }
+      try {
+        forwarded.set(req, verifyForwardedIdentity(header, options.subgraphSecret));
+      } catch (error) {
+        sendGraphQLError(res, 403, isDomainError(error) ? error.message : 'Forbidden.', 'FORBIDDEN');
+        return;
+      }
+      return graphql.handle(req, res);
+    },
+  };
 
   const subscriptions = await startSubgraphSubscriptions({
     name: options.name,
