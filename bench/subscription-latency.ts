@@ -96,7 +96,7 @@ interface Product {
 }
 
 async function createMembers(memberUrl: string, cfg: Config, ids: readonly string[]): Promise<void> {
-  const header = signForwardedIdentity({ identity: { sub: 'bench-admin', role: 'admin', expiresAt: null }, correlationId: 'bench-setup' }, cfg.SUBGRAPH_SECRET);
+  const header = signForwardedIdentity({ sub: 'bench-admin', role: 'admin', expiresAt: null }, cfg.SUBGRAPH_SECRET);
   for (const id of ids) {
     const response = await fetch(memberUrl, {
       method: 'POST',

@@ -1,6 +1,5 @@
 // Per-request gateway context: the authenticated caller and the correlation id that follows the
 // request into every subgraph call and every event it causes.
-import { randomUUID } from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import { bearerToken, verifyClientToken, type Identity } from '../platform/auth';
 import { isDomainError } from '../platform/errors';
@@ -8,13 +7,6 @@ import { isDomainError } from '../platform/errors';
 export interface GatewayContext {
   readonly identity: Identity | null;
   readonly correlationId: string;
-}
-
-const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
-/** Use the caller's correlation id when it is sane, otherwise start a new one. */
-export function correlationIdFrom(header: string | undefined | null): string {
-  return header && CORRELATION_ID.test(header) ? header : randomUUID();
 }
 
 /** Authenticate a bearer token; no header means anonymous, a bad one is refused outright. */

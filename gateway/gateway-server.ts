@@ -7,10 +7,10 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { CORRELATION_ID_HEADER } from '../platform/auth';
+import { CORRELATION_ID_HEADER, correlationIdFrom } from '../platform/auth';
 import { apolloLogger, loggerFor } from '../platform/logger';
 import { metricsRegistry } from '../messaging/monitor/metrics';
-import { authenticate, correlationIdFrom, type GatewayContext } from './context';
+import { authenticate, type GatewayContext } from './context';
 import { SignedSubgraphDataSource } from './subgraph-data-source';
 import { serveGatewaySubscriptions, type GatewaySubscriptionOptions, type GatewaySubscriptionServer } from './subscriptions/subscription-server';
 import { listen } from '../platform/http-listen';
@@ -129,8 +129,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   routes['/graphql'] = graphqlRoute(apollo, {
     maxBody: '1mb',
     context: async (req, res) => {
-      const header = req.headers[CORRELATION_ID_HEADER];
-      const correlationId = correlationIdFrom(Array.isArray(header) ? header[0] : header);
+      const correlationId = correlationIdFrom(req.headers[CORRELATION_ID_HEADER]);
       res.setHeader(CORRELATION_ID_HEADER, correlationId);
       return { identity: authenticate(req.headers.authorization, options.jwtSecret), correlationId };
     },

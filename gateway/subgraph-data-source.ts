@@ -1,5 +1,5 @@
-// How the gateway calls a subgraph: over HTTP, with the caller's identity and correlation id in a
-// header signed with SUBGRAPH_SECRET (subgraphs refuse calls without it). A GraphQLDataSource of its
+// How the gateway calls a subgraph: over HTTP, with the caller's identity signed with SUBGRAPH_SECRET
+// in a header (subgraphs refuse calls without it) and the correlation id in another. A GraphQLDataSource of its
 // own on undici's connection pool (`undici.request`) rather than RemoteGraphQLDataSource: that one
 // defaults to make-fetch-happen (an HTTP cache the gateway never uses, agent-base reading a stack
 // trace per request: a tenth of the gateway's CPU under load), and even with node-fetch as its
@@ -59,7 +59,7 @@ export class SignedSubgraphDataSource implements GraphQLDataSource<GatewayContex
     const headers: Record<string, string> = {};
     if (request.http?.headers) for (const [name, value] of request.http.headers) headers[name] = value;
     headers['content-type'] = 'application/json';
-    headers[GATEWAY_IDENTITY_HEADER] = signForwardedIdentity({ identity, correlationId }, this.subgraphSecret);
+    headers[GATEWAY_IDENTITY_HEADER] = signForwardedIdentity(identity, this.subgraphSecret);
     headers[CORRELATION_ID_HEADER] = correlationId;
     const { http: _http, ...operation } = request;
 

