@@ -9,12 +9,12 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { CORRELATION_ID_HEADER, correlationIdFrom } from '../platform/auth';
 import { apolloLogger, loggerFor } from '../platform/logger';
-import { metricsRegistry } from '../messaging/monitor/metrics';
+import { metricsRoute } from '../messaging/monitor/metrics';
 import { authenticate, type GatewayContext } from './context';
 import { SignedSubgraphDataSource } from './subgraph-data-source';
 import { serveGatewaySubscriptions, type GatewaySubscriptionOptions, type GatewaySubscriptionServer } from './subscriptions/subscription-server';
 import { listen } from '../platform/http-listen';
-import { acceptsHtml, graphqlRoute, routedServer, sendJson, sendText, type Route } from '../platform/http-server';
+import { acceptsHtml, graphqlRoute, routedServer, sendJson, type Route } from '../platform/http-server';
 import { defaultQueryLimits, limitedParseOptions, queryLimitRules, type QueryLimits } from './query-limits';
 
 export interface GatewayOptions {
@@ -98,10 +98,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   await apollo.start();
 
   routes['/health'] = { methods: ['GET'], handle: (_req, res) => sendJson(res, 200, { status: 'ok' }) };
-  routes['/metrics'] = {
-    methods: ['GET'],
-    handle: async (_req, res) => sendText(res, 200, metricsRegistry.contentType, await metricsRegistry.metrics()),
-  };
+  routes['/metrics'] = metricsRoute;
   routes['/ready'] = {
     methods: ['GET'],
     handle: async (_req, res) => {

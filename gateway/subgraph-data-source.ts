@@ -1,10 +1,11 @@
-// How the gateway calls a subgraph: over HTTP, with the caller's identity signed with SUBGRAPH_SECRET
-// in a header (subgraphs refuse calls without it) and the correlation id in another. A GraphQLDataSource of its
-// own on undici's connection pool (`undici.request`) rather than RemoteGraphQLDataSource: that one
-// defaults to make-fetch-happen (an HTTP cache the gateway never uses, agent-base reading a stack
-// trace per request: a tenth of the gateway's CPU under load), and even with node-fetch as its
-// fetcher it builds node-fetch Headers and a Request per call that nothing here reads; node-fetch
-// on Node's http agent costs about twice what undici does per call, Node's own fetch more.
+// How the gateway calls a subgraph: over HTTP, with the caller's identity signed with
+// SUBGRAPH_SECRET in one header (subgraphs refuse calls without it) and the correlation id in
+// another. A GraphQLDataSource of its own on undici's connection pool (`undici.request`) rather
+// than RemoteGraphQLDataSource: that one defaults to make-fetch-happen (an HTTP cache the gateway
+// never uses, agent-base reading a stack trace per request: a tenth of the gateway's CPU under
+// load), and even with node-fetch as its fetcher it builds node-fetch Headers and a Request per
+// call that nothing here reads; node-fetch on Node's http agent costs about twice what undici does
+// per call, Node's own fetch more.
 //
 // Left out from RemoteGraphQLDataSource: automatic persisted queries (off there by default) and the
 // subgraphs' Cache-Control headers as cache hints (our subgraphs declare no hints, so their answers

@@ -2,12 +2,12 @@
 // /health (alive, and the relay's position) and /metrics on WORKER_PORT.
 import 'reflect-metadata';
 import { createBackends } from '../messaging/backends';
-import { metricsRegistry } from '../messaging/monitor/metrics';
+import { metricsRoute } from '../messaging/monitor/metrics';
 import { config } from '../platform/config';
 import { runUntilSignal } from '../platform/lifecycle';
 import { loggerFor } from '../platform/logger';
 import { listen } from '../platform/http-listen';
-import { routedServer, sendJson, sendText } from '../platform/http-server';
+import { routedServer, sendJson } from '../platform/http-server';
 import { startWorkers } from '../subgraphs/workers';
 
 runUntilSignal('worker', async () => {
@@ -21,7 +21,7 @@ runUntilSignal('worker', async () => {
         handle: (_req, res) =>
           sendJson(res, 200, { status: 'ok', relay: { active: workers.relayActive(), ...workers.relay.status() }, consumers: workers.consumers.map((c) => c.queue) }),
       },
-      '/metrics': { methods: ['GET'], handle: async (_req, res) => sendText(res, 200, metricsRegistry.contentType, await metricsRegistry.metrics()) },
+      '/metrics': metricsRoute,
     },
     loggerFor('worker'),
   );

@@ -107,10 +107,9 @@ export class ClientSubscription implements FederatedSubscription {
   }
 
   async return(): Promise<IteratorResult<ExecutionResult>> {
+    // Completed by the client: an ending not yet reported has nobody left to tell.
     this.finish();
     this.outcome = DONE;
-    this.waiter?.resolve({ value: undefined, done: true });
-    this.waiter = null;
     return { value: undefined, done: true };
   }
 

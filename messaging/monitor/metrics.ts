@@ -3,8 +3,15 @@
 // lag and dead-letter depth, computed from the stores at scrape time. Served at /metrics.
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { BusObserver } from '../bus/event-bus';
+import { sendText, type Route } from '../../platform/http-server';
 
 export const metricsRegistry = new Registry();
+
+/** GET /metrics of every process: this registry in Prometheus' text format. */
+export const metricsRoute: Route = {
+  methods: ['GET'],
+  handle: async (_req, res) => sendText(res, 200, metricsRegistry.contentType, await metricsRegistry.metrics()),
+};
 collectDefaultMetrics({ register: metricsRegistry });
 
 export const eventsPublished = new Counter({

@@ -8,12 +8,12 @@ import type { GraphQLSchema } from 'graphql';
 import { CORRELATION_ID_HEADER, GATEWAY_IDENTITY_HEADER, correlationIdFrom, verifyForwardedIdentity, type Identity } from '../../platform/auth';
 import { isDomainError } from '../../platform/errors';
 import { apolloLogger, loggerFor } from '../../platform/logger';
-import { metricsRegistry } from '../../messaging/monitor/metrics';
+import { metricsRoute } from '../../messaging/monitor/metrics';
 import type { SubgraphContext } from './context';
 import { formatErrorWith } from './format-error';
 import { startSubgraphSubscriptions, type SubgraphSubscriptionsConfig } from './subscription-server';
 import { listen } from '../../platform/http-listen';
-import { graphqlRoute, routedServer, sendGraphQLError, sendJson, sendText, type Route } from '../../platform/http-server';
+import { graphqlRoute, routedServer, sendGraphQLError, sendJson, type Route } from '../../platform/http-server';
 
 export type SubgraphName = 'member' | 'payment' | 'certification' | 'analytics';
 
@@ -52,10 +52,7 @@ export async function startSubgraphServer(options: SubgraphServerOptions): Promi
   await apollo.start();
 
   routes['/health'] = { methods: ['GET'], handle: (_req, res) => sendJson(res, 200, { status: 'ok', subgraph: options.name }) };
-  routes['/metrics'] = {
-    methods: ['GET'],
-    handle: async (_req, res) => sendText(res, 200, metricsRegistry.contentType, await metricsRegistry.metrics()),
-  };
+  routes['/metrics'] = metricsRoute;
 
   // The gateway's signed identity, checked before any GraphQL runs, for the request's context.
   const forwarded = new WeakMap<http.IncomingMessage, Identity | null>();
