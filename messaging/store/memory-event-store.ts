@@ -1,6 +1,7 @@
 // In-memory EventStore: the fast adapter for tests. Each append validates first, then commits in
 // one synchronous step, so positions are taken and made visible together and no gap ever exists.
 import { systemClock, type Clock } from '../../platform/clock';
+import { deepFreeze } from '../../platform/deep-freeze';
 import type { AnyEventEnvelope, AnyNewEvent } from '../events/envelope';
 import {
   checkExpectedVersion,
@@ -114,12 +115,4 @@ export class MemoryEventStore implements EventStore {
  */
 function frozenCopy(event: AnyEventEnvelope): AnyEventEnvelope {
   return deepFreeze(structuredClone(event));
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value as object)) deepFreeze(child);
-  }
-  return value;
 }

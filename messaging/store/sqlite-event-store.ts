@@ -21,6 +21,7 @@ import {
   type StoredIdentity,
 } from './append-preparation';
 import type { AppendOptions, AppendResult, EventStore, ExpectedVersion, ReadAllOptions, Snapshot } from './event-store';
+import { RecentEvents } from './recent-events';
 
 /** The file name of the event store inside the data directory. */
 export const EVENT_STORE_FILE = 'events.sqlite';
@@ -39,7 +40,12 @@ export interface SqliteEventStoreOptions {
    * may be lost only if the machine itself loses power. 'full': fsync on every commit (slower).
    */
   readonly synchronous?: 'normal' | 'full';
+  /** Events this connection appended last that reads of the log's tail get from memory (0: none). */
+  readonly recentEvents?: number;
 }
+
+/** How many of its own latest appends a store keeps for its followers (recent-events.ts). */
+export const RECENT_EVENTS = 10_000;
 
 interface EventRow {
   position: number;
@@ -55,6 +61,12 @@ interface EventRow {
   actor: string | null;
   metadata: string;
   payload: string;
+}
+
+/** A row this connection inserted, at the position it got. */
+interface InsertedRow {
+  readonly position: number;
+  readonly row: EventRow;
 }
 
 interface SnapshotRow {
@@ -131,8 +143,10 @@ export class SqliteEventStore implements EventStore {
   /** readAll statements by filter shape (which of from / to / types are set). */
   private readonly pageStmts = new Map<string, Database.Statement<(string | number)[], EventRow>>();
   private readonly appendTx: Database.Transaction<
-    (streamId: string, prepared: readonly PreparedEvent[], expected: ExpectedVersion) => AppendResult
+    (streamId: string, prepared: readonly PreparedEvent[], expected: ExpectedVersion) => { result: AppendResult; rows: InsertedRow[] }
   >;
+  /** This connection's latest committed appends, for the reads of the log's tail. */
+  private readonly recent: RecentEvents<EventRow>;
 
   constructor(options: SqliteEventStoreOptions) {
     this.clock = options.clock ?? systemClock;
@@ -159,6 +173,7 @@ export class SqliteEventStore implements EventStore {
     );
     this.loadSnapshotStmt = this.db.prepare(`SELECT * FROM snapshots WHERE stream_id = ?`);
     this.writes = new SqliteGroupCommit(this.db);
+    this.recent = new RecentEvents(options.recentEvents ?? RECENT_EVENTS, fromRow);
     this.appendTx = this.db.transaction((streamId, prepared, expected) => this.appendInTransaction(streamId, prepared, expected));
   }
 
@@ -168,40 +183,64 @@ export class SqliteEventStore implements EventStore {
     // The group's IMMEDIATE transaction holds the write lock before the stream version is read:
     // another process cannot slip an append in between the check and the insert. A failed append
     // (a concurrency conflict) rolls back its own savepoint only.
-    return this.writes.write(() => this.appendTx(streamId, prepared, options.expectedVersion));
+    const { result, rows } = await this.writes.write(() => this.appendTx(streamId, prepared, options.expectedVersion));
+    // Committed now: the followers may read these from memory.
+    this.recent.add(rows);
+    return result;
   }
 
-  private appendInTransaction(streamId: string, prepared: readonly PreparedEvent[], expected: ExpectedVersion): AppendResult {
+  private appendInTransaction(
+    streamId: string,
+    prepared: readonly PreparedEvent[],
+    expected: ExpectedVersion,
+  ): { result: AppendResult; rows: InsertedRow[] } {
     const supplied = prepared.filter((p) => p.idSupplied).map((p) => p.id);
     if (supplied.length > 0) {
       const ids = JSON.stringify(supplied);
       const stored: StoredIdentity[] = this.identitiesStmt.all(ids).map((r) => ({ id: r.id, streamId: r.stream_id, type: r.type }));
       if (classifyStoredIds(streamId, prepared, stored) === 'replay') {
         const events = this.byIdsStmt.all(ids).map(fromRow);
-        return { nextExpectedVersion: events[events.length - 1]?.streamVersion ?? 0, events };
+        return { result: { nextExpectedVersion: events[events.length - 1]?.streamVersion ?? 0, events }, rows: [] };
       }
     }
     const current = this.versionStmt.get(streamId)?.v ?? 0;
     checkExpectedVersion(streamId, expected, current);
+    const rows: InsertedRow[] = [];
     const events = prepared.map((p, i) => {
-      const version = current + i + 1;
+      const row: EventRow = {
+        position: 0,
+        id: p.id,
+        stream_id: streamId,
+        stream_version: current + i + 1,
+        type: p.type,
+        schema_version: p.schemaVersion,
+        occurred_at: p.occurredAt,
+        recorded_at: p.recordedAt,
+        correlation_id: p.correlationId,
+        causation_id: p.causationId,
+        actor: p.actor === null ? null : JSON.stringify(p.actor),
+        metadata: JSON.stringify(p.metadata),
+        payload: JSON.stringify(p.payload),
+      };
       const info = this.insertStmt.run(
-        p.id,
-        streamId,
-        version,
-        p.type,
-        p.schemaVersion,
-        p.occurredAt,
-        p.recordedAt,
-        p.correlationId,
-        p.causationId,
-        p.actor === null ? null : JSON.stringify(p.actor),
-        JSON.stringify(p.metadata),
-        JSON.stringify(p.payload),
+        row.id,
+        row.stream_id,
+        row.stream_version,
+        row.type,
+        row.schema_version,
+        row.occurred_at,
+        row.recorded_at,
+        row.correlation_id,
+        row.causation_id,
+        row.actor,
+        row.metadata,
+        row.payload,
       );
-      return toEnvelope(p, streamId, version, Number(info.lastInsertRowid));
+      row.position = Number(info.lastInsertRowid);
+      rows.push({ position: row.position, row });
+      return toEnvelope(p, streamId, row.stream_version, row.position);
     });
-    return { nextExpectedVersion: current + prepared.length, events };
+    return { result: { nextExpectedVersion: current + prepared.length, events }, rows };
   }
 
   async readStream(streamId: string, fromVersion = 1): Promise<AnyEventEnvelope[]> {
@@ -216,6 +255,15 @@ export class SqliteEventStore implements EventStore {
     const read = resolveReadAll(options);
     // Everything committed is settled here (see the header); bound the read by the head at its start.
     const head = Math.min(this.headStmt.get()?.p ?? 0, read.until);
+    if (read.from === null && read.to === null) {
+      // The tail of the log, when this connection appended all of it (recent-events.ts).
+      const types = read.types === null ? null : new Set<string>(read.types);
+      const recent = this.recent.range(read.after, head, (event) => types === null || types.has(event.type));
+      if (recent !== null) {
+        for (let i = 0; i < recent.length; i += read.batchSize) yield recent.slice(i, i + read.batchSize);
+        return;
+      }
+    }
     const stmt = this.pageStatement(read);
     let after = read.after;
     while (after < head) {
@@ -276,6 +324,7 @@ export class SqliteEventStore implements EventStore {
     await this.checkpointer?.stop();
     if (!this.db.open) return;
     this.writes.flush(true);
+    this.recent.clear();
     this.db.close();
   }
 }

@@ -58,6 +58,45 @@ describe('SqliteEventStore', () => {
     }
   });
 
+  it('reads its own latest appends from memory, and what another connection appended from the file', async () => {
+    const file = eventStoreFile(path.join(dir, 'tail'));
+    const clock = new ManualClock();
+    const one = new SqliteEventStore({ file, clock });
+    const two = new SqliteEventStore({ file, clock });
+    const renewed = (memberId: string) =>
+      ({ type: 'membership.renewed', payload: { memberId, tier: 'vip', expiresAt: '2026-01-01T00:00:00.000Z' } }) as const;
+    const read = async (store: SqliteEventStore, options: Parameters<SqliteEventStore['readAll']>[0]) => {
+      const events = [];
+      for await (const batch of store.readAll(options)) events.push(...batch);
+      return events;
+    };
+    try {
+      await one.append('member-a', [renewed('a'), renewed('a')], { expectedVersion: 'any', context });
+      await two.append('member-b', [renewed('b')], { expectedVersion: 'any', context });
+      await one.append('member-a', [renewed('a')], { expectedVersion: 'any', context });
+      await one.append('crm-a', [{ type: 'sync.completed', payload: { memberId: 'a', system: 'crm', sourceEventId: '00000000-0000-4000-8000-000000000001' } }], {
+        expectedVersion: 'any',
+        context,
+      });
+      // From memory: (3, 5] was appended by `one` alone; the same as the file holds.
+      const tail = await read(one, { after: 3 });
+      expect(tail.map((e) => e.position)).toEqual([4, 5]);
+      expect(tail).toEqual(await read(two, { after: 3 }));
+      expect(Object.isFrozen(tail[0])).toBe(true);
+      // Position 3 is the other connection's: the read goes to the file and misses nothing.
+      const everything = await read(one, { after: 0, batchSize: 2 });
+      expect(everything.map((e) => `${e.position}:${e.streamId}`)).toEqual(['1:member-a', '2:member-a', '3:member-b', '4:member-a', '5:crm-a']);
+      expect(everything).toEqual(await read(two, { after: 0 }));
+      // Types and until, served from memory in batches.
+      const typed = await read(one, { after: 3, until: 5, types: ['sync.completed'], batchSize: 1 });
+      expect(typed.map((e) => e.position)).toEqual([5]);
+      expect((await read(one, { after: 3, until: 4 })).map((e) => e.position)).toEqual([4]);
+    } finally {
+      await one.close();
+      await two.close();
+    }
+  });
+
   it('shares one file between two open stores (two processes) without losing a concurrency check', async () => {
     const file = eventStoreFile(path.join(dir, 'shared'));
     const clock = new ManualClock();
