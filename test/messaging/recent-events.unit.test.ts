@@ -36,8 +36,8 @@ describe('RecentEvents', () => {
   it('filters without losing the completeness check', () => {
     const { recent, add } = window(10);
     add(1, 2, 3, 4);
-    expect(positions(recent.range(0, 4, (e) => e.type === 'even'))).toEqual([2, 4]);
-    expect(positions(recent.range(2, 3, (e) => e.type === 'even'))).toEqual([]);
+    expect(positions(recent.range(0, 4, (e) => (e.type as string) === 'even'))).toEqual([2, 4]);
+    expect(positions(recent.range(2, 3, (e) => (e.type as string) === 'even'))).toEqual([]);
   });
 
   it('forgets the oldest past its capacity', () => {
@@ -59,7 +59,7 @@ describe('RecentEvents', () => {
     expect(again[0]).toBe(first[0]);
     expect(Object.isFrozen(first[0])).toBe(true);
     expect(() => {
-      (first[0]?.payload as { nested: { value: number } }).nested.value = 99;
+      (first[0]?.payload as unknown as { nested: { value: number } }).nested.value = 99;
     }).toThrow(TypeError);
   });
 
