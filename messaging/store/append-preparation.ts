@@ -1,6 +1,6 @@
 // Pure rules every EventStore adapter shares: validate and stamp new events, check the expected
 // version, decide what a re-append of known event ids means, and turn stored rows back into envelopes.
-import { randomUUID } from 'node:crypto';
+import { v7 as timeOrderedUuid } from 'uuid';
 import type { Clock } from '../../platform/clock';
 import { ConcurrencyError, DomainError, EventContractError } from '../../platform/errors';
 import type { EventType } from '../events/catalog';
@@ -72,7 +72,9 @@ export function prepareEvents(events: readonly AnyNewEvent[], context: Causation
     // validatePayload refuses a type outside the catalog, so `type` is an EventType afterwards.
     const payload: unknown = validatePayload(type, event.payload);
     const idSupplied = event.id !== undefined;
-    const id = event.id ?? randomUUID();
+    // Time-ordered (UUIDv7): each new id, and every key built on it (`crm:<event id>` markers and
+    // effect records), lands next to the last one in its B-tree index instead of on a random page.
+    const id = event.id ?? timeOrderedUuid();
     if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) {
       throw new EventContractError('INVALID_EVENT', `Invalid ${type} event: its id must be a non-empty string of at most ${MAX_ID_LENGTH} characters.`, {
         type,
