@@ -27,6 +27,8 @@ export interface Backends {
   /** Called after each local append with its envelopes (followers wake only for their types). */
   onAppend(listener: AppendListener): () => void;
   readonly description: { readonly eventStore: string; readonly eventBus: string };
+  /** On RabbitMQ: how this process tells the others sharing the store of its appends (else null). */
+  readonly announcements: RabbitMqAppendAnnouncements | null;
   close(): Promise<void>;
 }
 
@@ -67,6 +69,7 @@ export async function createBackends(cfg: BackendsConfig, clock: Clock = systemC
     documents,
     clock,
     onAppend: (listener) => store.onAppend(listener),
+    announcements,
     description: {
       eventStore: storeDescription,
       eventBus: cfg.RABBITMQ_URL ? `RabbitMQ (${new URL(cfg.RABBITMQ_URL).host})` : 'in-process',
@@ -92,6 +95,7 @@ export async function createMemoryBackends(clock: Clock = systemClock): Promise<
     documents,
     clock,
     onAppend: (listener) => store.onAppend(listener),
+    announcements: null,
     description: { eventStore: 'in-memory', eventBus: 'in-process' },
     close: async () => {
       await bus.close();

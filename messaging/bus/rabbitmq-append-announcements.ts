@@ -8,6 +8,11 @@
 // go out as one small message on a fanout exchange (`<RABBITMQ_EXCHANGE>.appends`); each process
 // listens on an exclusive, auto-deleted queue and ignores its own announcements (its followers were
 // woken in process already). It runs on the event bus's connection.
+//
+// A process announces only once it knows another one listens: each says hello when its queue is
+// ready (again after a reconnect), and whoever hears a hello answers it. A process alone (`npm
+// start` on RabbitMQ) publishes nothing: announcing there cost a twentieth of its CPU at 200
+// mutations/s, one message out and back per event-loop turn, for nobody.
 import { randomUUID } from 'node:crypto';
 import type { Connection, Consumer, Publisher } from 'rabbitmq-client';
 import type { Logger } from '../../platform/logger';
@@ -20,6 +25,8 @@ interface Announcement {
   /** The announcing process (its own announcements come back to it: they are ignored). */
   readonly from: string;
   readonly types: readonly string[];
+  /** A greeting: 'ask' from a process whose queue just became ready, 'answer' from those hearing it. */
+  readonly hello?: 'ask' | 'answer';
 }
 
 export type AnnouncedListener = (types: readonly string[]) => void;
@@ -27,6 +34,9 @@ export type AnnouncedListener = (types: readonly string[]) => void;
 export class RabbitMqAppendAnnouncements {
   private readonly self = randomUUID();
   private readonly listeners = new Set<AnnouncedListener>();
+  /** The other processes heard from: announcing starts with the first one. */
+  private readonly peers = new Set<string>();
+  private readonly peerWaiters: { count: number; resolve: () => void }[] = [];
   private pending = new Set<string>();
   private scheduled = false;
   private closed = false;
@@ -61,6 +71,8 @@ export class RabbitMqAppendAnnouncements {
         (message) => announcements.received(message.body),
       );
       announcements.consumer = consumer;
+      // Every time the queue is (re)declared and consumed: say hello, so that the others know.
+      consumer.on('ready', () => announcements.greet('ask'));
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error('the announcements queue was not ready in time')), options.readyTimeoutMs ?? 10_000);
         consumer.once('ready', () => {
@@ -77,7 +89,7 @@ export class RabbitMqAppendAnnouncements {
 
   /** Announce appended types; the announcements of one event-loop turn go out as one message. */
   announce(types: readonly string[]): void {
-    if (this.closed) return;
+    if (this.closed || this.peers.size === 0) return;
     for (const type of types) this.pending.add(type);
     if (this.scheduled) return;
     this.scheduled = true;
@@ -88,6 +100,17 @@ export class RabbitMqAppendAnnouncements {
   onAnnounced(listener: AnnouncedListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** How many other processes this one has heard from (it announces only when there is one). */
+  get peerCount(): number {
+    return this.peers.size;
+  }
+
+  /** Resolves once `count` other processes have been heard from. */
+  peersKnown(count: number): Promise<void> {
+    if (this.peers.size >= count) return Promise.resolve();
+    return new Promise((resolve) => this.peerWaiters.push({ count, resolve }));
   }
 
   /** Stop announcing and listening (before the bus closes the connection). */
@@ -101,10 +124,18 @@ export class RabbitMqAppendAnnouncements {
 
   private flush(): void {
     this.scheduled = false;
-    if (this.closed || this.pending.size === 0 || !this.publisher) return;
-    const announcement: Announcement = { from: this.self, types: [...this.pending] };
+    if (this.closed || this.pending.size === 0) return;
+    const types = [...this.pending];
     this.pending = new Set();
-    this.publisher.send({ exchange: this.exchange, routingKey: '', durable: false }, announcement).catch((error: unknown) => {
+    this.send({ from: this.self, types });
+  }
+
+  private greet(hello: 'ask' | 'answer'): void {
+    if (!this.closed) this.send({ from: this.self, types: [], hello });
+  }
+
+  private send(announcement: Announcement): void {
+    this.publisher?.send({ exchange: this.exchange, routingKey: '', durable: false }, announcement).catch((error: unknown) => {
       // The followers elsewhere find these events at their next poll.
       this.logger.debug({ err: error }, 'an append announcement was not sent');
     });
@@ -112,8 +143,17 @@ export class RabbitMqAppendAnnouncements {
 
   private received(body: unknown): void {
     const announcement = body as Partial<Announcement> | null;
-    if (!announcement || announcement.from === this.self || !Array.isArray(announcement.types)) return;
+    if (!announcement || typeof announcement.from !== 'string' || announcement.from === this.self || !Array.isArray(announcement.types)) return;
+    if (!this.peers.has(announcement.from)) {
+      this.peers.add(announcement.from);
+      for (const waiter of this.peerWaiters.filter((w) => this.peers.size >= w.count)) {
+        this.peerWaiters.splice(this.peerWaiters.indexOf(waiter), 1);
+        waiter.resolve();
+      }
+    }
+    if (announcement.hello === 'ask') this.greet('answer');
     const types = announcement.types.filter((t): t is string => typeof t === 'string');
+    if (types.length === 0) return;
     for (const listener of this.listeners) listener(types);
   }
 }

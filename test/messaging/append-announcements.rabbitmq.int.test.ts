@@ -1,11 +1,13 @@
 // Two processes' backends on one store and one broker (as a subgraph and a worker share them): what
 // one appends wakes the other's followers through RabbitMQ at once, not at their next poll; a process
-// is not told of its own appends a second time.
+// is not told of its own appends a second time; a process alone announces nothing.
 import { randomUUID } from 'node:crypto';
+import { Connection } from 'rabbitmq-client';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createBackends, type Backends } from '../../messaging/backends';
+import { appendsExchangeOf } from '../../messaging/bus/rabbitmq-append-announcements';
 import type { AnyEventEnvelope } from '../../messaging/events/envelope';
 import { memoryCheckpoint } from '../../messaging/store/checkpoints';
 import { StoreFollower } from '../../messaging/store/store-follower';
@@ -26,6 +28,9 @@ describe('append announcements over RabbitMQ', () => {
     const cfg = loadConfig({ DATA_DIR: dataDir, RABBITMQ_URL, LOG_LEVEL: 'warn', ...isolatedBroker(prefix) });
     subgraph = await createBackends(cfg);
     worker = await createBackends(cfg);
+    // Each hears the other's hello (or its answer) before either announces anything.
+    await subgraph.announcements?.peersKnown(1);
+    await worker.announcements?.peersKnown(1);
   });
   afterAll(async () => {
     await follower?.stop();
@@ -79,5 +84,56 @@ describe('append announcements over RabbitMQ', () => {
     expect(await heard).toEqual(['sync.completed']);
     expect(told).toEqual([['member.created'], ['sync.completed']]);
     expect(handled.map((e) => e.type)).toEqual(['member.created']);
+  });
+
+  it('announces nothing while alone, and starts once another process says hello', async () => {
+    const exchange = appendsExchangeOf(isolatedBroker(`${prefix}alone.`).RABBITMQ_EXCHANGE);
+    const cfg = loadConfig({ DATA_DIR: path.join(dataDir, 'alone'), RABBITMQ_URL, LOG_LEVEL: 'warn', ...isolatedBroker(`${prefix}alone.`) });
+    // An observer on the announcements exchange: it listens, but says no hello, so it is nobody's peer.
+    const connection = new Connection(RABBITMQ_URL);
+    const heard: { types: string[]; hello?: string }[] = [];
+    let onHeard: (() => void) | null = null;
+    const queue = `${exchange}.observer`;
+    const observer = connection.createConsumer(
+      { queue, noAck: true, queueOptions: { exclusive: true, autoDelete: true }, exchanges: [{ exchange, type: 'fanout', durable: true }], queueBindings: [{ exchange, queue, routingKey: '' }] },
+      (message) => {
+        heard.push(message.body as { types: string[]; hello?: string });
+        onHeard?.();
+      },
+    );
+    const until = (done: () => boolean) =>
+      new Promise<void>((resolve) => {
+        onHeard = () => {
+          if (done()) resolve();
+        };
+        onHeard();
+      });
+    await new Promise<void>((resolve) => observer.once('ready', () => resolve()));
+    const alone = await createBackends(cfg);
+    let second: Backends | null = null;
+    try {
+      const created = { type: 'member.created', payload: { memberId: 'alone', email: 'alone@example.org', firstName: 'A', lastName: 'Lone', tier: 'basic' } } as const;
+      await alone.store.append('member-alone', [created], { expectedVersion: 0, context: { correlationId: 'alone-test' } });
+      second = await createBackends(cfg);
+      await alone.announcements?.peersKnown(1);
+      // The answer to the newcomer's hello comes after anything the first process had sent before it.
+      await until(() => heard.some((m) => m.hello === 'answer'));
+      const beforeAnswer = heard.slice(0, heard.findIndex((m) => m.hello === 'answer'));
+      // Before it: the two hellos (the first process's own, when it started, and the newcomer's).
+      expect(beforeAnswer).toEqual([expect.objectContaining({ hello: 'ask', types: [] }), expect.objectContaining({ hello: 'ask', types: [] })]);
+
+      await alone.store.append('member-alone', [{ type: 'member.profile.updated', payload: { memberId: 'alone', changes: { lastName: { before: 'Lone', after: 'Known' } } } }], {
+        expectedVersion: 1,
+        context: { correlationId: 'alone-test' },
+      });
+      await until(() => heard.some((m) => m.types.length > 0));
+      expect(heard.filter((m) => m.types.length > 0)).toEqual([expect.objectContaining({ types: ['member.profile.updated'] })]);
+    } finally {
+      await second?.close();
+      await alone.close();
+      await observer.close();
+      await connection.close();
+      await deleteQueues(RABBITMQ_URL, [], { exchange: isolatedBroker(`${prefix}alone.`).RABBITMQ_EXCHANGE });
+    }
   });
 });
