@@ -1,6 +1,11 @@
 // Follows the event store's global order from a saved position and hands each batch to a handler:
 // the engine under the outbox relay and the projections. At least once: the position is saved
-// after the handler succeeds, so a crash repeats at most the last batch.
+// after the handler succeeds, so a crash repeats what was handled since the last save. By default
+// the position is written behind, at most every `saveDelayMs` (100 ms) and when the follower stops:
+// one write then covers every batch of that time (a save after each batch was one of the most
+// frequent writes of the product, and the next read waited for it), and a crash repeats at most
+// those 100 ms of batches, which the handlers (idempotent consumers, monotonic projections, the
+// relay whose consumers drop what they already processed) take as they take any redelivery.
 import type { AnyEventEnvelope } from '../events/envelope';
 import type { EventType } from '../events/catalog';
 import type { EventStore } from './event-store';
@@ -28,6 +33,11 @@ export interface StoreFollowerOptions {
    * position still advances strictly in order, batch by batch, as each one completes.
    */
   readonly pipeline?: number;
+  /**
+   * How long a handled position may wait before it is saved (default 100). 0: saved after every
+   * batch, before the next read, and a failed save fails the batch.
+   */
+  readonly saveDelayMs?: number;
 }
 
 export interface FollowerStatus {
@@ -54,6 +64,12 @@ export class StoreFollower {
   private readonly pollIntervalMs: number;
   private readonly initialBackoffMs: number;
   private readonly maxBackoffMs: number;
+  private readonly saveDelayMs: number;
+  /** The position last written to the checkpoint. */
+  private saved = 0;
+  private saveTimer: NodeJS.Timeout | null = null;
+  /** Saves run one after the other. */
+  private saveChain: Promise<void> = Promise.resolve();
 
   constructor(
     readonly name: string,
@@ -67,11 +83,13 @@ export class StoreFollower {
     this.pollIntervalMs = options.pollIntervalMs ?? 50;
     this.initialBackoffMs = options.initialBackoffMs ?? 100;
     this.maxBackoffMs = options.maxBackoffMs ?? 10_000;
+    this.saveDelayMs = options.saveDelayMs ?? 100;
   }
 
   async start(): Promise<void> {
     if (this.running) return;
     this.position = await this.checkpoint.load();
+    this.saved = this.position;
     this.running = true;
     this.loop = this.run();
   }
@@ -119,11 +137,50 @@ export class StoreFollower {
     });
   }
 
+  /** Stop after the batch in hand, and save the position reached. */
   async stop(): Promise<void> {
     this.running = false;
     this.delay.wake();
     await this.loop;
     this.loop = null;
+    if (this.saveTimer !== null) clearTimeout(this.saveTimer);
+    this.saveTimer = null;
+    await this.saveNow().catch((error: unknown) => {
+      this.logger.warn({ err: error, follower: this.name, position: this.position }, 'could not save the position on stop; the batches since the last save will be handled again');
+    });
+  }
+
+  /** Move the handled position: saved now (saveDelayMs 0, failing the batch if it fails) or soon. */
+  private async advance(position: number): Promise<void> {
+    if (this.saveDelayMs === 0) {
+      await this.checkpoint.save(position);
+      this.saved = position;
+      this.position = position;
+      return;
+    }
+    this.position = position;
+    if (this.saveTimer !== null) return;
+    this.saveTimer = setTimeout(() => {
+      this.saveTimer = null;
+      this.saveNow().catch((error: unknown) => {
+        this.lastError = (error as Error).message;
+        this.logger.warn({ err: error, follower: this.name, position: this.position }, 'could not save the position; will try again');
+        void this.advance(this.position);
+      });
+    }, this.saveDelayMs);
+    this.saveTimer.unref();
+  }
+
+  /** Write the handled position if it moved since the last save. */
+  private saveNow(): Promise<void> {
+    const run = this.saveChain.then(async () => {
+      const position = this.position;
+      if (position <= this.saved) return;
+      await this.checkpoint.save(position);
+      this.saved = Math.max(this.saved, position);
+    });
+    this.saveChain = run.catch(() => undefined);
+    return run;
   }
 
   private async run(): Promise<void> {
@@ -163,8 +220,7 @@ export class StoreFollower {
         await Promise.allSettled(inFlight.splice(0).map((b) => b.done));
         throw error;
       }
-      await this.checkpoint.save(oldest.last);
-      this.position = oldest.last;
+      await this.advance(oldest.last);
       this.handled += oldest.count;
       this.lastError = null;
       progressed = true;
@@ -188,8 +244,7 @@ export class StoreFollower {
     }
     while (inFlight.length > 0) await settleOldest();
     if (complete && head !== undefined && head > this.position) {
-      await this.checkpoint.save(head);
-      this.position = head;
+      await this.advance(head);
       progressed = true;
       this.emit();
     }

@@ -42,7 +42,8 @@ describe('StoreFollower with types', () => {
         handled.push(...batch.map((e) => e.position));
       },
       loggerFor('test'),
-      { types: ['membership.renewed'], pollIntervalMs: 3_600_000 },
+      // Saved after every batch: the checkpoint holds the head as soon as the follower caught up.
+      { types: ['membership.renewed'], pollIntervalMs: 3_600_000, saveDelayMs: 0 },
     );
     await follower.start();
     await follower.caughtUp();
@@ -75,5 +76,71 @@ describe('StoreFollower with types', () => {
     expect(handled).toEqual([2]);
     expect(reads).toHaveBeenCalledTimes(1);
     await follower.stop();
+  });
+});
+
+/** A checkpoint that records its saves, can fail the next one, and tells when it was written. */
+function recordingCheckpoint() {
+  let position = 0;
+  let failNext = false;
+  const saves: number[] = [];
+  let waiter: { after: number; resolve: () => void } | null = null;
+  return {
+    saves,
+    failNextSave: () => (failNext = true),
+    /** Resolves once `count` saves have been attempted in all. */
+    attempts: (count: number) => new Promise<void>((resolve) => (waiter = { after: count, resolve })),
+    checkpoint: {
+      load: async () => position,
+      save: async (p: number) => {
+        saves.push(p);
+        if (waiter && saves.length >= waiter.after) waiter.resolve();
+        if (failNext) {
+          failNext = false;
+          throw new Error('checkpoint store unavailable');
+        }
+        position = p;
+      },
+    },
+    stored: () => position,
+  };
+}
+
+describe('StoreFollower writing its position behind', () => {
+  const follow = (store: MemoryEventStore, checkpoint: { load(): Promise<number>; save(p: number): Promise<void> }, saveDelayMs: number) =>
+    new StoreFollower('behind', store, checkpoint, async () => undefined, loggerFor('test'), { pollIntervalMs: 3_600_000, saveDelayMs });
+
+  it('does not write after each batch, and writes the position reached when it stops', async () => {
+    const store = new MemoryEventStore(new ManualClock());
+    const recorded = recordingCheckpoint();
+    const follower = follow(store, recorded.checkpoint, 3_600_000);
+    await follower.start();
+    for (let i = 0; i < 3; i++) {
+      await store.append(`member-w${i}`, [created(`w${i}`)], { expectedVersion: 0, context });
+      await follower.caughtUp();
+    }
+    expect(follower.status().position).toBe(3);
+    expect(recorded.saves).toEqual([]);
+    await follower.stop();
+    expect(recorded.saves).toEqual([3]);
+    expect(recorded.stored()).toBe(3);
+  });
+
+  it('writes once the delay passed, and tries again after a failed write', async () => {
+    const store = new MemoryEventStore(new ManualClock());
+    const recorded = recordingCheckpoint();
+    const follower = follow(store, recorded.checkpoint, 1);
+    await follower.start();
+    recorded.failNextSave();
+    const twoAttempts = recorded.attempts(2);
+    await store.append('member-x', [created('x')], { expectedVersion: 0, context });
+    await follower.caughtUp();
+    await twoAttempts;
+    expect(recorded.saves).toEqual([1, 1]);
+    expect(recorded.stored()).toBe(1);
+    expect(follower.status().lastError).toMatch(/checkpoint store unavailable/);
+    await follower.stop();
+    // Nothing moved since: stopping writes nothing more.
+    expect(recorded.saves).toEqual([1, 1]);
   });
 });
