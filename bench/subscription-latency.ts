@@ -456,7 +456,8 @@ export async function runSubscriptionLatency(options: SubscriptionLatencyOptions
       stdio: ['ignore', 2, 2, 'ipc'],
     });
     ready = await productReady(child);
-    backends = await createBackends(cfg);
+    // Only to read the store: no follower here, so the product need not announce its appends to us.
+    backends = await createBackends(cfg, undefined, { announcements: false });
     const subgraphUrls = ready.subgraphUrls;
     let sdl = fs.readFileSync(path.join(repoRoot, 'supergraph.graphql'), 'utf8');
     for (const [name, url] of Object.entries(subgraphUrls)) {

@@ -34,7 +34,15 @@ export interface Backends {
 
 export type BackendsConfig = Pick<Config, 'MONGODB_URI' | 'MONGODB_WRITE_CONCERN' | 'RABBITMQ_URL' | 'DATA_DIR'> & Partial<Pick<Config, 'RABBITMQ_EXCHANGE'>>;
 
-export async function createBackends(cfg: BackendsConfig, clock: Clock = systemClock): Promise<Backends> {
+export interface BackendsOptions {
+  /**
+   * Take part in append announcements (default true). A process that runs no follower of the store
+   * (a tool or a benchmark reading it) passes false: the others then need not announce to it.
+   */
+  readonly announcements?: boolean;
+}
+
+export async function createBackends(cfg: BackendsConfig, clock: Clock = systemClock, options: BackendsOptions = {}): Promise<Backends> {
   const logger = loggerFor('backends');
   let rawStore: EventStore;
   let documents: DocumentStore;
@@ -54,7 +62,7 @@ export async function createBackends(cfg: BackendsConfig, clock: Clock = systemC
   // With RabbitMQ, other processes share the store: each tells the others what it appended, so
   // their followers need not wait for their next poll (best effort; the poll stays the guarantee).
   let announcements: RabbitMqAppendAnnouncements | null = null;
-  if (bus instanceof RabbitMqEventBus) {
+  if (bus instanceof RabbitMqEventBus && options.announcements !== false) {
     announcements = await RabbitMqAppendAnnouncements.start({ connection: bus.connection, exchange: bus.exchange, logger: loggerFor('append-announcements') });
     const announcer = announcements;
     // Only this process's own appends: announcing what others announced would echo without end.
