@@ -229,11 +229,53 @@ export async function clearReplayMarkers(store: DocumentStore, consumer: string,
 
 type CheckpointChange = (current: ConsumerCheckpoint) => ConsumerCheckpoint;
 
+interface CheckpointBumps {
+  /** Record a change of the checkpoint; resolves once it is stored, or at once when written behind. */
+  bump(change: CheckpointChange): Promise<unknown>;
+  /** Write the changes gathered so far (written behind only). */
+  flush(): Promise<void>;
+}
+
 /**
- * Checkpoint bumps of one consumer that arrive before the store runs the pending update join it:
- * one document update carries them all (with the SQLite store's group commit, every delivery of a
- * turn), and each caller still resolves only once its bump is stored.
+ * Checkpoint bumps of one consumer. With no delay, the bumps that arrive before the store runs the
+ * pending update join it: one document update carries them all (with the SQLite store's group
+ * commit, every delivery of a turn), and each caller still resolves only once its bump is stored.
+ * With a delay, bumps gather for that long and one update writes them; callers do not wait.
  */
+function checkpointBumps(checkpoints: DocumentCollection<ConsumerCheckpoint>, consumer: string, delayMs: number, log: () => Logger): CheckpointBumps {
+  if (delayMs <= 0) return { bump: coalescedCheckpointBumps(checkpoints, consumer), flush: async () => undefined };
+  let gathered: CheckpointChange[] = [];
+  let timer: NodeJS.Timeout | null = null;
+  let writing: Promise<void> = Promise.resolve();
+  const flush = (): Promise<void> => {
+    if (timer !== null) clearTimeout(timer);
+    timer = null;
+    const changes = gathered;
+    gathered = [];
+    if (changes.length === 0) return writing;
+    writing = writing.then(async () => {
+      try {
+        await checkpoints.update(consumer, (current) => changes.reduce((checkpoint, apply) => apply(checkpoint), current ?? emptyCheckpoint(consumer)));
+      } catch (error) {
+        // The marker is what prevents repeats; the checkpoint is a measure, so a missed bump is only logged.
+        log().warn({ err: error, bumps: changes.length }, 'processed and recorded, but the checkpoint was not updated');
+      }
+    });
+    return writing;
+  };
+  return {
+    bump: (change) => {
+      gathered.push(change);
+      if (timer === null) {
+        timer = setTimeout(() => void flush(), delayMs);
+        timer.unref();
+      }
+      return Promise.resolve();
+    },
+    flush,
+  };
+}
+
 function coalescedCheckpointBumps(checkpoints: DocumentCollection<ConsumerCheckpoint>, consumer: string): (change: CheckpointChange) => Promise<unknown> {
   let open: { readonly changes: CheckpointChange[]; stored: Promise<unknown> } | null = null;
   return (change) => {
@@ -272,7 +314,16 @@ export function outcomeOfFailure(error: unknown): DeliveryOutcome {
 export interface IdempotentHandlerOptions {
   readonly clock?: Clock;
   readonly logger?: Logger;
+  /**
+   * How long checkpoint bumps may gather before one update writes them (default 0: each delivery
+   * waits for its bump; the bumps of one event-loop turn share an update). Call `flushCheckpoint()`
+   * before stopping.
+   */
+  readonly checkpointDelayMs?: number;
 }
+
+/** An idempotent consumer's handler, and how to write the checkpoint changes it gathered. */
+export type IdempotentHandler = EventHandler & { flushCheckpoint(): Promise<void> };
 
 /**
  * The consumer as a plain EventHandler: what `startConsumer` gives the bus, and what the replay
@@ -282,7 +333,7 @@ export function createIdempotentHandler<Ts extends NonEmpty<EventType>>(
   store: DocumentStore,
   definition: ConsumerDefinition<Ts>,
   options: IdempotentHandlerOptions = {},
-): EventHandler {
+): IdempotentHandler {
   const consumer = definition.name;
   const handled: ReadonlySet<string> = new Set(definition.handles);
   const markers = processedMarkers(store);
@@ -291,10 +342,11 @@ export function createIdempotentHandler<Ts extends NonEmpty<EventType>>(
   let logger = options.logger;
   const log = (): Logger => (logger ??= loggerFor('consumer', { consumer }));
 
-  const bumpCheckpoint = coalescedCheckpointBumps(checkpoints, consumer);
+  const bumps = checkpointBumps(checkpoints, consumer, options.checkpointDelayMs ?? 0, log);
+  const bumpCheckpoint = bumps.bump;
 
   let batchHandler: BatchHandler | null = null;
-  return async (event: AnyEventEnvelope, delivery: Delivery): Promise<DeliveryOutcome> => {
+  const handler = async (event: AnyEventEnvelope, delivery: Delivery): Promise<DeliveryOutcome> => {
     if (handled.has(event.type) && replayBatchKey(consumer, event) !== null) {
       // A replayed event of a batch, delivered alone (a retry): its batch's marker decides.
       batchHandler ??= createIdempotentBatchHandler(store, definition, options);
@@ -384,6 +436,7 @@ export function createIdempotentHandler<Ts extends NonEmpty<EventType>>(
     }
     return ack;
   };
+  return Object.assign(handler, { flushCheckpoint: bumps.flush });
 }
 
 /**

@@ -15,6 +15,13 @@ import {
 
 export interface StartConsumerOptions extends IdempotentHandlerOptions, DeliverySettings {}
 
+/**
+ * How long a running consumer's checkpoint bumps gather before one update writes them: the
+ * checkpoint is a measure (lag, counts), so it may trail by this much, and a delivery need not wait
+ * for it. Per mutation this was about two of the product's seventeen writes at 200 mutations/s.
+ */
+export const CONSUMER_CHECKPOINT_DELAY_MS = 100;
+
 /** Start consuming; settings given here override the definition's `delivery` settings. */
 export async function startConsumer<Ts extends readonly [EventType, ...EventType[]]>(
   bus: EventBus,
@@ -22,16 +29,29 @@ export async function startConsumer<Ts extends readonly [EventType, ...EventType
   definition: ConsumerDefinition<Ts>,
   options: StartConsumerOptions = {},
 ): Promise<Consumer> {
-  const { clock, logger, ...delivery } = options;
+  const { clock, logger, checkpointDelayMs, ...delivery } = options;
   const settings = { ...definition.delivery, ...withoutUndefined(delivery) };
-  const handler = createIdempotentHandler(documents, definition, { ...(clock ? { clock } : {}), ...(logger ? { logger } : {}) });
+  const handler = createIdempotentHandler(documents, definition, {
+    ...(clock ? { clock } : {}),
+    ...(logger ? { logger } : {}),
+    checkpointDelayMs: checkpointDelayMs ?? CONSUMER_CHECKPOINT_DELAY_MS,
+  });
   // Register the consumer (and what it handles) before its first event, so the monitor lists it.
   const handles = [...definition.handles];
   await consumerCheckpoints(documents).update(definition.name, (current) => {
     if (!current) return { ...emptyCheckpoint(definition.name), handles };
     return JSON.stringify(current.handles) === JSON.stringify(handles) ? null : { ...current, handles };
   });
-  return bus.consume({ queue: definition.name, bindings: bindingsOf(definition), ...settings }, handler);
+  const consumer = await bus.consume({ queue: definition.name, bindings: bindingsOf(definition), ...settings }, handler);
+  return {
+    get queue() {
+      return consumer.queue;
+    },
+    close: async () => {
+      await consumer.close();
+      await handler.flushCheckpoint();
+    },
+  };
 }
 
 function withoutUndefined<T extends object>(value: T): Partial<T> {

@@ -315,6 +315,8 @@ describe('startConsumer on the in-process bus', () => {
         ['crm-sync-bus', 'ack'],
       ]);
       expect(seen.map((s) => s.type)).toEqual(['member.created', 'member.profile.updated']);
+      // A running consumer writes its checkpoint behind; closing it writes what it gathered.
+      await consumer.close();
       expect(await readConsumerCheckpoint(store, 'crm-sync-bus')).toMatchObject({ processed: 2, skippedDuplicates: 1 });
     } finally {
       await consumer.close();
@@ -357,5 +359,26 @@ describe('checkpoint bumps', () => {
     expect(await readConsumerCheckpoint(store, definition.name)).toMatchObject({ processed: 40, position: 40 });
     if (name.startsWith('sqlite')) expect(update.mock.calls.length).toBeLessThan(40);
     await store.close?.();
+  });
+
+  it('written behind: deliveries do not wait, and one update writes what they gathered', async () => {
+    const store = new SqliteDocumentStore({ file: ':memory:' });
+    const { definition } = recordingConsumer();
+    // A delay no test waits out: only flushCheckpoint writes.
+    const handler = createIdempotentHandler(store, definition, { clock: new ManualClock(), checkpointDelayMs: 3_600_000 });
+    const update = jest.spyOn(store.collection('consumer_checkpoints'), 'update');
+    const first = eventAt('member.created', 1);
+    for (const event of [first, eventAt('member.created', 2), eventAt('member.profile.updated', 3), first]) {
+      expect((await handler(event, delivery())).kind).toBe('ack');
+    }
+    expect(update).not.toHaveBeenCalled();
+    expect(await store.collection('consumer_checkpoints').get(definition.name)).toBeNull();
+    await handler.flushCheckpoint();
+    expect(update).toHaveBeenCalledTimes(1);
+    expect(await readConsumerCheckpoint(store, definition.name)).toMatchObject({ processed: 3, position: 3, skippedDuplicates: 1 });
+    // Nothing gathered since: nothing written.
+    await handler.flushCheckpoint();
+    expect(update).toHaveBeenCalledTimes(1);
+    await store.close();
   });
 });
