@@ -7,11 +7,12 @@
 // subgraphs), so its memory is its own and both are treated alike. Per gateway and per round:
 //  a) latency: one subscriber per member on memberUpdated(id); updateMemberProfile mutations through
 //     the gateway over HTTP at a fixed rate; latency = mutation sent -> its event's `next` received
-//     (matched by cursor). Goals: p50 <= 10 ms, p99 <= 50 ms. Measured again at a lower rate, which
+//     (matched by cursor), measured over `--seconds` right after `--warm-seconds` of the same load
+//     (whose figures are reported apart, as the cold start). Goals: p50 <= 10 ms, p99 <= 50 ms. Measured again at a lower rate, which
 //     shows the pipeline's own latency when the (shared, two-core) machine is not saturated.
 //  b) fan-out: N WebSocket subscribers on one gateway watching one member; each event must reach
 //     all of them; p99 delivery latency (goal <= 250 ms) and gateway memory per idle subscription.
-//   node dist/bench/subscription-latency.js [--rate 200] [--low-rate 50] [--seconds 10] [--members 200]
+//   node dist/bench/subscription-latency.js [--rate 200] [--low-rate 50] [--seconds 10] [--warm-seconds 10] [--members 200]
 //     [--subscribers 5000] [--fanout-events 10] [--rounds 2] [--gateways ours,hive] [--workers in-process|process]
 import 'reflect-metadata';
 import fs from 'node:fs';
@@ -38,6 +39,8 @@ export interface SubscriptionLatencyOptions {
   /** A second latency phase at this lower rate (0: none), to show the latency of an unsaturated box. */
   readonly lowRate: number;
   readonly seconds: number;
+  /** Seconds of the same load, unmeasured, right before each latency measurement. */
+  readonly warmSeconds: number;
   /** Members (one subscriber each) the latency phase spreads its mutations over. */
   readonly members: number;
   /** Concurrent WebSocket subscribers in the fan-out phase. */
@@ -186,21 +189,32 @@ async function latencyPhase(product: Product, target: GatewayTarget, options: Su
   await Promise.all(writers.map((w) => warmUp(w, product, target.url, arrivals, 1, 20)));
   arrivals.clear();
 
-  const total = Math.round(options.rate * options.seconds);
   const interval = 1000 / options.rate;
+  type Sent = { memberId: string; sentAt: number; queuedMs: number; roundTripMs: number; version: number | null; error: string | null };
+  let sequence = 0;
+  /** Send `seconds` of mutations at the rate, round robin over the members; resolves with every answer. */
+  const load = async (seconds: number) => {
+    const total = Math.round(options.rate * seconds);
+    const sends: Promise<Sent>[] = [];
+    const start = performance.now();
+    for (let i = 0; i < total; i++) {
+      const due = start + i * interval;
+      const wait = due - performance.now();
+      if (wait > 1) await sleep(wait);
+      const writer = writers[sequence++ % writers.length] as MemberWriter;
+      sends.push(writer.update(target.url, `L${sequence}`).then((r) => ({ memberId: writer.memberId, ...r })));
+    }
+    return { total, start, dispatched: performance.now(), sends };
+  };
+  // The same load, unmeasured, until the processes are warm (JIT, heap sizes, caches): the first
+  // seconds of a fresh process at this rate are several times slower than the ones after.
+  const warm = options.warmSeconds > 0 ? await load(options.warmSeconds) : null;
   const cpu = cpuMeter(target, product);
-  const sends: Promise<{ memberId: string; sentAt: number; queuedMs: number; roundTripMs: number; version: number | null; error: string | null }>[] = [];
-  const start = performance.now();
-  for (let i = 0; i < total; i++) {
-    const due = start + i * interval;
-    const wait = due - performance.now();
-    if (wait > 1) await sleep(wait);
-    const writer = writers[i % writers.length] as MemberWriter;
-    sends.push(writer.update(target.url, `L${i}`).then((r) => ({ memberId: writer.memberId, ...r })));
-  }
-  const dispatchSeconds = (performance.now() - start) / 1000;
-  const sent = await Promise.all(sends);
-  const sendSeconds = (performance.now() - start) / 1000;
+  const measured = await load(options.seconds);
+  const total = measured.total;
+  const dispatchSeconds = (measured.dispatched - measured.start) / 1000;
+  const sent = await Promise.all(measured.sends);
+  const sendSeconds = (performance.now() - measured.start) / 1000;
   const cpuUsed = cpu();
   const latencies: number[] = [];
   const roundTrips: number[] = [];
@@ -225,6 +239,24 @@ async function latencyPhase(product: Product, target: GatewayTarget, options: Su
       sinceResponse.push(arrived - s.sentAt - s.roundTripMs);
     }
   }
+  // The warm-up's own figures, reported apart (cold start), from the arrivals recorded meanwhile.
+  let warmUpLoad: { seconds: number; mutations: number; failedMutations: number; missing: number; latencyMs: ReturnType<typeof summary> } | null = null;
+  if (warm) {
+    const warmLatencies: number[] = [];
+    let warmFailed = 0;
+    let warmMissing = 0;
+    for (const s of await Promise.all(warm.sends)) {
+      if (s.version === null) {
+        warmFailed++;
+        continue;
+      }
+      const cursor = await product.cursorAt(s.memberId, s.version);
+      const arrived = cursor && (await arrivals.waitFor(cursor, 1, 10_000)) ? arrivals.times(cursor)[0] : undefined;
+      if (arrived === undefined) warmMissing++;
+      else warmLatencies.push(arrived - s.sentAt);
+    }
+    warmUpLoad = { seconds: options.warmSeconds, mutations: warm.total, failedMutations: warmFailed, missing: warmMissing, latencyMs: summary(warmLatencies) };
+  }
   const problems = problemsOf(opened.subscribers);
   await closeSubscribers(opened.subscribers);
   const latency = summary(latencies);
@@ -232,6 +264,8 @@ async function latencyPhase(product: Product, target: GatewayTarget, options: Su
     rate: options.rate,
     /** Waited before the phase for the workers' backlog to drain. */
     settled,
+    /** The same load for `warmSeconds` right before the measured seconds, not in the figures below. */
+    warmUp: warmUpLoad,
     mutations: total,
     /** Mutations dispatched per second (the offered rate, if this process kept up). */
     dispatchedRate: round1(total / dispatchSeconds),
@@ -360,9 +394,10 @@ async function measure(
   let target: GatewayTarget | null = null;
   try {
     target = await startTarget(kind, { subgraphUrls: product.subgraphUrls, env, supergraphPath });
-    console.error(`[${kind}] latency: ${options.rate}/s for ${options.seconds} s over ${memberIds.length} members`);
+    console.error(`[${kind}] latency: ${options.rate}/s for ${options.seconds} s after ${options.warmSeconds} s of warm-up, over ${memberIds.length} members`);
     const latency = await latencyPhase(product, target, options, memberIds);
-    console.error(`[${kind}] latency p50 ${latency.latencyMs.p50} ms, p99 ${latency.latencyMs.p99} ms`);
+    const cold = latency.warmUp ? ` (warm-up: p50 ${latency.warmUp.latencyMs.p50} ms, p99 ${latency.warmUp.latencyMs.p99} ms)` : '';
+    console.error(`[${kind}] latency p50 ${latency.latencyMs.p50} ms, p99 ${latency.latencyMs.p99} ms${cold}`);
     const latencyAtLowRate = options.lowRate > 0 ? await latencyPhase(product, target, { ...options, rate: options.lowRate }, memberIds) : null;
     if (latencyAtLowRate) console.error(`[${kind}] at ${options.lowRate}/s: p50 ${latencyAtLowRate.latencyMs.p50} ms, p99 ${latencyAtLowRate.latencyMs.p99} ms`);
     console.error(`[${kind}] fan-out to ${options.subscribers}`);
@@ -504,6 +539,7 @@ export async function runSubscriptionLatency(options: SubscriptionLatencyOptions
         rate: options.rate,
         lowRate: options.lowRate,
         seconds: options.seconds,
+        warmSeconds: options.warmSeconds,
         members: options.members,
         subscribers: options.subscribers,
         fanOutEvents: options.fanOutEvents,
@@ -577,6 +613,7 @@ if (require.main === module) {
       rate: numberArg('rate', 200),
       lowRate: numberArg('low-rate', 50, { min: 0 }),
       seconds: numberArg('seconds', 10),
+      warmSeconds: numberArg('warm-seconds', 10, { min: 0 }),
       members: numberArg('members', 200),
       subscribers: numberArg('subscribers', 5000, { min: 0 }),
       fanOutEvents: numberArg('fanout-events', 10, { min: 0 }),
