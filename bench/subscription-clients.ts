@@ -22,11 +22,19 @@ export class Arrivals {
   /** cursor -> arrival time of each subscriber that received it. */
   private readonly byCursor = new Map<string, number[]>();
   private readonly waiters = new Map<string, { count: number; resolve: () => void }[]>();
+  /** Deliveries recorded since the last clear, and who waits for a number of them. */
+  private total = 0;
+  private totalWaiter: { count: number; resolve: () => void } | null = null;
 
   record(cursor: string, at: number): void {
     let times = this.byCursor.get(cursor);
     if (!times) this.byCursor.set(cursor, (times = []));
     times.push(at);
+    this.total++;
+    if (this.totalWaiter && this.total >= this.totalWaiter.count) {
+      this.totalWaiter.resolve();
+      this.totalWaiter = null;
+    }
     const waiting = this.waiters.get(cursor);
     if (!waiting) return;
     for (const waiter of [...waiting]) {
@@ -63,8 +71,31 @@ export class Arrivals {
     });
   }
 
+  /**
+   * Resolves once `count` deliveries were recorded since the last clear, or after `timeoutMs`. A
+   * phase waits for this before its own bookkeeping, which would otherwise hold up this process's
+   * event loop while the last events arrive, and late-stamp them.
+   */
+  waitForTotal(count: number, timeoutMs: number): Promise<void> {
+    if (this.total >= count) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.totalWaiter = null;
+        resolve();
+      }, timeoutMs);
+      this.totalWaiter = {
+        count,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+    });
+  }
+
   clear(): void {
     this.byCursor.clear();
+    this.total = 0;
   }
 }
 

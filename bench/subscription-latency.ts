@@ -216,6 +216,9 @@ async function latencyPhase(product: Product, target: GatewayTarget, options: Su
   const sent = await Promise.all(measured.sends);
   const sendSeconds = (performance.now() - measured.start) / 1000;
   const cpuUsed = cpu();
+  // Every answered mutation's event (warm-up's included) arrives before the cursors are looked up.
+  const warmAnswered = warm ? (await Promise.all(warm.sends)).filter((w) => w.version !== null).length : 0;
+  await arrivals.waitForTotal(warmAnswered + sent.filter((x) => x.version !== null).length, 10_000);
   const latencies: number[] = [];
   const roundTrips: number[] = [];
   const sinceResponse: number[] = [];
