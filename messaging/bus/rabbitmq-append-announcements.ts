@@ -102,11 +102,6 @@ export class RabbitMqAppendAnnouncements {
     return () => this.listeners.delete(listener);
   }
 
-  /** How many other processes this one has heard from (it announces only when there is one). */
-  get peerCount(): number {
-    return this.peers.size;
-  }
-
   /** Resolves once `count` other processes have been heard from. */
   peersKnown(count: number): Promise<void> {
     if (this.peers.size >= count) return Promise.resolve();

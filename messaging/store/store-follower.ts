@@ -165,7 +165,8 @@ export class StoreFollower {
       this.saveNow().catch((error: unknown) => {
         this.lastError = (error as Error).message;
         this.logger.warn({ err: error, follower: this.name, position: this.position }, 'could not save the position; will try again');
-        void this.advance(this.position);
+        // A stopped follower made its last try in stop().
+        if (this.running) void this.advance(this.position);
       });
     }, this.saveDelayMs);
     this.saveTimer.unref();
