@@ -216,9 +216,14 @@ async function latencyPhase(product: Product, target: GatewayTarget, options: Su
   const sent = await Promise.all(measured.sends);
   const sendSeconds = (performance.now() - measured.start) / 1000;
   const cpuUsed = cpu();
+  const warmSent = warm ? await Promise.all(warm.sends) : [];
   // Every answered mutation's event (warm-up's included) arrives before the cursors are looked up.
-  const warmAnswered = warm ? (await Promise.all(warm.sends)).filter((w) => w.version !== null).length : 0;
-  await arrivals.waitForTotal(warmAnswered + sent.filter((x) => x.version !== null).length, 10_000);
+  await arrivals.waitForTotal([...warmSent, ...sent].filter((x) => x.version !== null).length, 10_000);
+  /** When an answered mutation's event reached its subscriber (undefined: it never did). */
+  const arrivalOf = async (s: Sent & { version: number }) => {
+    const cursor = await product.cursorAt(s.memberId, s.version);
+    return cursor && (await arrivals.waitFor(cursor, 1, 10_000)) ? arrivals.times(cursor)[0] : undefined;
+  };
   const latencies: number[] = [];
   const roundTrips: number[] = [];
   const sinceResponse: number[] = [];
@@ -234,8 +239,7 @@ async function latencyPhase(product: Product, target: GatewayTarget, options: Su
       continue;
     }
     roundTrips.push(s.roundTripMs);
-    const cursor = await product.cursorAt(s.memberId, s.version);
-    const arrived = cursor && (await arrivals.waitFor(cursor, 1, 10_000)) ? arrivals.times(cursor)[0] : undefined;
+    const arrived = await arrivalOf({ ...s, version: s.version });
     if (arrived === undefined) missing++;
     else {
       latencies.push(arrived - s.sentAt);
@@ -248,13 +252,12 @@ async function latencyPhase(product: Product, target: GatewayTarget, options: Su
     const warmLatencies: number[] = [];
     let warmFailed = 0;
     let warmMissing = 0;
-    for (const s of await Promise.all(warm.sends)) {
+    for (const s of warmSent) {
       if (s.version === null) {
         warmFailed++;
         continue;
       }
-      const cursor = await product.cursorAt(s.memberId, s.version);
-      const arrived = cursor && (await arrivals.waitFor(cursor, 1, 10_000)) ? arrivals.times(cursor)[0] : undefined;
+      const arrived = await arrivalOf({ ...s, version: s.version });
       if (arrived === undefined) warmMissing++;
       else warmLatencies.push(arrived - s.sentAt);
     }

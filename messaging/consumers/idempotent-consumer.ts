@@ -229,6 +229,11 @@ export async function clearReplayMarkers(store: DocumentStore, consumer: string,
 
 type CheckpointChange = (current: ConsumerCheckpoint) => ConsumerCheckpoint;
 
+/** The consumer's checkpoint with the changes applied in order (from an empty one if none yet). */
+function applyChanges(consumer: string, changes: readonly CheckpointChange[], current: ConsumerCheckpoint | null): ConsumerCheckpoint {
+  return changes.reduce((checkpoint, apply) => apply(checkpoint), current ?? emptyCheckpoint(consumer));
+}
+
 interface CheckpointBumps {
   /** Record a change of the checkpoint; resolves once it is stored, or at once when written behind. */
   bump(change: CheckpointChange): Promise<unknown>;
@@ -255,7 +260,7 @@ function checkpointBumps(checkpoints: DocumentCollection<ConsumerCheckpoint>, co
     if (changes.length === 0) return writing;
     writing = writing.then(async () => {
       try {
-        await checkpoints.update(consumer, (current) => changes.reduce((checkpoint, apply) => apply(checkpoint), current ?? emptyCheckpoint(consumer)));
+        await checkpoints.update(consumer, (current) => applyChanges(consumer, changes, current));
       } catch (error) {
         // The marker is what prevents repeats; the checkpoint is a measure, so a missed bump is only logged.
         log().warn({ err: error, bumps: changes.length }, 'processed and recorded, but the checkpoint was not updated');
@@ -289,7 +294,7 @@ function coalescedCheckpointBumps(checkpoints: DocumentCollection<ConsumerCheckp
       // The update is running: later bumps start the next one. (A store may run this more than
       // once, retrying a compare-and-set; folding the same list again gives the same document.)
       if (open === batch) open = null;
-      return batch.changes.reduce((checkpoint, apply) => apply(checkpoint), current ?? emptyCheckpoint(consumer));
+      return applyChanges(consumer, batch.changes, current);
     });
     // If the update failed before running the change, the batch must not stay open.
     batch.stored.catch(() => undefined).finally(() => {
