@@ -9,6 +9,7 @@ import { ack } from '../messaging/bus/event-bus';
 import { deadLetterQueueOf, retryQueueOf, RabbitMqEventBus } from '../messaging/bus/rabbitmq-bus';
 import type { EventEnvelope } from '../messaging/events/envelope';
 import { arg, machine, numberArg, percentile, runAsMain } from './report';
+import { onFreshVhost } from './broker';
 
 export interface BusThroughputOptions {
   readonly url: string;
@@ -126,13 +127,13 @@ export async function runBusThroughput(options: BusThroughputOptions): Promise<B
 
 if (require.main === module) {
   runAsMain(() =>
-    runBusThroughput({
-      url: process.env.RABBITMQ_URL || 'amqp://guest:guest@127.0.0.1:5672',
+    onFreshVhost('bus', (url) => runBusThroughput({
+      url,
       events: numberArg('events', 20_000),
       batch: numberArg('batch', 500),
       parallel: numberArg('parallel', 4),
       prefetch: numberArg('prefetch', 500),
       ...(arg('rate') === undefined ? {} : { rate: numberArg('rate', 0, { min: 1 }) }),
-    }),
+    })),
   );
 }

@@ -16,6 +16,7 @@ import { createEventStore } from '../messaging/store/create-event-store';
 import { NotifyingEventStore } from '../messaging/store/notifying-event-store';
 import { loggerFor } from '../platform/logger';
 import { arg, machine, numberArg, percentile, runAsMain } from './report';
+import { onFreshVhost } from './broker';
 
 export interface PipelineOptions {
   readonly url: string;
@@ -125,12 +126,12 @@ export async function runPipeline(options: PipelineOptions) {
 
 if (require.main === module) {
   runAsMain(() =>
-    runPipeline({
-      url: process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672',
+    onFreshVhost('pipeline', (url) => runPipeline({
+      url,
       events: numberArg('events', 20000),
       writers: numberArg('writers', 100),
       pacedEvents: numberArg('paced-events', 10000, { min: 0 }),
       rate: numberArg('rate', 1000),
-    }),
+    })),
   );
 }

@@ -22,6 +22,7 @@ import { crmConsumer } from '../subgraphs/member/consumers/crm.consumer';
 import { emailConsumer } from '../subgraphs/member/consumers/email.consumer';
 import { memberReadModelRebuild } from '../subgraphs/analytics/replay/replay-targets';
 import { arg, machine, numberArg, runAsMain } from './report';
+import { onFreshVhost } from './broker';
 
 export interface ReplayBenchOptions {
   readonly url: string;
@@ -138,10 +139,10 @@ export async function runReplayThroughput(options: ReplayBenchOptions) {
 
 if (require.main === module) {
   runAsMain(() =>
-    runReplayThroughput({
-      url: process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672',
+    onFreshVhost('replay', (url) => runReplayThroughput({
+      url,
       events: numberArg('events', 45231),
       skipRabbit: process.argv.includes('--skip-rabbit'),
-    }),
+    })),
   );
 }

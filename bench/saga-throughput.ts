@@ -15,9 +15,9 @@ import { ack } from '../messaging/bus/event-bus';
 import { createBackends } from '../messaging/backends';
 import { loadConfig } from '../platform/config';
 import { startWorkers } from '../subgraphs/workers';
-import { deleteConsumerQueues } from '../messaging/bus/rabbitmq-queues';
 import { testCards } from '../subgraphs/payment/domain/simulated-card-processor';
 import { arg, machine, numberArg, percentile, runAsMain, startWorkerProcess } from './report';
+import { onFreshVhost } from './broker';
 
 export interface SagaThroughputOptions {
   readonly orders: number;
@@ -42,9 +42,8 @@ export interface SagaThroughputResult {
 
 export async function runSagaThroughput(options: SagaThroughputOptions): Promise<SagaThroughputResult> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'saga-bench-'));
-  const prefix = `bench${randomUUID().slice(0, 8)}.`;
-  // Its own exchange as well as its own queues: nothing else on the broker reaches this run.
-  const env = { DATA_DIR: dataDir, RABBITMQ_URL: options.rabbitmqUrl, QUEUE_PREFIX: prefix, RABBITMQ_EXCHANGE: `${prefix}events`, SAGA_STEP_TIMEOUT_MS: '600000', LOG_LEVEL: 'warn' };
+  // Production names, in the run's own vhost (options.rabbitmqUrl): nothing else on the broker reaches it.
+  const env = { DATA_DIR: dataDir, RABBITMQ_URL: options.rabbitmqUrl, SAGA_STEP_TIMEOUT_MS: '600000', LOG_LEVEL: 'warn' };
   const cfg = loadConfig(env);
   const backends = await createBackends(cfg);
   const workers = await startWorkers(backends, cfg, { mailer: { transport: 'mailbox', send: async () => undefined, close: async () => undefined } });
@@ -74,7 +73,7 @@ export async function runSagaThroughput(options: SagaThroughputOptions): Promise
     started.set(view.id, t0);
   };
   const done = await backends.bus.consume(
-    { queue: `${prefix}bench-done`, bindings: ['order.completed', 'order.failed', 'order.cancelled'], exclusive: true, prefetch: 500 },
+    { queue: `${cfg.QUEUE_PREFIX}bench-done`, bindings: ['order.completed', 'order.failed', 'order.cancelled'], exclusive: true, prefetch: 500 },
     async (event) => {
       const orderId = (event.payload as { orderId: string }).orderId;
       const t0 = started.get(orderId);
@@ -94,10 +93,8 @@ export async function runSagaThroughput(options: SagaThroughputOptions): Promise
   const seconds = (performance.now() - t0) / 1000;
   await done.close();
   await Promise.all(extra.map((worker) => worker.stop()));
-  const queues = workers.consumers.map((c) => c.queue);
   await workers.close();
   await backends.close();
-  await deleteConsumerQueues(options.rabbitmqUrl, queues, { exchange: cfg.RABBITMQ_EXCHANGE });
   fs.rmSync(dataDir, { recursive: true, force: true });
   durations.sort((a, b) => a - b);
   const sagasPerSecond = Math.round((options.orders / seconds) * 10) / 10;
@@ -116,11 +113,11 @@ export async function runSagaThroughput(options: SagaThroughputOptions): Promise
 
 if (require.main === module) {
   runAsMain(() =>
-    runSagaThroughput({
+    onFreshVhost('saga', (rabbitmqUrl) => runSagaThroughput({
       orders: numberArg('orders', 1000),
       concurrency: numberArg('concurrency', 200),
       processes: numberArg('processes', 2),
-      rabbitmqUrl: process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672',
-    }),
+      rabbitmqUrl,
+    })),
   );
 }

@@ -22,12 +22,12 @@ import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
 import { createBackends, type Backends } from '../messaging/backends';
 import { fork, type ChildProcess } from 'node:child_process';
-import { deleteConsumerQueues } from '../messaging/bus/rabbitmq-queues';
 import { eventMonitorSnapshot } from '../messaging/monitor/event-monitor';
 import { cursorOf } from '../messaging/live/resume-merge';
 import { GATEWAY_IDENTITY_HEADER, mintClientToken, signForwardedIdentity } from '../platform/auth';
 import { loadConfig, type Config } from '../platform/config';
 import { arg, choiceArg, machine, numberArg, percentile, runAsMain } from './report';
+import { onFreshVhost } from './broker';
 import type { ProductReady } from './subscription-product';
 import { Arrivals, closeSubscribers, openSubscribers, problemsOf, updateProfile } from './subscription-clients';
 import { hiveInstalled, processCpuSeconds, repoRoot, startTarget, type GatewayKind, type GatewayTarget } from './subscription-targets';
@@ -445,12 +445,10 @@ function comparison(rounds: readonly Measurement[][]) {
 
 export async function runSubscriptionLatency(options: SubscriptionLatencyOptions) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-subscriptions-'));
-  const prefix = `bench${randomUUID().slice(0, 8)}.`;
+  // Production names, in the run's own vhost (options.rabbitmqUrl, deleted by the caller).
   const cfg = loadConfig({
     DATA_DIR: dataDir,
     RABBITMQ_URL: options.rabbitmqUrl,
-    QUEUE_PREFIX: prefix,
-    RABBITMQ_EXCHANGE: `${prefix}events`,
     HOST: '127.0.0.1',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     JWT_SECRET: `bench-jwt-${randomUUID()}`,
@@ -463,17 +461,14 @@ export async function runSubscriptionLatency(options: SubscriptionLatencyOptions
   // The supergraph with this run's subgraph URLs is what both gateways get (Hive reads a file).
   const supergraphPath = path.join(dataDir, 'supergraph.graphql');
   let cleaning: Promise<void> | null = null;
-  // Durable consumer queues left on the shared broker would collect every later event: an
-  // interrupted run removes them too.
   const cleanup = () =>
     (cleaning ??= (async () => {
       await backends?.close();
       if (child) await stopProduct(child);
-      await deleteConsumerQueues(options.rabbitmqUrl, ready?.queues ?? [], { exchange: cfg.RABBITMQ_EXCHANGE });
       fs.rmSync(dataDir, { recursive: true, force: true });
     })());
   const interrupted = () => {
-    console.error('interrupted: removing this run\'s queues');
+    console.error('interrupted: stopping the product');
     void cleanup().finally(() => process.exit(130));
   };
   process.once('SIGINT', interrupted);
@@ -484,8 +479,6 @@ export async function runSubscriptionLatency(options: SubscriptionLatencyOptions
         ...process.env,
         DATA_DIR: dataDir,
         RABBITMQ_URL: options.rabbitmqUrl,
-        QUEUE_PREFIX: prefix,
-        RABBITMQ_EXCHANGE: cfg.RABBITMQ_EXCHANGE,
         LOG_LEVEL: cfg.LOG_LEVEL,
         JWT_SECRET: cfg.JWT_SECRET,
         SUBGRAPH_SECRET: cfg.SUBGRAPH_SECRET,
@@ -614,8 +607,8 @@ if (require.main === module) {
   // The product logs to stdout, which carries the JSON result: warnings and errors only.
   process.env.LOG_LEVEL ??= 'warn';
   runAsMain(() =>
-    runSubscriptionLatency({
-      rabbitmqUrl: process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672',
+    onFreshVhost('subscriptions', (rabbitmqUrl) => runSubscriptionLatency({
+      rabbitmqUrl,
       rate: numberArg('rate', 200),
       lowRate: numberArg('low-rate', 50, { min: 0 }),
       seconds: numberArg('seconds', 10),
@@ -626,6 +619,6 @@ if (require.main === module) {
       rounds: numberArg('rounds', 2),
       gateways: gatewaysArg(),
       workerProcess: choiceArg('workers', ['in-process', 'process'] as const, 'in-process') === 'process',
-    }),
+    })),
   );
 }

@@ -147,12 +147,12 @@ export const variables = {
     },
   },
   RABBITMQ_URL: {
-    description: 'RabbitMQ connection (`amqp://user:pass@host:5672`). Unset: the in-process bus.',
+    description: 'RabbitMQ connection (`amqp://user:pass@host:5672`, optionally `/<vhost>`). Unset: the in-process bus.',
     defaultText: '(unset: in-process)',
     parse: url(['amqp:', 'amqps:']),
   },
   RABBITMQ_EXCHANGE: {
-    description: 'The durable topic exchange events are published to (dead letters go to `<name>.dlx`); rename it only to keep deployments or test runs on one broker apart.',
+    description: 'The durable topic exchange events are published to (dead letters go to `<name>.dlx`, append announcements to `<name>.appends`). Keep the default: to run several deployments on one broker, give each its own virtual host in `RABBITMQ_URL` (`amqp://user:pass@host:5672/staging`), as the tests do.',
     defaultText: 'events',
     parse: (raw: string | undefined, name: string) => {
       const value = raw === undefined || raw === '' ? 'events' : raw;

@@ -20,13 +20,35 @@ export interface ResolvedConsumeOptions {
   readonly concurrency: number;
 }
 
-/** Names a temporary topic may not take: the live exchange and the dead-letter exchange. */
-const RESERVED_TOPICS: ReadonlySet<string> = new Set(['events', 'events.dlx', '']);
+/** Names a temporary topic may never take: the default live exchange, its dead-letter and announcement exchanges. */
+const RESERVED_TOPICS: ReadonlySet<string> = new Set(['events', 'events.dlx', 'events.appends', '']);
 
-/** Refuse a temporary topic name that would clash with the live topology or AMQP's own. */
-export function assertTopicName(topic: string): void {
-  if (typeof topic !== 'string' || topic.trim() === '' || topic.length > 200 || RESERVED_TOPICS.has(topic) || topic.startsWith('amq.')) {
-    throw new ValidationError(`Topic name "${topic}" must be 1 to 200 characters, not "events", "events.dlx" or amq.*.`, { topic });
+/** Whether `name` is usable as an exchange name at all: 1 to 200 characters, not AMQP's own amq.*. */
+function isExchangeName(name: unknown): name is string {
+  return typeof name === 'string' && name.trim() !== '' && name.length <= 200 && !name.startsWith('amq.');
+}
+
+/**
+ * Refuse a live exchange name (RABBITMQ_EXCHANGE) RabbitMQ would refuse or reserve. `events`, the
+ * default, is of course allowed: this is the deployment's own exchange.
+ */
+export function assertExchangeName(exchange: string): void {
+  if (!isExchangeName(exchange)) {
+    throw new ValidationError(`Exchange name "${exchange}" must be 1 to 200 characters and not amq.* (reserved by AMQP).`, { exchange });
+  }
+}
+
+/**
+ * Refuse a temporary topic name that would clash with the live topology (the default names, or the
+ * deployment's own live exchange and the exchanges named after it) or with AMQP's own.
+ */
+export function assertTopicName(topic: string, liveExchange = 'events'): void {
+  const clashes = RESERVED_TOPICS.has(topic) || [liveExchange, `${liveExchange}.dlx`, `${liveExchange}.appends`].includes(topic);
+  if (!isExchangeName(topic) || clashes) {
+    throw new ValidationError(
+      `Topic name "${topic}" must be 1 to 200 characters, not amq.* and not a live exchange ("${liveExchange}", "${liveExchange}.dlx", "${liveExchange}.appends").`,
+      { topic },
+    );
   }
 }
 

@@ -23,6 +23,7 @@ import { systemClock, type Clock } from '../../platform/clock';
 import { DomainError } from '../../platform/errors';
 import { loggerFor, type Logger } from '../../platform/logger';
 import {
+  assertExchangeName,
   assertTopicName,
   batchElements,
   decodeEvent,
@@ -182,7 +183,7 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
       acquireTimeout: options.acquireTimeoutMs ?? 20_000,
       noDelay: options.noDelay ?? true,
     });
-    if (options.exchange !== undefined) assertTopicName(options.exchange);
+    if (options.exchange !== undefined) assertExchangeName(options.exchange);
     const bus = new RabbitMqEventBus(connection, options.exchange ?? EVENTS_EXCHANGE, deps);
     connection.on('error', (error: unknown) => bus.logger.warn({ err: error }, 'RabbitMQ connection error (reconnecting)'));
     connection.on('connection', () => bus.logger.info({ url: redactUrl(options.url) }, 'RabbitMQ connected'));
@@ -205,7 +206,7 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
   async publish(events: readonly AnyEventEnvelope[], options: PublishOptions = {}): Promise<void> {
     this.assertOpen();
     const topic = options.topic ?? LIVE_TOPIC;
-    if (topic !== LIVE_TOPIC) assertTopicName(topic);
+    if (topic !== LIVE_TOPIC) assertTopicName(topic, this.exchange);
     const exchange = topic === LIVE_TOPIC ? this.exchange : topic;
     // All sends start synchronously in array order on one channel, so the broker routes them in
     // order while their confirms are pipelined.
@@ -226,7 +227,7 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
 
   async publishBatch(events: readonly AnyEventEnvelope[], options: BatchPublishOptions): Promise<void> {
     this.assertOpen();
-    assertTopicName(options.topic);
+    assertTopicName(options.topic, this.exchange);
     const first = events[0];
     const last = events[events.length - 1];
     if (!first || !last) return;
@@ -361,7 +362,7 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
 
   async createTopic(topic: string): Promise<void> {
     this.assertOpen();
-    assertTopicName(topic);
+    assertTopicName(topic, this.exchange);
     try {
       await this.connection.exchangeDeclare(temporaryExchange(topic));
     } catch (error) {
@@ -370,7 +371,7 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
   }
 
   async deleteTopic(topic: string, others: readonly string[] = []): Promise<TopicDeletion> {
-    assertTopicName(topic);
+    assertTopicName(topic, this.exchange);
     const queues = [...new Set([...(this.topicQueues.get(topic) ?? []), ...others])];
     await Promise.allSettled([...this.consumers].filter((c) => c.topic === topic).map((c) => c.close()));
     let deadLettersKept = 0;

@@ -11,9 +11,9 @@ import { loadConfig } from '../../platform/config';
 import type { Mailer, OutgoingEmail } from '../../subgraphs/member/consumers/mailer';
 import { startProduct, type RunningProduct } from '../support/product';
 import { eventually } from '../support/wait';
-import { deleteQueues, isolatedBroker } from '../support/rabbit';
+import { useTestVhost } from '../support/rabbit';
 
-const RABBITMQ_URL = process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+const broker = useTestVhost('member-slice');
 
 /** A mailer whose deliveries wait until the test opens the gate. */
 class GatedMailer implements Mailer {
@@ -48,14 +48,14 @@ describe('member slice through the gateway (embedded store, RabbitMQ)', () => {
 
   beforeAll(async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'member-e2e-'));
-    const env = { DATA_DIR: dataDir, RABBITMQ_URL, ...isolatedBroker(`t${randomUUID().slice(0, 8)}.`), FOLLOWER_POLL_MS: '20' };
+    const env = { DATA_DIR: dataDir, RABBITMQ_URL: broker.url, FOLLOWER_POLL_MS: '20' };
     backends = await createBackends(loadConfig(env));
     product = await startProduct({ env, backends, mailer });
   });
   afterAll(async () => {
     await product.close();
     await backends.close();
-    await deleteQueues(RABBITMQ_URL, [], { exchange: product.config.RABBITMQ_EXCHANGE });
+    await broker.delete();
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -126,7 +126,7 @@ describe('member slice through the gateway (embedded store, RabbitMQ)', () => {
   });
 
   it('publishes a mutation\'s events on the deployment exchange (RABBITMQ_EXCHANGE, `events` by default) with the request\'s correlation id', async () => {
-    const connection = new Connection(RABBITMQ_URL);
+    const connection = new Connection(broker.url);
     const queue = `test.${randomUUID()}`;
     const seen: { type: string; correlationId?: string | undefined }[] = [];
     const consumer = connection.createConsumer(

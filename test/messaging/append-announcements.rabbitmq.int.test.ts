@@ -1,7 +1,6 @@
 // Two processes' backends on one store and one broker (as a subgraph and a worker share them): what
 // one appends wakes the other's followers through RabbitMQ at once, not at their next poll; a process
 // is not told of its own appends a second time; a process alone announces nothing.
-import { randomUUID } from 'node:crypto';
 import { Connection } from 'rabbitmq-client';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -13,19 +12,18 @@ import { memoryCheckpoint } from '../../messaging/store/checkpoints';
 import { StoreFollower } from '../../messaging/store/store-follower';
 import { loadConfig } from '../../platform/config';
 import { loggerFor } from '../../platform/logger';
-import { deleteQueues, isolatedBroker } from '../support/rabbit';
+import { createTestVhost, useTestVhost } from '../support/rabbit';
 
-const RABBITMQ_URL = process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+const broker = useTestVhost('announcements');
 
 describe('append announcements over RabbitMQ', () => {
-  const prefix = `t${randomUUID().slice(0, 8)}.`;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'announcements-'));
   let subgraph: Backends;
   let worker: Backends;
   let follower: StoreFollower | null = null;
 
   beforeAll(async () => {
-    const cfg = loadConfig({ DATA_DIR: dataDir, RABBITMQ_URL, LOG_LEVEL: 'warn', ...isolatedBroker(prefix) });
+    const cfg = loadConfig({ DATA_DIR: dataDir, RABBITMQ_URL: broker.url, LOG_LEVEL: 'warn' });
     subgraph = await createBackends(cfg);
     worker = await createBackends(cfg);
     // Each hears the other's hello (or its answer) before either announces anything.
@@ -36,7 +34,7 @@ describe('append announcements over RabbitMQ', () => {
     await follower?.stop();
     await subgraph.close();
     await worker.close();
-    await deleteQueues(RABBITMQ_URL, [], { exchange: isolatedBroker(prefix).RABBITMQ_EXCHANGE });
+    await broker.delete();
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -87,10 +85,12 @@ describe('append announcements over RabbitMQ', () => {
   });
 
   it('announces nothing while alone, and starts once another process says hello', async () => {
-    const exchange = appendsExchangeOf(isolatedBroker(`${prefix}alone.`).RABBITMQ_EXCHANGE);
-    const cfg = loadConfig({ DATA_DIR: path.join(dataDir, 'alone'), RABBITMQ_URL, LOG_LEVEL: 'warn', ...isolatedBroker(`${prefix}alone.`) });
+    // A deployment of its own (another vhost): the two processes of the first test are not its peers.
+    const apart = await createTestVhost('announcements-alone');
+    const exchange = appendsExchangeOf('events');
+    const cfg = loadConfig({ DATA_DIR: path.join(dataDir, 'alone'), RABBITMQ_URL: apart.url, LOG_LEVEL: 'warn' });
     // An observer on the announcements exchange: it listens, but says no hello, so it is nobody's peer.
-    const connection = new Connection(RABBITMQ_URL);
+    const connection = new Connection(apart.url);
     const heard: { types: string[]; hello?: string }[] = [];
     let onHeard: (() => void) | null = null;
     const queue = `${exchange}.observer`;
@@ -133,7 +133,7 @@ describe('append announcements over RabbitMQ', () => {
       await alone.close();
       await observer.close();
       await connection.close();
-      await deleteQueues(RABBITMQ_URL, [], { exchange: isolatedBroker(`${prefix}alone.`).RABBITMQ_EXCHANGE });
+      await apart.delete();
     }
   });
 });

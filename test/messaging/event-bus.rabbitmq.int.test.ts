@@ -1,5 +1,6 @@
-// The RabbitMQ EventBus against a real broker (RABBITMQ_URL or the local default): the shared contract,
-// plus the wire format other services and operators rely on. Fails, never skips, without a broker.
+// The RabbitMQ EventBus against a real broker (RABBITMQ_URL or the local default), in a vhost of this
+// file's own: the shared contract, plus the wire format other services and operators rely on. Fails,
+// never skips, without a broker.
 import { Connection } from 'rabbitmq-client';
 import { ack } from '../../messaging/bus/event-bus';
 import { createEventBus } from '../../messaging/bus/create-event-bus';
@@ -7,13 +8,16 @@ import { deadLetterQueueOf, EVENTS_EXCHANGE, redactUrl, retryQueueOf, RabbitMqEv
 import { eventBusContract, Watch } from '../contracts/event-bus.contract';
 import { makeEnvelope } from '../support/envelopes';
 import { randomUUID } from 'node:crypto';
+import { useTestVhost } from '../support/rabbit';
 
-const url = process.env.RABBITMQ_URL || 'amqp://guest:guest@127.0.0.1:5672';
+const broker = useTestVhost('event-bus');
+let url: string;
 
 /** Management connection for assertions and teardown, opened once per file. */
 let admin: Connection;
 
 beforeAll(async () => {
+  url = broker.url;
   admin = new Connection({ url, retryLow: 100, retryHigh: 1000 });
   admin.on('error', () => undefined);
   try {
@@ -28,6 +32,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await admin?.close();
+  await broker.delete();
 });
 
 async function deleteQueue(queue: string): Promise<void> {
@@ -40,7 +45,8 @@ describe('RabbitMqEventBus (contract, real broker)', () => {
   eventBusContract({
     create: (deps) => createEventBus({ kind: 'rabbitmq', url, retryLowMs: 100 }, deps),
     deleteQueue,
-    isolated: false,
+    // The vhost is this file's alone: nothing else publishes on its exchange.
+    isolated: true,
   });
 });
 

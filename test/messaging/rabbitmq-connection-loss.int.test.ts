@@ -10,8 +10,10 @@ import { deadLetterQueueOf, redactUrl, retryQueueOf } from '../../messaging/bus/
 import type { AnyEventEnvelope } from '../../messaging/events/envelope';
 import { Watch } from '../contracts/event-bus.contract';
 import { makeEnvelope } from '../support/envelopes';
+import { useTestVhost } from '../support/rabbit';
 
-const brokerUrl = new URL(process.env.RABBITMQ_URL || 'amqp://guest:guest@127.0.0.1:5672');
+const broker = useTestVhost('connection-loss');
+let brokerUrl: URL;
 
 /** A TCP proxy to the broker that can sever every connection and refuse the next reconnects. */
 class SeverableProxy {
@@ -77,6 +79,7 @@ describe('RabbitMqEventBus across a lost connection', () => {
   let admin: Connection;
 
   beforeAll(async () => {
+    brokerUrl = new URL(broker.url);
     admin = new Connection({ url: brokerUrl.toString(), retryLow: 100 });
     admin.on('error', () => undefined);
     await admin.onConnect(5000).catch((error: unknown) => {
@@ -92,6 +95,7 @@ describe('RabbitMqEventBus across a lost connection', () => {
       await admin.queueDelete({ queue: name }).catch(() => undefined);
     }
     await admin.close();
+    await broker.delete();
   });
 
   it('loses no event when the connection is cut twice while publishing and consuming', async () => {

@@ -14,9 +14,9 @@ import { SimulatedCardProcessor, testCards } from '../../subgraphs/payment/domai
 import { orderStreamId } from '../../subgraphs/payment/saga/order-saga';
 import { eventually } from '../support/wait';
 import { startPaymentHarness, type PaymentHarness } from './support/payment-harness';
-import { deleteQueues, isolatedBroker } from '../support/rabbit';
+import { useTestVhost } from '../support/rabbit';
 
-const RABBITMQ_URL = process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+const broker = useTestVhost('saga-crash');
 
 /** Loses the answer of the first capture per payment after the money moved (a crash right after the charge). */
 class LosingAnswers implements PaymentGateway {
@@ -39,22 +39,21 @@ describe('order saga crash and restart (SQLite store, RabbitMQ)', () => {
   let dataDir: string;
   let backends: Backends;
   let h: PaymentHarness;
-  const prefix = `t${randomUUID().slice(0, 8)}.`;
 
   beforeAll(async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'saga-crash-'));
-    backends = await createBackends(loadConfig({ DATA_DIR: dataDir, RABBITMQ_URL, ...isolatedBroker(prefix) }), systemClock);
+    backends = await createBackends(loadConfig({ DATA_DIR: dataDir, RABBITMQ_URL: broker.url }), systemClock);
   });
   afterAll(async () => {
     await h?.close();
     await backends.close();
-    await deleteQueues(RABBITMQ_URL, [], { exchange: isolatedBroker(prefix).RABBITMQ_EXCHANGE });
+    await broker.delete();
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('every saga ends once, with no double charge or refund, after workers die mid-flow', async () => {
     const processor = new SimulatedCardProcessor(backends.documents);
-    h = await startPaymentHarness({ backends, env: { QUEUE_PREFIX: prefix }, overrides: { gateway: new LosingAnswers(processor) } });
+    h = await startPaymentHarness({ backends, overrides: { gateway: new LosingAnswers(processor) } });
     await h.workers.payment.slice.inventory.setAvailable('GOODS-HANDBOOK', 10);
     const cards = [testCards.success, testCards.success, testCards.declined, testCards.networkError];
     const orders = [];

@@ -12,9 +12,9 @@ import { testCards } from '../../subgraphs/payment/domain/simulated-card-process
 import { startProduct, type RunningProduct } from '../support/product';
 import { eventually } from '../support/wait';
 import { gatewayClient, subscribe, type Collector } from '../subscriptions/support/ws-client';
-import { deleteQueues, isolatedBroker } from '../support/rabbit';
+import { useTestVhost } from '../support/rabbit';
 
-const RABBITMQ_URL = process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+const broker = useTestVhost('payment-slice');
 
 const PROGRESS = `subscription($orderId: ID!) { sagaProgress(orderId: $orderId) {
   eventType step status compensation terminal cursor order { id status member { id email } } } }`;
@@ -28,7 +28,7 @@ describe('payment slice through the gateway (embedded store, RabbitMQ)', () => {
 
   beforeAll(async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'payment-e2e-'));
-    const env = { DATA_DIR: dataDir, RABBITMQ_URL, ...isolatedBroker(`t${randomUUID().slice(0, 8)}.`), FOLLOWER_POLL_MS: '20' };
+    const env = { DATA_DIR: dataDir, RABBITMQ_URL: broker.url, FOLLOWER_POLL_MS: '20' };
     backends = await createBackends(loadConfig(env));
     product = await startProduct({ env, backends });
   });
@@ -36,7 +36,7 @@ describe('payment slice through the gateway (embedded store, RabbitMQ)', () => {
     for (const c of clients) await c.dispose();
     await product.close();
     await backends.close();
-    await deleteQueues(RABBITMQ_URL, [], { exchange: product.config.RABBITMQ_EXCHANGE });
+    await broker.delete();
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 

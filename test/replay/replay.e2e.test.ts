@@ -15,9 +15,9 @@ import type { Mailer, OutgoingEmail } from '../../subgraphs/member/consumers/mai
 import { startProduct, type RunningProduct } from '../support/product';
 import { eventually } from '../support/wait';
 import { gatewayClient, subscribe } from '../subscriptions/support/ws-client';
-import { deleteQueues, isolatedBroker } from '../support/rabbit';
+import { useTestVhost } from '../support/rabbit';
 
-const RABBITMQ_URL = process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+const broker = useTestVhost('replay');
 
 class CountingMailer implements Mailer {
   readonly transport = 'mailbox' as const;
@@ -40,7 +40,6 @@ describe('replay through the gateway (embedded store, RabbitMQ)', () => {
   let product: RunningProduct;
   let backends: Backends;
   let dataDir: string;
-  let prefix: string;
   let amqp: Connection;
   const mailer = new CountingMailer();
   const clients: Client[] = [];
@@ -48,29 +47,22 @@ describe('replay through the gateway (embedded store, RabbitMQ)', () => {
 
   beforeAll(async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'replay-e2e-'));
-    prefix = `t${randomUUID().slice(0, 8)}.`;
-    const env = { DATA_DIR: dataDir, RABBITMQ_URL, ...isolatedBroker(prefix), FOLLOWER_POLL_MS: '20' };
+    const env = { DATA_DIR: dataDir, RABBITMQ_URL: broker.url, FOLLOWER_POLL_MS: '20' };
     backends = await createBackends(loadConfig(env));
     product = await startProduct({ env, backends, mailer });
-    amqp = new Connection({ url: RABBITMQ_URL });
+    amqp = new Connection({ url: broker.url });
     amqp.on('error', () => undefined);
   });
   afterAll(async () => {
     for (const client of clients) await client.dispose();
     await product.close();
-    // The live consumer queues of this run (the replay's own are checked gone by the test).
-    const queues = await backends.documents.collection<{ id: string }>('consumer_checkpoints').find();
     await backends.close();
-    for (const { id } of queues.filter((q) => q.id.startsWith(prefix))) {
-      for (const name of [id, `${id}.retry`, `${id}.dlq`]) await amqp.queueDelete({ queue: name }).catch(() => undefined);
-    }
     await amqp.close();
-    await deleteQueues(RABBITMQ_URL, [], { exchange: product.config.RABBITMQ_EXCHANGE });
+    await broker.delete();
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
-  // Other processes on the shared broker publish member events that this product's live consumers
-  // also take (and mail, and sync): counts are over this test's own members only.
+  // Counts are over the members each test creates (the file's tests share one product).
   const ours = new Set<string>();
   const ourMails = () => mailer.sent.filter((m) => ours.has(m.to.replace(/@example\.org$/, '')));
 
@@ -154,7 +146,7 @@ describe('replay through the gateway (embedded store, RabbitMQ)', () => {
     // The temporary exchange and queues are gone.
     await expect(amqp.exchangeDeclare({ exchange: `replay.${id}`, type: 'topic', passive: true })).rejects.toBeDefined();
     for (const target of ['crm', 'email']) {
-      await expect(amqp.queueDeclare({ queue: `${prefix}replay.${id}.${target}`, passive: true })).rejects.toBeDefined();
+      await expect(amqp.queueDeclare({ queue: `${product.config.QUEUE_PREFIX}replay.${id}.${target}`, passive: true })).rejects.toBeDefined();
     }
   });
 

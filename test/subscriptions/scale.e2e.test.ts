@@ -7,8 +7,9 @@ import { RabbitMqEventBus } from '../../messaging/bus/rabbitmq-bus';
 import { startHarness, type Harness } from './support/harness';
 import { waitUntilLive } from './support/live';
 import { gatewayClient, subscribe, type Collector } from './support/ws-client';
+import { useTestVhost } from '../support/rabbit';
 
-const url = process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+const broker = useTestVhost('scale');
 const MEMBER_UPDATED = 'subscription Watch($id: ID!) { memberUpdated(id: $id) { cursor member { id probe } } }';
 
 describe('two gateways and two member subgraph instances on one RabbitMQ', () => {
@@ -17,8 +18,8 @@ describe('two gateways and two member subgraph instances on one RabbitMQ', () =>
 
   beforeAll(async () => {
     const buses = [
-      await RabbitMqEventBus.connect({ url, connectionName: 'subscriptions-test-a' }),
-      await RabbitMqEventBus.connect({ url, connectionName: 'subscriptions-test-b' }),
+      await RabbitMqEventBus.connect({ url: broker.url, connectionName: 'subscriptions-test-a' }),
+      await RabbitMqEventBus.connect({ url: broker.url, connectionName: 'subscriptions-test-b' }),
     ];
     harness = await startHarness({ buses, gateways: 2 });
   });
@@ -26,6 +27,7 @@ describe('two gateways and two member subgraph instances on one RabbitMQ', () =>
     await Promise.all(clients.map((c) => c.dispose()));
     await harness?.close();
     for (const bus of harness?.buses ?? []) await bus.close();
+    await broker.delete();
   });
 
   it('delivers each event once to every subscriber, whichever gateway it is on', async () => {

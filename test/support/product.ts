@@ -7,7 +7,6 @@ import { startSubgraph, type StartedSubgraph } from '../../subgraphs/common/star
 import { subgraphEntries } from '../../subgraphs';
 import { startWorkers, type RunningWorkers } from '../../subgraphs/workers';
 import type { Mailer } from '../../subgraphs/member/consumers/mailer';
-import { deleteQueues } from './rabbit';
 import { startGateway, type GatewayOptions, type RunningGateway } from '../../gateway/gateway-server';
 
 export interface GraphQLResponse {
@@ -83,11 +82,9 @@ export async function startProduct(options: ProductOptions = {}): Promise<Runnin
     },
     close: async () => {
       await gateway.close();
-      const queues = workers.consumers.map((c) => c.queue);
       await workers.close();
       await Promise.all(Object.values(subgraphs).map((s) => s.close()));
       if (ownBackends) await backends.close();
-      if (config.RABBITMQ_URL) await deleteQueues(config.RABBITMQ_URL, queues);
     },
   };
 }

@@ -5,7 +5,6 @@ import { createMemoryBackends, type Backends } from '../../../messaging/backends
 import type { Identity } from '../../../platform/auth';
 import { ManualClock } from '../../../platform/clock';
 import { loadConfig } from '../../../platform/config';
-import { deleteQueues } from '../../support/rabbit';
 import { MemberService } from '../../../subgraphs/member/domain/member-service';
 import type { Mailer } from '../../../subgraphs/member/consumers/mailer';
 import type { OrderView } from '../../../subgraphs/payment/domain/read-models';
@@ -38,7 +37,7 @@ export async function startPaymentHarness(
 ): Promise<PaymentHarness> {
   const clock = options.clock ?? new ManualClock('2025-03-01T10:00:00.000Z');
   const backends = options.backends ?? (await createMemoryBackends(clock));
-  const cfg = loadConfig({ NODE_ENV: 'test', FOLLOWER_POLL_MS: '20', SAGA_STEP_TIMEOUT_MS: '60000', QUEUE_PREFIX: `t${randomUUID().slice(0, 8)}.`, ...options.env });
+  const cfg = loadConfig({ NODE_ENV: 'test', FOLLOWER_POLL_MS: '20', SAGA_STEP_TIMEOUT_MS: '60000', ...options.env });
   const start = (overrides: PaymentWorkersOverrides = options.overrides ?? {}) =>
     startWorkers(backends, cfg, { mailer: silentMailer, payment: { retry: noWait, scanTimeouts: false, ...overrides } });
   const harness: PaymentHarness = {
@@ -58,12 +57,8 @@ export async function startPaymentHarness(
         return view && !view.open ? view : null;
       }, `order ${orderId} to reach a final state`, timeoutMs),
     close: async () => {
-      const queues = harness.workers.consumers.map((c) => c.queue);
       await harness.workers.close();
       if (!options.backends) await backends.close();
-      if (backends.description.eventBus.startsWith('RabbitMQ')) {
-        await deleteQueues(process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672', queues);
-      }
     },
   };
   return harness;
