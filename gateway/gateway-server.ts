@@ -4,7 +4,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { CORRELATION_ID_HEADER, correlationIdFrom } from '../platform/auth';
@@ -76,7 +75,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     },
   });
 
-  // The routes are filled in once Apollo has started (the drain plugin needs the server first).
+  // The routes are filled in once Apollo has started.
   const routes: Record<string, Route> = {};
   const httpServer = routedServer(routes, logger);
   // Sandbox is embedded whenever it is on (SANDBOX defaults to off in production).
@@ -89,7 +88,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     introspection: options.introspection,
     parseOptions: limitedParseOptions(queryLimits),
     validationRules: queryLimitRules(queryLimits),
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), landingPage],
+    plugins: [landingPage],
     includeStacktraceInErrorResponses: false,
     // The process lifecycle (platform/lifecycle.ts) owns signals and closes servers in order.
     stopOnTerminationSignals: false,
@@ -155,6 +154,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     close: async () => {
       // WebSockets first (1012: clients reconnect elsewhere); they would otherwise hold the drain.
       await subscriptions.close();
+      // Then HTTP: requests in flight are answered, later ones refused unexecuted (platform/http-drain.ts).
+      await httpServer.drain();
       await apollo.stop();
     },
   };

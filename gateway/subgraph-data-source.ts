@@ -64,27 +64,70 @@ export class SignedSubgraphDataSource implements GraphQLDataSource<GatewayContex
     headers[CORRELATION_ID_HEADER] = correlationId;
     const { http: _http, ...operation } = request;
 
-    let answer;
-    try {
-      answer = await undiciRequest(this.url, { dispatcher: subgraphAgent, method: 'POST', headers, body: JSON.stringify(operation) });
-    } catch (error) {
-      throw new Error(`request to ${this.url} failed, reason: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    const payload = JSON.stringify(operation);
+    // A refusal that guarantees the subgraph ran nothing (it was not reached, or it answered 503
+    // UNAVAILABLE while draining: platform/http-drain.ts) is sent again at once, on a new
+    // connection: with several instances behind the URL, another takes it.
+    for (let attempt = 1; ; attempt++) {
+      let answer;
+      try {
+        answer = await undiciRequest(this.url, { dispatcher: subgraphAgent, method: 'POST', headers, body: payload });
+      } catch (error) {
+        const notSent = NOT_SENT_CODES.has(errorCode(error));
+        // A connection closed after the request went out: a query is safe to send again, a mutation
+        // may have run (the subgraph may have crashed after it), so it is not.
+        const safe = notSent || !isMutation(request.query);
+        if (safe && attempt < MAX_ATTEMPTS) continue;
+        const reason = error instanceof Error ? error.message : String(error);
+        const advice = safe ? 'nothing was changed; send it again' : 'the mutation may have run; check before sending it again';
+        throw new GraphQLError(`request to ${this.url} failed, reason: ${reason} (${advice})`, {
+          originalError: error instanceof Error ? error : undefined,
+          extensions: { code: 'UNAVAILABLE' },
+        });
+      }
+      const status = answer.statusCode;
+      const body = parseBody(await answer.body.text(), answer.headers['content-type']);
+      if (status === 503 && refusedUnexecuted(body) && attempt < MAX_ATTEMPTS) continue;
+      if (status < 200 || status > 299) {
+        // As RemoteGraphQLDataSource reports it: `<status>: <text>`, the answer in extensions, coded.
+        const statusText = STATUS_CODES[status] ?? '';
+        throw new GraphQLError(`${status}: ${statusText}`, {
+          extensions: {
+            response: { url: this.url, status, statusText, body },
+            ...(status === 401 ? { code: 'UNAUTHENTICATED' } : status === 403 ? { code: 'FORBIDDEN' } : status === 503 ? { code: 'UNAVAILABLE' } : {}),
+          },
+        });
+      }
+      return jsonObject(body);
     }
-    const status = answer.statusCode;
-    const body = parseBody(await answer.body.text(), answer.headers['content-type']);
-    if (status < 200 || status > 299) {
-      // As RemoteGraphQLDataSource reports it: `<status>: <text>`, the answer in extensions, 401/403 coded.
-      const statusText = STATUS_CODES[status] ?? '';
-      throw new GraphQLError(`${status}: ${statusText}`, {
-        extensions: {
-          response: { url: this.url, status, statusText, body },
-          ...(status === 401 ? { code: 'UNAUTHENTICATED' } : status === 403 ? { code: 'FORBIDDEN' } : {}),
-        },
-      });
-    }
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      throw new Error(`Expected JSON response body, but received: ${String(body)}`);
-    }
-    return body as GatewayGraphQLResponse;
   }
+}
+
+/** Attempts at a call the subgraph refused without running it. */
+const MAX_ATTEMPTS = 3;
+
+/** Connection failures before the request left: the subgraph cannot have run it. */
+const NOT_SENT_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+
+function errorCode(error: unknown): string {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? code : '';
+}
+
+/** The query planner writes a subgraph's mutation fetch as `mutation ...`; entity fetches are queries. */
+function isMutation(query: string | undefined): boolean {
+  return query !== undefined && /^\s*mutation\b/.test(query);
+}
+
+/** A drain's refusal (503 with UNAVAILABLE): the subgraph promises the request did not run. */
+function refusedUnexecuted(body: unknown): boolean {
+  const errors = typeof body === 'object' && body !== null ? (body as { errors?: unknown }).errors : undefined;
+  return Array.isArray(errors) && errors.some((e: { extensions?: { code?: unknown } } | null) => e?.extensions?.code === 'UNAVAILABLE');
+}
+
+function jsonObject(body: unknown): GatewayGraphQLResponse {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new Error(`Expected JSON response body, but received: ${String(body)}`);
+  }
+  return body as GatewayGraphQLResponse;
 }

@@ -29,7 +29,7 @@ runUntilSignal('worker', async () => {
   loggerFor('worker').info({ ...backends.description, port: cfg.WORKER_PORT }, 'worker started');
   return {
     close: async () => {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await server.drain();
       await workers.close();
       await backends.close();
     },

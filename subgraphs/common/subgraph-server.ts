@@ -2,7 +2,6 @@
 // valid gateway signature is refused before any GraphQL runs). Graceful close drains requests.
 import type http from 'node:http';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import type { GraphQLSchema } from 'graphql';
 import { CORRELATION_ID_HEADER, GATEWAY_IDENTITY_HEADER, correlationIdFrom, verifyForwardedIdentity, type Identity } from '../../platform/auth';
@@ -36,7 +35,7 @@ export interface RunningServer {
 
 export async function startSubgraphServer(options: SubgraphServerOptions): Promise<RunningServer> {
   const logger = loggerFor(`${options.name}-subgraph`);
-  // The routes are filled in once Apollo has started (the drain plugin needs the server first).
+  // The routes are filled in once Apollo has started.
   const routes: Record<string, Route> = {};
   const httpServer = routedServer(routes, logger);
   const apollo = new ApolloServer<SubgraphContext>({
@@ -47,7 +46,7 @@ export async function startSubgraphServer(options: SubgraphServerOptions): Promi
     // The process lifecycle (platform/lifecycle.ts) owns signals and closes servers in order.
     stopOnTerminationSignals: false,
     logger: apolloLogger(logger),
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginInlineTraceDisabled()],
+    plugins: [ApolloServerPluginInlineTraceDisabled()],
   });
   await apollo.start();
 
@@ -97,6 +96,9 @@ export async function startSubgraphServer(options: SubgraphServerOptions): Promi
     close: async () => {
       // WebSockets first: open sockets would otherwise hold the HTTP drain.
       await subscriptions.close();
+      // Then HTTP: requests in flight are answered, later ones refused unexecuted (platform/http-drain.ts),
+      // which the gateway may safely send again.
+      await httpServer.drain();
       await apollo.stop();
     },
   };

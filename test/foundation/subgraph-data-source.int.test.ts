@@ -36,11 +36,11 @@ async function fakeSubgraph(answer: (res: http.ServerResponse) => void) {
   };
 }
 
-function call(source: SignedSubgraphDataSource, context: GatewayContext) {
+function call(source: SignedSubgraphDataSource, context: GatewayContext, query = 'query Q($id: ID!) { member(id: $id) { id } }') {
   const options = {
     // GraphQLDataSourceRequestKind.INCOMING_OPERATION (@apollo/gateway exports the enum as a type only).
     kind: 'incoming operation',
-    request: { query: 'query Q($id: ID!) { member(id: $id) { id } }', variables: { id: 'm-1' }, operationName: 'Q' },
+    request: { query, variables: { id: 'm-1' }, operationName: 'Q' },
     context,
     incomingRequestContext: { context } as never,
   } as GraphQLDataSourceProcessOptions<GatewayContext>;
@@ -102,8 +102,61 @@ describe('SignedSubgraphDataSource', () => {
     }
   });
 
-  it('names the subgraph it could not reach', async () => {
+  it('names the subgraph it could not reach, coded UNAVAILABLE', async () => {
     const url = `http://127.0.0.1:${await freePort()}/graphql`;
-    await expect(call(new SignedSubgraphDataSource(url, SECRET), member)).rejects.toThrow(`request to ${url} failed, reason:`);
+    const error = await call(new SignedSubgraphDataSource(url, SECRET), member).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(GraphQLError);
+    expect((error as GraphQLError).message).toMatch(`request to ${url} failed, reason:`);
+    expect((error as GraphQLError).message).toMatch(/nothing was changed; send it again/);
+    expect((error as GraphQLError).extensions.code).toBe('UNAVAILABLE');
+  });
+
+  const refusal = (res: http.ServerResponse) => {
+    res.writeHead(503, { 'content-type': 'application/json', connection: 'close' });
+    res.end(JSON.stringify({ errors: [{ message: 'The server is shutting down and did not run this request: send it again.', extensions: { code: 'UNAVAILABLE' } }] }));
+  };
+
+  it("sends a call again when a draining subgraph refused it unexecuted (503 UNAVAILABLE)", async () => {
+    let calls = 0;
+    const subgraph = await fakeSubgraph((res) => {
+      if (++calls === 1) return refusal(res);
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ data: { member: { id: 'm-1' } } }));
+    });
+    try {
+      const response = await call(new SignedSubgraphDataSource(subgraph.url, SECRET), member, 'mutation Q { renew }');
+      expect(response.data).toEqual({ member: { id: 'm-1' } });
+      expect(subgraph.received).toHaveLength(2);
+    } finally {
+      await subgraph.close();
+    }
+  });
+
+  it('reports UNAVAILABLE once every attempt was refused', async () => {
+    const subgraph = await fakeSubgraph(refusal);
+    try {
+      const error = await call(new SignedSubgraphDataSource(subgraph.url, SECRET), member, 'mutation Q { renew }').catch((e: unknown) => e);
+      expect((error as GraphQLError).extensions).toMatchObject({ code: 'UNAVAILABLE', response: { status: 503 } });
+      expect(subgraph.received).toHaveLength(3);
+    } finally {
+      await subgraph.close();
+    }
+  });
+
+  it('does not send a mutation again after its connection closed unanswered (it may have run), but does a query', async () => {
+    const hangUp = (res: http.ServerResponse) => res.socket?.destroy();
+    const subgraph = await fakeSubgraph(hangUp);
+    try {
+      const error = await call(new SignedSubgraphDataSource(subgraph.url, SECRET), member, 'mutation Q { renew }').catch((e: unknown) => e);
+      expect((error as GraphQLError).extensions.code).toBe('UNAVAILABLE');
+      expect((error as GraphQLError).message).toMatch(/the mutation may have run; check before sending it again/);
+      expect(subgraph.received).toHaveLength(1);
+
+      const queryError = await call(new SignedSubgraphDataSource(subgraph.url, SECRET), member).catch((e: unknown) => e);
+      expect((queryError as GraphQLError).extensions.code).toBe('UNAVAILABLE');
+      expect(subgraph.received).toHaveLength(4);
+    } finally {
+      await subgraph.close();
+    }
   });
 });
