@@ -222,7 +222,7 @@ export const variables = {
     parse: positiveInt(50),
   },
   SAGA_STEP_TIMEOUT_MS: {
-    description: 'How long each step of the order saga (payment, stock, shipping, refund) may take before compensation starts.',
+    description: 'How long each step of the order saga (payment, stock, shipping, refund) may take before compensation starts, counting only time the workers ran.',
     defaultText: '30000',
     parse: positiveInt(30_000),
   },

@@ -1,15 +1,21 @@
 // The saga's step timeouts: a durable scan of open orders whose step deadline has passed, by the
 // injected clock. Deadlines live in the order views (derived from the stream), so a restarted
 // worker finds every overdue saga; several scanners at once are safe because each decision is an
-// append with the expected version.
+// append with the expected version. Time no worker ran does not count against a step
+// (worker-downtime.ts), and a reply already recorded in the store wins over the deadline.
 import type { DocumentCollection } from '../../../messaging/state/document-store';
 import type { Clock } from '../../../platform/clock';
 import type { Logger } from '../../../platform/logger';
 import type { OrderView } from '../domain/read-models';
 import type { OrderSagaRunner } from './saga-runner';
+import { stepOverdue, type WorkerDowntime } from './worker-downtime';
 
 export interface SagaTimeoutScannerOptions {
   readonly intervalMs: number;
+  /** The saga's step timeout, to find when an overdue step started. */
+  readonly stepTimeoutMs: number;
+  /** The workers' heartbeat: every scan beats it, and its pauses extend the deadlines. */
+  readonly downtime: WorkerDowntime;
   /** Overdue sagas handled per scan. */
   readonly batchSize?: number;
 }
@@ -26,7 +32,7 @@ export class SagaTimeoutScanner {
     private readonly options: SagaTimeoutScannerOptions,
   ) {}
 
-  /** Time out every overdue saga now; resolves to how many were handled. */
+  /** Time out every overdue saga now; resolves to how many were timed out. */
   async scanOnce(): Promise<number> {
     // One scan at a time in a process: an interval tick during a slow scan joins it.
     this.running ??= this.scan().finally(() => {
@@ -51,14 +57,17 @@ export class SagaTimeoutScanner {
 
   private async scan(): Promise<number> {
     const now = this.clock.now();
+    const pauses = await this.options.downtime.beat(now);
     const limit = this.options.batchSize ?? 100;
     let handled = 0;
     // Bounded: sagas whose timeout keeps failing must not spin one scan forever.
     for (let page = 0; page < 20; page++) {
       const open = await this.orders.find({ where: { open: true }, orderBy: { field: 'deadlineAt' }, limit });
-      const overdue = open.filter((o) => o.deadlineAt !== null && new Date(o.deadlineAt) <= now);
+      const overdue = open.filter((o) => o.deadlineAt !== null && stepOverdue(o.deadlineAt, this.options.stepTimeoutMs, now, pauses));
       for (const order of overdue) {
         try {
+          // The step's reply may be in the store while its delivery to the saga is still queued.
+          if ((await this.runner.applyRecordedReplies(order.id)) > 0) continue;
           await this.runner.apply(
             order.id,
             { kind: 'timeout' },
