@@ -12,6 +12,7 @@ import { RabbitMqAppendAnnouncements } from './bus/rabbitmq-append-announcements
 import { RabbitMqEventBus } from './bus/rabbitmq-bus';
 import { metricsObserver, registerBacklogGauges } from './monitor/metrics';
 import { eventMonitorSnapshot } from './monitor/event-monitor';
+import { TrafficRecorder, bothObservers } from './monitor/traffic-stats';
 import type { EventStore } from './store/event-store';
 import { createEventStore } from './store/create-event-store';
 import { NotifyingEventStore, type AppendListener } from './store/notifying-event-store';
@@ -57,7 +58,10 @@ export async function createBackends(cfg: BackendsConfig, clock: Clock = systemC
     documents = createDocumentStore({ kind: 'sqlite', file: path.join(cfg.DATA_DIR, 'state.db') });
     storeDescription = `embedded, file-backed (${cfg.DATA_DIR})`;
   }
-  const bus = await createEventBus(eventBusOptionsFor(cfg.RABBITMQ_URL, cfg.RABBITMQ_EXCHANGE), { clock, logger: loggerFor('bus'), observer: metricsObserver });
+  // The monitor's traffic per type is the deployment's: each process adds its counts to shared documents.
+  const traffic = new TrafficRecorder(documents, clock, loggerFor('event-traffic'));
+  const observer = bothObservers(metricsObserver, traffic.observer);
+  const bus = await createEventBus(eventBusOptionsFor(cfg.RABBITMQ_URL, cfg.RABBITMQ_EXCHANGE), { clock, logger: loggerFor('bus'), observer });
   const store = new NotifyingEventStore(rawStore);
   // With RabbitMQ, other processes share the store: each tells the others what it appended, so
   // their followers need not wait for their next poll (best effort; the poll stays the guarantee).
@@ -85,6 +89,7 @@ export async function createBackends(cfg: BackendsConfig, clock: Clock = systemC
     close: async () => {
       await announcements?.close();
       await bus.close();
+      await traffic.close();
       await store.close();
       await documents.close();
     },
@@ -94,8 +99,9 @@ export async function createBackends(cfg: BackendsConfig, clock: Clock = systemC
 /** Fully in-memory backends, for fast tests and offline composition. */
 export async function createMemoryBackends(clock: Clock = systemClock): Promise<Backends> {
   const store = new NotifyingEventStore(await createEventStore({ kind: 'memory' }, clock));
-  const bus = await createEventBus({ kind: 'in-process' }, { clock, observer: metricsObserver });
   const documents = createDocumentStore({ kind: 'memory' });
+  const traffic = new TrafficRecorder(documents, clock, loggerFor('event-traffic'));
+  const bus = await createEventBus({ kind: 'in-process' }, { clock, observer: bothObservers(metricsObserver, traffic.observer) });
   measureBacklog({ store, bus, documents, clock });
   return {
     store,
@@ -107,6 +113,7 @@ export async function createMemoryBackends(clock: Clock = systemClock): Promise<
     description: { eventStore: 'in-memory', eventBus: 'in-process' },
     close: async () => {
       await bus.close();
+      await traffic.close();
       await store.close();
       await documents.close();
     },
