@@ -54,7 +54,7 @@ export class HttpDrain {
       res.once('close', () => {
         responses.delete(res);
         // A response that went out before the drain kept the connection alive: close it once idle.
-        if (responses.size === 0 && this.idleGraceOver) socket.end();
+        if (responses.size === 0 && this.idleGraceOver) this.closeIdle(socket);
       });
     });
   }
@@ -109,7 +109,7 @@ export class HttpDrain {
     }
     const idleGrace = setTimeout(() => {
       this.idleGraceOver = true;
-      for (const [socket, responses] of this.active) if (responses.size === 0) socket.end();
+      for (const [socket, responses] of this.active) if (responses.size === 0) this.closeIdle(socket);
     }, this.options.idleGraceMs ?? DRAIN_IDLE_GRACE_MS);
     const hardDeadline = setTimeout(() => {
       for (const socket of this.active.keys()) socket.destroy();
@@ -120,5 +120,14 @@ export class HttpDrain {
       clearTimeout(idleGrace);
       clearTimeout(hardDeadline);
     }
+  }
+
+  /**
+   * End an idle connection (the client sees the connection close, and closes its side); destroy it
+   * if the client has not closed its side after another grace period.
+   */
+  private closeIdle(socket: net.Socket): void {
+    socket.end();
+    setTimeout(() => socket.destroy(), this.options.idleGraceMs ?? DRAIN_IDLE_GRACE_MS).unref();
   }
 }

@@ -2,7 +2,7 @@
 // answered, one arriving on an open keep-alive connection is refused with 503 UNAVAILABLE before its
 // handler runs, new connections are refused; under load no request runs and then loses its answer.
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import pino from 'pino';
 import { Pool } from 'undici';
 import { routedServer, sendJson, type RoutedServer } from '../../platform/http-server';
@@ -16,7 +16,7 @@ interface Recorder {
 }
 
 /** A server whose /work "executes" the request id in its body after a few turns of the event loop. */
-async function serve(options: { idleGraceMs?: number; hold?: Promise<void> } = {}): Promise<{ server: RoutedServer; port: number; recorder: Recorder }> {
+async function serve(options: { idleGraceMs?: number; hardDeadlineMs?: number; hold?: Promise<void> } = {}): Promise<{ server: RoutedServer; port: number; recorder: Recorder }> {
   const executed = new Set<string>();
   let answeredCount = 0;
   const waiting: { count: number; resolve: () => void }[] = [];
@@ -42,7 +42,7 @@ async function serve(options: { idleGraceMs?: number; hold?: Promise<void> } = {
       },
     },
     logger,
-    { idleGraceMs: options.idleGraceMs ?? 200 },
+    { idleGraceMs: options.idleGraceMs ?? 200, ...(options.hardDeadlineMs ? { hardDeadlineMs: options.hardDeadlineMs } : {}) },
   );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
@@ -121,6 +121,21 @@ describe('HTTP drain', () => {
     await server.drain();
     await closed;
     agent.destroy();
+  });
+
+  it('does not wait on a client that keeps its side of an idle connection open', async () => {
+    // The hard deadline (for busy connections) is out of reach here: only the idle path may close it.
+    const { server, port } = await serve({ idleGraceMs: 50, hardDeadlineMs: 600_000 });
+    const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+    const body = JSON.stringify({ id: 'half-open' });
+    const answered = new Promise<void>((resolve) => socket.once('data', () => resolve()));
+    socket.write(`POST /work HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`);
+    await answered;
+    const ended = new Promise<void>((resolve) => socket.once('end', () => resolve()));
+    // Resolves although the client never ends its side: the server ends, then destroys, the connection.
+    await server.drain();
+    await ended;
+    socket.destroy();
   });
 
   describe('under load over keep-alive connections', () => {
