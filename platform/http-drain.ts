@@ -50,7 +50,7 @@ export class HttpDrain {
       const responses = this.active.get(socket);
       if (!responses) return;
       responses.add(res);
-      if (this.draining && !res.headersSent) res.setHeader('connection', 'close');
+      if (this.draining) closeAfterLast(responses);
       res.once('close', () => {
         responses.delete(res);
         // A response that went out before the drain kept the connection alive: close it once idle.
@@ -71,12 +71,8 @@ export class HttpDrain {
     if (!this.draining) return false;
     const text = JSON.stringify({ errors: [{ message: DRAINING_MESSAGE, extensions: { code: 'UNAVAILABLE' } }] });
     const answer = () => {
-      res.writeHead(503, {
-        'content-type': 'application/json; charset=utf-8',
-        'content-length': Buffer.byteLength(text),
-        connection: 'close',
-        'retry-after': '1',
-      });
+      // `Connection: close` is already on it when it is the connection's last (closeAfterLast).
+      res.writeHead(503, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'retry-after': '1' });
       res.end(text);
     };
     // Answer once the body is in: Node closes the connection right after a `Connection: close`
@@ -102,11 +98,8 @@ export class HttpDrain {
     // request a client may be sending on one. Connections are left to this drain; the server emits
     // 'close' once the last one has closed.
     net.Server.prototype.close.call(this.server);
-    // Busy connections: a response whose headers are not out yet says Connection: close, and Node
-    // closes the connection after it.
-    for (const responses of this.active.values()) {
-      for (const res of responses) if (!res.headersSent) res.setHeader('connection', 'close');
-    }
+    // Busy connections: the last response says Connection: close, and Node closes after it.
+    for (const responses of this.active.values()) closeAfterLast(responses);
     const idleGrace = setTimeout(() => {
       this.idleGraceOver = true;
       for (const [socket, responses] of this.active) if (responses.size === 0) this.closeIdle(socket);
@@ -129,5 +122,28 @@ export class HttpDrain {
   private closeIdle(socket: net.Socket): void {
     socket.end();
     setTimeout(() => socket.destroy(), this.options.idleGraceMs ?? DRAIN_IDLE_GRACE_MS).unref();
+  }
+}
+
+/** Responses this drain marked `Connection: close` (a handler's own header is never removed). */
+const markedClosing = new WeakSet<http.ServerResponse>();
+
+/**
+ * Put `Connection: close` on the last response of a connection (if its headers are not out yet),
+ * and on no earlier one: with pipelined requests, Node closes the connection after the first
+ * response that says so, and the responses queued behind it would never be sent.
+ */
+function closeAfterLast(responses: ReadonlySet<http.ServerResponse>): void {
+  let last: http.ServerResponse | undefined;
+  for (const res of responses) last = res;
+  for (const res of responses) {
+    if (res.headersSent) continue;
+    if (res === last) {
+      res.setHeader('connection', 'close');
+      markedClosing.add(res);
+    } else if (markedClosing.has(res)) {
+      res.removeHeader('connection');
+      markedClosing.delete(res);
+    }
   }
 }

@@ -93,6 +93,32 @@ describe('HTTP drain', () => {
     agent.destroy();
   });
 
+  it('answers pipelined requests in flight, closing only after the last', async () => {
+    let release!: () => void;
+    const hold = new Promise<void>((resolve) => (release = resolve));
+    const { server, port, recorder } = await serve({ hold });
+    let requests = 0;
+    const bothIn = new Promise<void>((resolve) => server.on('request', () => ++requests === 2 && resolve()));
+    const socket = net.connect({ port, host: '127.0.0.1' });
+    let received = '';
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    const request = (id: string) => {
+      const body = JSON.stringify({ id });
+      return `POST /work HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`;
+    };
+    socket.write(request('first') + request('second'));
+    await bothIn;
+    const drained = server.drain();
+    release();
+    await Promise.all([drained, closed]);
+    const answers = received.split(/(?=HTTP\/1\.1 )/);
+    expect(answers.map((a) => a.slice(0, 12))).toEqual(['HTTP/1.1 200', 'HTTP/1.1 200']);
+    expect(answers[0]).not.toMatch(/connection: close/i);
+    expect(answers[1]).toMatch(/connection: close/i);
+    expect([...recorder.executed].sort()).toEqual(['first', 'second']);
+  });
+
   it('refuses a request on an open keep-alive connection with 503 UNAVAILABLE, without running it', async () => {
     const { server, port, recorder } = await serve({ idleGraceMs: 10_000 });
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
