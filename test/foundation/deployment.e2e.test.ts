@@ -121,7 +121,7 @@ describe('the deployment of docker-compose.yml, one process per service, in prod
     expect(member.emails.map((e) => e.subject)).toEqual(['Welcome to the organisation', 'Your profile was updated']);
   });
 
-  it('a paid order: its saga runs to COMPLETED, watched over WebSocket with sagaProgress', async () => {
+  it('a paid order: its saga runs to COMPLETED, watched over WebSocket with sagaProgress, every step under the request\'s correlation id', async () => {
     const id = await newMember('buyer');
     const correlationId = `deploy-${randomUUID()}`;
     const created = await ok<{ createOrder: { id: string; status: string } }>(
@@ -130,14 +130,17 @@ describe('the deployment of docker-compose.yml, one process per service, in prod
       token(id),
       { 'x-correlation-id': correlationId },
     );
-    const steps = await collect<{ eventType: string; status: string; order: { status: string; member: { email: string } } }>(
-      watch(token(id), `subscription($orderId: ID!) { sagaProgress(orderId: $orderId) { eventType status terminal order { status member { email } } } }`, { orderId: created.createOrder.id }),
+    const steps = await collect<{ eventType: string; status: string; correlationId: string; order: { status: string; member: { email: string } } }>(
+      watch(token(id), `subscription($orderId: ID!) { sagaProgress(orderId: $orderId) { eventType status terminal correlationId order { status member { email } } } }`, { orderId: created.createOrder.id }),
       'sagaProgress',
     );
     expect(steps.map((s) => s.eventType)).toEqual([
       'order.created', 'payment.initiated', 'payment.authorized', 'payment.completed', 'inventory.reserve', 'inventory.reserved',
       'shipping.create', 'shipment.created', 'order.completed',
     ]);
+    // The request's correlation id went with every event it caused, through the worker's consumers
+    // and the bus, back to this subscriber.
+    expect(new Set(steps.map((s) => s.correlationId))).toEqual(new Set([correlationId]));
     expect(steps.at(-1)).toMatchObject({ status: 'SUCCEEDED', order: { status: 'COMPLETED', member: { email: `${id}@example.org` } } });
     // The payment flow's downstream: the paid membership is activated by the worker.
     await eventually(async () => (await ok<{ member: { tier: string } }>(`query($id: ID!) { member(id: $id) { tier } }`, { id }, token(id))).member.tier === 'VIP', 'the VIP membership', 30_000);
