@@ -102,9 +102,25 @@ export interface GatewaySubscriptionServer {
 interface ConnectionState {
   identity: Identity | null;
   readonly correlationId: string;
+  /**
+   * Subscriptions accepted and not ended yet: counted in onSubscribe, before graphql-ws awaits
+   * anything, so subscribes sent back to back cannot all pass the limit before any has started.
+   */
+  accepted: number;
   readonly subscriptions: Map<string, FederatedSubscription>;
   expiryTimer: unknown;
   expired: boolean;
+}
+
+/** Count an accepted subscription on its connection; the returned release (idempotent) uncounts it. */
+function countAccepted(state: ConnectionState): () => void {
+  state.accepted += 1;
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    state.accepted -= 1;
+  };
 }
 
 /** What `onSubscribe` hands to `subscribe` through the execution context. */
@@ -114,6 +130,8 @@ interface SubscribeContext extends GatewayContext {
   readonly socket: WebSocket;
   readonly connection: ConnectionState;
   readonly cursor: string | null;
+  /** Frees the subscription's place in its connection's limit once it ends (or fails to start). */
+  readonly release: () => void;
 }
 
 function tokenFrom(params: Readonly<Record<string, unknown>> | undefined): string | null {
@@ -214,6 +232,7 @@ export function serveGatewaySubscriptions(options: GatewaySubscriptionOptions): 
         const state: ConnectionState = {
           identity,
           correlationId: randomUUID(),
+          accepted: 0,
           subscriptions: new Map(),
           expiryTimer: null,
           expired: false,
@@ -231,7 +250,7 @@ export function serveGatewaySubscriptions(options: GatewaySubscriptionOptions): 
         const state = connections.get(ctx.extra.socket);
         if (!state) return [new GraphQLError('The connection is not authenticated.', { extensions: { code: 'UNAUTHENTICATED' } })];
         if (state.expired) return [tokenExpiredError()];
-        if (state.subscriptions.size >= limits.maxSubscriptionsPerConnection) {
+        if (state.accepted >= limits.maxSubscriptionsPerConnection) {
           return [
             new GraphQLError(
               `Too many subscriptions on this connection (at most ${limits.maxSubscriptionsPerConnection}): complete one first or open another connection.`,
@@ -276,6 +295,7 @@ export function serveGatewaySubscriptions(options: GatewaySubscriptionOptions): 
           socket: ctx.extra.socket,
           connection: state,
           cursor,
+          release: countAccepted(state),
         };
         return {
           schema: planner.schema,
@@ -300,11 +320,15 @@ export function serveGatewaySubscriptions(options: GatewaySubscriptionOptions): 
           });
         } catch (error) {
           logger.warn({ err: error }, 'subscription could not be planned');
+          ctx.release();
           return { errors: [error instanceof GraphQLError ? error : new GraphQLError(`The subscription could not be planned: ${(error as Error).message}`)] };
         }
         const { connection, subscriptionId } = ctx;
         connection.subscriptions.set(subscriptionId, subscription);
+        // Every way a subscription ends comes through here: its last event, an error, the client's
+        // complete (graphql-ws calls return(), also when the complete came before subscribe finished).
         const forget = () => {
+          ctx.release();
           if (connection.subscriptions.get(subscriptionId) === subscription) connection.subscriptions.delete(subscriptionId);
         };
         const tracked: AsyncIterableIterator<import('graphql').ExecutionResult> = {
