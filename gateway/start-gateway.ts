@@ -34,6 +34,7 @@ export function startConfiguredGateway(cfg: Config = config()): Promise<RunningG
         bufferSize: cfg.SUBSCRIPTION_BUFFER_SIZE,
         connectionInitWaitTimeoutMs: cfg.WS_CONNECTION_INIT_TIMEOUT_MS,
         keepAliveMs: cfg.WS_KEEPALIVE_MS,
+        maxPayloadBytes: cfg.WS_MAX_PAYLOAD_BYTES,
       },
     },
   });

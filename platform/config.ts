@@ -266,6 +266,12 @@ export const variables = {
     defaultText: '3000',
     parse: positiveInt(3000),
   },
+  WS_MAX_PAYLOAD_BYTES: {
+    description:
+      'Largest WebSocket message, in bytes, the gateway and the subgraphs take (as the 1 MB limit of HTTP bodies); a bigger one closes the socket with 1009, refused from its frame header before it is read.',
+    defaultText: '1048576',
+    parse: positiveInt(1_048_576),
+  },
   WS_KEEPALIVE_MS: {
     description: 'Interval of WebSocket pings that detect dead peers (gateway and subgraphs).',
     defaultText: '12000',

@@ -64,6 +64,8 @@ export interface SubscriptionLimits {
   readonly connectionInitWaitTimeoutMs: number;
   /** WebSocket ping interval that detects dead peers. */
   readonly keepAliveMs: number;
+  /** Largest message taken; `ws` closes the socket with 1009 on a bigger one, from its frame header. */
+  readonly maxPayloadBytes: number;
 }
 
 export const defaultSubscriptionLimits: SubscriptionLimits = {
@@ -72,6 +74,7 @@ export const defaultSubscriptionLimits: SubscriptionLimits = {
   bufferSize: 1000,
   connectionInitWaitTimeoutMs: 3000,
   keepAliveMs: 12_000,
+  maxPayloadBytes: 1_048_576,
 };
 
 export interface GatewaySubscriptionOptions {
@@ -185,7 +188,8 @@ export function serveGatewaySubscriptions(options: GatewaySubscriptionOptions): 
     ...(options.observer ? { observer: options.observer } : {}),
   });
   const connections = new Map<WebSocket, ConnectionState>();
-  const wss = new WebSocketServer({ noServer: true });
+  // ws's own default (100 MiB) let a few unauthenticated connection_init messages take a gigabyte.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxPayloadBytes });
   let closing = false;
   let closed: Promise<void> | null = null;
 

@@ -42,6 +42,7 @@ export async function startSubgraph(
       bufferSize: cfg.SUBSCRIPTION_BUFFER_SIZE,
       connectionInitWaitTimeoutMs: cfg.WS_CONNECTION_INIT_TIMEOUT_MS,
       keepAliveMs: cfg.WS_KEEPALIVE_MS,
+      maxPayloadBytes: cfg.WS_MAX_PAYLOAD_BYTES,
     },
   });
   let closing: Promise<void> | null = null;

@@ -24,6 +24,8 @@ export const CURSOR_EXTENSION = 'cursor';
 export const CORRELATION_ID_EXTENSION = 'correlationId';
 /** Close code when the server goes away (SIGTERM): clients reconnect elsewhere. */
 export const GOING_AWAY = 1001;
+/** As the HTTP body limit (1 MB); ws's own default is 100 MiB. */
+const DEFAULT_MAX_PAYLOAD_BYTES = 1_048_576;
 
 export interface SubgraphSubscriptionOptions {
   readonly httpServer: http.Server;
@@ -33,6 +35,8 @@ export interface SubgraphSubscriptionOptions {
   readonly logger: Logger;
   readonly connectionInitWaitTimeoutMs?: number;
   readonly keepAliveMs?: number;
+  /** Largest message taken (1 MiB when absent); a bigger one closes the socket with 1009. */
+  readonly maxPayloadBytes?: number;
 }
 
 export interface SubgraphSubscriptionServer {
@@ -51,7 +55,7 @@ function verify(signature: unknown, secret: string): Identity | null | undefined
 
 export function serveSubgraphSubscriptions(options: SubgraphSubscriptionOptions): SubgraphSubscriptionServer {
   const { logger } = options;
-  const wss = new WebSocketServer({ server: options.httpServer, path: '/graphql' });
+  const wss = new WebSocketServer({ server: options.httpServer, path: '/graphql', maxPayload: options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES });
   const formatError = formatErrorWith(logger);
   const format = (error: GraphQLError) => {
     const original = error.originalError;
@@ -115,6 +119,7 @@ export interface SubgraphSubscriptionsConfig {
   readonly bufferSize?: number;
   readonly connectionInitWaitTimeoutMs?: number;
   readonly keepAliveMs?: number;
+  readonly maxPayloadBytes?: number;
 }
 
 /** Start the live feed (one exclusive queue for this server) and serve graphql-ws beside HTTP. */
@@ -139,6 +144,7 @@ export async function startSubgraphSubscriptions(options: {
     sources: feed && config ? { live: feed, store: config.store, bufferSize: config.bufferSize ?? 1000 } : null,
     ...(config?.connectionInitWaitTimeoutMs ? { connectionInitWaitTimeoutMs: config.connectionInitWaitTimeoutMs } : {}),
     ...(config?.keepAliveMs ? { keepAliveMs: config.keepAliveMs } : {}),
+    ...(config?.maxPayloadBytes ? { maxPayloadBytes: config.maxPayloadBytes } : {}),
   });
   return {
     close: async () => {
