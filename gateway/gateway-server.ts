@@ -11,6 +11,7 @@ import { CORRELATION_ID_HEADER, correlationIdFrom } from '../platform/auth';
 import { apolloLogger, loggerFor } from '../platform/logger';
 import { metricsRoute } from '../messaging/monitor/metrics';
 import { authenticate, type GatewayContext } from './context';
+import { gatewayErrorFormatter } from './format-error';
 import { SignedSubgraphDataSource } from './subgraph-data-source';
 import { serveGatewaySubscriptions, type GatewaySubscriptionOptions, type GatewaySubscriptionServer } from './subscriptions/subscription-server';
 import { listen } from '../platform/http-listen';
@@ -72,7 +73,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     buildService: ({ name, url }) => {
       const target = options.subgraphUrls[name] ?? url;
       if (!target) throw new Error(`No URL for subgraph "${name}".`);
-      return new SignedSubgraphDataSource(target, options.subgraphSecret);
+      return new SignedSubgraphDataSource(target, options.subgraphSecret, name);
     },
   });
 
@@ -84,9 +85,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     ? ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false })
     : ApolloServerPluginLandingPageDisabled();
   const queryLimits = options.queryLimits ?? defaultQueryLimits;
+  const clientErrors = { hideSuggestions: options.production };
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     introspection: options.introspection,
+    formatError: gatewayErrorFormatter(logger, clientErrors),
     parseOptions: limitedParseOptions(queryLimits),
     validationRules: queryLimitRules(queryLimits),
     plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), landingPage],
@@ -138,12 +141,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     supergraphSdl,
     subgraphUrls: options.subgraphUrls,
     services: Object.fromEntries(
-      Object.entries(options.subgraphUrls).map(([name, url]) => [name, new SignedSubgraphDataSource(url, options.subgraphSecret)]),
+      Object.entries(options.subgraphUrls).map(([name, url]) => [name, new SignedSubgraphDataSource(url, options.subgraphSecret, name)]),
     ),
     jwtSecret: options.jwtSecret,
     subgraphSecret: options.subgraphSecret,
     logger: logger.child({ part: 'subscriptions' }),
     queryLimits,
+    clientErrors,
     ...options.subscriptions,
   });
 

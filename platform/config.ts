@@ -89,7 +89,7 @@ const isProduction = (env: Env) => env.NODE_ENV === 'production';
 /** Every variable, with its documentation. The README's configuration table mirrors this. */
 export const variables = {
   NODE_ENV: {
-    description: '`development`, `test` or `production`. Production turns off Sandbox and introspection and requires real secrets.',
+    description: '`development`, `test` or `production`. Production turns off Sandbox, introspection and schema suggestions in errors ("Did you mean ..."), and requires real secrets.',
     defaultText: 'development',
     parse: oneOf(['development', 'test', 'production'], 'development'),
   },

@@ -26,7 +26,9 @@ import { systemClock, type Clock } from '../../platform/clock';
 import { isDomainError } from '../../platform/errors';
 import type { Logger } from '../../platform/logger';
 import { parseCursor } from '../../messaging/live/resume-merge';
+import type { ClientErrorOptions } from '../../platform/client-errors';
 import type { GatewayContext } from '../context';
+import { gatewayErrorFormatter, INTERNAL_ERROR_MESSAGE } from '../format-error';
 import { defaultQueryLimits, limitedParseOptions, queryLimitRules, type QueryLimits } from '../query-limits';
 import type { FederatedSubscription } from './client-subscription';
 import { SharedSubscriptions, type SubscriptionObserver } from './shared-subscriptions';
@@ -89,6 +91,8 @@ export interface GatewaySubscriptionOptions {
   readonly limits?: Partial<SubscriptionLimits>;
   /** The gateway's limits on operations, as over HTTP (defaultQueryLimits when absent). */
   readonly queryLimits?: QueryLimits;
+  /** What errors may show clients (no suggestions in production); as in development when absent. */
+  readonly clientErrors?: ClientErrorOptions;
   readonly clock?: Clock;
   readonly timers?: Timers;
   readonly observer?: SubscriptionObserver;
@@ -151,7 +155,8 @@ function withCode(error: GraphQLError, code: string): GraphQLError {
   });
 }
 
-function formatError(error: GraphQLError): GraphQLFormattedError[] {
+/** An error as graphql-ws would send it, coded (the gateway's formatter then makes it client-safe). */
+function codedErrors(error: GraphQLError): GraphQLFormattedError[] {
   const original = error.originalError;
   if (original instanceof UpstreamErrors) return [...original.errors];
   const json = error.toJSON();
@@ -169,6 +174,7 @@ export function serveGatewaySubscriptions(options: GatewaySubscriptionOptions): 
   const clock = options.clock ?? systemClock;
   const timers = options.timers ?? realTimers;
   const { logger } = options;
+  const formatError = gatewayErrorFormatter(logger, options.clientErrors ?? { hideSuggestions: false });
   const planner = new SubscriptionPlanner(options.supergraphSdl);
   const queryLimits = options.queryLimits ?? defaultQueryLimits;
   const parseOptions = limitedParseOptions(queryLimits);
@@ -185,6 +191,7 @@ export function serveGatewaySubscriptions(options: GatewaySubscriptionOptions): 
     subgraphSecret: options.subgraphSecret,
     bufferSize: limits.bufferSize,
     logger,
+    formatError,
     ...(options.observer ? { observer: options.observer } : {}),
   });
   const connections = new Map<WebSocket, ConnectionState>();
@@ -325,7 +332,9 @@ export function serveGatewaySubscriptions(options: GatewaySubscriptionOptions): 
         } catch (error) {
           logger.warn({ err: error }, 'subscription could not be planned');
           ctx.release();
-          return { errors: [error instanceof GraphQLError ? error : new GraphQLError(`The subscription could not be planned: ${(error as Error).message}`)] };
+          // Sent as a result (graphql-ws does not pass it through onError): coded and without internals here.
+          const coded = error instanceof GraphQLError && typeof error.extensions.code === 'string';
+          return { errors: [coded ? error : new GraphQLError(INTERNAL_ERROR_MESSAGE, { extensions: { code: 'INTERNAL_SERVER_ERROR' } })] };
         }
         const { connection, subscriptionId } = ctx;
         connection.subscriptions.set(subscriptionId, subscription);
@@ -354,7 +363,7 @@ export function serveGatewaySubscriptions(options: GatewaySubscriptionOptions): 
         };
         return tracked;
       },
-      onError: (_ctx, _id, _payload, errors) => errors.flatMap(formatError),
+      onError: (_ctx, _id, _payload, errors) => errors.flatMap((error) => codedErrors(error).map((coded) => formatError(coded, error))),
     },
     wss,
     limits.keepAliveMs,

@@ -24,6 +24,8 @@ export interface SubgraphServerOptions {
   readonly port: number;
   readonly subgraphSecret: string;
   readonly introspection: boolean;
+  /** Production: errors carry no schema suggestions ("Did you mean ..."). */
+  readonly production?: boolean;
   /** Feeds subscriptions (graphql-ws on /graphql, gateway only); absent: subscribing answers UNAVAILABLE. */
   readonly subscriptions?: SubgraphSubscriptionsConfig;
 }
@@ -39,10 +41,11 @@ export async function startSubgraphServer(options: SubgraphServerOptions): Promi
   // The routes are filled in once Apollo has started (the drain plugin needs the server first).
   const routes: Record<string, Route> = {};
   const httpServer = routedServer(routes, logger);
+  const clientErrors = { hideSuggestions: options.production ?? false };
   const apollo = new ApolloServer<SubgraphContext>({
     schema: options.schema,
     introspection: options.introspection,
-    formatError: formatErrorWith(logger),
+    formatError: formatErrorWith(logger, clientErrors),
     includeStacktraceInErrorResponses: false,
     // The process lifecycle (platform/lifecycle.ts) owns signals and closes servers in order.
     stopOnTerminationSignals: false,
@@ -87,6 +90,7 @@ export async function startSubgraphServer(options: SubgraphServerOptions): Promi
     schema: options.schema,
     subgraphSecret: options.subgraphSecret,
     logger,
+    clientErrors,
     config: options.subscriptions,
   });
 

@@ -14,6 +14,7 @@ import type { EventStore } from '../../messaging/store/event-store';
 import { StreamOverflowError } from '../../messaging/live/entity-event-stream';
 import { LiveEventFeed } from '../../messaging/live/live-event-feed';
 import { cursorOf } from '../../messaging/live/resume-merge';
+import type { ClientErrorOptions } from '../../platform/client-errors';
 import { formatErrorWith } from './format-error';
 import type { SubscriptionContext, SubscriptionSources } from './subscription-payload';
 
@@ -33,6 +34,7 @@ export interface SubgraphSubscriptionOptions {
   readonly subgraphSecret: string;
   readonly sources: SubscriptionSources | null;
   readonly logger: Logger;
+  readonly clientErrors?: ClientErrorOptions;
   readonly connectionInitWaitTimeoutMs?: number;
   readonly keepAliveMs?: number;
   /** Largest message taken (1 MiB when absent); a bigger one closes the socket with 1009. */
@@ -56,7 +58,7 @@ function verify(signature: unknown, secret: string): Identity | null | undefined
 export function serveSubgraphSubscriptions(options: SubgraphSubscriptionOptions): SubgraphSubscriptionServer {
   const { logger } = options;
   const wss = new WebSocketServer({ server: options.httpServer, path: '/graphql', maxPayload: options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES });
-  const formatError = formatErrorWith(logger);
+  const formatError = formatErrorWith(logger, options.clientErrors);
   const format = (error: GraphQLError) => {
     const original = error.originalError;
     // A stream that fell behind ends with the cursor to resume from (the gateway relays it).
@@ -129,6 +131,7 @@ export async function startSubgraphSubscriptions(options: {
   readonly schema: GraphQLSchema;
   readonly subgraphSecret: string;
   readonly logger: Logger;
+  readonly clientErrors: ClientErrorOptions;
   readonly config: SubgraphSubscriptionsConfig | undefined;
 }): Promise<SubgraphSubscriptionServer> {
   const { config } = options;
@@ -141,6 +144,7 @@ export async function startSubgraphSubscriptions(options: {
     schema: options.schema,
     subgraphSecret: options.subgraphSecret,
     logger: options.logger,
+    clientErrors: options.clientErrors,
     sources: feed && config ? { live: feed, store: config.store, bufferSize: config.bufferSize ?? 1000 } : null,
     ...(config?.connectionInitWaitTimeoutMs ? { connectionInitWaitTimeoutMs: config.connectionInitWaitTimeoutMs } : {}),
     ...(config?.keepAliveMs ? { keepAliveMs: config.keepAliveMs } : {}),
