@@ -1,6 +1,7 @@
 // The one config module: every environment variable the product reads is declared, documented,
 // defaulted and validated here, once, at start. A bad value stops the start naming the variable.
 import path from 'node:path';
+import { DEVELOPMENT_JWT_SECRET, DEVELOPMENT_SUBGRAPH_SECRET, publishedSecretProblem } from './published-secrets';
 
 export class ConfigError extends Error {
   constructor(readonly variable: string, message: string) {
@@ -18,8 +19,6 @@ interface VariableSpec<T> {
   readonly parse: (raw: string | undefined, name: string, env: Env) => T;
 }
 
-const DEV_JWT_SECRET = 'dev-only-jwt-secret-change-me-0123456789';
-const DEV_SUBGRAPH_SECRET = 'dev-only-subgraph-secret-change-me-0123456789';
 
 function port(def: number) {
   return (raw: string | undefined, name: string): number => {
@@ -80,6 +79,9 @@ function secret(devDefault: string) {
       return devDefault;
     }
     if (raw.length < 32) throw new ConfigError(name, 'must be at least 32 characters long.');
+    // Passed explicitly or not, a secret anyone can read is no secret in production.
+    const published = env.NODE_ENV === 'production' ? publishedSecretProblem(raw) : null;
+    if (published) throw new ConfigError(name, published);
     return raw;
   };
 }
@@ -168,14 +170,14 @@ export const variables = {
     parse: (raw: string | undefined) => path.resolve(raw || './data'),
   },
   JWT_SECRET: {
-    description: 'HS256 secret of client tokens (at least 32 characters). Required in production; a loud development default otherwise.',
+    description: 'HS256 secret of client tokens (at least 32 characters). Required in production, where the development defaults, secrets written in this repository and ones of fewer than 8 different characters are refused; a loud development default otherwise.',
     defaultText: '(development default)',
-    parse: secret(DEV_JWT_SECRET),
+    parse: secret(DEVELOPMENT_JWT_SECRET),
   },
   SUBGRAPH_SECRET: {
-    description: 'Secret the gateway signs forwarded identities with; subgraphs refuse requests without a valid signature.',
+    description: 'Secret the gateway signs forwarded identities with; subgraphs refuse requests without a valid signature. Required in production, refused there as JWT_SECRET is.',
     defaultText: '(development default)',
-    parse: secret(DEV_SUBGRAPH_SECRET),
+    parse: secret(DEVELOPMENT_SUBGRAPH_SECRET),
   },
   SANDBOX: {
     description: 'Serve the Apollo Sandbox landing page at the gateway.',
@@ -322,7 +324,7 @@ export function loadConfig(env: Env = process.env): Config {
   for (const [name, spec] of Object.entries(variables) as [VariableName, VariableSpec<unknown>][]) {
     out[name] = spec.parse(env[name], name, env);
   }
-  out.usingDevelopmentSecrets = !env.JWT_SECRET || !env.SUBGRAPH_SECRET;
+  out.usingDevelopmentSecrets = out.JWT_SECRET === DEVELOPMENT_JWT_SECRET || out.SUBGRAPH_SECRET === DEVELOPMENT_SUBGRAPH_SECRET;
   return out as Config;
 }
 

@@ -1,4 +1,5 @@
 import { ConfigError, isKnownVariable, loadConfig } from '../../platform/config';
+import { randomSecret } from '../support/secrets';
 
 describe('config', () => {
   it('runs on documented defaults with no environment', () => {
@@ -33,13 +34,13 @@ describe('config', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET: must be set when NODE_ENV=production/);
     const config = loadConfig({
       NODE_ENV: 'production',
-      JWT_SECRET: 'x'.repeat(32),
-      SUBGRAPH_SECRET: 'y'.repeat(32),
+      JWT_SECRET: randomSecret(),
+      SUBGRAPH_SECRET: randomSecret(),
     });
     expect(config.SANDBOX).toBe(false);
     expect(config.INTROSPECTION).toBe(false);
     expect(config.usingDevelopmentSecrets).toBe(false);
-    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), SUBGRAPH_SECRET: 'y'.repeat(32), SANDBOX: 'true' }).SANDBOX).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: randomSecret(), SUBGRAPH_SECRET: randomSecret(), SANDBOX: 'true' }).SANDBOX).toBe(true);
   });
 
   it('knows its variables and no others', () => {

@@ -18,6 +18,7 @@ import {
   volumeMounts,
   type Service,
 } from '../support/compose';
+import { randomSecret } from '../support/secrets';
 
 const root = path.resolve(__dirname, '..', '..');
 const read = (file: string) => fs.readFileSync(path.join(root, file), 'utf8');
@@ -26,7 +27,7 @@ const compose = readCompose();
 const services = Object.entries(compose.services);
 const built = builtServices(compose);
 
-const hostEnvironment = { JWT_SECRET: 'j'.repeat(32), SUBGRAPH_SECRET: 's'.repeat(32) };
+const hostEnvironment = { JWT_SECRET: randomSecret(), SUBGRAPH_SECRET: randomSecret() };
 
 describe('docker-compose.yml', () => {
   it('has our services and both backends', () => {
