@@ -85,9 +85,10 @@ describe('member slice through the gateway (embedded store, RabbitMQ)', () => {
     );
     expect(updated.body.data).toEqual({ updateMemberProfile: { firstName: 'Augusta', version: 2 } });
 
+    // Membership follows payment: an admin records a renewal paid outside the shop.
     const renewed = await product.graphql(
       `mutation($id: ID!) { renewMembership(id: $id, input: { months: 12 }, expectedVersion: 2) { membershipStatus version } }`,
-      { token, variables: { id } },
+      { token: admin(), variables: { id } },
     );
     expect(renewed.body.data).toEqual({ renewMembership: { membershipStatus: 'ACTIVE', version: 3 } });
     mailer.release();
@@ -227,6 +228,20 @@ describe('member slice through the gateway (embedded store, RabbitMQ)', () => {
         'BAD_USER_INPUT',
         'email',
       );
+    });
+
+    it("refuses a member's own renewal without payment with FORBIDDEN (membership follows payment)", async () => {
+      const error = await expectRefused(`mutation($id: ID!) { renewMembership(id: $id, input: { months: 12 }) { id } }`, product.token(id), 'FORBIDDEN');
+      expect(error?.message).toMatch(/order/);
+    });
+
+    it.each(['PREMIUM', 'VIP'])("refuses a member's own registration at %s with FORBIDDEN on tier", async (tier) => {
+      const self = `${id}-${tier.toLowerCase()}`;
+      const { body } = await product.graphql(`mutation { createMember(input: { email: "${self}@example.org", firstName: "A", lastName: "B", tier: ${tier} }) { id } }`, {
+        token: product.token(self),
+      });
+      expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', field: 'tier' });
+      expect(await backends.store.streamVersion(`member-${self}`)).toBe(0);
     });
 
     it('refuses a duplicate email on registration', async () => {
