@@ -24,6 +24,8 @@ export interface GatewayOptions {
   /** Subgraph name (as in the supergraph, lower case) -> URL of its /graphql. */
   readonly subgraphUrls: Readonly<Record<string, string>>;
   readonly jwtSecret: string;
+  /** Longest client token lifetime accepted (DEFAULT_CLIENT_TOKEN_MAX_LIFETIME_SECONDS when absent). */
+  readonly jwtMaxLifetimeSeconds?: number;
   readonly subgraphSecret: string;
   readonly sandbox: boolean;
   readonly introspection: boolean;
@@ -131,7 +133,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     context: async (req, res) => {
       const correlationId = correlationIdFrom(req.headers[CORRELATION_ID_HEADER]);
       res.setHeader(CORRELATION_ID_HEADER, correlationId);
-      return { identity: authenticate(req.headers.authorization, options.jwtSecret), correlationId };
+      return { identity: authenticate(req.headers.authorization, options.jwtSecret, options.jwtMaxLifetimeSeconds), correlationId };
     },
   });
 
@@ -144,6 +146,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       Object.entries(options.subgraphUrls).map(([name, url]) => [name, new SignedSubgraphDataSource(url, options.subgraphSecret, name)]),
     ),
     jwtSecret: options.jwtSecret,
+    ...(options.jwtMaxLifetimeSeconds ? { jwtMaxLifetimeSeconds: options.jwtMaxLifetimeSeconds } : {}),
     subgraphSecret: options.subgraphSecret,
     logger: logger.child({ part: 'subscriptions' }),
     queryLimits,

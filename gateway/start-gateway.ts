@@ -17,6 +17,7 @@ export function startConfiguredGateway(cfg: Config = config()): Promise<RunningG
     port: cfg.PORT,
     subgraphUrls: subgraphUrlsFrom(cfg),
     jwtSecret: cfg.JWT_SECRET,
+    jwtMaxLifetimeSeconds: cfg.JWT_MAX_LIFETIME_SECONDS,
     subgraphSecret: cfg.SUBGRAPH_SECRET,
     sandbox: cfg.SANDBOX,
     introspection: cfg.INTROSPECTION,

@@ -174,6 +174,11 @@ export const variables = {
     defaultText: '(development default)',
     parse: secret(DEVELOPMENT_JWT_SECRET),
   },
+  JWT_MAX_LIFETIME_SECONDS: {
+    description: 'Longest lifetime (from `iat` to `exp`) of a client token the gateway accepts; a token without `exp` is refused.',
+    defaultText: '86400',
+    parse: positiveInt(86_400),
+  },
   SUBGRAPH_SECRET: {
     description: 'Secret the gateway signs forwarded identities with; subgraphs refuse requests without a valid signature. Required in production, refused there as JWT_SECRET is.',
     defaultText: '(development default)',

@@ -86,6 +86,8 @@ export interface GatewaySubscriptionOptions {
   /** Data sources for the per-event fetches, by subgraph name. */
   readonly services: ServiceMap;
   readonly jwtSecret: string;
+  /** Longest client token lifetime accepted (DEFAULT_CLIENT_TOKEN_MAX_LIFETIME_SECONDS when absent). */
+  readonly jwtMaxLifetimeSeconds?: number;
   readonly subgraphSecret: string;
   readonly logger: Logger;
   readonly limits?: Partial<SubscriptionLimits>;
@@ -235,7 +237,7 @@ export function serveGatewaySubscriptions(options: GatewaySubscriptionOptions): 
         try {
           const token = tokenFrom(ctx.connectionParams);
           if (token === null) return false;
-          identity = verifyClientToken(token, options.jwtSecret, Math.floor(clock.now().getTime() / 1000));
+          identity = verifyClientToken(token, options.jwtSecret, Math.floor(clock.now().getTime() / 1000), options.jwtMaxLifetimeSeconds);
         } catch (error) {
           if (isDomainError(error)) return false;
           throw error;
