@@ -197,10 +197,10 @@ describe('member slice through the gateway (embedded store, RabbitMQ)', () => {
       return found;
     }
 
-    async function expectRefused(query: string, token: string, code: string, field?: string) {
+    async function expectRefused(query: string, token: string, code: string, field?: string, variables: Record<string, unknown> = {}) {
       const correlationId = `refusal-${randomUUID()}`;
       const versionBefore = await backends.store.streamVersion(`member-${id}`);
-      const { body } = await product.graphql(query, { token, variables: { id }, headers: { 'x-correlation-id': correlationId } });
+      const { body } = await product.graphql(query, { token, variables: { id, ...variables }, headers: { 'x-correlation-id': correlationId } });
       expect(body.errors?.[0]?.extensions?.code).toBe(code);
       if (field) expect(body.errors?.[0]?.extensions?.field).toBe(field);
       expect(await backends.store.streamVersion(`member-${id}`)).toBe(versionBefore);
@@ -218,6 +218,20 @@ describe('member slice through the gateway (embedded store, RabbitMQ)', () => {
         product.token(id),
         'BAD_USER_INPUT',
         field,
+      );
+    });
+
+    it.each([
+      ['a NUL', 'Ada\u0000Lovelace'],
+      ['a right-to-left override', 'Ada\u202Etxt.exe'],
+      ['a lone surrogate', 'Ada\ud800'],
+    ])('refuses a name with %s with BAD_USER_INPUT naming the field', async (_what, firstName) => {
+      await expectRefused(
+        `mutation($id: ID!, $firstName: String) { updateMemberProfile(id: $id, input: { firstName: $firstName }, expectedVersion: 1) { id } }`,
+        product.token(id),
+        'BAD_USER_INPUT',
+        'firstName',
+        { firstName },
       );
     });
 
