@@ -1,8 +1,7 @@
 // Readiness: whether the backends a process needs (MongoDB, RabbitMQ) answer right now. Each adapter
-// reports its own state; `/ready` answers 503 naming the backends that are down, 200 when all are up.
-import type http from 'node:http';
+// reports its own state; `/ready` (platform/http-server.ts readyRoute) answers 503 naming the
+// backends that are down, 200 when all are up.
 import type { Clock } from './clock';
-import { sendJson, type Route } from './http-server';
 
 /** One backend's state as a process sees it (`backend` is the name an operator knows: MongoDB, RabbitMQ). */
 export interface BackendHealth {
@@ -28,19 +27,6 @@ export function readinessReport(states: readonly BackendHealth[]): ReadinessRepo
   const backends = Object.fromEntries(states.map((s) => [s.backend, s.detail]));
   if (down.length === 0) return { status: 'ready', backends };
   return { status: 'unavailable', backends, reason: down.map((s) => `${s.backend}: ${s.detail}`).join('; ') };
-}
-
-export function sendReadiness(res: http.ServerResponse, report: ReadinessReport, extra: Record<string, unknown> = {}): void {
-  // no-store: a cached 200 would hide an outage from the probe that asks next.
-  sendJson(res, report.status === 'ready' ? 200 : 503, { ...report, ...extra }, { 'cache-control': 'no-store' });
-}
-
-/** GET /ready for a process whose readiness is its backends' (subgraphs, the worker). */
-export function readyRoute(check: () => Promise<readonly BackendHealth[]>, extra: Record<string, unknown> = {}): Route {
-  return {
-    methods: ['GET'],
-    handle: async (_req, res) => sendReadiness(res, readinessReport(await check()), extra),
-  };
 }
 
 export interface CachedHealthCheckOptions {

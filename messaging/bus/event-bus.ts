@@ -1,6 +1,7 @@
 // The EventBus port: publish envelopes to the `events` topic exchange (routing key = type) and
 // consume them from named queues. Adapters: in-process (default, tests) and RabbitMQ.
 import type { AnyEventEnvelope } from '../events/envelope';
+import type { BackendHealth } from '../../platform/health';
 
 /** What a handler decides for one delivery. A thrown error counts as `retry`. */
 export type DeliveryOutcome =
@@ -124,6 +125,8 @@ export interface EventBus {
   deadLetterCount(queue: string): Promise<number>;
   /** Read (and keep) up to `limit` dead letters of a queue, for inspection. */
   peekDeadLetters(queue: string, limit: number): Promise<DeadLetter[]>;
+  /** Whether the bus can carry events right now (a broker connection is up; in-process: always), for /ready. */
+  health(): Promise<BackendHealth>;
   close(): Promise<void>;
 }
 

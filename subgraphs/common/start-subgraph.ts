@@ -35,6 +35,7 @@ export async function startSubgraph(
     port: overrides.port ?? cfg[portVariable[name]],
     subgraphSecret: cfg.SUBGRAPH_SECRET,
     introspection: cfg.INTROSPECTION,
+    backendHealth: () => backends.health(),
     subscriptions: {
       bus: backends.bus,
       store: backends.store,

@@ -118,6 +118,16 @@ export function eventBusContract(harness: EventBusHarness): void {
   const settledAs = (id: string, outcome: DeliverySettlement['outcome']) => (items: readonly DeliverySettlement[]) =>
     items.some((s) => s.eventId === id && s.outcome === outcome);
 
+  describe('health', () => {
+    it('reports itself up while open and down once closed, naming itself', async () => {
+      const open = await bus.health();
+      expect(open).toMatchObject({ ok: true, detail: 'ok' });
+      expect(open.backend).toMatch(/RabbitMQ|in-process/);
+      await bus.close();
+      expect(await bus.health()).toMatchObject({ backend: open.backend, ok: false, detail: 'the bus is closed' });
+    });
+  });
+
   describe('publish and consume', () => {
     it('delivers a published event, validated and intact, to a consumer of a bound queue', async () => {
       const inbox = new Watch<Received>();
