@@ -3,10 +3,14 @@
 import type { AnyEventEnvelope } from '../events/envelope';
 import type { BackendHealth } from '../../platform/health';
 
-/** What a handler decides for one delivery. A thrown error counts as `retry`. */
+/**
+ * What a handler decides for one delivery. A thrown error counts as `retry`. A `transient` retry
+ * failed because of the moment (a backend unavailable), not because of the event: it does not count
+ * against maxAttempts, so an outage longer than the retries never dead-letters good events.
+ */
 export type DeliveryOutcome =
   | { readonly kind: 'ack' }
-  | { readonly kind: 'retry'; readonly reason: string }
+  | { readonly kind: 'retry'; readonly reason: string; readonly transient?: boolean }
   | { readonly kind: 'dead-letter'; readonly reason: string };
 
 export const ack: DeliveryOutcome = { kind: 'ack' };

@@ -310,6 +310,21 @@ export function eventBusContract(harness: EventBusHarness): void {
       expect(await bus.deadLetterCount(queue)).toBe(count);
     });
 
+    it('never dead-letters a message whose retries are transient (a backend outage), however many there are', async () => {
+      const inbox = new Watch<Received>();
+      const queue = queueName('outage');
+      const event = makeEnvelope('membership.activated');
+      await consumeMine({ queue, bindings: ['membership.activated'], maxAttempts: 2, retryDelayMs: 10 }, inbox, async () =>
+        inbox.items.length <= 6 ? { kind: 'retry', reason: 'UNAVAILABLE: MongoDB is unavailable', transient: true } : ack,
+      );
+      await publishMine([event]);
+
+      await settlements.until(settledAs(event.id, 'ack'), 'the ack once the outage is over');
+      expect(inbox.items.map((r) => r.delivery.attempt)).toEqual([1, 1, 1, 1, 1, 1, 1]);
+      expect(settlements.items.filter((s) => s.eventId === event.id).map((s) => s.outcome)).toEqual([...Array(6).fill('retry'), 'ack']);
+      expect(await bus.deadLetterCount(queue)).toBe(0);
+    });
+
     it('dead-letters at once on an explicit dead-letter outcome', async () => {
       const inbox = new Watch<Received>();
       const queue = queueName('poison');
