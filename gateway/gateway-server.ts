@@ -54,11 +54,20 @@ export function defaultSupergraphPath(): string {
   return found;
 }
 
+/**
+ * A subgraph is ready when its /ready says so: it answers, and so do the backends it needs. A 503
+ * carries the subgraph's reason ("MongoDB: ..."), repeated here so the gateway's /ready names it.
+ */
 async function subgraphReady(url: string): Promise<{ ok: boolean; detail: string }> {
-  const healthUrl = new URL('/health', url).toString();
+  const readyUrl = new URL('/ready', url).toString();
   try {
-    const response = await fetch(healthUrl, { signal: AbortSignal.timeout(2000) });
-    return { ok: response.ok, detail: response.ok ? 'ok' : `HTTP ${response.status}` };
+    const response = await fetch(readyUrl, { signal: AbortSignal.timeout(2000) });
+    if (response.ok) {
+      await response.body?.cancel();
+      return { ok: true, detail: 'ok' };
+    }
+    const body = (await response.json().catch(() => null)) as { reason?: unknown } | null;
+    return { ok: false, detail: typeof body?.reason === 'string' ? body.reason : `HTTP ${response.status}` };
   } catch (error) {
     return { ok: false, detail: (error as Error).message };
   }
@@ -111,10 +120,17 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         Object.entries(options.subgraphUrls).map(async ([name, url]) => [name, await subgraphReady(url)] as const),
       );
       const ready = entries.every(([, s]) => s.ok);
-      sendJson(res, ready ? 200 : 503, {
-        status: ready ? 'ready' : 'unavailable',
-        subgraphs: Object.fromEntries(entries.map(([name, s]) => [name, s.detail])),
-      });
+      const down = entries.filter(([, s]) => !s.ok);
+      sendJson(
+        res,
+        ready ? 200 : 503,
+        {
+          status: ready ? 'ready' : 'unavailable',
+          subgraphs: Object.fromEntries(entries.map(([name, s]) => [name, s.detail])),
+          ...(ready ? {} : { reason: down.map(([name, s]) => `${name}: ${s.detail}`).join('; ') }),
+        },
+        { 'cache-control': 'no-store' },
+      );
     },
   };
   routes['/'] = {

@@ -1,6 +1,7 @@
 // The one config module: every environment variable the product reads is declared, documented,
 // defaulted and validated here, once, at start. A bad value stops the start naming the variable.
 import path from 'node:path';
+import { parseMongoUri } from './mongodb-uri';
 import { DEVELOPMENT_JWT_SECRET, DEVELOPMENT_SUBGRAPH_SECRET, publishedSecretProblem } from './published-secrets';
 
 export class ConfigError extends Error {
@@ -134,9 +135,25 @@ export const variables = {
       url(['http:', 'https:'], `http://localhost:${port(4004)(env.ANALYTICS_PORT, 'ANALYTICS_PORT')}/graphql`)(raw, name) as string,
   },
   MONGODB_URI: {
-    description: 'MongoDB connection (database name in the path, default `membership`). Unset: the embedded file-backed store.',
+    description:
+      'MongoDB connection string, read by the driver\'s own parser: one host, a replica set (`mongodb://h1:27017,h2:27017,h3:27017/membership?replicaSet=rs0`) or Atlas (`mongodb+srv://user:pass@cluster0.example.mongodb.net/membership?retryWrites=true`). The database is the path, default `membership`. Unset: the embedded file-backed store.',
     defaultText: '(unset: embedded)',
-    parse: url(['mongodb:', 'mongodb+srv:']),
+    parse: (raw: string | undefined, name: string): string | undefined => {
+      if (raw === undefined || raw === '') return undefined;
+      try {
+        parseMongoUri(raw);
+      } catch (error) {
+        // The message never repeats the URI: it may hold a password.
+        throw new ConfigError(name, `not a MongoDB connection string the driver accepts: ${(error as Error).message}`);
+      }
+      return raw;
+    },
+  },
+  MONGODB_TIMEOUT_MS: {
+    description:
+      'How long a MongoDB call waits for a server it can use (server selection, event store and document stores alike) before failing with UNAVAILABLE; also bounds the readiness ping. Above a replica set\'s election time (about 10 s) calls ride out a failover instead of failing; below it an outage answers sooner.',
+    defaultText: '5000',
+    parse: positiveInt(5000),
   },
   MONGODB_WRITE_CONCERN: {
     description: 'Write concern for appends: `majority` or a number of nodes.',

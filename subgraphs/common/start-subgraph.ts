@@ -36,6 +36,7 @@ export async function startSubgraph(
     subgraphSecret: cfg.SUBGRAPH_SECRET,
     introspection: cfg.INTROSPECTION,
     production: cfg.NODE_ENV === 'production',
+    backendHealth: () => backends.health(),
     subscriptions: {
       bus: backends.bus,
       store: backends.store,

@@ -1,5 +1,6 @@
-// Serves one subgraph over HTTP: /health, and /graphql for the gateway only (a request without a
-// valid gateway signature is refused before any GraphQL runs). Graceful close drains requests.
+// Serves one subgraph over HTTP: /health (alive), /ready (its backends answer: 503 naming the one
+// that does not), and /graphql for the gateway only (a request without a valid gateway signature is
+// refused before any GraphQL runs). Graceful close drains requests.
 import type http from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
@@ -13,7 +14,8 @@ import type { SubgraphContext } from './context';
 import { formatErrorWith } from './format-error';
 import { startSubgraphSubscriptions, type SubgraphSubscriptionsConfig } from './subscription-server';
 import { listen } from '../../platform/http-listen';
-import { graphqlRoute, routedServer, sendGraphQLError, sendJson, type Route } from '../../platform/http-server';
+import type { BackendHealth } from '../../platform/health';
+import { graphqlRoute, readyRoute, routedServer, sendGraphQLError, sendJson, type Route } from '../../platform/http-server';
 
 export type SubgraphName = 'member' | 'payment' | 'certification' | 'analytics';
 
@@ -28,6 +30,8 @@ export interface SubgraphServerOptions {
   readonly production?: boolean;
   /** Feeds subscriptions (graphql-ws on /graphql, gateway only); absent: subscribing answers UNAVAILABLE. */
   readonly subscriptions?: SubgraphSubscriptionsConfig;
+  /** The backends' state for /ready (Backends.health); absent: ready whenever it answers. */
+  readonly backendHealth?: () => Promise<readonly BackendHealth[]>;
 }
 
 export interface RunningServer {
@@ -55,6 +59,7 @@ export async function startSubgraphServer(options: SubgraphServerOptions): Promi
   await apollo.start();
 
   routes['/health'] = { methods: ['GET'], handle: (_req, res) => sendJson(res, 200, { status: 'ok', subgraph: options.name }) };
+  routes['/ready'] = readyRoute(options.backendHealth ?? (async () => []), { subgraph: options.name });
   routes['/metrics'] = metricsRoute;
 
   // The gateway's signed identity, checked before any GraphQL runs, for the request's context.

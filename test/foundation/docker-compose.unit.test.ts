@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { isKnownVariable, loadConfig } from '../../platform/config';
+import { parseMongoUri } from '../../platform/mongodb-uri';
 import { GATEWAY_NODE_FLAGS } from '../../gateway/node-flags';
 import {
   builtServices,
@@ -194,6 +195,51 @@ describe('docker-compose.yml', () => {
     expect(namedVolumeAt(rabbitmq, '/var/lib/rabbitmq')).toBeDefined();
     expect(healthcheckText(mongodb)).toMatch(/mongosh.*ping/);
     expect(healthcheckText(rabbitmq)).toMatch(/rabbitmq-diagnostics.*ping/);
+  });
+
+  describe('MongoDB as a single-node replica set', () => {
+    const mongodb = compose.services.mongodb!;
+    const replSet = (() => {
+      const command = commandOf(mongodb);
+      const flag = command.findIndex((token) => token === '--replSet' || token.startsWith('--replSet='));
+      if (flag === -1) return undefined;
+      return command[flag]!.includes('=') ? command[flag]!.split('=')[1] : command[flag + 1];
+    })();
+    const check = healthcheckText(mongodb) ?? '';
+
+    it('starts mongod as a replica set member, listening beyond localhost', () => {
+      expect(commandOf(mongodb)[0]).toBe('mongod');
+      expect(replSet).toBe('rs0');
+      expect(commandOf(mongodb)).toContain('--bind_ip_all');
+    });
+
+    it('initiates the set from its own healthcheck, naming the member as the services reach it, and is healthy only as PRIMARY', () => {
+      const initiate = /rs\.initiate\(\{\s*_id:\s*'([^']+)',\s*members:\s*\[\{\s*_id:\s*0,\s*host:\s*'([^']+)'\s*\}\]\s*\}\)/.exec(check);
+      expect(initiate?.[1]).toBe(replSet);
+      // Only when the set is not initiated yet: a restart with the volume keeps the set as it is.
+      expect(check).toMatch(/catch \(e\) \{ if \(e\.codeName !== 'NotYetInitialized'\) throw e; rs\.initiate/);
+      expect(check).toMatch(/isWritablePrimary \? 0 : 1/);
+      for (const [name, service] of built) {
+        const uri = parseMongoUri(interpolate(environmentOf(service).MONGODB_URI ?? '', hostEnvironment));
+        expect({ service: name, hosts: uri.hosts }).toEqual({ service: name, hosts: [initiate?.[2]] });
+      }
+    });
+
+    it("gives every built service a replica-set URI for this set, so 'majority' writes mean a majority of it", () => {
+      for (const [name, service] of built) {
+        const env = environmentOf(service);
+        const uri = parseMongoUri(interpolate(env.MONGODB_URI ?? '', hostEnvironment));
+        expect({ service: name, replicaSet: uri.replicaSet, database: uri.databaseName }).toEqual({
+          service: name,
+          replicaSet: replSet,
+          database: 'membership',
+        });
+        expect({ service: name, writeConcern: loadConfig(Object.fromEntries(Object.entries(env).map(([k, v]) => [k, interpolate(v, hostEnvironment)]))).MONGODB_WRITE_CONCERN }).toEqual({
+          service: name,
+          writeConcern: 'majority',
+        });
+      }
+    });
   });
 
   it('runs the gateway with its V8 flags, as npm start does', () => {
