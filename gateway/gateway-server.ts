@@ -10,6 +10,7 @@ import { CORRELATION_ID_HEADER, correlationIdFrom } from '../platform/auth';
 import { apolloLogger, loggerFor } from '../platform/logger';
 import { metricsRoute } from '../messaging/monitor/metrics';
 import { authenticate, type GatewayContext } from './context';
+import { gatewayErrorFormatter } from './format-error';
 import { SignedSubgraphDataSource } from './subgraph-data-source';
 import { serveGatewaySubscriptions, type GatewaySubscriptionOptions, type GatewaySubscriptionServer } from './subscriptions/subscription-server';
 import { listen } from '../platform/http-listen';
@@ -22,6 +23,8 @@ export interface GatewayOptions {
   /** Subgraph name (as in the supergraph, lower case) -> URL of its /graphql. */
   readonly subgraphUrls: Readonly<Record<string, string>>;
   readonly jwtSecret: string;
+  /** Longest client token lifetime accepted (DEFAULT_CLIENT_TOKEN_MAX_LIFETIME_SECONDS when absent). */
+  readonly jwtMaxLifetimeSeconds?: number;
   readonly subgraphSecret: string;
   readonly sandbox: boolean;
   readonly introspection: boolean;
@@ -50,11 +53,20 @@ export function defaultSupergraphPath(): string {
   return found;
 }
 
+/**
+ * A subgraph is ready when its /ready says so: it answers, and so do the backends it needs. A 503
+ * carries the subgraph's reason ("MongoDB: ..."), repeated here so the gateway's /ready names it.
+ */
 async function subgraphReady(url: string): Promise<{ ok: boolean; detail: string }> {
-  const healthUrl = new URL('/health', url).toString();
+  const readyUrl = new URL('/ready', url).toString();
   try {
-    const response = await fetch(healthUrl, { signal: AbortSignal.timeout(2000) });
-    return { ok: response.ok, detail: response.ok ? 'ok' : `HTTP ${response.status}` };
+    const response = await fetch(readyUrl, { signal: AbortSignal.timeout(2000) });
+    if (response.ok) {
+      await response.body?.cancel();
+      return { ok: true, detail: 'ok' };
+    }
+    const body = (await response.json().catch(() => null)) as { reason?: unknown } | null;
+    return { ok: false, detail: typeof body?.reason === 'string' ? body.reason : `HTTP ${response.status}` };
   } catch (error) {
     return { ok: false, detail: (error as Error).message };
   }
@@ -71,7 +83,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     buildService: ({ name, url }) => {
       const target = options.subgraphUrls[name] ?? url;
       if (!target) throw new Error(`No URL for subgraph "${name}".`);
-      return new SignedSubgraphDataSource(target, options.subgraphSecret);
+      return new SignedSubgraphDataSource(target, options.subgraphSecret, name);
     },
   });
 
@@ -83,9 +95,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     ? ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false })
     : ApolloServerPluginLandingPageDisabled();
   const queryLimits = options.queryLimits ?? defaultQueryLimits;
+  const clientErrors = { hideSuggestions: options.production };
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     introspection: options.introspection,
+    formatError: gatewayErrorFormatter(logger, clientErrors),
     parseOptions: limitedParseOptions(queryLimits),
     validationRules: queryLimitRules(queryLimits),
     plugins: [landingPage],
@@ -105,10 +119,17 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         Object.entries(options.subgraphUrls).map(async ([name, url]) => [name, await subgraphReady(url)] as const),
       );
       const ready = entries.every(([, s]) => s.ok);
-      sendJson(res, ready ? 200 : 503, {
-        status: ready ? 'ready' : 'unavailable',
-        subgraphs: Object.fromEntries(entries.map(([name, s]) => [name, s.detail])),
-      });
+      const down = entries.filter(([, s]) => !s.ok);
+      sendJson(
+        res,
+        ready ? 200 : 503,
+        {
+          status: ready ? 'ready' : 'unavailable',
+          subgraphs: Object.fromEntries(entries.map(([name, s]) => [name, s.detail])),
+          ...(ready ? {} : { reason: down.map(([name, s]) => `${name}: ${s.detail}`).join('; ') }),
+        },
+        { 'cache-control': 'no-store' },
+      );
     },
   };
   routes['/'] = {
@@ -127,7 +148,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     context: async (req, res) => {
       const correlationId = correlationIdFrom(req.headers[CORRELATION_ID_HEADER]);
       res.setHeader(CORRELATION_ID_HEADER, correlationId);
-      return { identity: authenticate(req.headers.authorization, options.jwtSecret), correlationId };
+      return { identity: authenticate(req.headers.authorization, options.jwtSecret, options.jwtMaxLifetimeSeconds), correlationId };
     },
   });
 
@@ -137,12 +158,14 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     supergraphSdl,
     subgraphUrls: options.subgraphUrls,
     services: Object.fromEntries(
-      Object.entries(options.subgraphUrls).map(([name, url]) => [name, new SignedSubgraphDataSource(url, options.subgraphSecret)]),
+      Object.entries(options.subgraphUrls).map(([name, url]) => [name, new SignedSubgraphDataSource(url, options.subgraphSecret, name)]),
     ),
     jwtSecret: options.jwtSecret,
+    ...(options.jwtMaxLifetimeSeconds ? { jwtMaxLifetimeSeconds: options.jwtMaxLifetimeSeconds } : {}),
     subgraphSecret: options.subgraphSecret,
     logger: logger.child({ part: 'subscriptions' }),
     queryLimits,
+    clientErrors,
     ...options.subscriptions,
   });
 

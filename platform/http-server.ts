@@ -8,6 +8,7 @@ import http from 'node:http';
 import accepts from 'accepts';
 import bodyParser from 'body-parser';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
+import { readinessReport, type BackendHealth, type ReadinessReport } from './health';
 import type { Logger } from './logger';
 import { HttpDrain, type HttpDrainOptions } from './http-drain';
 
@@ -147,4 +148,17 @@ export function graphqlRoute<TContext extends BaseContext>(server: ApolloServer<
     res.end();
   };
   return { methods: null, handle };
+}
+
+/** A /ready answer: 200 when ready, 503 otherwise; never cached (a cached 200 would hide an outage). */
+export function sendReadiness(res: http.ServerResponse, report: ReadinessReport, extra: Record<string, unknown> = {}): void {
+  sendJson(res, report.status === 'ready' ? 200 : 503, { ...report, ...extra }, { 'cache-control': 'no-store' });
+}
+
+/** GET /ready for a process whose readiness is its backends' (subgraphs, the worker). */
+export function readyRoute(check: () => Promise<readonly BackendHealth[]>, extra: Record<string, unknown> = {}): Route {
+  return {
+    methods: ['GET'],
+    handle: async (_req, res) => sendReadiness(res, readinessReport(await check()), extra),
+  };
 }

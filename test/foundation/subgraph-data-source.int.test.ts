@@ -1,5 +1,6 @@
 // The gateway's subgraph calls (undici): what a subgraph receives (the operation, the signed identity
-// and correlation id) and how each kind of failure comes back to the gateway's query plan.
+// and correlation id) and how each kind of failure comes back to the gateway's query plan: coded,
+// naming the subgraph, never with its URL or raw answer; a 400 as the client's BAD_USER_INPUT.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { GraphQLDataSourceProcessOptions } from '@apollo/gateway';
@@ -69,46 +70,68 @@ describe('SignedSubgraphDataSource', () => {
     }
   });
 
-  it('reports a refusal by status, coded as the gateway codes it, with the answer in extensions', async () => {
+  /** A subgraph answering `status` with `body`; what the data source made of it (answer or error). */
+  async function outcome(status: number, body: string, contentType = 'application/json'): Promise<{ answer?: unknown; error?: GraphQLError; url: string }> {
     const subgraph = await fakeSubgraph((res) => {
-      res.statusCode = 403;
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ errors: [{ message: 'The gateway signature is not valid.', extensions: { code: 'FORBIDDEN' } }] }));
+      res.statusCode = status;
+      res.setHeader('content-type', contentType);
+      res.end(body);
     });
     try {
-      const error = await call(new SignedSubgraphDataSource(subgraph.url, SECRET), member).catch((e: unknown) => e);
+      const answer = await call(new SignedSubgraphDataSource(subgraph.url, SECRET, 'certification'), member);
+      return { answer, url: subgraph.url };
+    } catch (error) {
       expect(error).toBeInstanceOf(GraphQLError);
-      expect((error as GraphQLError).message).toBe('403: Forbidden');
-      expect((error as GraphQLError).extensions).toMatchObject({
-        code: 'FORBIDDEN',
-        response: { status: 403, url: subgraph.url, body: { errors: [{ message: 'The gateway signature is not valid.' }] } },
-      });
+      return { error: error as GraphQLError, url: subgraph.url };
     } finally {
       await subgraph.close();
     }
-  });
+  }
 
-  it('refuses an answer that is not a JSON object', async () => {
-    const subgraph = await fakeSubgraph((res) => {
-      res.setHeader('content-type', 'text/plain');
-      res.end('upstream says hello');
+  it("answers a subgraph's 400 as the client's BAD_USER_INPUT with the subgraph's message, and nothing of the subgraph's document", async () => {
+    const subgraphError = {
+      message: 'DateTime cannot represent an invalid date-time-string garbage.',
+      locations: [{ line: 1, column: 32 }],
+      extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+    };
+    const { answer, url } = await outcome(400, JSON.stringify({ errors: [subgraphError] }));
+    expect(answer).toEqual({
+      errors: [{ message: 'DateTime cannot represent an invalid date-time-string garbage.', extensions: { code: 'BAD_USER_INPUT' } }],
     });
-    try {
-      await expect(call(new SignedSubgraphDataSource(subgraph.url, SECRET), member)).rejects.toThrow(
-        'Expected JSON response body, but received: upstream says hello',
-      );
-    } finally {
-      await subgraph.close();
-    }
+    expect(JSON.stringify(answer)).not.toContain(url);
   });
 
-  it('names the subgraph it could not reach, coded UNAVAILABLE', async () => {
+  it('answers a 400 that is not GraphQL as BAD_USER_INPUT naming only the subgraph', async () => {
+    const { answer } = await outcome(400, '<html>Bad Request at http://10.0.0.7:4003</html>', 'text/html');
+    expect(answer).toEqual({ errors: [{ message: 'The certification subgraph refused the request as invalid.', extensions: { code: 'BAD_USER_INPUT' } }] });
+  });
+
+  it.each([
+    [401, 'UNAUTHENTICATED'],
+    [403, 'FORBIDDEN'],
+    [500, 'INTERNAL_SERVER_ERROR'],
+    [502, 'UNAVAILABLE'],
+    [503, 'UNAVAILABLE'],
+  ])('reports a %i coded %s, naming the subgraph, never its URL or raw answer', async (status, code) => {
+    const { error, url } = await outcome(status, JSON.stringify({ errors: [{ message: 'The gateway signature is not valid.' }], secretDetail: 'raw-body-marker' }));
+    expect(error?.extensions).toEqual({ code, serviceName: 'certification' });
+    expect(error?.message).toMatch(/certification subgraph/);
+    expect(JSON.stringify(error)).not.toContain(url);
+    expect(JSON.stringify(error)).not.toContain('raw-body-marker');
+  });
+
+  it('refuses an answer that is not a JSON object, without repeating it', async () => {
+    const { error } = await outcome(200, 'upstream says hello', 'text/plain');
+    expect(error?.extensions).toEqual({ code: 'INTERNAL_SERVER_ERROR', serviceName: 'certification' });
+    expect(error?.message).not.toContain('upstream says hello');
+  });
+
+  it('reports a subgraph it could not reach as UNAVAILABLE, naming it but not its URL', async () => {
     const url = `http://127.0.0.1:${await freePort()}/graphql`;
-    const error = await call(new SignedSubgraphDataSource(url, SECRET), member).catch((e: unknown) => e);
+    const error = (await call(new SignedSubgraphDataSource(url, SECRET, 'payment'), member).catch((e: unknown) => e)) as GraphQLError;
     expect(error).toBeInstanceOf(GraphQLError);
-    expect((error as GraphQLError).message).toMatch(`request to ${url} failed, reason:`);
-    expect((error as GraphQLError).message).toMatch(/nothing was changed; send it again/);
-    expect((error as GraphQLError).extensions.code).toBe('UNAVAILABLE');
+    expect(error.message).toBe('The payment subgraph could not be reached: try again shortly.');
+    expect(error.extensions).toEqual({ code: 'UNAVAILABLE', serviceName: 'payment' });
   });
 
   const refusal = (res: http.ServerResponse) => {
@@ -136,7 +159,7 @@ describe('SignedSubgraphDataSource', () => {
     const subgraph = await fakeSubgraph(refusal);
     try {
       const error = await call(new SignedSubgraphDataSource(subgraph.url, SECRET), member, 'mutation Q { renew }').catch((e: unknown) => e);
-      expect((error as GraphQLError).extensions).toMatchObject({ code: 'UNAVAILABLE', response: { status: 503 } });
+      expect((error as GraphQLError).extensions).toEqual({ code: 'UNAVAILABLE', serviceName: 'subgraph' });
       expect(subgraph.received).toHaveLength(3);
     } finally {
       await subgraph.close();

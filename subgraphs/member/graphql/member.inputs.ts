@@ -16,7 +16,7 @@ export class CreateMemberInput {
   @Field()
   lastName!: string;
 
-  @Field(() => MemberTier, { nullable: true, description: 'BASIC when absent.' })
+  @Field(() => MemberTier, { nullable: true, description: 'BASIC when absent; only admins set a higher tier here (members order one).' })
   tier?: MemberTier | null;
 }
 
