@@ -69,7 +69,7 @@ export class HttpDrain {
    */
   refuse(req: http.IncomingMessage, res: http.ServerResponse): boolean {
     if (!this.draining) return false;
-    const text = JSON.stringify({ errors: [{ message: DRAINING_MESSAGE, extensions: { code: 'UNAVAILABLE' } }] });
+    const text = JSON.stringify({ errors: [{ message: DRAINING_MESSAGE, extensions: { code: 'UNAVAILABLE', retryable: true } }] });
     const answer = () => {
       // `Connection: close` is already on it when it is the connection's last (closeAfterLast).
       res.writeHead(503, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'retry-after': '1' });

@@ -128,7 +128,7 @@ describe('HTTP drain', () => {
     expect(refused.reusedSocket).toBe(true);
     expect(refused.status).toBe(503);
     expect(refused.headers.connection).toBe('close');
-    expect(JSON.parse(refused.body)).toEqual({ errors: [{ message: expect.stringMatching(/did not run this request/), extensions: { code: 'UNAVAILABLE' } }] });
+    expect(JSON.parse(refused.body)).toEqual({ errors: [{ message: expect.stringMatching(/did not run this request/), extensions: { code: 'UNAVAILABLE', retryable: true } }] });
     expect(recorder.executed.has('during')).toBe(false);
     // The refused connection closed after its answer: nothing holds the drain (despite the long grace).
     await drained;
