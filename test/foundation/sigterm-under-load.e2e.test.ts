@@ -4,6 +4,7 @@
 // answered with its result or refused, unexecuted, with UNAVAILABLE or a refused connection.
 // Needs `npm run build` first (the test script does it).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -14,9 +15,12 @@ import { loadConfig } from '../../platform/config';
 import { freePort } from '../support/ports';
 
 const dist = path.resolve(__dirname, '..', '..', 'dist');
-const JWT_SECRET = 'drain-test-jwt-secret-0123456789abcdef';
-const SUBGRAPH_SECRET = 'drain-test-subgraph-secret-0123456789abcdef';
+// Random per run: a secret written in the repository is refused as published (platform/published-secrets.ts).
+const JWT_SECRET = randomBytes(32).toString('hex');
+const SUBGRAPH_SECRET = randomBytes(32).toString('hex');
 const CLIENTS = 16;
+/** Starting the product's processes takes ~10 s alone, several times that on a busy machine. */
+const PROCESS_TEST_TIMEOUT_MS = 120_000;
 
 interface Started {
   readonly child: ChildProcess;
@@ -153,7 +157,7 @@ describe('SIGTERM under load', () => {
     expect(result.answeredOk.length).toBeGreaterThanOrEqual(80);
     // Mid-load: clients were still sending on their keep-alive connections when the drain began.
     expect(result.refused.length).toBeGreaterThan(0);
-  });
+  }, PROCESS_TEST_TIMEOUT_MS);
 
   it('split into processes: a member subgraph stopped under load refuses unexecuted, and the gateway says UNAVAILABLE', async () => {
     const gatewayPort = await freePort();
@@ -190,5 +194,5 @@ describe('SIGTERM under load', () => {
       member.child.kill('SIGKILL');
       gateway.child.kill('SIGKILL');
     }
-  });
+  }, PROCESS_TEST_TIMEOUT_MS);
 });

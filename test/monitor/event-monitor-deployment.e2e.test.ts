@@ -63,5 +63,6 @@ describe('event monitor of a deployment split into processes', () => {
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
     }
-  });
+    // A process to start: ~5 s alone, several times that on a busy machine.
+  }, 90_000);
 });
