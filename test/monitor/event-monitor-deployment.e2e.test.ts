@@ -63,6 +63,5 @@ describe('event monitor of a deployment split into processes', () => {
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
     }
-    // A process to start: ~5 s alone, several times that on a busy machine.
-  }, 90_000);
+  }, 90_000); // a process to start: ~5 s alone, several times that on a busy machine
 });
