@@ -7,6 +7,185 @@ import { startFixtureFederation, type FixtureFederation } from './support/fixtur
 const link = (imports: string[]) =>
   `extend schema @link(url: "https://specs.apollo.dev/federation/v2.5", import: [${imports.map((i) => `"${i}"`).join(', ')}])`;
 
+describe('a @requires on a field with arguments that the client also selects with other arguments', () => {
+  // `library` owns Shelf.books(first:) and needs the author names of the first two books (which
+  // `catalog` knows) to name a shelf's top author; the client asks for the first book only.
+  const books = [
+    { id: 'b1', shelfId: 's1', authorName: 'Ada' },
+    { id: 'b2', shelfId: 's1', authorName: 'Grace' },
+    { id: 'b3', shelfId: 's1', authorName: 'Edsger' },
+    { id: 'b4', shelfId: 's2', authorName: 'Barbara' },
+    { id: 'b5', shelfId: 's2', authorName: 'Donald' },
+  ];
+  const firstBooks = (shelfId: string, first: number) => books.filter((b) => b.shelfId === shelfId).slice(0, first);
+  let federation: FixtureFederation;
+
+  beforeAll(async () => {
+    federation = await startFixtureFederation([
+      {
+        name: 'catalog',
+        typeDefs: `${link(['@key'])}
+          type Query { shelves: [Shelf!]! }
+          type Shelf @key(fields: "id") { id: ID! }
+          type Book @key(fields: "id") { id: ID! authorName: String! }`,
+        resolvers: {
+          Query: { shelves: () => [{ id: 's1' }, { id: 's2' }] },
+          Book: { __resolveReference: ({ id }: { id: string }) => books.find((b) => b.id === id) ?? null },
+        },
+      },
+      {
+        name: 'library',
+        typeDefs: `${link(['@key', '@external', '@requires'])}
+          type Shelf @key(fields: "id") {
+            id: ID!
+            books(first: Int!): [Book!]!
+            topAuthor: String! @requires(fields: "books(first: 2) { authorName }")
+          }
+          type Book @key(fields: "id") { id: ID! authorName: String! @external }`,
+        resolvers: {
+          Shelf: {
+            __resolveReference: (ref: { id: string; books?: { authorName: string }[] }) => ref,
+            books: ({ id }: { id: string }, { first }: { first: number }) => firstBooks(id, first).map((b) => ({ id: b.id })),
+            topAuthor: ({ books: required }: { books?: { authorName: string }[] }) => {
+              // The requirement is "the first two books": anything else is a planning error.
+              if (required?.length !== 2) throw new Error(`expected the first 2 books, got ${required?.length ?? 'none'}`);
+              return required[1]?.authorName;
+            },
+          },
+          Book: { __resolveReference: ({ id }: { id: string }) => ({ id }) },
+        },
+      },
+    ]);
+  });
+  afterAll(async () => {
+    await federation?.close();
+  });
+
+  const expected = {
+    shelves: [
+      { topAuthor: 'Grace', books: [{ id: 'b1' }] },
+      { topAuthor: 'Donald', books: [{ id: 'b4' }] },
+    ],
+  };
+
+  it("keeps the client's argument when it is a literal", async () => {
+    const answer = await federation.query(`{ shelves { topAuthor books(first: 1) { id } } }`);
+    expect(answer).toEqual({ data: expected });
+  });
+
+  it("keeps the client's argument when it is a variable with a default", async () => {
+    const answer = await federation.query(`query Shelves($first: Int = 1) { shelves { topAuthor books(first: $first) { id } } }`);
+    expect(answer).toEqual({ data: expected });
+    const three = await federation.query(`query Shelves($first: Int!) { shelves { books(first: $first) { id } topAuthor } }`, { first: 3 });
+    expect(three).toEqual({
+      data: {
+        shelves: [
+          { books: [{ id: 'b1' }, { id: 'b2' }, { id: 'b3' }], topAuthor: 'Grace' },
+          { books: [{ id: 'b4' }, { id: 'b5' }], topAuthor: 'Donald' },
+        ],
+      },
+    });
+  });
+
+  it("keeps the client's argument when the field comes from fragments", async () => {
+    const answer = await federation.query(`
+      query Shelves($first: Int = 1) { shelves { topAuthor ...A ...B } }
+      fragment A on Shelf { books(first: $first) { id } }
+      fragment B on Shelf { books(first: $first) { id } }`);
+    expect(answer).toEqual({ data: expected });
+  });
+
+  it('still answers the required field alone', async () => {
+    expect(await federation.query(`{ shelves { topAuthor } }`)).toEqual({
+      data: { shelves: [{ topAuthor: 'Grace' }, { topAuthor: 'Donald' }] },
+    });
+  });
+});
+
+describe('two @requires of one field with different arguments under the same key', () => {
+  // `shipping` computes a fee from the cost in the currency its @requires names; `pricing` answers
+  // a cost per currency (EUR is twice USD here, so mixing them up shows).
+  const items = [
+    { sku: 'i1', usd: 3, weight: 1, category: { minCost: 3 } },
+    { sku: 'i2', usd: 5, weight: 2, category: { minCost: 5 } },
+  ];
+  const costIn = (usd: number, currency: string) => {
+    if (currency === 'USD') return usd;
+    if (currency === 'EUR') return usd * 2;
+    throw new Error(`unknown currency ${currency}`);
+  };
+  let federation: FixtureFederation;
+
+  beforeAll(async () => {
+    federation = await startFixtureFederation([
+      {
+        name: 'pricing',
+        typeDefs: `${link(['@key'])}
+          type Query { items: [Item!]! }
+          type Item @key(fields: "sku") { sku: ID! cost(currency: String!): Int! weight: Int! category: Category! }
+          type Category { minCost(currency: String!): Int! }`,
+        resolvers: {
+          Query: { items: () => items },
+          Item: {
+            __resolveReference: ({ sku }: { sku: string }) => items.find((i) => i.sku === sku) ?? null,
+            cost: ({ usd }: { usd: number }, { currency }: { currency: string }) => costIn(usd, currency),
+          },
+          Category: { minCost: ({ minCost }: { minCost: number }, { currency }: { currency: string }) => costIn(minCost, currency) },
+        },
+      },
+      {
+        name: 'shipping',
+        typeDefs: `${link(['@key', '@external', '@requires'])}
+          type Item @key(fields: "sku") {
+            sku: ID!
+            cost(currency: String!): Int! @external
+            weight: Int! @external
+            category: Category! @external
+            feeUSD: Int! @requires(fields: "cost(currency: \\"USD\\") weight")
+            feeEUR: Int! @requires(fields: "cost(currency: \\"EUR\\") weight")
+            minFeeEUR: Int! @requires(fields: "category { minCost(currency: \\"EUR\\") } weight")
+          }
+          type Category @external { minCost(currency: String!): Int! }`,
+        resolvers: {
+          Item: {
+            __resolveReference: (ref: unknown) => ref,
+            feeUSD: ({ cost, weight }: { cost: number; weight: number }) => cost * weight * 10,
+            feeEUR: ({ cost, weight }: { cost: number; weight: number }) => cost * weight * 10,
+            minFeeEUR: ({ category, weight }: { category: { minCost: number }; weight: number }) => category.minCost * weight * 10,
+          },
+        },
+      },
+    ]);
+  });
+  afterAll(async () => {
+    await federation?.close();
+  });
+
+  it('gives each requiring field the value of its own arguments', async () => {
+    const answer = await federation.query(`{ items { sku feeUSD feeEUR } }`);
+    expect(answer).toEqual({
+      data: {
+        items: [
+          { sku: 'i1', feeUSD: 30, feeEUR: 60 },
+          { sku: 'i2', feeUSD: 100, feeEUR: 200 },
+        ],
+      },
+    });
+  });
+
+  it('keeps them apart from the client selecting the field itself and from nested requirements', async () => {
+    const answer = await federation.query(`{ items { feeEUR cost(currency: "USD") minFeeEUR feeUSD } }`);
+    expect(answer).toEqual({
+      data: {
+        items: [
+          { feeEUR: 60, cost: 3, minFeeEUR: 60, feeUSD: 30 },
+          { feeEUR: 200, cost: 5, minFeeEUR: 200, feeUSD: 100 },
+        ],
+      },
+    });
+  });
+});
+
 describe('an entity with several keys, only some of them resolvable', () => {
   // `badges` lists holders and greets them by name (which `people` owns); its first key on Person
   // cannot resolve a reference, so the fetch that gives `badges` the name must use the other one.
