@@ -265,16 +265,23 @@ describe('a field only a non-resolvable @interfaceObject defines', () => {
         name: 'nodes',
         typeDefs: `${link(['@key'])}
           interface Resource @key(fields: "id") { id: ID! }
+          interface Asset @key(fields: "id") { id: ID! }
+          type Image implements Asset @key(fields: "id") { id: ID! url: String! }
           type Query { resource: Resource }`,
-        resolvers: { Query: { resource: () => ({ __typename: 'Resource', id: 'r1' }) } },
+        resolvers: {
+          Query: { resource: () => ({ __typename: 'Resource', id: 'r1' }) },
+          Asset: { __resolveReference: ({ id }: { id: string }) => ({ __typename: 'Image', id, url: `/images/${id}.png` }) },
+          Image: { __resolveReference: ({ id }: { id: string }) => ({ id, url: `/images/${id}.png` }) },
+        },
       },
       {
         name: 'extras',
         typeDefs: `${link(['@key', '@interfaceObject'])}
           type Resource @key(fields: "id", resolvable: false) @interfaceObject { id: ID! label: String }
-          type Query { extra: Resource }`,
+          type Asset @key(fields: "id", resolvable: false) @interfaceObject { id: ID! }
+          type Query { extra: Resource featured: Asset! }`,
         resolvers: {
-          Query: { extra: () => ({ id: 'r2' }) },
+          Query: { extra: () => ({ id: 'r2' }), featured: () => ({ id: 'a1' }) },
           Resource: { label: ({ id }: { id: string }) => `label of ${id}` },
         },
       },
@@ -296,5 +303,11 @@ describe('a field only a non-resolvable @interfaceObject defines', () => {
 
   it('still answers the field from the subgraph that defines it', async () => {
     expect(await federation.query(`{ extra { id label } }`)).toEqual({ data: { extra: { id: 'r2', label: 'label of r2' } } });
+  });
+
+  it('still casts a non-resolvable @interfaceObject to its implementation through the interface\'s subgraph', async () => {
+    expect(await federation.query(`{ featured { ... on Image { id url } } }`)).toEqual({
+      data: { featured: { id: 'a1', url: '/images/a1.png' } },
+    });
   });
 });
