@@ -282,4 +282,14 @@ describe('Dockerfile', () => {
     expect(needed.filter((entry) => ignored.includes(entry))).toEqual([]);
     expect(ignored).toEqual(expect.arrayContaining(['node_modules', 'dist', '.git']));
   });
+
+  it('has the dependency patches in place when npm ci runs its postinstall', () => {
+    const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
+    expect(scripts.postinstall).toMatch(/^patch-package\b/);
+    expect(ignored).not.toContain('patches');
+    const copyPatches = dockerfile.search(/^COPY patches \.\/patches$/m);
+    const npmCi = dockerfile.search(/^RUN npm ci\b/m);
+    expect(copyPatches).toBeGreaterThan(-1);
+    expect(copyPatches).toBeLessThan(npmCi);
+  });
 });
