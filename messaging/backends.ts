@@ -32,7 +32,8 @@ export interface Backends {
   close(): Promise<void>;
 }
 
-export type BackendsConfig = Pick<Config, 'MONGODB_URI' | 'MONGODB_WRITE_CONCERN' | 'RABBITMQ_URL' | 'DATA_DIR'> & Partial<Pick<Config, 'RABBITMQ_EXCHANGE'>>;
+export type BackendsConfig = Pick<Config, 'MONGODB_URI' | 'MONGODB_WRITE_CONCERN' | 'RABBITMQ_URL' | 'DATA_DIR'> &
+  Partial<Pick<Config, 'RABBITMQ_EXCHANGE' | 'RABBITMQ_QUEUE_TYPE' | 'RABBITMQ_HOSTS'>>;
 
 export interface BackendsOptions {
   /**
@@ -57,7 +58,8 @@ export async function createBackends(cfg: BackendsConfig, clock: Clock = systemC
     documents = createDocumentStore({ kind: 'sqlite', file: path.join(cfg.DATA_DIR, 'state.db') });
     storeDescription = `embedded, file-backed (${cfg.DATA_DIR})`;
   }
-  const bus = await createEventBus(eventBusOptionsFor(cfg.RABBITMQ_URL, cfg.RABBITMQ_EXCHANGE), { clock, logger: loggerFor('bus'), observer: metricsObserver });
+  const rabbit = { exchange: cfg.RABBITMQ_EXCHANGE, queueType: cfg.RABBITMQ_QUEUE_TYPE, hosts: cfg.RABBITMQ_HOSTS };
+  const bus = await createEventBus(eventBusOptionsFor(cfg.RABBITMQ_URL, rabbit), { clock, logger: loggerFor('bus'), observer: metricsObserver });
   const store = new NotifyingEventStore(rawStore);
   // With RabbitMQ, other processes share the store: each tells the others what it appended, so
   // their followers need not wait for their next poll (best effort; the poll stays the guarantee).
@@ -80,7 +82,9 @@ export async function createBackends(cfg: BackendsConfig, clock: Clock = systemC
     announcements,
     description: {
       eventStore: storeDescription,
-      eventBus: cfg.RABBITMQ_URL ? `RabbitMQ (${new URL(cfg.RABBITMQ_URL).host})` : 'in-process',
+      eventBus: cfg.RABBITMQ_URL
+        ? `RabbitMQ (${cfg.RABBITMQ_HOSTS?.join(',') ?? new URL(cfg.RABBITMQ_URL).host}, ${cfg.RABBITMQ_QUEUE_TYPE ?? 'quorum'} queues)`
+        : 'in-process',
     },
     close: async () => {
       await announcements?.close();
