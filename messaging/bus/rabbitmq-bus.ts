@@ -460,6 +460,15 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
       amqpConsumer.once('error', reject);
     });
     amqpConsumer.on('error', (error: unknown) => this.logger.warn({ err: error, queue }, 'consumer error'));
+    // 'ready' again: the consumer was set up anew on a new connection (or channel).
+    const onResumed = options.onResumed;
+    if (onResumed) {
+      let first = true;
+      amqpConsumer.on('ready', () => {
+        if (first) first = false;
+        else this.safeObserve(onResumed);
+      });
+    }
     amqpConsumer.start();
     try {
       await ready;
