@@ -24,6 +24,7 @@
 // delivered already. A retry or dead letter is confirmed before the original delivery is acked, and a
 // delivery not acked when the connection drops is redelivered (redelivered=true). Consumers dedupe by
 // event id (idempotent consumer layer).
+import os from 'node:os';
 import { Connection, ConsumerStatus, type AsyncMessage, type Consumer as AmqpConsumer, type Envelope, type Publisher, type SyncMessage } from 'rabbitmq-client';
 import type { AnyEventEnvelope } from '../events/envelope';
 import { systemClock, type Clock } from '../../platform/clock';
@@ -274,7 +275,8 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
     const connection = new Connection({
       url: options.url,
       ...(hosts ? { hosts } : {}),
-      connectionName: options.connectionName ?? 'membership-event-bus',
+      // Host (a pod's name) and pid: an operator, or a test, tells the processes' connections apart.
+      connectionName: options.connectionName ?? `membership-event-bus ${os.hostname()}:${process.pid}`,
       retryLow: options.retryLowMs ?? 250,
       retryHigh: options.retryHighMs ?? 10_000,
       acquireTimeout: options.acquireTimeoutMs ?? 20_000,

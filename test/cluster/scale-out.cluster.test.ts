@@ -6,7 +6,9 @@
 // clients that move to the other gateway and resume from their cursor when theirs goes away.
 //
 // 1. Orders and member updates go through both gateways while the node leading most of the
-//    consumers' quorum queues is killed (SIGKILL, a crashed machine).
+//    consumers' quorum queues is killed (SIGKILL, a crashed machine). That node is started again;
+//    then the node the member subgraph is connected to is killed: its live queue (the feed of the
+//    members' subscriptions) goes with it, and the subgraph, reconnected elsewhere, catches up.
 // 2. Then one gateway and the worker running the outbox relay are killed, and more goes through
 //    the other gateway.
 // After each: every answered mutation's events reached every consumer that handles their type (a
@@ -430,6 +432,31 @@ describe('the product on a three-node RabbitMQ cluster, losing a node, a gateway
 
     await converged('every answered mutation, consumer and subscriber after the node was killed');
     report.phase1 = { answered: answered.length, events: (await readAll()).length, resubscriptions: subscribers.reduce((n, s) => n + s.resubscriptions, 0) };
+  });
+
+  it("loses nothing either when the node the member subgraph's live feed is on dies, and the first one is back", async () => {
+    const live = cluster as RabbitCluster;
+    const gaps = () => logs.filter((l) => l.service === 'member' && l.json?.msg === 'live queue declared anew after a lost connection: subscriptions catch up from the store').length;
+    const before = gaps();
+    // The node killed first comes back and rejoins.
+    const down = live.nodes.find((n) => !n.running);
+    if (down) await live.restart(down);
+    const asked = live.nodes.find((n) => n.running) as (typeof live.nodes)[number];
+    await eventually(async () => (JSON.parse(await live.ctl(asked, 'cluster_status', '--formatter', 'json')) as { running_nodes?: string[] }).running_nodes?.length === 3, 'the node back in the cluster', 120_000);
+    // The node the member subgraph's connection is on (its connection is named after its pid).
+    const member = processes.get('member') as ProductProcess;
+    const on = await eventually(async () => (await live.connections()).find((c) => c.name.endsWith(`:${member.child.pid}`))?.node, "the member subgraph's connection", 60_000);
+    const victim = live.nodes.find((n) => n.name === on);
+    if (!victim) throw new Error(`the member subgraph is connected to ${on}, not a node of the cluster`);
+    report.memberNodeKilled = victim.name;
+    const answeredBefore = answered.length;
+    await drive(members, 3, { afterRound: 0, run: () => live.kill(victim) });
+    expect(answered.length - answeredBefore).toBeGreaterThanOrEqual(MEMBERS * 3 * 0.9);
+    // Its live queue went with the node: the subgraph reconnected to another and its subscriptions
+    // read what they missed from the store (no client noticed: no resubscription was needed).
+    await eventually(() => gaps() > before, 'the member live feed to report its gap', 60_000);
+    await converged("every answered mutation, consumer and subscriber after the member subgraph's node was killed");
+    report.phase1b = { answered: answered.length - answeredBefore, memberFeedGaps: gaps() - before, resubscriptions: subscribers.reduce((n, s) => n + s.resubscriptions, 0) };
   });
 
   it('moves clients to the other gateway and the relay to the other worker when one of each is killed, losing nothing', async () => {

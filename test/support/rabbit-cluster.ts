@@ -43,6 +43,8 @@ export interface RabbitCluster {
   restart(node: ClusterNode): Promise<void>;
   /** The node leading each quorum queue of `vhost`, asked of a running node. */
   leaders(vhost?: string): Promise<Map<string, string>>;
+  /** The node each client connection is on, by connection name, asked of a running node. */
+  connections(): Promise<{ name: string; node: string }[]>;
   /** The log lines of a node (for failure messages). */
   logOf(node: ClusterNode): string;
   /** Kill every node and delete their directories. */
@@ -325,6 +327,23 @@ export async function startRabbitCluster(options: ClusterOptions = {}): Promise<
         if (name && type === 'quorum' && leader) leaders.set(name, leader);
       }
       return leaders;
+    },
+    connections: async () => {
+      const alive = nodes.find((n) => n.running);
+      if (!alive) throw new Error('no node is running');
+      // The server port a connection came in on tells its node (each node listens on its own).
+      const out = await ctl(alive, 'list_connections', 'port', 'client_properties', '--formatter', 'json');
+      const rows = (JSON.parse(out) as { port: number; client_properties: unknown }[]).map((row) => ({
+        ...row,
+        node: nodes.find((n) => n.port === Number(row.port))?.name ?? `(port ${row.port})`,
+      }));
+      // client_properties come as a list of [key, type, value] (or an object, by version): the
+      // connection_name's value is the string right after its key either way.
+      return rows.map((row) => {
+        const text = JSON.stringify(row.client_properties);
+        const name = /"connection_name"(?:,"longstr")?[,:]"([^"]*)"/.exec(text)?.[1] ?? '';
+        return { name, node: row.node };
+      });
     },
     logOf: (node) => (logs.get(node.name) ?? []).join('\n'),
     stop,
