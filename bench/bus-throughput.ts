@@ -6,9 +6,9 @@ import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
 import { Connection } from 'rabbitmq-client';
 import { ack } from '../messaging/bus/event-bus';
-import { deadLetterQueueOf, retryQueueOf, RabbitMqEventBus } from '../messaging/bus/rabbitmq-bus';
+import { deadLetterQueueOf, QUEUE_TYPES, retryQueueOf, RabbitMqEventBus, type QueueType } from '../messaging/bus/rabbitmq-bus';
 import type { EventEnvelope } from '../messaging/events/envelope';
-import { arg, machine, numberArg, percentile, runAsMain } from './report';
+import { arg, choiceArg, machine, numberArg, percentile, runAsMain } from './report';
 import { onFreshVhost } from './broker';
 
 export interface BusThroughputOptions {
@@ -21,6 +21,8 @@ export interface BusThroughputOptions {
   readonly prefetch: number;
   /** Target events/s; unset = as fast as confirms allow. */
   readonly rate?: number;
+  /** The consumer's queue type (RABBITMQ_QUEUE_TYPE). Default quorum, as deployed. */
+  readonly queueType?: QueueType;
 }
 
 export interface BusThroughputResult {
@@ -57,7 +59,7 @@ function makeEvent(i: number, correlationId: string): EventEnvelope<'member.crea
 }
 
 export async function runBusThroughput(options: BusThroughputOptions): Promise<BusThroughputResult> {
-  const bus = await RabbitMqEventBus.connect({ url: options.url, connectionName: 'bench-bus-throughput' });
+  const bus = await RabbitMqEventBus.connect({ url: options.url, connectionName: 'bench-bus-throughput', queueType: options.queueType ?? 'quorum' });
   const queue = `bench.bus.${randomUUID().slice(0, 8)}`;
   const correlationId = randomUUID();
   const events = Array.from({ length: options.events }, (_, i) => makeEvent(i, correlationId));
@@ -134,6 +136,7 @@ if (require.main === module) {
       parallel: numberArg('parallel', 4),
       prefetch: numberArg('prefetch', 500),
       ...(arg('rate') === undefined ? {} : { rate: numberArg('rate', 0, { min: 1 }) }),
+      queueType: choiceArg('queue-type', QUEUE_TYPES, 'quorum'),
     })),
   );
 }

@@ -2,7 +2,7 @@
 // expected-version check, `--writers` of them in flight at once, as concurrent requests would
 // issue them) -> outbox relay -> RabbitMQ with publisher confirms -> a consumer.
 // Two runs: flat out (events/s, goal >= 5,000) and paced at 1,000 events/s (latency, goal p99 <= 50 ms).
-//   node dist/bench/pipeline.js [--events 20000] [--writers 100] [--paced-events 10000] [--rate 1000]
+//   node dist/bench/pipeline.js [--events 20000] [--writers 100] [--paced-events 10000] [--rate 1000] [--queue-type quorum|classic]
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,7 +15,8 @@ import { memoryCheckpoint } from '../messaging/store/checkpoints';
 import { createEventStore } from '../messaging/store/create-event-store';
 import { NotifyingEventStore } from '../messaging/store/notifying-event-store';
 import { loggerFor } from '../platform/logger';
-import { arg, machine, numberArg, percentile, runAsMain } from './report';
+import { arg, choiceArg, machine, numberArg, percentile, runAsMain } from './report';
+import { QUEUE_TYPES, type QueueType } from '../messaging/bus/rabbitmq-bus';
 import { onFreshVhost } from './broker';
 
 export interface PipelineOptions {
@@ -25,12 +26,14 @@ export interface PipelineOptions {
   readonly writers: number;
   readonly pacedEvents: number;
   readonly rate: number;
+  /** The consumer's queue type (RABBITMQ_QUEUE_TYPE). Default quorum, as deployed. */
+  readonly queueType?: QueueType;
 }
 
 export async function runPipeline(options: PipelineOptions) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-pipeline-'));
   const store = new NotifyingEventStore(await createEventStore({ kind: 'sqlite', file: path.join(dir, 'events.db') }));
-  const bus = await createEventBus({ kind: 'rabbitmq', url: options.url });
+  const bus = await createEventBus({ kind: 'rabbitmq', url: options.url, queueType: options.queueType ?? 'quorum' });
   const queue = `bench.pipeline.${randomUUID().slice(0, 8)}`;
   const appendedAt = new Map<string, number>();
   const latencies: number[] = [];
@@ -110,7 +113,7 @@ export async function runPipeline(options: PipelineOptions) {
     benchmark: 'pipeline' as const,
     date: new Date().toISOString(),
     machine: machine(),
-    settings: { events: options.events, writers: options.writers, pacedEvents: options.pacedEvents, rate: options.rate },
+    settings: { events: options.events, writers: options.writers, pacedEvents: options.pacedEvents, rate: options.rate, queueType: options.queueType ?? 'quorum' },
     flatOut: {
       eventsPerSecond,
       appendEventsPerSecond: Math.round((options.events / (appendDone - started)) * 1000),
@@ -132,6 +135,7 @@ if (require.main === module) {
       writers: numberArg('writers', 100),
       pacedEvents: numberArg('paced-events', 10000, { min: 0 }),
       rate: numberArg('rate', 1000),
+      queueType: choiceArg('queue-type', QUEUE_TYPES, 'quorum'),
     })),
   );
 }

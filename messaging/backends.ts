@@ -39,7 +39,7 @@ export interface Backends {
 }
 
 export type BackendsConfig = Pick<Config, 'MONGODB_URI' | 'MONGODB_WRITE_CONCERN' | 'RABBITMQ_URL' | 'DATA_DIR'> &
-  Partial<Pick<Config, 'RABBITMQ_EXCHANGE' | 'MONGODB_TIMEOUT_MS'>>;
+  Partial<Pick<Config, 'RABBITMQ_EXCHANGE' | 'MONGODB_TIMEOUT_MS' | 'RABBITMQ_QUEUE_TYPE' | 'RABBITMQ_HOSTS'>>;
 
 export interface BackendsOptions {
   /**
@@ -79,9 +79,10 @@ export async function createBackends(cfg: BackendsConfig, clock: Clock = systemC
   // The monitor's traffic per type is the deployment's: each process adds its counts to shared documents.
   const traffic = new TrafficRecorder(documents, clock, loggerFor('event-traffic'));
   const observer = bothObservers(metricsObserver, traffic.observer);
+  const rabbit = { exchange: cfg.RABBITMQ_EXCHANGE, queueType: cfg.RABBITMQ_QUEUE_TYPE, hosts: cfg.RABBITMQ_HOSTS };
   let bus: EventBus;
   try {
-    bus = await createEventBus(eventBusOptionsFor(cfg.RABBITMQ_URL, cfg.RABBITMQ_EXCHANGE), { clock, logger: loggerFor('bus'), observer });
+    bus = await createEventBus(eventBusOptionsFor(cfg.RABBITMQ_URL, rabbit), { clock, logger: loggerFor('bus'), observer });
   } catch (error) {
     await Promise.allSettled([rawStore.close(), documents.close()]);
     await mongo?.close().catch(() => undefined);
@@ -109,7 +110,9 @@ export async function createBackends(cfg: BackendsConfig, clock: Clock = systemC
     announcements,
     description: {
       eventStore: storeDescription,
-      eventBus: cfg.RABBITMQ_URL ? `RabbitMQ (${new URL(cfg.RABBITMQ_URL).host})` : 'in-process',
+      eventBus: cfg.RABBITMQ_URL
+        ? `RabbitMQ (${cfg.RABBITMQ_HOSTS?.join(',') ?? new URL(cfg.RABBITMQ_URL).host}, ${cfg.RABBITMQ_QUEUE_TYPE ?? 'quorum'} queues)`
+        : 'in-process',
     },
     health: () => Promise.all([...(mongo ? [mongo.health()] : []), bus.health()]),
     close: async () => {

@@ -170,6 +170,28 @@ export const variables = {
     defaultText: '(unset: in-process)',
     parse: url(['amqp:', 'amqps:']),
   },
+  RABBITMQ_HOSTS: {
+    description:
+      'Every node of a RabbitMQ cluster as `host:port`, comma-separated (`rabbit-0:5672,rabbit-1:5672,rabbit-2:5672`): each process connects to one of them (starting at a random one, so connections spread) and moves to the next when its node goes away. User, password and vhost still come from `RABBITMQ_URL`. Unset: `RABBITMQ_URL`\'s host only.',
+    defaultText: "(unset: RABBITMQ_URL's host)",
+    parse: (raw: string | undefined, name: string): readonly string[] | undefined => {
+      if (raw === undefined || raw.trim() === '') return undefined;
+      const hosts = raw.split(',').map((host) => host.trim());
+      for (const host of hosts) {
+        const match = /^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?$/.exec(host);
+        if (!match || (match[2] !== undefined && Number(match[2]) > 65535)) {
+          throw new ConfigError(name, `"${host}" is not a host or host:port (in a comma-separated list like rabbit-0:5672,rabbit-1:5672).`);
+        }
+      }
+      return hosts;
+    },
+  },
+  RABBITMQ_QUEUE_TYPE: {
+    description:
+      'Type of every durable queue (consumer, retry and dead-letter queues): `quorum` (replicated over a cluster\'s nodes: survives losing a minority of them) or `classic` (on one node). Subscriptions\' live queues and replays\' temporary queues are always classic and non-durable. A queue that exists with the other type stops the start with QUEUE_TYPE_MISMATCH naming it: see "Moving to quorum queues".',
+    defaultText: 'quorum',
+    parse: oneOf(['quorum', 'classic'], 'quorum'),
+  },
   RABBITMQ_EXCHANGE: {
     description: 'The durable topic exchange events are published to (dead letters go to `<name>.dlx`, append announcements to `<name>.appends`). Keep the default: to run several deployments on one broker, give each its own virtual host in `RABBITMQ_URL` (`amqp://user:pass@host:5672/staging`), as the tests do.',
     defaultText: 'events',

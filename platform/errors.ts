@@ -10,7 +10,11 @@ export type ErrorCode =
   | 'INVALID_TRANSITION'
   | 'UNKNOWN_EVENT_TYPE'
   | 'INVALID_EVENT'
-  | 'UNAVAILABLE';
+  | 'UNAVAILABLE'
+  /** A RabbitMQ queue exists with another type than RABBITMQ_QUEUE_TYPE (the start is refused). */
+  | 'QUEUE_TYPE_MISMATCH'
+  /** A RabbitMQ queue exists with other arguments than this version declares (the start is refused). */
+  | 'QUEUE_ARGUMENTS_MISMATCH';
 
 export class DomainError extends Error {
   constructor(

@@ -4,7 +4,7 @@ import type { Clock } from '../../platform/clock';
 import type { Logger } from '../../platform/logger';
 import type { BusObserver, EventBus } from './event-bus';
 import { InProcessEventBus, type Scheduler } from './in-process-bus';
-import { RabbitMqEventBus, type RabbitMqBusOptions } from './rabbitmq-bus';
+import { RabbitMqEventBus, type QueueType, type RabbitMqBusOptions } from './rabbitmq-bus';
 
 export type EventBusOptions =
   | { readonly kind: 'in-process' }
@@ -18,10 +18,23 @@ export interface EventBusDeps {
   readonly scheduler?: Scheduler;
 }
 
-/** The bus options for RABBITMQ_URL (and RABBITMQ_EXCHANGE): an unset or empty URL means the in-process bus. */
-export function eventBusOptionsFor(rabbitmqUrl: string | undefined, exchange?: string): EventBusOptions {
+/** What of the RabbitMQ configuration the bus takes besides the URL (RABBITMQ_EXCHANGE, _QUEUE_TYPE, _HOSTS). */
+export interface RabbitMqSettings {
+  readonly exchange?: string | undefined;
+  readonly queueType?: QueueType | undefined;
+  readonly hosts?: readonly string[] | undefined;
+}
+
+/** The bus options for RABBITMQ_URL (and the other RABBITMQ_* settings): an unset or empty URL means the in-process bus. */
+export function eventBusOptionsFor(rabbitmqUrl: string | undefined, settings: RabbitMqSettings = {}): EventBusOptions {
   if (!rabbitmqUrl) return { kind: 'in-process' };
-  return exchange === undefined ? { kind: 'rabbitmq', url: rabbitmqUrl } : { kind: 'rabbitmq', url: rabbitmqUrl, exchange };
+  return {
+    kind: 'rabbitmq',
+    url: rabbitmqUrl,
+    ...(settings.exchange === undefined ? {} : { exchange: settings.exchange }),
+    ...(settings.queueType === undefined ? {} : { queueType: settings.queueType }),
+    ...(settings.hosts === undefined ? {} : { hosts: settings.hosts }),
+  };
 }
 
 /** Connects (RabbitMQ: waits for the broker and declares the exchanges, or fails with UNAVAILABLE). */

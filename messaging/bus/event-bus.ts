@@ -59,6 +59,13 @@ export interface ConsumeOptions {
    * queue's order through the handler while the broker still streams `prefetch` messages ahead.
    */
   readonly concurrency?: number;
+  /**
+   * Called each time the consumer resumes after its connection was lost and restored (RabbitMQ: on
+   * another node of a cluster, or the same one back). An exclusive queue is declared anew then:
+   * what was published while it was gone never reached it, so its owner must catch up elsewhere
+   * (a live feed reads the store). A durable queue kept its messages. Never called in process.
+   */
+  readonly onResumed?: () => void;
 }
 
 export interface PublishOptions {

@@ -8,8 +8,15 @@
 //     moves it back to Q (only Q, through the default exchange; other queues do not see it again).
 //   events.dlx (direct, durable) --key Q--> Q.dlq (durable): dead letters, with `x-death-reason`,
 //     `x-attempts`, `x-dead-lettered-at` and `x-original-queue` headers.
-// Attempts live in the `x-attempt` header because classic queues keep no durable redelivery count;
-// a broker redelivery (connection lost before the ack) adds one.
+// Durable queues (Q, Q.retry, Q.dlq) are quorum queues by default (`queueType`), replicated over the
+// nodes of a cluster, or classic queues; a queue that exists with the other type refuses the start
+// (QUEUE_TYPE_MISMATCH, naming it). A deliberate retry's attempt lives in the `x-attempt` header (it
+// is a new message); broker redeliveries of the same message (its consumer died or lost its
+// connection before the ack) add to it: exactly, from a quorum queue's `x-delivery-count`, or one
+// for a classic queue's `redelivered` flag. A delivery past maxAttempts is dead-lettered before any
+// handler runs (a message that kills its consumer cannot loop), and a quorum queue's own
+// `x-delivery-limit` dead-letters, as a last resort, one that never even reaches the handler.
+// Exclusive (live) queues and temporary topics' queues are classic and non-durable whatever the type.
 //
 // Delivery guarantees: at least once. publish() resolves only when the broker has confirmed every
 // event; if the connection drops or the broker nacks, it rejects with an UNAVAILABLE error and the
@@ -17,10 +24,11 @@
 // delivered already. A retry or dead letter is confirmed before the original delivery is acked, and a
 // delivery not acked when the connection drops is redelivered (redelivered=true). Consumers dedupe by
 // event id (idempotent consumer layer).
+import os from 'node:os';
 import { Connection, ConsumerStatus, type AsyncMessage, type Consumer as AmqpConsumer, type Envelope, type Publisher, type SyncMessage } from 'rabbitmq-client';
 import type { AnyEventEnvelope } from '../events/envelope';
 import { systemClock, type Clock } from '../../platform/clock';
-import { DomainError } from '../../platform/errors';
+import { DomainError, ValidationError } from '../../platform/errors';
 import { healthy, unhealthy, type BackendHealth } from '../../platform/health';
 import { loggerFor, type Logger } from '../../platform/logger';
 import {
@@ -58,6 +66,18 @@ export const deadLetterExchangeOf = (exchange: string): string => `${exchange}.d
 export const retryQueueOf = (queue: string): string => `${queue}.retry`;
 export const deadLetterQueueOf = (queue: string): string => `${queue}.dlq`;
 
+/** The types a durable queue may have (RABBITMQ_QUEUE_TYPE). */
+export const QUEUE_TYPES = ['quorum', 'classic'] as const;
+export type QueueType = (typeof QUEUE_TYPES)[number];
+
+/**
+ * A quorum consumer queue's `x-delivery-limit`: deliveries without an ack after which the broker
+ * itself dead-letters a message. The adapter dead-letters at maxAttempts first; this only catches a
+ * message that kills its consumer before the adapter sees it. RabbitMQ 4's default. It is part of
+ * the queue's declaration: changing it needs the same migration as changing the type.
+ */
+export const QUORUM_DELIVERY_LIMIT = 20;
+
 /** AMQP headers this adapter writes. */
 export const busHeaders = {
   schemaVersion: 'x-schema-version',
@@ -90,6 +110,13 @@ export interface RabbitMqBusOptions {
   readonly acquireTimeoutMs?: number;
   /** Shown in the management UI. */
   readonly connectionName?: string;
+  /** Type of the durable queues (consumer, retry and dead-letter queues). Default quorum. */
+  readonly queueType?: QueueType;
+  /**
+   * Every node of a cluster as `host:port`: the client connects to one and moves to the next when
+   * it goes away (user, password and vhost come from `url`). Default: the URL's host.
+   */
+  readonly hosts?: readonly string[];
   /** TCP_NODELAY. Default true: with Nagle on, each small confirmed publish waits ~40 ms for a
    * delayed ACK, capping a one-at-a-time publisher at ~25 round trips per second. */
   readonly noDelay?: boolean;
@@ -114,11 +141,46 @@ function isNotFound(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'NOT_FOUND';
 }
 
-/** Broker-set dead-lettering headers must not be copied into a new publish (cycle detection). */
+function isPreconditionFailed(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'PRECONDITION_FAILED';
+}
+
+/** The refusal of a queue that exists with another type than this process declares. */
+export function queueTypeMismatch(queue: string, existing: string, configured: QueueType): DomainError {
+  return new DomainError(
+    'QUEUE_TYPE_MISMATCH',
+    `Queue "${queue}" exists as a ${existing} queue, but this process declares its durable queues as ${configured} queues ` +
+      `(RABBITMQ_QUEUE_TYPE=${configured}), and RabbitMQ cannot change a queue's type. Set RABBITMQ_QUEUE_TYPE=${existing} ` +
+      'to keep running on the existing queues, or move them over (README, "Moving to quorum queues": drain them, then ' +
+      'delete them or start on a new QUEUE_PREFIX).',
+    { queue, existing, configured },
+  );
+}
+
+/**
+ * What a queue declaration failed on, in terms an operator can act on. RabbitMQ refuses to redeclare
+ * a queue with other arguments (PRECONDITION_FAILED, "inequivalent arg 'x-queue-type' for queue 'Q'
+ * ...: received 'quorum' but current is none", an undeclared type being classic).
+ */
+export function queueDeclarationError(queue: string, configured: QueueType, error: unknown): DomainError {
+  const message = errorMessage(error);
+  const inequivalent = isPreconditionFailed(error) ? /inequivalent arg '([^']+)' for queue '([^']*)'.*received (.+?) but current is (.+)$/.exec(message) : null;
+  if (!inequivalent) return new DomainError('UNAVAILABLE', `Cannot declare the queue "${queue}": ${message}`, { queue });
+  const [, argument = '', , , current = ''] = inequivalent;
+  if (argument === 'x-queue-type') return queueTypeMismatch(queue, /'(quorum|classic|stream)'/.exec(current)?.[1] ?? 'classic', configured);
+  return new DomainError(
+    'QUEUE_ARGUMENTS_MISMATCH',
+    `Queue "${queue}" exists with other arguments than this process declares (${message}). RabbitMQ cannot change a ` +
+      "queue's arguments: drain it, then delete it or start on a new QUEUE_PREFIX (README, \"Moving to quorum queues\").",
+    { queue, argument },
+  );
+}
+
+/** Broker-set headers must not be copied into a new publish (dead-lettering cycle detection, delivery counts). */
 function copyableHeaders(headers: Record<string, unknown> | undefined): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(headers ?? {})) {
-    if (key === 'x-death' || key.startsWith('x-first-death') || key.startsWith('x-last-death')) continue;
+    if (key === 'x-death' || key === 'x-delivery-count' || key.startsWith('x-first-death') || key.startsWith('x-last-death')) continue;
     out[key] = value;
   }
   return out;
@@ -131,6 +193,34 @@ function positiveInt(value: unknown): number | undefined {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !Buffer.isBuffer(value);
+}
+
+/**
+ * How many times the broker delivered this message before without an ack: a quorum queue counts
+ * them exactly (`x-delivery-count`); a classic queue only says whether it did (`redelivered`).
+ */
+function earlierDeliveries(message: AsyncMessage): number {
+  const counted = message.headers?.['x-delivery-count'];
+  if (typeof counted === 'number' && Number.isInteger(counted) && counted >= 0) return counted;
+  return message.redelivered ? 1 : 0;
+}
+
+/**
+ * The arguments of a durable queue of `type` (every declaration of a queue must carry the same, or
+ * RabbitMQ refuses it). A quorum queue that dead-letters does so at least once (the broker keeps a
+ * message until the dead-letter target has confirmed it; this needs `reject-publish` overflow), so
+ * an expired retry or a dead letter is never dropped on the way, even while a node changes leader.
+ */
+function durableArguments(type: QueueType, own: Record<string, unknown> = {}, deliveryLimit?: number): Record<string, unknown> {
+  if (type === 'classic') return { 'x-queue-type': 'classic', ...own };
+  const deadLetters = 'x-dead-letter-exchange' in own ? { 'x-dead-letter-strategy': 'at-least-once', 'x-overflow': 'reject-publish' } : {};
+  return { 'x-queue-type': 'quorum', ...own, ...deadLetters, ...(deliveryLimit === undefined ? {} : { 'x-delivery-limit': deliveryLimit }) };
+}
+
+/** `hosts` rotated by a random offset, so that the processes of a deployment spread over the nodes. */
+function spread(hosts: readonly string[]): string[] {
+  const offset = Math.floor(Math.random() * hosts.length);
+  return [...hosts.slice(offset), ...hosts.slice(0, offset)];
 }
 
 /**
@@ -153,6 +243,8 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
   /** The live topic exchange (`events`) and its dead-letter exchange (`events.dlx`). */
   readonly exchange: string;
   readonly deadLetterExchange: string;
+  /** The type of this bus's durable queues. */
+  readonly queueType: QueueType;
   /** Whether this turn's socket writes are being held to go out together (see coalesceWrites). */
   private coalescing = false;
   /** When the connection was lost (clock ms), while it is; the reason, for /ready. */
@@ -164,9 +256,11 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
   private constructor(
     readonly connection: Connection,
     exchange: string,
+    queueType: QueueType,
     deps: RabbitMqBusDeps,
   ) {
     this.exchange = exchange;
+    this.queueType = queueType;
     this.deadLetterExchange = deadLetterExchangeOf(exchange);
     this.clock = deps.clock ?? systemClock;
     this.logger = deps.logger ?? loggerFor('event-bus', { adapter: 'rabbitmq' });
@@ -184,18 +278,24 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
 
   /** Connect and declare the exchanges; fails with UNAVAILABLE (naming the URL) if the broker is unreachable. */
   static async connect(options: RabbitMqBusOptions, deps: RabbitMqBusDeps = {}): Promise<RabbitMqEventBus> {
+    const queueType = options.queueType ?? 'quorum';
+    if (!QUEUE_TYPES.includes(queueType)) throw new ValidationError(`Queue type "${String(queueType)}" is not one of ${QUEUE_TYPES.join(', ')}.`, { queueType });
+    const hosts = options.hosts && options.hosts.length > 0 ? spread(options.hosts) : undefined;
     const connection = new Connection({
       url: options.url,
-      connectionName: options.connectionName ?? 'membership-event-bus',
+      ...(hosts ? { hosts } : {}),
+      // Host (a pod's name) and pid: an operator, or a test, tells the processes' connections apart.
+      connectionName: options.connectionName ?? `membership-event-bus ${os.hostname()}:${process.pid}`,
       retryLow: options.retryLowMs ?? 250,
       retryHigh: options.retryHighMs ?? 10_000,
       acquireTimeout: options.acquireTimeoutMs ?? 20_000,
       noDelay: options.noDelay ?? true,
     });
     if (options.exchange !== undefined) assertExchangeName(options.exchange);
-    const bus = new RabbitMqEventBus(connection, options.exchange ?? EVENTS_EXCHANGE, deps);
+    const bus = new RabbitMqEventBus(connection, options.exchange ?? EVENTS_EXCHANGE, queueType, deps);
+    const where = hosts ? `${redactUrl(options.url)} (hosts ${options.hosts?.join(', ')})` : redactUrl(options.url);
     connection.on('error', (error: unknown) => bus.connectionLost(error));
-    connection.on('connection', () => bus.connectionUp(redactUrl(options.url)));
+    connection.on('connection', () => bus.connectionUp(where));
     connection.on('connection.blocked', (reason: string) => {
       bus.blockedReason = reason;
       bus.logger.warn({ reason }, 'RabbitMQ blocked this connection (resource alarm): publishing waits until it unblocks');
@@ -213,7 +313,7 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
       connection.unsafeDestroy();
       throw new DomainError(
         'UNAVAILABLE',
-        `Cannot reach RabbitMQ at ${redactUrl(options.url)}: ${errorMessage(error)}. Is the broker running and RABBITMQ_URL right?`,
+        `Cannot reach RabbitMQ at ${where}: ${errorMessage(error)}. Is the broker running and RABBITMQ_URL right?`,
         { url: redactUrl(options.url) },
       );
     }
@@ -297,14 +397,22 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
     const resolved = resolveConsumeOptions(options);
     const { queue, exclusive, topic } = resolved;
     const temporary = topic !== LIVE_TOPIC;
+    // Durable queues take the configured type; a live (exclusive) queue and a temporary topic's
+    // queues live with their connection or their replay, so they stay classic and non-durable.
+    const durable = !exclusive && !temporary;
+    const retryArguments = { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': queue };
     const retryQueue = {
       queue: retryQueueOf(queue),
-      durable: !exclusive && !temporary,
+      durable,
       exclusive,
-      arguments: { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': queue },
+      arguments: durable ? durableArguments(this.queueType, retryArguments) : retryArguments,
     };
-    const dlq = { queue: deadLetterQueueOf(queue), durable: true };
+    const dlq = { queue: deadLetterQueueOf(queue), durable: true, arguments: durableArguments(this.queueType) };
     const dlqBinding = { queue: dlq.queue, exchange: this.deadLetterExchange, routingKey: queue };
+    const mainArguments = { 'x-dead-letter-exchange': this.deadLetterExchange, 'x-dead-letter-routing-key': queue };
+    const mainQueue = exclusive
+      ? { exclusive: true, autoDelete: true, durable: false }
+      : { durable, arguments: durable ? durableArguments(this.queueType, mainArguments, QUORUM_DELIVERY_LIMIT) : mainArguments };
     // The consumer's own publisher (retries, dead letters) re-declares these on every reconnect, so
     // a deleted retry queue or DLQ can never turn a retry into a silent loss.
     const outbound = this.connection.createPublisher({
@@ -314,23 +422,44 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
       exchanges: [{ exchange: this.deadLetterExchange, type: 'direct', durable: true }],
       queueBindings: exclusive ? [] : [dlqBinding],
     });
+    // Declared here first, each on its own, so that a queue existing with another type or other
+    // arguments stops the start with an error naming it (the consumer would only retry forever).
+    // RabbitMQ names the first argument that differs, not always the type: when another one is
+    // named, the declaration of the other type with the same arguments tells whether the type is
+    // what differs (as it does for every queue of a deployment made before quorum queues).
+    const otherType: QueueType = this.queueType === 'quorum' ? 'classic' : 'quorum';
+    const declare = async (declaration: { queue: string; arguments?: Record<string, unknown> }, asOtherType?: Record<string, unknown>) => {
+      try {
+        await this.connection.queueDeclare(declaration);
+      } catch (error) {
+        const refusal = queueDeclarationError(declaration.queue, this.queueType, error);
+        if (refusal.code === 'QUEUE_ARGUMENTS_MISMATCH' && asOtherType) {
+          const isOtherType = await this.connection.queueDeclare({ ...declaration, arguments: asOtherType }).then(
+            () => true,
+            () => false,
+          );
+          if (isOtherType) throw queueTypeMismatch(declaration.queue, otherType, this.queueType);
+        }
+        throw refusal;
+      }
+    };
     try {
-      await this.connection.queueDeclare(retryQueue);
+      if (!exclusive) await declare({ queue, ...mainQueue }, durable ? durableArguments(otherType, mainArguments, otherType === 'quorum' ? QUORUM_DELIVERY_LIMIT : undefined) : undefined);
+      await declare(retryQueue, durable ? durableArguments(otherType, retryArguments) : undefined);
       if (!exclusive) {
-        await this.connection.queueDeclare(dlq);
+        await declare(dlq, durableArguments(otherType));
         await this.connection.queueBind(dlqBinding);
       }
     } catch (error) {
       await outbound.close().catch(() => undefined);
+      if (error instanceof DomainError) throw error;
       throw new DomainError('UNAVAILABLE', `Cannot declare the retry/dead-letter queues of "${queue}": ${errorMessage(error)}`, { queue });
     }
 
     const amqpConsumer = this.connection.createConsumer(
       {
         queue,
-        queueOptions: exclusive
-          ? { exclusive: true, autoDelete: true, durable: false }
-          : { durable: !temporary, arguments: { 'x-dead-letter-exchange': this.deadLetterExchange, 'x-dead-letter-routing-key': queue } },
+        queueOptions: mainQueue,
         qos: { prefetchCount: resolved.prefetch },
         // Never more handlers than prefetch: the port's prefetch is "in flight per consumer".
         concurrency: resolved.concurrency,
@@ -350,6 +479,15 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
       amqpConsumer.once('error', reject);
     });
     amqpConsumer.on('error', (error: unknown) => this.logger.warn({ err: error, queue }, 'consumer error'));
+    // 'ready' again: the consumer was set up anew on a new connection (or channel).
+    const onResumed = options.onResumed;
+    if (onResumed) {
+      let first = true;
+      amqpConsumer.on('ready', () => {
+        if (first) first = false;
+        else this.safeObserve(onResumed);
+      });
+    }
     amqpConsumer.start();
     try {
       await ready;
@@ -397,8 +535,10 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
       await this.connection.queueDelete({ queue: retryQueueOf(queue) }).catch(() => undefined);
       const kept = await this.deadLetterCount(queue).catch(() => 0);
       if (kept > 0) deadLettersKept += kept;
-      // An empty dead-letter queue is dropped; one holding messages is kept for inspection.
-      else await this.connection.queueDelete({ queue: deadLetterQueueOf(queue), ifEmpty: true }).catch(() => undefined);
+      // An empty dead-letter queue is dropped; one holding messages is kept for inspection. (No
+      // if-empty delete: quorum queues refuse it, closing the connection. The topic's consumers are
+      // closed, so nothing dead-letters into it any more.)
+      else await this.connection.queueDelete({ queue: deadLetterQueueOf(queue) }).catch(() => undefined);
     }
     await this.connection.exchangeDelete({ exchange: topic }).catch((error: unknown) => this.logger.warn({ err: error, topic }, 'deleting a topic failed'));
     this.topicQueues.delete(topic);
@@ -417,12 +557,13 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
 
   /**
    * basic.get without ack on a private channel, then nack(requeue) of everything taken: the broker
-   * puts the messages back at their original positions. Dead letters being peeked at the same time
-   * by someone else are invisible to this call.
+   * puts the messages back (a classic queue at their original positions, a quorum queue at its end).
+   * Dead letters being peeked at the same time by someone else are invisible to this call.
    */
   async peekDeadLetters(queue: string, limit: number): Promise<DeadLetter[]> {
     const channel = await this.connection.acquire();
     const letters: DeadLetter[] = [];
+    let returned = false;
     try {
       let lastTag: number | undefined;
       for (let i = 0; i < limit; i++) {
@@ -431,14 +572,27 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
         lastTag = message.deliveryTag;
         letters.push(this.toDeadLetter(queue, message));
       }
-      if (lastTag !== undefined) channel.basicNack({ deliveryTag: lastTag, multiple: true, requeue: true });
-      return letters;
+      if (lastTag !== undefined) {
+        channel.basicNack({ deliveryTag: lastTag, multiple: true, requeue: true });
+        returned = true;
+      }
     } catch (error) {
       if (isNotFound(error)) return [];
       throw error;
     } finally {
       // Closing the channel also returns anything still unacked.
       if (channel.active) await channel.close().catch(() => undefined);
+    }
+    // A quorum queue takes returned messages back after the nack, through its log: wait until it
+    // counts them again, so that a count right after a peek sees what the peek saw.
+    if (returned && this.queueType === 'quorum') await this.untilCounted(queue, letters.length);
+    return letters;
+  }
+
+  private async untilCounted(queue: string, atLeast: number, withinMs = 2000): Promise<void> {
+    const deadline = Date.now() + withinMs;
+    while ((await this.deadLetterCount(queue).catch(() => atLeast)) < atLeast && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
     }
   }
 
@@ -545,7 +699,7 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
     const { queue, maxAttempts, retryDelayMs } = options;
     const fromHeader = positiveInt(message.headers?.[busHeaders.attempt]) ?? 1;
     // A broker redelivery means an earlier delivery may have run: count it as an attempt.
-    const attempt = fromHeader + (message.redelivered ? 1 : 0);
+    const attempt = fromHeader + earlierDeliveries(message);
     const decoded = decodeEvent(message.body);
     const id = decoded.ok ? decoded.event.id : decoded.id || message.messageId || '';
     const type = decoded.ok ? decoded.event.type : decoded.type || message.routingKey;
@@ -575,6 +729,7 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
     };
 
     if (!decoded.ok) return deadLetter(decoded.reason);
+    if (attempt > maxAttempts) return deadLetter(exhaustedReason(attempt, maxAttempts));
     const outcome = await runHandler(handler, decoded.event, { attempt, redelivered: message.redelivered, queue });
     // The ack (or retry publish) that follows joins the other writes of this turn.
     this.coalesceWrites();
@@ -621,7 +776,7 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
     const { queue, maxAttempts, retryDelayMs } = options;
     if (!Array.isArray(message.body) && !batchHandler) return this.handleDelivery(options, outbound, handler, message);
     const fromHeader = positiveInt(message.headers?.[busHeaders.attempt]) ?? 1;
-    const attempt = fromHeader + (message.redelivered ? 1 : 0);
+    const attempt = fromHeader + earlierDeliveries(message);
     const report = (eventId: string, type: string, outcome: DeliverySettlement['outcome'], reason?: string) =>
       this.safeObserve(() => this.observer.settled?.({ queue, eventId, type, outcome, attempt, ...(reason === undefined ? {} : { reason }) }));
     const sends: Promise<void>[] = [];
@@ -653,7 +808,8 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
     }
     const delivery = { attempt, redelivered: message.redelivered, queue };
     let outcomes: readonly DeliveryOutcome[];
-    if (batchHandler) outcomes = await runBatchHandler(batchHandler, valid, delivery);
+    if (attempt > maxAttempts) outcomes = valid.map(() => ({ kind: 'dead-letter', reason: exhaustedReason(attempt, maxAttempts) }));
+    else if (batchHandler) outcomes = await runBatchHandler(batchHandler, valid, delivery);
     else {
       const each: DeliveryOutcome[] = [];
       for (const event of valid) each.push(await runHandler(handler, event, delivery));
@@ -721,7 +877,9 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
     const reason =
       typeof headers[busHeaders.deathReason] === 'string'
         ? (headers[busHeaders.deathReason] as string)
-        : `broker dead-lettered the message (${String(brokerDeath?.reason ?? 'unknown reason')})`;
+        : brokerDeath?.reason === 'delivery_limit'
+          ? `the broker dead-lettered the message after ${QUORUM_DELIVERY_LIMIT + 1} deliveries without an ack (delivery_limit)`
+          : `broker dead-lettered the message (${String(brokerDeath?.reason ?? 'unknown reason')})`;
     const deadLetteredAt =
       typeof headers[busHeaders.deadLetteredAt] === 'string'
         ? (headers[busHeaders.deadLetteredAt] as string)
@@ -743,6 +901,14 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
       this.logger.error({ err: error }, 'bus observer threw');
     }
   }
+}
+
+/** Why a delivery past its last attempt is dead-lettered unhandled: each earlier one ended without an outcome. */
+function exhaustedReason(attempt: number, maxAttempts: number): string {
+  return (
+    `delivered ${attempt} times, more than maxAttempts (${maxAttempts}), the earlier deliveries ending without an outcome ` +
+    '(the consumer stopped or lost its connection while handling it): dead-lettered without handling it again'
+  );
 }
 
 /** How a temporary topic's exchange is declared (the same everywhere, or a redeclare would fail). */

@@ -1,6 +1,8 @@
 // The events one subscription delivers: optionally the ones it missed (read from the store after
 // its cursor), then the live ones, merged by ResumeMerge, through a bounded queue. The live
 // listener is registered BEFORE the store is read, so an event committed meanwhile is not lost.
+// When the live feed reports a gap (its queue was gone while its RabbitMQ connection was down),
+// the stream reads the store again from there in the same way: the subscriber sees no hole.
 import type { AnyEventEnvelope } from '../events/envelope';
 import type { EventType } from '../events/catalog';
 import type { EventStore } from '../store/event-store';
@@ -49,13 +51,15 @@ export function entityEventStream(options: EntityEventStreamOptions): AsyncItera
     }
   };
 
-  stopListening = options.live.listen(options.types, (event) => {
-    if (options.matches(event)) emit(merge.live(event));
-  });
-
-  if (options.after !== null) {
-    void (async () => {
-      for await (const batch of options.store.readAll({ after: options.after ?? 0, types: options.types })) {
+  // Reads the store after `from` while the merge holds live events back, then releases them. A gap
+  // reported meanwhile (the feed lost its queue again) makes it read once more from there.
+  let reading = false;
+  let gapAfter: number | null = null;
+  const catchUp = async (from: number): Promise<void> => {
+    reading = true;
+    for (let start: number | null = from; start !== null; start = gapAfter) {
+      gapAfter = null;
+      for await (const batch of options.store.readAll({ after: start, types: options.types })) {
         for (const event of batch) {
           if (!options.matches(event)) continue;
           // The store can wait: pace the replay to the reader instead of overflowing it.
@@ -65,9 +69,31 @@ export function entityEventStream(options: EntityEventStreamOptions): AsyncItera
         }
         if (stopped) return;
       }
-      if (!stopped) emit(merge.caughtUp());
-    })().catch((error: unknown) => queue.fail(error));
-  }
+    }
+    reading = false;
+    if (!stopped) emit(merge.caughtUp());
+  };
+  const readFrom = (from: number): void => {
+    void catchUp(from).catch((error: unknown) => queue.fail(error));
+  };
+
+  stopListening = options.live.listen(
+    options.types,
+    (event) => {
+      if (options.matches(event)) emit(merge.live(event));
+    },
+    (after) => {
+      if (stopped) return;
+      if (reading) {
+        gapAfter = Math.min(gapAfter ?? after, after);
+        return;
+      }
+      merge.reopen();
+      readFrom(after);
+    },
+  );
+
+  if (options.after !== null) readFrom(options.after);
 
   // Track what the consumer actually took, so an overflow names the right cursor.
   const iterator: AsyncIterableIterator<AnyEventEnvelope> = {

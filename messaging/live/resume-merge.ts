@@ -49,6 +49,14 @@ export class ResumeMerge<E extends Positioned> {
     return { kind: 'deliver', events: this.take(event) };
   }
 
+  /**
+   * Back to holding live events while the store is read again (the live feed may have missed some):
+   * what was delivered stays delivered, so nothing is repeated.
+   */
+  reopen(): void {
+    this.replaying = true;
+  }
+
   /** The store read reached its head: release the live events held meanwhile, then go live. */
   caughtUp(): MergeOutput<E> {
     this.replaying = false;

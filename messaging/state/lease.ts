@@ -1,7 +1,7 @@
 // A lease in the DocumentStore: at most one holder at a time for work that must run once per
 // deployment however many worker processes run (the outbox relay). The holder renews it well before
 // it expires; another process takes it over only after it has expired, so a crashed holder is replaced
-// within one time-to-live. Taking over is an atomic update (compare and set), so two contenders never
+// within one time-to-live (a standby tries again as the holder's term ends). Taking over is an atomic update (compare and set), so two contenders never
 // both win the same term. A paused holder (a long GC, a frozen VM) may briefly overlap its successor:
 // the work it guards must tolerate that (the relay does: consumers are idempotent).
 import { randomUUID } from 'node:crypto';
@@ -38,6 +38,8 @@ export function leases(documents: DocumentStore): DocumentCollection<LeaseDoc> {
 
 export class Lease {
   private readonly collection: DocumentCollection<LeaseDoc>;
+  /** When the other holder's term ends, as last seen by a refused acquire (ms since the epoch). */
+  private othersExpireAt: number | null = null;
 
   constructor(
     documents: DocumentStore,
@@ -53,12 +55,21 @@ export class Lease {
   async acquire(): Promise<boolean> {
     const now = this.clock.now();
     const expiresAt = new Date(now.getTime() + this.ttlMs).toISOString();
+    this.othersExpireAt = null;
     const stored = await this.collection.update(this.name, (current) => {
-      if (current && current.owner !== this.owner && Date.parse(current.expiresAt) > now.getTime()) return null;
+      if (current && current.owner !== this.owner && Date.parse(current.expiresAt) > now.getTime()) {
+        this.othersExpireAt = Date.parse(current.expiresAt);
+        return null;
+      }
       const acquiredAt = current?.owner === this.owner ? current.acquiredAt : now.toISOString();
       return { id: this.name, owner: this.owner, acquiredAt, expiresAt };
     });
     return stored?.owner === this.owner && stored.expiresAt === expiresAt;
+  }
+
+  /** How long until another's term ends, as the last refused acquire saw it (null: not held by another). */
+  msUntilFree(): number | null {
+    return this.othersExpireAt === null ? null : Math.max(0, this.othersExpireAt - this.clock.now().getTime());
   }
 
   /** Give the lease up (if held), so a successor need not wait for it to expire. */
@@ -110,10 +121,20 @@ export class LeasedRunner {
     await this.check();
     this.loop = (async () => {
       while (this.running) {
-        await this.delay.sleep(this.options.renewEveryMs);
+        await this.delay.sleep(this.nextCheckInMs());
         if (this.running) await this.check();
       }
     })();
+  }
+
+  /**
+   * A holder renews every renewEveryMs. A standby tries again then too, or just after the holder's
+   * term ends if that comes sooner: a dead holder is replaced within the lease's time to live of its
+   * last renewal, not up to one renewal interval later.
+   */
+  private nextCheckInMs(): number {
+    const free = this.active ? null : this.lease.msUntilFree();
+    return free === null ? this.options.renewEveryMs : Math.min(this.options.renewEveryMs, free + 5);
   }
 
   /** One renewal (or attempt); what the timer runs. Tests call it after moving the clock. */

@@ -137,7 +137,12 @@ export async function startSubgraphSubscriptions(options: {
   const { config } = options;
   const feed =
     config && config.eventTypes.length > 0
-      ? await LiveEventFeed.start(config.bus, { types: config.eventTypes, queuePrefix: `live.${options.name}`, logger: options.logger })
+      ? await LiveEventFeed.start(config.bus, {
+          types: config.eventTypes,
+          queuePrefix: `live.${options.name}`,
+          logger: options.logger,
+          headPosition: () => config.store.headPosition(),
+        })
       : null;
   const server = serveSubgraphSubscriptions({
     httpServer: options.httpServer,

@@ -30,9 +30,19 @@ describe('config', () => {
     ['SANDBOX', 'maybe', /SANDBOX: "maybe" is not a boolean/],
     ['NODE_ENV', 'staging', /NODE_ENV: "staging" is not one of/],
     ['JWT_SECRET', 'short', /JWT_SECRET: must be at least 32 characters/],
+    ['RABBITMQ_QUEUE_TYPE', 'stream', /RABBITMQ_QUEUE_TYPE: "stream" is not one of quorum, classic/],
+    ['RABBITMQ_HOSTS', 'rabbit-0:5672,amqp://rabbit-1', /RABBITMQ_HOSTS: "amqp:\/\/rabbit-1" is not a host or host:port/],
+    ['RABBITMQ_HOSTS', 'rabbit-0:99999', /RABBITMQ_HOSTS: "rabbit-0:99999"/],
   ])('stops on a bad %s naming the variable', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(message);
+  });
+
+  it('declares quorum queues unless told classic, and reads the cluster nodes of RABBITMQ_HOSTS', () => {
+    expect(loadConfig({}).RABBITMQ_QUEUE_TYPE).toBe('quorum');
+    expect(loadConfig({ RABBITMQ_QUEUE_TYPE: 'classic' }).RABBITMQ_QUEUE_TYPE).toBe('classic');
+    expect(loadConfig({}).RABBITMQ_HOSTS).toBeUndefined();
+    expect(loadConfig({ RABBITMQ_HOSTS: 'rabbit-0:5672, rabbit-1:5673,rabbit-2' }).RABBITMQ_HOSTS).toEqual(['rabbit-0:5672', 'rabbit-1:5673', 'rabbit-2']);
   });
 
   it('requires real secrets in production and turns Sandbox and introspection off', () => {

@@ -1,6 +1,7 @@
 // The relay's lease: one holder at a time, taken over only after it expired, released on stop; the
 // runner starts and stops the guarded work as the lease is won and lost.
-import { ManualClock } from '../../platform/clock';
+import { ManualClock, systemClock } from '../../platform/clock';
+import { eventually } from '../support/wait';
 import { loggerFor } from '../../platform/logger';
 import { createDocumentStore } from '../../messaging/state/create-document-store';
 import { Lease, LeasedRunner, leases } from '../../messaging/state/lease';
@@ -101,5 +102,25 @@ describe('LeasedRunner', () => {
     expect(acquire).toHaveBeenCalledTimes(1);
     await runner.stop();
     expect(log).toEqual(['a start', 'a stop']);
+  });
+
+  it('takes a dead holder\'s lease as its term ends, not a renewal interval later', async () => {
+    const documents = createDocumentStore({ kind: 'memory' });
+    const ttlMs = 300;
+    // The holder took the lease, then died: it never renews nor releases it.
+    expect(await new Lease(documents, 'outbox-relay', 'dead', ttlMs, systemClock).acquire()).toBe(true);
+    const log: string[] = [];
+    const standby = new LeasedRunner(new Lease(documents, 'outbox-relay', 'standby', ttlMs, systemClock), recorder(log, 'standby'), {
+      renewEveryMs: 60_000,
+      logger,
+    });
+    const started = Date.now();
+    await standby.start();
+    expect(standby.isActive).toBe(false);
+    await eventually(() => standby.isActive, 'the standby to take the lease', 5_000);
+    // Within the term (300 ms) plus scheduling, far below the 60 s renewal interval.
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(log).toEqual(['standby start']);
+    await standby.stop();
   });
 });

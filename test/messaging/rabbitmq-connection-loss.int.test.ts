@@ -116,4 +116,37 @@ describe('RabbitMqEventBus across a lost connection', () => {
     expect(events.every((e) => counts.has(e.id))).toBe(true);
     expect(unexplained.map(([id]) => id)).toEqual([]);
   }, 90_000);
+
+  it('tells an exclusive (live) consumer when it resumes on a new queue after the connection came back', async () => {
+    const cutter = new SeverableProxy();
+    const port = await cutter.listen();
+    const proxied = new URL(brokerUrl.toString());
+    proxied.hostname = '127.0.0.1';
+    proxied.port = String(port);
+    const live = await createEventBus({ kind: 'rabbitmq', url: proxied.toString(), retryLowMs: 50, retryHighMs: 200 });
+    try {
+      const resumed = new Watch<number>();
+      const seen = new Watch<string>();
+      await live.consume(
+        { queue: `live.test.${randomUUID()}`, bindings: ['member.created'], exclusive: true, onResumed: () => resumed.push(Date.now()) },
+        async (event) => {
+          seen.push(event.id);
+          return ack;
+        },
+      );
+      const before = makeEnvelope('member.created');
+      await bus!.publish([before]);
+      await seen.until((ids) => ids.includes(before.id), 'the event before the cut');
+      expect(resumed.items).toEqual([]);
+      cutter.cut(1);
+      await resumed.until((items) => items.length === 1, 'the consumer resuming on its new queue', 20_000);
+      // Live again on the new queue.
+      const after = makeEnvelope('member.created');
+      await bus!.publish([after]);
+      await seen.until((ids) => ids.includes(after.id), 'the event after the cut');
+    } finally {
+      await live.close();
+      await cutter.close();
+    }
+  }, 60_000);
 });

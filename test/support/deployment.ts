@@ -245,7 +245,7 @@ export async function startDeployment(options: DeploymentOptions): Promise<Deplo
   };
 }
 
-function parseLine(service: string, text: string): LogLine {
+export function parseLine(service: string, text: string): LogLine {
   try {
     const json = JSON.parse(text) as Record<string, unknown>;
     return { service, text, json, level: typeof json.level === 'number' ? json.level : null };
