@@ -18,6 +18,7 @@ import { Secret, type ISecret } from 'kubernetes-models/v1/Secret';
 import { Service, type IService } from 'kubernetes-models/v1/Service';
 import { isKnownVariable, loadConfig, variables } from '../../platform/config';
 import { builtServices, commandOf, readCompose } from '../support/compose';
+import { randomSecret } from '../support/secrets';
 
 const root = path.resolve(__dirname, '..', '..');
 const base = path.join(root, 'deploy', 'kubernetes');
@@ -162,7 +163,7 @@ describe('deploy/kubernetes (kustomize base)', () => {
   });
 
   it('gives every process an environment the config module accepts once real secrets are in, on MongoDB and a RabbitMQ cluster of quorum queues', () => {
-    const real = { JWT_SECRET: 'j'.repeat(64), SUBGRAPH_SECRET: 's'.repeat(64) };
+    const real = { JWT_SECRET: randomSecret(), SUBGRAPH_SECRET: randomSecret() };
     for (const d of deployments) {
       const config = loadConfig(environmentOf(d, real));
       expect({ name: d.metadata?.name, env: config.NODE_ENV, queues: config.RABBITMQ_QUEUE_TYPE, nodes: config.RABBITMQ_HOSTS?.length }).toEqual({
@@ -193,7 +194,7 @@ describe('deploy/kubernetes (kustomize base)', () => {
 
   it('lets a pod drain: the grace period is longer than SHUTDOWN_TIMEOUT_MS', () => {
     for (const d of deployments) {
-      const config = loadConfig(environmentOf(d, { JWT_SECRET: 'j'.repeat(64), SUBGRAPH_SECRET: 's'.repeat(64) }));
+      const config = loadConfig(environmentOf(d, { JWT_SECRET: randomSecret(), SUBGRAPH_SECRET: randomSecret() }));
       const graceMs = (d.spec?.template.spec?.terminationGracePeriodSeconds ?? 30) * 1000;
       expect({ name: d.metadata?.name, longer: graceMs > config.SHUTDOWN_TIMEOUT_MS + 5_000 }).toEqual({ name: d.metadata?.name, longer: true });
     }
