@@ -201,6 +201,10 @@ describe('certification lifecycle through the gateway', () => {
 
     const expiring = await ok<{ certifications: { certType: string }[] }>(admin, `{ certifications(memberId: "ada", expiringBefore: "2040-01-01T00:00:00Z") { certType } }`);
     expect(expiring.certifications.map((c) => c.certType)).toEqual(['CPA']);
+    expect((await refused(admin, `{ certifications(memberId: "ada", expiringBefore: "0001-01-01T00:00:00Z") { certType } }`)).extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'expiringBefore',
+    });
 
     const member = await ok<{ member: { firstName: string; certifications: { status: string; type: { name: string } }[] } }>(
       ada,

@@ -3,7 +3,7 @@ import { Field, InputType } from 'type-graphql';
 
 @InputType({ description: 'What to replay: a time range (recordedAt, from inclusive, to exclusive), optional types, and targets.' })
 export class StartReplayInput {
-  @Field(() => Date)
+  @Field(() => Date, { description: 'From 2000-01-01 on.' })
   from!: Date;
 
   @Field(() => Date, { description: 'Must not be in the future.' })

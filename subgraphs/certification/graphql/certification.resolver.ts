@@ -3,6 +3,7 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { DocumentCollection } from '../../../messaging/state/document-store';
 import { ForbiddenError, ValidationError } from '../../../platform/errors';
+import { checkInstant } from '../../../platform/instants';
 import { causationOf, requireAdmin, requireIdentity, type SubgraphContext } from '../../common/context';
 import { allowedEvents, type CertificationStatus as DomainStatus } from '../domain/certification';
 import type { AdminCommand, CertificationService, CertificationSnapshot } from '../domain/certification-service';
@@ -68,7 +69,7 @@ export class CertificationResolver {
     const docs = await findCertifications(this.deps.certifications, {
       applicantId,
       status: status as DomainStatus | null,
-      expiringBefore: expiringBefore ? expiringBefore.toISOString() : null,
+      expiringBefore: expiringBefore ? checkInstant(expiringBefore, 'expiringBefore') : null,
       limit,
     });
     return docs.map(certificationFromDoc);
