@@ -59,6 +59,7 @@ export const deadLetterQueueOf = (queue: string): string => `${queue}.dlq`;
 
 /** AMQP headers this adapter writes. */
 export const busHeaders = {
+  occurredAt: 'x-occurred-at',
   schemaVersion: 'x-schema-version',
   position: 'x-position',
   streamId: 'x-stream-id',
@@ -439,8 +440,8 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
   }
 
   private envelopeFor(event: AnyEventEnvelope, exchange: string = this.exchange): Envelope {
-    const occurred = Date.parse(event.occurredAt);
     const headers: Record<string, unknown> = {
+      [busHeaders.occurredAt]: event.occurredAt,
       [busHeaders.schemaVersion]: event.schemaVersion,
       [busHeaders.position]: event.position,
       [busHeaders.streamId]: event.streamId,
@@ -458,7 +459,10 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
       messageId: event.id,
       type: event.type,
       correlationId: event.correlationId,
-      timestamp: Math.floor((Number.isFinite(occurred) ? occurred : this.clock.now().getTime()) / 1000),
+      // The publish time, never a time from the payload: an AMQP timestamp is an unsigned integer, and
+      // one event dated before 1970 made the client throw on every publish of its batch. When the
+      // event happened travels in the body and in the x-occurred-at header.
+      timestamp: Math.floor(this.clock.now().getTime() / 1000),
       contentType: 'application/json',
       appId: 'membership',
       headers,
