@@ -7,7 +7,7 @@ import { InProcessEventBus, type Scheduler } from './in-process-bus';
 import { RabbitMqEventBus, type RabbitMqBusOptions } from './rabbitmq-bus';
 
 export type EventBusOptions =
-  | { readonly kind: 'in-process' }
+  | { readonly kind: 'in-process'; readonly maxMessageBytes?: number }
   | ({ readonly kind: 'rabbitmq' } & RabbitMqBusOptions);
 
 export interface EventBusDeps {
@@ -28,7 +28,7 @@ export function eventBusOptionsFor(rabbitmqUrl: string | undefined, exchange?: s
 export async function createEventBus(options: EventBusOptions, deps: EventBusDeps = {}): Promise<EventBus> {
   switch (options.kind) {
     case 'in-process':
-      return new InProcessEventBus(deps);
+      return new InProcessEventBus(options.maxMessageBytes === undefined ? deps : { ...deps, maxMessageBytes: options.maxMessageBytes });
     case 'rabbitmq': {
       const { kind: _kind, ...rabbit } = options;
       const { scheduler: _scheduler, ...rabbitDeps } = deps;

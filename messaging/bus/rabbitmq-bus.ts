@@ -34,6 +34,15 @@ import {
   type ResolvedConsumeOptions,
 } from './delivery-policy';
 import { LIVE_TOPIC } from './event-bus';
+import {
+  classifyPublishFailure,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  failureReason,
+  findUnpublishable,
+  serialiseForPublish,
+  UnpublishableEventsError,
+  type UnpublishableEvent,
+} from './publish-failure';
 import type {
   BatchHandler,
   BatchPublishOptions,
@@ -90,6 +99,12 @@ export interface RabbitMqBusOptions {
   readonly acquireTimeoutMs?: number;
   /** Shown in the management UI. */
   readonly connectionName?: string;
+  /**
+   * Largest event (JSON bytes) publish() sends; a larger one is refused with UnpublishableEventsError
+   * before anything of its batch is sent (the broker would close the channel on it, failing the
+   * batch every time). Default 16 MiB, RabbitMQ 4's max_message_size; keep it at or below the broker's.
+   */
+  readonly maxMessageBytes?: number;
   /** TCP_NODELAY. Default true: with Nagle on, each small confirmed publish waits ~40 ms for a
    * delayed ACK, capping a one-at-a-time publisher at ~25 round trips per second. */
   readonly noDelay?: boolean;
@@ -157,6 +172,7 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
     readonly connection: Connection,
     exchange: string,
     deps: RabbitMqBusDeps,
+    private readonly maxMessageBytes: number = DEFAULT_MAX_MESSAGE_BYTES,
   ) {
     this.exchange = exchange;
     this.deadLetterExchange = deadLetterExchangeOf(exchange);
@@ -185,7 +201,7 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
       noDelay: options.noDelay ?? true,
     });
     if (options.exchange !== undefined) assertExchangeName(options.exchange);
-    const bus = new RabbitMqEventBus(connection, options.exchange ?? EVENTS_EXCHANGE, deps);
+    const bus = new RabbitMqEventBus(connection, options.exchange ?? EVENTS_EXCHANGE, deps, options.maxMessageBytes);
     connection.on('error', (error: unknown) => bus.logger.warn({ err: error }, 'RabbitMQ connection error (reconnecting)'));
     connection.on('connection', () => bus.logger.info({ url: redactUrl(options.url) }, 'RabbitMQ connected'));
     try {
@@ -204,17 +220,29 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
     return bus;
   }
 
+  unpublishable(events: readonly AnyEventEnvelope[]): UnpublishableEvent[] {
+    return findUnpublishable(events, this.maxMessageBytes);
+  }
+
   async publish(events: readonly AnyEventEnvelope[], options: PublishOptions = {}): Promise<void> {
     this.assertOpen();
     const topic = options.topic ?? LIVE_TOPIC;
     if (topic !== LIVE_TOPIC) assertTopicName(topic, this.exchange);
     const exchange = topic === LIVE_TOPIC ? this.exchange : topic;
+    // Every body first: an event that can never be published is refused before any of the batch is sent.
+    const bodies = serialiseForPublish(events, this.maxMessageBytes);
     // All sends start synchronously in array order on one channel, so the broker routes them in
     // order while their confirms are pipelined.
     this.coalesceWrites();
-    const sends = events.map((event) => this.publisher.send(this.envelopeFor(event, exchange), event));
+    const sends = events.map((event, index) => this.publisher.send(this.envelopeFor(event, exchange), Buffer.from(bodies[index] as string)));
     const results = await Promise.allSettled(sends);
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    // An encoding failure closes the channel, so the sends after it fail too: only the events whose
+    // own failure is permanent are named; the others are published again with the next attempt.
+    const unpublishable = results.flatMap((r, index) =>
+      r.status === 'rejected' && classifyPublishFailure(r.reason) === 'permanent' ? [{ eventId: events[index]?.id ?? '', reason: failureReason(r.reason) }] : [],
+    );
+    if (unpublishable.length > 0) throw new UnpublishableEventsError(unpublishable);
     if (failed.length > 0) {
       throw new DomainError(
         'UNAVAILABLE',

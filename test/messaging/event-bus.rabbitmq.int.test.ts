@@ -43,7 +43,7 @@ async function deleteQueue(queue: string): Promise<void> {
 
 describe('RabbitMqEventBus (contract, real broker)', () => {
   eventBusContract({
-    create: (deps) => createEventBus({ kind: 'rabbitmq', url, retryLowMs: 100 }, deps),
+    create: (deps, options) => createEventBus({ kind: 'rabbitmq', url, retryLowMs: 100, ...options }, deps),
     deleteQueue,
     // The vhost is this file's alone: nothing else publishes on its exchange.
     isolated: true,
