@@ -56,6 +56,10 @@ describe('analytics through the gateway', () => {
     expect(missing.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.courseId' });
     const empty = await track(m1, []);
     expect(empty.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'inputs' });
+    const ghost = await track(admin, [{ memberId: 'm1', type: 'member.login' }, { memberId: 'ghost', type: 'member.login' }]);
+    expect(ghost.body.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', field: 'inputs[1].memberId' });
+    const selfGhost = await track(product.token('ghost'), [{ memberId: 'ghost', type: 'member.login' }]);
+    expect(selfGhost.body.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', field: 'input.memberId' });
     const other = await track(m1, [{ memberId: 'm2', type: 'member.login' }]);
     expect(other.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     expect(await activityCount()).toBe(before);

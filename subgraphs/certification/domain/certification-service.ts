@@ -8,6 +8,7 @@ import type { Actor, CausationContext } from '../../../messaging/events/envelope
 import type { Clock } from '../../../platform/clock';
 import { ForbiddenError, NotFoundError, ValidationError } from '../../../platform/errors';
 import type { Identity } from '../../../platform/auth';
+import { requireMembers, storeMemberDirectory, type MemberDirectory } from '../../common/member-directory';
 import {
   certificationDecider,
   certificationStreamId,
@@ -66,6 +67,7 @@ export class CertificationService {
     documents: DocumentStore,
     private readonly clock: Clock,
     snapshotEvery: number,
+    private readonly members: MemberDirectory = storeMemberDirectory(store),
   ) {
     this.handler = new CommandHandler(certificationDecider as never, { store, clock, snapshotEvery });
     this.counters = documents.collection<NumberCounter>('certification_numbers');
@@ -82,6 +84,7 @@ export class CertificationService {
       throw new ForbiddenError(`A member may only apply for itself (you are ${identity.sub}, not ${applicantId}).`);
     }
     if (!ID.test(applicantId)) throw new ValidationError('memberId must be 1 to 64 letters, digits, "-" or "_".', { field: 'memberId' });
+    await requireMembers(this.members, [applicantId], () => 'memberId');
     const certificationId = randomUUID();
     return this.run(certificationId, { kind: 'apply', certificationId, applicantId, certType: input.certType, documents: input.documents }, context, 0);
   }

@@ -1,6 +1,7 @@
-// The checkout (the seed's Payment API and "Create Order"): validates the order and the card,
-// starts the saga (order.created + payment.initiated in one append to the order's stream) and
-// answers at once; the saga and the services do the rest asynchronously. A refusal stores nothing.
+// The checkout (the seed's Payment API and "Create Order"): validates the order, the member (it must
+// exist) and the card, starts the saga (order.created + payment.initiated in one append to the order's
+// stream) and answers at once; the saga and the services do the rest asynchronously. A refusal stores
+// nothing and charges nothing.
 import { randomUUID } from 'node:crypto';
 import type { CausationContext } from '../../../messaging/events/envelope';
 import type { DocumentCollection } from '../../../messaging/state/document-store';
@@ -8,6 +9,7 @@ import type { Identity } from '../../../platform/auth';
 import type { Clock } from '../../../platform/clock';
 import { ForbiddenError, NotFoundError, ValidationError } from '../../../platform/errors';
 import type { OrderSagaRunner } from '../saga/saga-runner';
+import { requireMembers, type MemberDirectory } from '../../common/member-directory';
 import { orderViewOf } from '../saga/saga-runner';
 import { priceOrder, type OrderFacts } from './order';
 import type { CardInput, PaymentGateway } from './payment-gateway';
@@ -28,6 +30,7 @@ export class OrderService {
     private readonly orders: DocumentCollection<OrderView>,
     private readonly payments: DocumentCollection<PaymentView>,
     private readonly clock: Clock,
+    private readonly members: MemberDirectory,
   ) {}
 
   async create(identity: Identity, input: CreateOrderInput, context: CausationContext): Promise<OrderView> {
@@ -37,6 +40,8 @@ export class OrderService {
     }
     if (!MEMBER_ID.test(memberId)) throw new ValidationError('memberId must be 1 to 64 letters, digits, "-" or "_".', { field: 'memberId' });
     const priced = priceOrder(input.items);
+    // No charge for a member nobody registered: its paid membership could never be activated.
+    await requireMembers(this.members, [memberId], () => 'memberId');
     const now = this.clock.now();
     const card = await this.gateway.tokenize(input.card, now);
     const order: OrderFacts = { orderId: randomUUID(), memberId, ...priced, currency: 'EUR', paymentId: randomUUID() };
