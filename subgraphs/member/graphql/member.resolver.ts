@@ -5,7 +5,7 @@ import type { DocumentCollection } from '../../../messaging/state/document-store
 import type { EventStore } from '../../../messaging/store/event-store';
 import type { Clock } from '../../../platform/clock';
 import { ForbiddenError, NotFoundError } from '../../../platform/errors';
-import { causationOf, requireAdmin, requireIdentity, requireSelfOrAdmin, type SubgraphContext } from '../../common/context';
+import { causationOf, idempotencyKeyOf, requireAdmin, requireIdentity, requireSelfOrAdmin, type SubgraphContext } from '../../common/context';
 import type { MemberService } from '../domain/member-service';
 import { applyToMemberDoc, type MemberDoc } from '../projections/member-read-model';
 import { memberStreamId } from '../domain/member';
@@ -87,6 +87,7 @@ export class MemberResolver {
       identity,
       { id: input.id ?? null, email: input.email, firstName: input.firstName, lastName: input.lastName, tier: input.tier ?? null },
       causationOf(ctx),
+      idempotencyKeyOf(ctx, input.idempotencyKey),
     );
     return memberFromSnapshot(snapshot, this.deps.clock.now());
   }
