@@ -165,7 +165,7 @@ export class ParkedEvents implements ParkingLot {
     const stored = await this.collection.update(doc.id, (current) =>
       current?.status === 'parked' ? { ...current, status, resolvedAt: at, resolvedBy: actor.id, note } : null,
     );
-    if (!stored || stored.resolvedAt !== at || stored.status !== status) {
+    if (!stored || stored.resolvedAt !== at || stored.resolvedBy !== actor.id || stored.status !== status) {
       throw new IllegalStateError(`Event ${doc.id} was resolved by someone else meanwhile.`, { eventId: doc.id, status: stored?.status ?? null });
     }
     const context = { correlationId, causationId: doc.id, actor };
