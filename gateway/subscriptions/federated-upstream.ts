@@ -33,6 +33,8 @@ export interface FederatedUpstreamDeps {
   readonly subgraphSecret: string;
   /** Events held while earlier ones are executed before the upstream is ended with a resume cursor. */
   readonly bufferSize: number;
+  /** How an event's errors (a failed fetch from another subgraph) are shown to clients; as they are when absent. */
+  readonly formatError?: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
 }
 
 export interface FederatedUpstreamRequest {
@@ -141,11 +143,13 @@ export function openFederatedUpstream(deps: FederatedUpstreamDeps, request: Fede
     const cursor = typeof cursorValue === 'string' ? cursorValue : null;
     const services: ServiceMap = { ...deps.services, [primary.serviceName]: new EventDataSource(upstream as never) };
     const response = await executeQueryPlan(queryPlan, services, requestContext, operationContext, deps.planner.supergraphSchema, deps.planner.apiSchema);
+    const { formatError } = deps;
+    const errors = formatError ? response.errors?.map((e) => formatError(e.toJSON(), e)) : response.errors;
     return {
       cursor,
       result: {
         data: (response.data ?? null) as ExecutionResult['data'],
-        ...(response.errors && response.errors.length > 0 ? { errors: response.errors as ExecutionResult['errors'] } : {}),
+        ...(errors && errors.length > 0 ? { errors: errors as ExecutionResult['errors'] } : {}),
         ...(cursor !== null ? { extensions: { [CURSOR_EXTENSION]: cursor } } : {}),
       },
     };

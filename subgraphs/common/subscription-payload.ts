@@ -2,7 +2,7 @@
 // resume cursor), the payload fields every update carries (event type, time, cursor), and how a
 // payload's entity is resolved by reference so its fields come from wherever they are resolved.
 import { isObjectType, type GraphQLResolveInfo } from 'graphql';
-import { Field, ObjectType, type PubSub } from 'type-graphql';
+import { Field, ID, ObjectType, type PubSub } from 'type-graphql';
 import type { AnyEventEnvelope } from '../../messaging/events/envelope';
 import type { EventType } from '../../messaging/events/catalog';
 import type { EventStore } from '../../messaging/store/event-store';
@@ -60,11 +60,17 @@ export abstract class EventUpdate {
     description: "The event's position in the global order: pass it back as `extensions.cursor` to resume after it.",
   })
   cursor!: string;
+
+  @Field(() => ID, {
+    description:
+      "The correlation id of the request that caused this event (the `x-correlation-id` it sent or was given), carried by every event that request led to, across services.",
+  })
+  correlationId!: string;
 }
 
 /** The common fields of an update, from the event that caused it. */
-export function updateFieldsOf(event: AnyEventEnvelope): Pick<EventUpdate, 'eventType' | 'occurredAt' | 'cursor'> {
-  return { eventType: event.type, occurredAt: new Date(event.occurredAt), cursor: cursorOf(event.position) };
+export function updateFieldsOf(event: AnyEventEnvelope): Pick<EventUpdate, 'eventType' | 'occurredAt' | 'cursor' | 'correlationId'> {
+  return { eventType: event.type, occurredAt: new Date(event.occurredAt), cursor: cursorOf(event.position), correlationId: event.correlationId };
 }
 
 /** The events of one entity for one subscription: missed ones after the cursor, then live ones. */

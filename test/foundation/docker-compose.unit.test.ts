@@ -2,118 +2,33 @@
 // repository instead: build entries exist, only known variables are set, health and wiring agree.
 import fs from 'node:fs';
 import path from 'node:path';
-import YAML from 'yaml';
-import { z } from 'zod';
 import { isKnownVariable, loadConfig } from '../../platform/config';
+import { parseMongoUri } from '../../platform/mongodb-uri';
 import { GATEWAY_NODE_FLAGS } from '../../gateway/node-flags';
+import {
+  builtServices,
+  buildEntryOf,
+  commandOf,
+  dependenciesOf,
+  environmentOf,
+  healthcheckText,
+  interpolate,
+  listenPortOf,
+  publishedPorts,
+  readCompose,
+  volumeMounts,
+  type Service,
+} from '../support/compose';
+import { randomSecret } from '../support/secrets';
 
 const root = path.resolve(__dirname, '..', '..');
 const read = (file: string) => fs.readFileSync(path.join(root, file), 'utf8');
 
-// Only the parts of the compose format these checks read; the short and long syntaxes both parse.
-const stringOrList = z.union([z.string(), z.array(z.string())]);
-const serviceSchema = z.object({
-  image: z.string().optional(),
-  build: z.union([z.string(), z.object({ context: z.string(), dockerfile: z.string().optional() })]).optional(),
-  command: stringOrList.optional(),
-  environment: z
-    .union([z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])), z.array(z.string())])
-    .optional(),
-  depends_on: z
-    .union([z.array(z.string()), z.record(z.string(), z.object({ condition: z.string().optional() }))])
-    .optional(),
-  healthcheck: z.object({ test: stringOrList.optional(), disable: z.boolean().optional() }).optional(),
-  ports: z
-    .array(
-      z.union([
-        z.string(),
-        z.number(),
-        z.object({ target: z.number(), published: z.union([z.string(), z.number()]).optional() }),
-      ]),
-    )
-    .optional(),
-  volumes: z.array(z.union([z.string(), z.object({ source: z.string().optional(), target: z.string() })])).optional(),
-  container_name: z.string().optional(),
-  restart: z.string().optional(),
-});
-const composeSchema = z.object({
-  services: z.record(z.string(), serviceSchema),
-  volumes: z.record(z.string(), z.unknown()).optional(),
-});
-type Service = z.infer<typeof serviceSchema>;
-
-// Compose reads YAML merge keys (`<<: *service`); YAML 1.2 parsers need them switched on.
-const compose = composeSchema.parse(YAML.parse(read('docker-compose.yml'), { merge: true }));
+const compose = readCompose();
 const services = Object.entries(compose.services);
-/** Our services: the ones built from the Dockerfile (MongoDB and RabbitMQ are official images). */
-const built = services.filter(([, s]) => s.build !== undefined);
+const built = builtServices(compose);
 
-function environmentOf(service: Service): Record<string, string> {
-  const env = service.environment;
-  if (env === undefined) return {};
-  if (Array.isArray(env)) {
-    return Object.fromEntries(env.map((entry) => [entry.split('=')[0] ?? '', entry.slice(entry.indexOf('=') + 1)]));
-  }
-  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v === null ? '' : String(v)]));
-}
-
-/** Resolves `${NAME:-default}` and `${NAME:?message}` as compose would, with `host` as the host environment. */
-function interpolate(value: string, host: Record<string, string>): string {
-  return value.replace(/\$\{([A-Z0-9_]+)(?::([-?])([^}]*))?\}/g, (_all, name: string, op?: string, arg?: string) => {
-    const set = host[name];
-    if (set !== undefined && set !== '') return set;
-    if (op === '?') throw new Error(`${name} is required: ${arg ?? ''}`);
-    return op === '-' ? (arg ?? '') : '';
-  });
-}
-
-function commandOf(service: Service): string[] {
-  const command = service.command ?? [];
-  return typeof command === 'string' ? command.split(/\s+/) : command;
-}
-
-/** `dist/subgraphs/member/main.js` from the service's command. */
-function buildEntryOf(service: Service): string | undefined {
-  return commandOf(service).find((token) => /^dist\/.+\.js$/.test(token));
-}
-
-function dependenciesOf(service: Service): Record<string, string | undefined> {
-  const deps = service.depends_on;
-  if (deps === undefined) return {};
-  if (Array.isArray(deps)) return Object.fromEntries(deps.map((name) => [name, undefined]));
-  return Object.fromEntries(Object.entries(deps).map(([name, d]) => [name, d.condition]));
-}
-
-function healthcheckText(service: Service): string | undefined {
-  const test = service.healthcheck?.test;
-  if (test === undefined || service.healthcheck?.disable) return undefined;
-  return typeof test === 'string' ? test : test.join(' ');
-}
-
-/** The port a service listens on, from the variable that sets it (PORT, MEMBER_PORT, ...). */
-function listenPortOf(service: Service): { variable: string; port: number } | undefined {
-  const entry = Object.entries(environmentOf(service)).find(([name]) => /^([A-Z]+_)?PORT$/.test(name));
-  return entry ? { variable: entry[0], port: Number(entry[1]) } : undefined;
-}
-
-function publishedPorts(service: Service): { published: number; target: number }[] {
-  return (service.ports ?? []).map((p) => {
-    if (typeof p === 'object') return { published: Number(p.published ?? p.target), target: p.target };
-    const parts = String(p).split(':');
-    const target = Number(parts[parts.length - 1]);
-    return { published: parts.length > 1 ? Number(parts[parts.length - 2]) : target, target };
-  });
-}
-
-function volumeMounts(service: Service): { source: string | undefined; target: string }[] {
-  return (service.volumes ?? []).map((v) => {
-    if (typeof v === 'object') return { source: v.source, target: v.target };
-    const [source, target] = v.split(':');
-    return { source, target: target ?? source ?? '' };
-  });
-}
-
-const hostEnvironment = { JWT_SECRET: 'j'.repeat(32), SUBGRAPH_SECRET: 's'.repeat(32) };
+const hostEnvironment = { JWT_SECRET: randomSecret(), SUBGRAPH_SECRET: randomSecret() };
 
 describe('docker-compose.yml', () => {
   it('has our services and both backends', () => {
@@ -282,6 +197,51 @@ describe('docker-compose.yml', () => {
     expect(healthcheckText(rabbitmq)).toMatch(/rabbitmq-diagnostics.*ping/);
   });
 
+  describe('MongoDB as a single-node replica set', () => {
+    const mongodb = compose.services.mongodb!;
+    const replSet = (() => {
+      const command = commandOf(mongodb);
+      const flag = command.findIndex((token) => token === '--replSet' || token.startsWith('--replSet='));
+      if (flag === -1) return undefined;
+      return command[flag]!.includes('=') ? command[flag]!.split('=')[1] : command[flag + 1];
+    })();
+    const check = healthcheckText(mongodb) ?? '';
+
+    it('starts mongod as a replica set member, listening beyond localhost', () => {
+      expect(commandOf(mongodb)[0]).toBe('mongod');
+      expect(replSet).toBe('rs0');
+      expect(commandOf(mongodb)).toContain('--bind_ip_all');
+    });
+
+    it('initiates the set from its own healthcheck, naming the member as the services reach it, and is healthy only as PRIMARY', () => {
+      const initiate = /rs\.initiate\(\{\s*_id:\s*'([^']+)',\s*members:\s*\[\{\s*_id:\s*0,\s*host:\s*'([^']+)'\s*\}\]\s*\}\)/.exec(check);
+      expect(initiate?.[1]).toBe(replSet);
+      // Only when the set is not initiated yet: a restart with the volume keeps the set as it is.
+      expect(check).toMatch(/catch \(e\) \{ if \(e\.codeName !== 'NotYetInitialized'\) throw e; rs\.initiate/);
+      expect(check).toMatch(/isWritablePrimary \? 0 : 1/);
+      for (const [name, service] of built) {
+        const uri = parseMongoUri(interpolate(environmentOf(service).MONGODB_URI ?? '', hostEnvironment));
+        expect({ service: name, hosts: uri.hosts }).toEqual({ service: name, hosts: [initiate?.[2]] });
+      }
+    });
+
+    it("gives every built service a replica-set URI for this set, so 'majority' writes mean a majority of it", () => {
+      for (const [name, service] of built) {
+        const env = environmentOf(service);
+        const uri = parseMongoUri(interpolate(env.MONGODB_URI ?? '', hostEnvironment));
+        expect({ service: name, replicaSet: uri.replicaSet, database: uri.databaseName }).toEqual({
+          service: name,
+          replicaSet: replSet,
+          database: 'membership',
+        });
+        expect({ service: name, writeConcern: loadConfig(Object.fromEntries(Object.entries(env).map(([k, v]) => [k, interpolate(v, hostEnvironment)]))).MONGODB_WRITE_CONCERN }).toEqual({
+          service: name,
+          writeConcern: 'majority',
+        });
+      }
+    });
+  });
+
   it('runs the gateway with its V8 flags, as npm start does', () => {
     expect(compose.services.gateway?.command).toEqual(['node', ...GATEWAY_NODE_FLAGS, 'dist/gateway/main.js']);
     const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
@@ -321,5 +281,15 @@ describe('Dockerfile', () => {
     const needed = [...buildIncludes, 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'supergraph.graphql'];
     expect(needed.filter((entry) => ignored.includes(entry))).toEqual([]);
     expect(ignored).toEqual(expect.arrayContaining(['node_modules', 'dist', '.git']));
+  });
+
+  it('has the dependency patches in place when npm ci runs its postinstall', () => {
+    const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
+    expect(scripts.postinstall).toMatch(/^patch-package\b/);
+    expect(ignored).not.toContain('patches');
+    const copyPatches = dockerfile.search(/^COPY patches \.\/patches$/m);
+    const npmCi = dockerfile.search(/^RUN npm ci\b/m);
+    expect(copyPatches).toBeGreaterThan(-1);
+    expect(copyPatches).toBeLessThan(npmCi);
   });
 });

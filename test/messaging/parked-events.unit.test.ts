@@ -8,6 +8,7 @@ import { MemoryEventStore } from '../../messaging/store/memory-event-store';
 import { ManualClock } from '../../platform/clock';
 import { DomainError } from '../../platform/errors';
 import { loggerFor } from '../../platform/logger';
+import { unhealthy } from '../../platform/health';
 import { eventually } from '../support/wait';
 
 const admin = { id: 'ops', role: 'admin' as const };
@@ -91,6 +92,7 @@ describe('parked events', () => {
       consume: async () => ({ queue: 'x', close: async () => undefined }),
       deadLetterCount: async () => 0,
       peekDeadLetters: async () => [],
+      health: async () => unhealthy('event bus', 'broker unreachable'),
       close: async () => undefined,
     };
     const { parked, event } = await setup(down);

@@ -28,15 +28,15 @@ export class ConsumerStatus {
   lastEventAt!: Date | null;
 }
 
-@ObjectType({ description: "This process's bus traffic for one event type since it started." })
+@ObjectType({ description: "The deployment's bus traffic for one event type: every process's counts, each written within a second." })
 export class EventTypeTraffic {
   @Field()
   type!: string;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Times an event of this type was published to the bus.' })
   published!: number;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Deliveries acknowledged, one per queue that took the event (consumers and live feeds).' })
   consumed!: number;
 
   @Field(() => Int)
@@ -57,7 +57,7 @@ export class EventMonitor {
   @Field(() => [ConsumerStatus])
   consumers!: ConsumerStatus[];
 
-  @Field(() => [EventTypeTraffic], { description: 'Counted by the process serving this query (all of them with `npm start`).' })
+  @Field(() => [EventTypeTraffic], { description: 'Counted by every process of the deployment, whichever answers.' })
   types!: EventTypeTraffic[];
 
   @Field(() => Date)

@@ -17,7 +17,7 @@ export class CreateMemberInput {
   @Field()
   lastName!: string;
 
-  @Field(() => MemberTier, { nullable: true, description: 'BASIC when absent.' })
+  @Field(() => MemberTier, { nullable: true, description: 'BASIC when absent; only admins set a higher tier here (members order one).' })
   tier?: MemberTier | null;
 
   @Field(() => String, { nullable: true, description: IDEMPOTENCY_KEY_DESCRIPTION })

@@ -4,7 +4,6 @@ import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
 import type { DocumentCollection } from '../../../messaging/state/document-store';
 import type { EventStore } from '../../../messaging/store/event-store';
 import type { Clock } from '../../../platform/clock';
-import { ForbiddenError, NotFoundError } from '../../../platform/errors';
 import { causationOf, idempotencyKeyOf, requireAdmin, requireIdentity, requireSelfOrAdmin, type SubgraphContext } from '../../common/context';
 import type { MemberService } from '../domain/member-service';
 import { applyToMemberDoc, type MemberDoc } from '../projections/member-read-model';
@@ -80,7 +79,9 @@ export class MemberResolver {
     });
   }
 
-  @Mutation(() => Member, { description: 'Register a member: yourself (id = your token subject), or anyone as an admin.' })
+  @Mutation(() => Member, {
+    description: 'Register a member: yourself (id = your token subject) at BASIC, or anyone at any tier as an admin. A paid tier comes with its order.',
+  })
   async createMember(@Arg('input') input: CreateMemberInput, @Ctx() ctx: SubgraphContext): Promise<Member> {
     const identity = requireIdentity(ctx);
     const snapshot = await this.deps.service.create(
@@ -105,23 +106,19 @@ export class MemberResolver {
     return memberFromSnapshot(snapshot, this.deps.clock.now());
   }
 
-  @Mutation(() => Member, { description: 'Renew the membership for some months, from its end if it is still running.' })
+  @Mutation(() => Member, {
+    description:
+      'Admins: renew a membership (paid or granted outside the shop) for some months, from its end if it is still running. Members renew by ordering a membership product.',
+  })
   async renewMembership(
     @Arg('id', () => ID) id: string,
     @Arg('input', () => RenewMembershipInput, { defaultValue: { months: 12 } }) input: RenewMembershipInput,
     @Arg('expectedVersion', () => Int, { nullable: true }) expectedVersion: number | null,
     @Ctx() ctx: SubgraphContext,
   ): Promise<Member> {
-    const identity = requireSelfOrAdmin(ctx, id);
-    if (identity.role !== 'admin' && input.tier) {
-      // Tier changes are paid (an order of a membership product); only admins grant them here.
-      const current = await this.deps.service.get(id);
-      if (!current) throw new NotFoundError(`No member with id ${id}.`, { id });
-      if (current.member.tier !== (input.tier as string)) {
-        throw new ForbiddenError('A member changes tier by ordering a membership product; only admins may change it here.');
-      }
-    }
+    const identity = requireIdentity(ctx);
     const snapshot = await this.deps.service.renew(
+      identity,
       id,
       { months: input.months, tier: input.tier ?? null },
       expectedVersion ?? undefined,

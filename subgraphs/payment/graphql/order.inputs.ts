@@ -7,7 +7,7 @@ export class OrderItemInput {
   @Field(() => ID)
   sku!: string;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: 'From 1 to 100; at most 100 of one sku per order, however many lines it is split over.' })
   quantity!: number;
 }
 
