@@ -7,6 +7,8 @@ import { isDomainError } from '../platform/errors';
 export interface GatewayContext {
   readonly identity: Identity | null;
   readonly correlationId: string;
+  /** The client's `Idempotency-Key` header, forwarded to the subgraphs as it is (they check it). */
+  readonly idempotencyKey?: string | null;
 }
 
 /** Authenticate a bearer token; no header means anonymous, a bad one (or one living too long) is refused outright. */

@@ -10,6 +10,7 @@ import { CORRELATION_ID_HEADER, correlationIdFrom } from '../platform/auth';
 import { apolloLogger, loggerFor } from '../platform/logger';
 import { metricsRoute } from '../messaging/monitor/metrics';
 import { authenticate, type GatewayContext } from './context';
+import { IDEMPOTENCY_KEY_HEADER, idempotencyHeaderOf } from '../platform/idempotency-key';
 import { gatewayErrorFormatter } from './format-error';
 import { SignedSubgraphDataSource } from './subgraph-data-source';
 import { serveGatewaySubscriptions, type GatewaySubscriptionOptions, type GatewaySubscriptionServer } from './subscriptions/subscription-server';
@@ -148,7 +149,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     context: async (req, res) => {
       const correlationId = correlationIdFrom(req.headers[CORRELATION_ID_HEADER]);
       res.setHeader(CORRELATION_ID_HEADER, correlationId);
-      return { identity: authenticate(req.headers.authorization, options.jwtSecret, options.jwtMaxLifetimeSeconds), correlationId };
+      const idempotencyKey = idempotencyHeaderOf(req.headers[IDEMPOTENCY_KEY_HEADER]);
+      return { identity: authenticate(req.headers.authorization, options.jwtSecret, options.jwtMaxLifetimeSeconds), correlationId, idempotencyKey };
     },
   });
 

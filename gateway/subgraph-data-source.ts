@@ -27,6 +27,7 @@ import { CORRELATION_ID_HEADER, GATEWAY_IDENTITY_HEADER, signForwardedIdentity }
 import { truncate } from '../platform/client-errors';
 import { loggerFor, type Logger } from '../platform/logger';
 import type { GatewayContext } from './context';
+import { IDEMPOTENCY_KEY_HEADER } from '../platform/idempotency-key';
 
 // An idle connection is closed by us after 4 s, long before the subgraph's server would close it
 // (KEEP_ALIVE_TIMEOUT_MS, 65 s; 5 s for a server on Node's default): otherwise a request can go out
@@ -100,6 +101,7 @@ export class SignedSubgraphDataSource implements GraphQLDataSource<GatewayContex
     headers['content-type'] = 'application/json';
     headers[GATEWAY_IDENTITY_HEADER] = signForwardedIdentity(identity, this.subgraphSecret);
     headers[CORRELATION_ID_HEADER] = correlationId;
+    if ('idempotencyKey' in context && context.idempotencyKey) headers[IDEMPOTENCY_KEY_HEADER] = context.idempotencyKey;
     const { http: _http, ...operation } = request;
 
     const payload = JSON.stringify(operation);

@@ -6,6 +6,7 @@ import type { Backends } from '../messaging/backends';
 import type { Consumer } from '../messaging/bus/event-bus';
 import { startConsumer } from '../messaging/consumers/run-consumer';
 import { createOutboxRelay } from '../messaging/outbox/outbox-relay';
+import { ParkedEvents } from '../messaging/outbox/parked-events';
 import { documentCheckpoint } from '../messaging/store/checkpoints';
 import type { StoreFollower } from '../messaging/store/store-follower';
 import { Lease, LeasedRunner, LEASE_RENEW_MS, LEASE_TTL_MS, leaseOwnerId } from '../messaging/state/lease';
@@ -38,6 +39,8 @@ const MARKER_PRUNE_INTERVAL_MS = 10 * 60_000;
 
 export interface RunningWorkers {
   readonly relay: StoreFollower;
+  /** Where the relay parks the events the bus can never publish. */
+  readonly parked: ParkedEvents;
   /** Whether this process holds the relay's lease (the relay runs here). */
   readonly relayActive: () => boolean;
   readonly consumers: readonly Consumer[];
@@ -69,8 +72,11 @@ export async function startWorkers(
   }
   const certification = await startCertificationWorkers(backends, cfg);
   // Consumers' queues exist before the relay publishes anything, so nothing is unroutable.
+  // Events the bus can never publish are parked there (admins republish or skip them), not retried forever.
+  const parked = new ParkedEvents({ store, bus, documents, clock, logger: loggerFor('outbox-relay') });
   const relay = createOutboxRelay(store, bus, documentCheckpoint(documents, 'outbox-relay', () => clock.now()), loggerFor('outbox-relay'), {
     pollIntervalMs: cfg.FOLLOWER_POLL_MS,
+    parking: parked,
   });
   const offAppend = backends.onAppend(() => relay.wake());
   const relayLease = new LeasedRunner(
@@ -91,6 +97,7 @@ export async function startWorkers(
   pruner.start();
   return {
     relay,
+    parked,
     relayActive: () => relayLease.isActive,
     consumers,
     certification,

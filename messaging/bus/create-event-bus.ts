@@ -7,7 +7,7 @@ import { InProcessEventBus, type Scheduler } from './in-process-bus';
 import { RabbitMqEventBus, type QueueType, type RabbitMqBusOptions } from './rabbitmq-bus';
 
 export type EventBusOptions =
-  | { readonly kind: 'in-process' }
+  | { readonly kind: 'in-process'; readonly maxMessageBytes?: number }
   | ({ readonly kind: 'rabbitmq' } & RabbitMqBusOptions);
 
 export interface EventBusDeps {
@@ -41,7 +41,7 @@ export function eventBusOptionsFor(rabbitmqUrl: string | undefined, settings: Ra
 export async function createEventBus(options: EventBusOptions, deps: EventBusDeps = {}): Promise<EventBus> {
   switch (options.kind) {
     case 'in-process':
-      return new InProcessEventBus(deps);
+      return new InProcessEventBus(options.maxMessageBytes === undefined ? deps : { ...deps, maxMessageBytes: options.maxMessageBytes });
     case 'rabbitmq': {
       const { kind: _kind, ...rabbit } = options;
       const { scheduler: _scheduler, ...rabbitDeps } = deps;

@@ -2,6 +2,7 @@
 // consume them from named queues. Adapters: in-process (default, tests) and RabbitMQ.
 import type { AnyEventEnvelope } from '../events/envelope';
 import type { BackendHealth } from '../../platform/health';
+import type { UnpublishableEvent } from './publish-failure';
 
 /**
  * What a handler decides for one delivery. A thrown error counts as `retry`. A `transient` retry
@@ -129,8 +130,17 @@ export interface DeadLetter {
 }
 
 export interface EventBus {
-  /** Publish and wait for the broker's confirmation; in order of the array. */
+  /**
+   * Publish and wait for the broker's confirmation; in order of the array. Rejects with
+   * UnpublishableEventsError (`./publish-failure`) naming events it can never publish (sending none
+   * of the batch when it finds them before sending); any other rejection may pass on a retry.
+   */
   publish(events: readonly AnyEventEnvelope[], options?: PublishOptions): Promise<void>;
+  /**
+   * The events of a batch publish() would refuse for good (too large, not serialisable), found at
+   * once, before anything is sent: the outbox relay leaves them out and keeps the others in order.
+   */
+  unpublishable?(events: readonly AnyEventEnvelope[]): UnpublishableEvent[];
   consume(options: ConsumeOptions, handler: EventHandler): Promise<Consumer>;
   /** Messages waiting in a queue's dead-letter queue (count, without consuming them). */
   deadLetterCount(queue: string): Promise<number>;

@@ -6,6 +6,7 @@ import type { AnyEventEnvelope } from '../events/envelope';
 import { systemClock, type Clock } from '../../platform/clock';
 import { DomainError } from '../../platform/errors';
 import { loggerFor, type Logger } from '../../platform/logger';
+import { DEFAULT_MAX_MESSAGE_BYTES, findUnpublishable, serialiseForPublish, type UnpublishableEvent } from './publish-failure';
 import {
   assertTopicName,
   batchElements,
@@ -50,6 +51,8 @@ export interface InProcessBusDeps {
   readonly scheduler?: Scheduler;
   readonly logger?: Logger;
   readonly observer?: BusObserver;
+  /** Largest event (JSON bytes) publish() takes, as a broker's max message size (default 16 MiB). */
+  readonly maxMessageBytes?: number;
 }
 
 /** A message in a queue. The envelope is kept as JSON, as a broker would, so no handler can mutate
@@ -143,6 +146,7 @@ export class InProcessEventBus implements EventBus, TemporaryTopics {
   private readonly scheduler: Scheduler;
   private readonly logger: Logger;
   private readonly observer: BusObserver;
+  private readonly maxMessageBytes: number;
   private closed = false;
 
   constructor(deps: InProcessBusDeps = {}) {
@@ -150,6 +154,11 @@ export class InProcessEventBus implements EventBus, TemporaryTopics {
     this.scheduler = deps.scheduler ?? realScheduler;
     this.logger = deps.logger ?? loggerFor('event-bus', { adapter: 'in-process' });
     this.observer = deps.observer ?? {};
+    this.maxMessageBytes = deps.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  }
+
+  unpublishable(events: readonly AnyEventEnvelope[]): UnpublishableEvent[] {
+    return findUnpublishable(events, this.maxMessageBytes);
   }
 
   /** In the process itself: up for as long as the bus is open. */
@@ -161,8 +170,10 @@ export class InProcessEventBus implements EventBus, TemporaryTopics {
     this.assertOpen();
     const topic = options.topic ?? LIVE_TOPIC;
     this.assertTopicExists(topic);
-    for (const event of events) {
-      const json = JSON.stringify(event);
+    // Every body before any is queued: an event that can never be published fails the batch alone.
+    const bodies = serialiseForPublish(events, this.maxMessageBytes);
+    for (const [index, event] of events.entries()) {
+      const json = bodies[index] as string;
       for (const queue of this.queues.values()) {
         if (queue.topic !== topic) continue;
         // Once per queue however many of its bindings match, as a topic exchange does.

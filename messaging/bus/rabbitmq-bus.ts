@@ -43,6 +43,15 @@ import {
   type ResolvedConsumeOptions,
 } from './delivery-policy';
 import { LIVE_TOPIC } from './event-bus';
+import {
+  classifyPublishFailure,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  failureReason,
+  findUnpublishable,
+  serialiseForPublish,
+  UnpublishableEventsError,
+  type UnpublishableEvent,
+} from './publish-failure';
 import type {
   BatchHandler,
   BatchPublishOptions,
@@ -80,6 +89,7 @@ export const QUORUM_DELIVERY_LIMIT = 20;
 
 /** AMQP headers this adapter writes. */
 export const busHeaders = {
+  occurredAt: 'x-occurred-at',
   schemaVersion: 'x-schema-version',
   position: 'x-position',
   streamId: 'x-stream-id',
@@ -117,6 +127,12 @@ export interface RabbitMqBusOptions {
    * it goes away (user, password and vhost come from `url`). Default: the URL's host.
    */
   readonly hosts?: readonly string[];
+  /**
+   * Largest event (JSON bytes) publish() sends; a larger one is refused with UnpublishableEventsError
+   * before anything of its batch is sent (the broker would close the channel on it, failing the
+   * batch every time). Default 16 MiB, RabbitMQ 4's max_message_size; keep it at or below the broker's.
+   */
+  readonly maxMessageBytes?: number;
   /** TCP_NODELAY. Default true: with Nagle on, each small confirmed publish waits ~40 ms for a
    * delayed ACK, capping a one-at-a-time publisher at ~25 round trips per second. */
   readonly noDelay?: boolean;
@@ -258,6 +274,7 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
     exchange: string,
     queueType: QueueType,
     deps: RabbitMqBusDeps,
+    private readonly maxMessageBytes: number = DEFAULT_MAX_MESSAGE_BYTES,
   ) {
     this.exchange = exchange;
     this.queueType = queueType;
@@ -292,7 +309,7 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
       noDelay: options.noDelay ?? true,
     });
     if (options.exchange !== undefined) assertExchangeName(options.exchange);
-    const bus = new RabbitMqEventBus(connection, options.exchange ?? EVENTS_EXCHANGE, queueType, deps);
+    const bus = new RabbitMqEventBus(connection, options.exchange ?? EVENTS_EXCHANGE, queueType, deps, options.maxMessageBytes);
     const where = hosts ? `${redactUrl(options.url)} (hosts ${options.hosts?.join(', ')})` : redactUrl(options.url);
     connection.on('error', (error: unknown) => bus.connectionLost(error));
     connection.on('connection', () => bus.connectionUp(where));
@@ -320,17 +337,29 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
     return bus;
   }
 
+  unpublishable(events: readonly AnyEventEnvelope[]): UnpublishableEvent[] {
+    return findUnpublishable(events, this.maxMessageBytes);
+  }
+
   async publish(events: readonly AnyEventEnvelope[], options: PublishOptions = {}): Promise<void> {
     this.assertOpen();
     const topic = options.topic ?? LIVE_TOPIC;
     if (topic !== LIVE_TOPIC) assertTopicName(topic, this.exchange);
     const exchange = topic === LIVE_TOPIC ? this.exchange : topic;
+    // Every body first: an event that can never be published is refused before any of the batch is sent.
+    const bodies = serialiseForPublish(events, this.maxMessageBytes);
     // All sends start synchronously in array order on one channel, so the broker routes them in
     // order while their confirms are pipelined.
     this.coalesceWrites();
-    const sends = events.map((event) => this.publisher.send(this.envelopeFor(event, exchange), event));
+    const sends = events.map((event, index) => this.publisher.send(this.envelopeFor(event, exchange), Buffer.from(bodies[index] as string)));
     const results = await Promise.allSettled(sends);
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    // An encoding failure closes the channel, so the sends after it fail too: only the events whose
+    // own failure is permanent are named; the others are published again with the next attempt.
+    const unpublishable = results.flatMap((r, index) =>
+      r.status === 'rejected' && classifyPublishFailure(r.reason) === 'permanent' ? [{ eventId: events[index]?.id ?? '', reason: failureReason(r.reason) }] : [],
+    );
+    if (unpublishable.length > 0) throw new UnpublishableEventsError(unpublishable);
     if (failed.length > 0) {
       throw new DomainError(
         'UNAVAILABLE',
@@ -644,8 +673,8 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
   }
 
   private envelopeFor(event: AnyEventEnvelope, exchange: string = this.exchange): Envelope {
-    const occurred = Date.parse(event.occurredAt);
     const headers: Record<string, unknown> = {
+      [busHeaders.occurredAt]: event.occurredAt,
       [busHeaders.schemaVersion]: event.schemaVersion,
       [busHeaders.position]: event.position,
       [busHeaders.streamId]: event.streamId,
@@ -663,7 +692,10 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
       messageId: event.id,
       type: event.type,
       correlationId: event.correlationId,
-      timestamp: Math.floor((Number.isFinite(occurred) ? occurred : this.clock.now().getTime()) / 1000),
+      // The publish time, never a time from the payload: an AMQP timestamp is an unsigned integer, and
+      // one event dated before 1970 made the client throw on every publish of its batch. When the
+      // event happened travels in the body and in the x-occurred-at header.
+      timestamp: Math.floor(this.clock.now().getTime() / 1000),
       contentType: 'application/json',
       appId: 'membership',
       headers,

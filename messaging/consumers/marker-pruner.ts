@@ -3,13 +3,14 @@
 // event and consumer forever; the pruner deletes those older than the retention, oldest first, in
 // bounded batches, on a timer in the worker processes (several workers pruning at once only repeat
 // harmless deletes). Replay markers are cleared by their replay when it ends; one that did not end
-// (its worker died) leaves them for the pruner too.
+// (its worker died) leaves them for the pruner too. Expired idempotency keys are pruned with them.
 import type { Clock } from '../../platform/clock';
 import { FailureStreak } from '../../platform/failure-streak';
 import type { Logger } from '../../platform/logger';
 import { WakeableDelay } from '../../platform/wakeable-delay';
 import type { DocumentStore } from '../state/document-store';
 import { processedMarkers } from './idempotent-consumer';
+import { IdempotencyKeys } from '../state/idempotency-keys';
 
 const BATCH = 500;
 
@@ -52,6 +53,9 @@ export class MarkerPruner {
     const cutoff = new Date(this.clock.now().getTime() - this.options.retentionMs);
     const removed = await pruneProcessedMarkers(this.store, cutoff);
     if (removed > 0) this.logger.info({ removed, before: cutoff.toISOString() }, 'pruned processed markers');
+    // Idempotency keys past their 24 hours go the same way (a reused expired key is new again anyway).
+    const keys = await new IdempotencyKeys(this.store, this.clock).prune();
+    if (keys > 0) this.logger.info({ removed: keys }, 'pruned expired idempotency keys');
     return removed;
   }
 

@@ -64,3 +64,27 @@ new Gauge({
 export function registerBacklogGauges(source: () => Promise<{ lags: Map<string, number>; deadLetters: Map<string, number> }>): void {
   measure = source;
 }
+
+/** Events the outbox relay set aside because the bus can never publish them (the parked list). */
+export const outboxEventsParked = new Counter({
+  name: 'membership_outbox_events_parked_total',
+  help: 'Events the outbox relay of this process parked (the bus refused them for a reason retrying cannot fix), by event type.',
+  labelNames: ['type'] as const,
+  registers: [metricsRegistry],
+});
+
+let countParked: (() => Promise<number>) | null = null;
+
+new Gauge({
+  name: 'membership_outbox_parked_events',
+  help: 'Parked events waiting for an admin to republish or skip them (retryParkedEvent, skipParkedEvent).',
+  registers: [metricsRegistry],
+  async collect() {
+    if (countParked) this.set(await countParked());
+  },
+});
+
+/** Feed the parked-events gauge (the last registration wins, as for the backlog gauges). */
+export function registerParkedGauge(count: () => Promise<number>): void {
+  countParked = count;
+}

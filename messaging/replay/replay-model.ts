@@ -5,6 +5,7 @@ import { isEventType } from '../events/catalog';
 import type { ReplayProgressSnapshot, ReplayStatsSnapshot, ReplayTargetProgress } from '../events/catalog/replay';
 import type { DocumentCollection, DocumentStore } from '../state/document-store';
 import { ValidationError } from '../../platform/errors';
+import { checkInstant } from '../../platform/instants';
 
 export type ReplayKind = 'replay' | 'rebuild';
 export type ReplayStatus = 'pending' | 'running' | 'completed' | 'cancelled' | 'failed';
@@ -118,10 +119,11 @@ export function validateReplayRequest(
   now: Date,
   firstEventAt: string | null,
 ): ValidReplayRequest {
+  // Both within the plausible range (2000 on): the same check as every client-given time.
+  checkInstant(input.from, 'from');
+  checkInstant(input.to, 'to');
   const from = input.from.getTime();
   const to = input.to.getTime();
-  if (!Number.isFinite(from)) throw new ValidationError('from must be a valid date-time.', { field: 'from' });
-  if (!Number.isFinite(to)) throw new ValidationError('to must be a valid date-time.', { field: 'to' });
   if (from >= to) throw new ValidationError('from must be before to.', { field: 'from' });
   if (to > now.getTime()) {
     throw new ValidationError(`to (${input.to.toISOString()}) is in the future: a replay reads events already stored (now is ${now.toISOString()}).`, {

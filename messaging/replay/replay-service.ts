@@ -2,6 +2,7 @@
 // durable hand-over to whichever worker claims it) and answers at once; cancels; reads runs and targets.
 import { randomUUID } from 'node:crypto';
 import type { DocumentStore } from '../state/document-store';
+import { IdempotencyKeys } from '../state/idempotency-keys';
 import type { EventStore } from '../store/event-store';
 import type { Clock } from '../../platform/clock';
 import { IllegalStateError, NotFoundError, ValidationError } from '../../platform/errors';
@@ -22,23 +23,28 @@ export interface Requester {
 }
 
 export class ReplayService {
+  private readonly keys: IdempotencyKeys;
+
   constructor(
     private readonly documents: DocumentStore,
     private readonly store: EventStore,
     private readonly clock: Clock,
     /** Called after a request or cancel is stored (wakes a runner in the same process). */
     private readonly onChange: () => void = () => undefined,
-  ) {}
+  ) {
+    this.keys = new IdempotencyKeys(documents, clock);
+  }
 
-  async start(input: ReplayRequestInput, requester: Requester): Promise<ReplayDoc> {
+  /** With an idempotency key, a repeat of the same request answers the first run instead of starting another. */
+  async start(input: ReplayRequestInput, requester: Requester, idempotencyKey: string | null = null): Promise<ReplayDoc> {
     const known = await this.targets();
     const firstEventAt = await this.firstEventAt();
     const valid = validateReplayRequest(input, known, this.clock.now(), firstEventAt);
-    return this.request(valid.kind, valid.from, valid.to, valid.types, valid.targets, requester);
+    return this.once('startReplay', requester, idempotencyKey, { ...valid }, (id) => this.request(id, valid.kind, valid.from, valid.to, valid.types, valid.targets, requester));
   }
 
   /** Rebuild one projection from the whole history into a new version, then swap it in. */
-  async rebuildProjection(name: string, requester: Requester): Promise<ReplayDoc> {
+  async rebuildProjection(name: string, requester: Requester, idempotencyKey: string | null = null): Promise<ReplayDoc> {
     const known = await this.targets();
     const target = known.find((t) => t.id === name);
     if (!target || target.kind !== 'projection') {
@@ -46,7 +52,14 @@ export class ReplayService {
       throw new ValidationError(`Unknown projection ${name}: choose from ${projections.join(', ') || '(none registered)'}.`, { field: 'name' });
     }
     const now = this.clock.now().toISOString();
-    return this.request('rebuild', new Date(0).toISOString(), now, null, [name], requester);
+    return this.once('rebuildProjection', requester, idempotencyKey, { name }, (id) => this.request(id, 'rebuild', new Date(0).toISOString(), now, null, [name], requester));
+  }
+
+  private once(operation: string, requester: Requester, key: string | null, input: unknown, create: (id: string) => Promise<ReplayDoc>): Promise<ReplayDoc> {
+    return this.keys.run(
+      { operation, caller: { sub: requester.id, role: 'admin' }, key, input },
+      { newId: () => randomUUID(), find: (id) => this.get(id), create },
+    );
   }
 
   async cancel(id: string): Promise<ReplayDoc> {
@@ -80,6 +93,7 @@ export class ReplayService {
   }
 
   private async request(
+    id: string,
     kind: ReplayDoc['kind'],
     from: string,
     to: string,
@@ -89,7 +103,7 @@ export class ReplayService {
   ): Promise<ReplayDoc> {
     const known = new Map((await this.targets()).map((t) => [t.id, t]));
     const doc: ReplayDoc = {
-      id: randomUUID(),
+      id,
       kind,
       status: 'pending',
       from,
@@ -110,7 +124,8 @@ export class ReplayService {
       errorSamples: [],
       startedPosition: null,
     };
-    await replaysCollection(this.documents).insert(doc);
+    // A twin with the same idempotency key inserted it first: answer that one.
+    if (!(await replaysCollection(this.documents).insert(doc))) return (await this.get(id)) ?? doc;
     this.onChange();
     return doc;
   }

@@ -3,6 +3,7 @@
 import { v7 as timeOrderedUuid } from 'uuid';
 import type { Clock } from '../../platform/clock';
 import { ConcurrencyError, DomainError, EventContractError } from '../../platform/errors';
+import { EARLIEST_INSTANT_MS, isPlausibleInstant, LATEST_INSTANT_MS, parseRfc3339 } from '../../platform/instants';
 import type { EventType } from '../events/catalog';
 import type { Actor, AnyEventEnvelope, AnyNewEvent, CausationContext, EventEnvelope, EventMetadata } from '../events/envelope';
 import { currentVersion, upcastPayload, validatePayload } from '../events/registry';
@@ -47,9 +48,16 @@ export function checkStreamId(streamId: string): void {
 }
 
 function isoInstant(value: string, field: string, type: string): string {
-  const time = typeof value === 'string' ? Date.parse(value) : NaN;
-  if (Number.isNaN(time)) {
-    throw new EventContractError('INVALID_EVENT', `Invalid ${type} event: ${field} "${String(value)}" is not an ISO-8601 time.`, {
+  const time = parseRfc3339(value);
+  if (time === null) {
+    throw new EventContractError('INVALID_EVENT', `Invalid ${type} event: ${field} "${String(value).slice(0, 40)}" is not an RFC 3339 time.`, {
+      type,
+      field,
+    });
+  }
+  // The envelope's time range: an event dated outside it cannot be appended (nor break a transport).
+  if (!isPlausibleInstant(time)) {
+    throw new EventContractError('INVALID_EVENT', `Invalid ${type} event: ${field} ${value} is outside ${new Date(EARLIEST_INSTANT_MS).toISOString()} to ${new Date(LATEST_INSTANT_MS).toISOString()}.`, {
       type,
       field,
     });

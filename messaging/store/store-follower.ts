@@ -51,6 +51,17 @@ export interface FollowerStatus {
 
 export type BatchHandler = (batch: readonly AnyEventEnvelope[]) => Promise<void>;
 
+/**
+ * Thrown by a handler that changed what its batches hold (the outbox relay parked an event): the
+ * follower reads again from its position at once, without counting a failure or backing off.
+ */
+export class ReadAgain extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ReadAgain';
+  }
+}
+
 export class StoreFollower {
   private position = 0;
   private handled = 0;
@@ -197,6 +208,10 @@ export class StoreFollower {
         backoff = this.initialBackoffMs;
         this.streak?.succeeded({ follower: this.name, position: this.position });
       } catch (error) {
+        if (error instanceof ReadAgain) {
+          this.logger.info({ follower: this.name, position: this.position, reason: error.message }, 'reading again from the position');
+          continue;
+        }
         this.failures++;
         this.lastError = (error as Error).message;
         this.streak ??= new FailureStreak(this.logger, `follower ${this.name}`);

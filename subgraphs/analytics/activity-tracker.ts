@@ -1,7 +1,7 @@
-// The `trackActivity` command: validates a batch of activity (all or nothing) and appends its events
-// to the store in ONE append, so a refused or failed batch stores nothing. A retry (same batchId,
-// or without one the same activityIds) answers what the first call stored; a "retry" with other
-// details is CONFLICT.
+// The `trackActivity` command: validates a batch of activity (all or nothing; every member named must
+// exist) and appends its events to the store in ONE append, so a refused or failed batch stores
+// nothing. A retry (same batchId, or without one the same activityIds, or the same idempotency key)
+// answers what the first call stored; a "retry" with other details is CONFLICT.
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import type { AnyEventEnvelope, CausationContext } from '../../messaging/events/envelope';
@@ -11,6 +11,8 @@ import type { Identity } from '../../platform/auth';
 import type { Clock } from '../../platform/clock';
 import { DomainError, ValidationError } from '../../platform/errors';
 import { deterministicUuid } from '../../platform/ids';
+import type { IdempotencyKeys } from '../../messaging/state/idempotency-keys';
+import { requireMembers, storeMemberDirectory, type MemberDirectory } from '../common/member-directory';
 import { activityEvents, defaultActivityLimits, type ActivityEvent, type ActivityInput, type ActivityLimits } from './domain/activity-input';
 
 export interface TrackedActivity {
@@ -23,22 +25,68 @@ export interface TrackedActivity {
 
 const BATCH_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
+export interface ActivityTrackerOptions {
+  readonly limits?: ActivityLimits;
+  /** Where members are looked up (default: their streams in `store`). */
+  readonly members?: MemberDirectory;
+  /** Idempotency keys of `trackActivity` / `trackActivities` (without: keys are refused as unsupported). */
+  readonly keys?: IdempotencyKeys;
+}
+
 export class ActivityTracker {
+  private readonly limits: ActivityLimits;
+  private readonly members: MemberDirectory;
+
   constructor(
     private readonly store: EventStore,
     private readonly clock: Clock,
-    private readonly limits: ActivityLimits = defaultActivityLimits,
-  ) {}
+    private readonly options: ActivityTrackerOptions = {},
+  ) {
+    this.limits = options.limits ?? defaultActivityLimits;
+    this.members = options.members ?? storeMemberDirectory(store);
+  }
 
   /**
    * `batchId` (the client's, for retries) names the batch's stream; without one, a batch whose
    * every activity has an activityId gets a stream named after them, so a retry finds it. Either
-   * way a retry stores nothing new and answers the first call's result.
+   * way a retry stores nothing new and answers the first call's result. An idempotency key does the
+   * same for any batch (its first call's batch id is remembered with the key), and answers CONFLICT
+   * when the key comes back with other activity.
    */
-  async track(identity: Identity, inputs: readonly ActivityInput[], batchId: string | null, context: CausationContext): Promise<TrackedActivity[]> {
+  async track(
+    identity: Identity,
+    inputs: readonly ActivityInput[],
+    batchId: string | null,
+    context: CausationContext,
+    idempotencyKey: string | null = null,
+  ): Promise<TrackedActivity[]> {
     if (batchId !== null && !BATCH_ID.test(batchId)) throw new ValidationError('batchId must be 1 to 64 letters, digits, "-" or "_".', { field: 'batchId' });
+    if (idempotencyKey === null) return this.trackBatch(identity, inputs, batchId, context);
+    const keys = this.options.keys;
+    if (!keys) throw new ValidationError('Idempotency keys are not available here.', { field: 'idempotencyKey' });
+    return keys.run(
+      { operation: 'trackActivity', caller: identity, key: idempotencyKey, input: { inputs, batchId } },
+      {
+        newId: () => batchId ?? randomUUID(),
+        // The batch's append is idempotent itself (event ids from the batch id): doing it again answers the stored events.
+        find: async () => null,
+        create: (id) => this.trackBatch(identity, inputs, id, context),
+      },
+    );
+  }
+
+  private async trackBatch(identity: Identity, inputs: readonly ActivityInput[], batchId: string | null, context: CausationContext): Promise<TrackedActivity[]> {
     const id = batchId ?? randomUUID();
     const events = activityEvents(identity, inputs, id, this.clock.now(), this.limits);
+    // Activity of a member nobody registered is refused, naming the first such entry.
+    await requireMembers(
+      this.members,
+      events.map((e) => e.payload.memberId),
+      (memberId) => {
+        const index = inputs.findIndex((input) => input.memberId === memberId);
+        return inputs.length === 1 ? 'input.memberId' : `inputs[${index}].memberId`;
+      },
+    );
     const retriable = batchId !== null || inputs.every((input) => input.activityId);
     const streamId = batchId !== null || !retriable ? `activity-${id}` : `activity-ids-${deterministicUuid(events.map((e) => e.id).join(','))}`;
     let result;

@@ -16,6 +16,9 @@ import type { AnalyticsDeps } from './graphql/analytics-deps';
 import { AnalyticsMember } from './graphql/analytics.types';
 import { EventContractResolver } from './graphql/event-contract.resolver';
 import { EventMonitorResolver } from './graphql/event-monitor.resolver';
+import { ParkedEventsResolver } from './graphql/parked-events.resolver';
+import { ParkedEvents } from '../../messaging/outbox/parked-events';
+import { IdempotencyKeys } from '../../messaging/state/idempotency-keys';
 import { MemberAnalyticsResolver } from './graphql/member-analytics.resolver';
 import { PatternDetectedResolver } from './graphql/pattern-detected.resolver';
 import { PatternResolver } from './graphql/patterns.resolver';
@@ -68,15 +71,18 @@ export async function createAnalyticsModule(backends: Backends, cfg: AnalyticsMo
     logger,
   });
   const stats = async () => (processorLease.isActive ? processor.stats() : ((await processor.savedStats()) ?? processor.stats()));
-  const deps: AnalyticsDeps = { tracker: new ActivityTracker(store, clock), read, late: lateEvents(documents), rules, stats };
+  const deps: AnalyticsDeps = { tracker: new ActivityTracker(store, clock, { keys: new IdempotencyKeys(documents, clock) }), read, late: lateEvents(documents), rules, stats };
   // Replays are requested here and run by the workers (the `replays` documents hand them over).
   const replays = new ReplayService(documents, store, clock);
+  // The relay runs in the workers; its parked list is read and worked here.
+  const parked = new ParkedEvents({ store, bus: backends.bus, documents, clock, logger });
   const schema = await buildFederatedSchema({
-    resolvers: [EventContractResolver, EventMonitorResolver, ActivityResolver, MemberAnalyticsResolver, PatternResolver, PatternDetectedResolver, ReplayResolver, ReplayProgressResolver],
+    resolvers: [EventContractResolver, EventMonitorResolver, ParkedEventsResolver, ActivityResolver, MemberAnalyticsResolver, PatternResolver, PatternDetectedResolver, ReplayResolver, ReplayProgressResolver],
     orphanedTypes: [AnalyticsMember],
     pubSub: topicsNotSupported,
     container: resolverContainer([
       new EventMonitorResolver(backends),
+      new ParkedEventsResolver(parked),
       new ActivityResolver(deps),
       new MemberAnalyticsResolver(deps),
       new PatternResolver(deps),

@@ -10,6 +10,7 @@ import { isDomainError } from '../../platform/errors';
 import { apolloLogger, loggerFor } from '../../platform/logger';
 import { metricsRoute } from '../../messaging/monitor/metrics';
 import type { SubgraphContext } from './context';
+import { IDEMPOTENCY_KEY_HEADER, idempotencyHeaderOf } from '../../platform/idempotency-key';
 import { formatErrorWith } from './format-error';
 import { startSubgraphSubscriptions, type SubgraphSubscriptionsConfig } from './subscription-server';
 import { listen } from '../../platform/http-listen';
@@ -67,7 +68,8 @@ export async function startSubgraphServer(options: SubgraphServerOptions): Promi
     maxBody: '1mb',
     context: async (req) => {
       const correlationId = correlationIdFrom(req.headers[CORRELATION_ID_HEADER]);
-      return { identity: forwarded.get(req) ?? null, correlationId, logger: logger.child({ correlationId }) };
+      const idempotencyKey = idempotencyHeaderOf(req.headers[IDEMPOTENCY_KEY_HEADER]);
+      return { identity: forwarded.get(req) ?? null, correlationId, idempotencyKey, logger: logger.child({ correlationId }) };
     },
   });
   routes['/graphql'] = {

@@ -17,6 +17,6 @@ export function memberConsumers(backends: Backends, mailer: Mailer, snapshotEver
     auditConsumer({ documents }),
     activityConsumer({ documents }),
     // Paid memberships: the payment flow's order.completed activates them on the Member aggregate.
-    membershipConsumer(new MemberService(store, documents, clock, snapshotEvery)),
+    membershipConsumer(new MemberService(store, documents, clock, snapshotEvery), store),
   ] as ConsumerDefinition[];
 }

@@ -10,6 +10,8 @@ import { ordersCollection, paymentsCollection } from './domain/read-models';
 import { Shipping } from './domain/shipping';
 import { SimulatedCardProcessor } from './domain/simulated-card-processor';
 import { createOrderSaga } from './saga/order-saga';
+import { storeMemberDirectory } from '../common/member-directory';
+import { IdempotencyKeys } from '../../messaging/state/idempotency-keys';
 import { OrderSagaRunner } from './saga/saga-runner';
 
 export interface PaymentSliceSettings {
@@ -32,7 +34,7 @@ export function createPaymentSlice(backends: Backends, settings: PaymentSliceSet
     payments,
     gateway,
     runner,
-    orderService: new OrderService(runner, gateway, orders, payments, clock),
+    orderService: new OrderService(runner, gateway, orders, payments, clock, storeMemberDirectory(store), new IdempotencyKeys(documents, clock)),
     paymentService: new PaymentService(gateway, store, payments, clock, settings.retry ?? defaultRetryPolicy),
     inventory: new Inventory(documents, clock),
     shipping: new Shipping(documents, clock),

@@ -18,7 +18,8 @@ describe('ActivityTracker retries', () => {
   beforeEach(() => {
     clock = new ManualClock('2025-03-01T10:00:00.000Z');
     store = new MemoryEventStore(clock);
-    tracker = new ActivityTracker(store, clock);
+    // Members are the member subgraph's concern: here every one exists.
+    tracker = new ActivityTracker(store, clock, { members: { exists: async () => true } });
   });
   afterEach(async () => {
     await store.close();

@@ -48,10 +48,18 @@ describe('analytics through the gateway', () => {
     expect(unknown.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'inputs[1].type' });
     const future = await track(m1, [{ memberId: 'm1', type: 'member.login', occurredAt: '2025-01-15T11:00:00.000Z' }]);
     expect(future.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.occurredAt' });
+    for (const occurredAt of ['0001-01-01T00:00:00Z', '1969-12-31T23:59:59Z', '1', 'March 7', '2025-01-15T09:00:00']) {
+      const bad = await track(m1, [{ memberId: 'm1', type: 'member.login', occurredAt }]);
+      expect(bad.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.occurredAt' });
+    }
     const missing = await track(m1, [{ memberId: 'm1', type: 'course.started' }]);
     expect(missing.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.courseId' });
     const empty = await track(m1, []);
     expect(empty.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'inputs' });
+    const ghost = await track(admin, [{ memberId: 'm1', type: 'member.login' }, { memberId: 'ghost', type: 'member.login' }]);
+    expect(ghost.body.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', field: 'inputs[1].memberId' });
+    const selfGhost = await track(product.token('ghost'), [{ memberId: 'ghost', type: 'member.login' }]);
+    expect(selfGhost.body.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', field: 'input.memberId' });
     const other = await track(m1, [{ memberId: 'm2', type: 'member.login' }]);
     expect(other.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     expect(await activityCount()).toBe(before);

@@ -171,6 +171,8 @@ describe('certification lifecycle through the gateway', () => {
     expect((await apply(ada, { certType: 'NOPE', documents })).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'certType' });
     expect((await apply(ada, { certType: 'CFE', documents: [] })).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'documents' });
     expect((await apply(ada, { memberId: 'bob', certType: 'CFE', documents })).errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN' });
+    expect((await apply(admin, { memberId: 'ghost', certType: 'CFE', documents })).errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', field: 'memberId' });
+    expect((await apply(as('ghost'), { certType: 'CFE', documents })).errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', field: 'memberId' });
     expect((await refused(admin, adminMutation('rejectCertification', 'reason'), { id: 'nope', reason: 'x' })).extensions.code).toBe('NOT_FOUND');
 
     const cfe = (await apply(ada, { certType: 'CFE', documents })).data as { applyForCertification: { id: string } };
@@ -201,6 +203,10 @@ describe('certification lifecycle through the gateway', () => {
 
     const expiring = await ok<{ certifications: { certType: string }[] }>(admin, `{ certifications(memberId: "ada", expiringBefore: "2040-01-01T00:00:00Z") { certType } }`);
     expect(expiring.certifications.map((c) => c.certType)).toEqual(['CPA']);
+    expect((await refused(admin, `{ certifications(memberId: "ada", expiringBefore: "0001-01-01T00:00:00Z") { certType } }`)).extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'expiringBefore',
+    });
 
     const member = await ok<{ member: { firstName: string; certifications: { status: string; type: { name: string } }[] } }>(
       ada,

@@ -25,7 +25,8 @@ describe('certification service', () => {
   beforeEach(async () => {
     clock = new ManualClock('2025-03-01T00:00:00.000Z');
     backends = await createMemoryBackends(clock);
-    service = new CertificationService(backends.store, backends.documents, clock, 3);
+    // Members are the member subgraph's concern: here every applicant exists, but for `ghost`.
+    service = new CertificationService(backends.store, backends.documents, clock, 3, { exists: async (id) => id !== 'ghost' });
   });
   afterEach(async () => {
     await backends.close();
@@ -42,6 +43,20 @@ describe('certification service', () => {
     expect((await service.apply(ada, { certType: 'CIA', documents }, ctx)).certification).toMatchObject({ applicantId: 'ada', status: 'Applied' });
     await expect(service.apply(ada, { memberId: 'bob', certType: 'CIA', documents }, ctx)).rejects.toMatchObject({ code: 'FORBIDDEN' });
     expect((await service.apply(admin, { memberId: 'bob', certType: 'CIA', documents }, ctx)).certification.applicantId).toBe('bob');
+  });
+
+  it('refuses an application for a member that does not exist, storing nothing', async () => {
+    await expect(service.apply(admin, { memberId: 'ghost', certType: 'CIA', documents }, ctx)).rejects.toMatchObject({ code: 'NOT_FOUND', details: { field: 'memberId' } });
+    await expect(service.apply({ sub: 'ghost', role: 'member', expiresAt: null }, { certType: 'CIA', documents }, ctx)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    // By default the service asks the member streams in the store.
+    const real = new CertificationService(backends.store, backends.documents, clock, 3);
+    await expect(real.apply(ada, { certType: 'CIA', documents }, ctx)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect(await backends.store.headPosition()).toBe(0);
+    await backends.store.append('member-ada', [{ type: 'member.created', payload: { memberId: 'ada', email: 'ada@example.org', firstName: 'Ada', lastName: 'L', tier: 'basic' } }], {
+      expectedVersion: 'no_stream',
+      context: ctx,
+    });
+    expect((await real.apply(ada, { certType: 'CIA', documents }, ctx)).certification.applicantId).toBe('ada');
   });
 
   it('lets only the applicant (or an admin) renew', async () => {

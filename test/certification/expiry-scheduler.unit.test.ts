@@ -48,7 +48,7 @@ describe('certification expiry scheduler', () => {
   beforeEach(async () => {
     clock = new ManualClock(start);
     backends = await createMemoryBackends(clock);
-    service = new CertificationService(backends.store, backends.documents, clock, 50);
+    service = new CertificationService(backends.store, backends.documents, clock, 50, { exists: async () => true });
   });
   afterEach(async () => {
     await Promise.all(running.splice(0).map((w) => w.close()));

@@ -15,11 +15,12 @@ import {
   hasTemporaryTopics,
 } from '../../messaging/bus/event-bus';
 import type { AnyEventEnvelope } from '../../messaging/events/envelope';
+import { classifyPublishFailure, UnpublishableEventsError } from '../../messaging/bus/publish-failure';
 import { makeEnvelope, makeInvalidEnvelope } from '../support/envelopes';
 
 export interface EventBusHarness {
-  /** A new bus; the suite closes it after each test. */
-  create(deps: { observer: BusObserver }): Promise<EventBus>;
+  /** A new bus; the suite closes it after each test. `maxMessageBytes` caps the JSON size of an event. */
+  create(deps: { observer: BusObserver }, options?: { maxMessageBytes?: number }): Promise<EventBus>;
   /** Remove a queue used by a test with its retry and dead-letter queues (nothing to do in process). */
   deleteQueue(queue: string): Promise<void>;
   /** Whether only this suite publishes on the bus (then dead-letter counts are asserted exactly). */
@@ -77,7 +78,7 @@ export function eventBusContract(harness: EventBusHarness): void {
     queues = [];
     mine = new Set();
     settlements = new Watch();
-    bus = await harness.create({ observer: { settled: (s) => settlements.push(s) } });
+    bus = await harness.create({ observer: { settled: (s) => settlements.push(s) } }, { maxMessageBytes: 64 * 1024 });
   });
 
   afterEach(async () => {
@@ -162,6 +163,23 @@ export function eventBusContract(harness: EventBusHarness): void {
 
       await consumeMine({ queue, bindings: ['email.sent'] }, inbox);
       await inbox.until(hasAll([event.id]), 'the event published while nobody consumed');
+    });
+
+    it('refuses an event it can never publish (larger than its message size) naming it, sends none of that batch, and publishes on', async () => {
+      const inbox = new Watch<Received>();
+      await consumeMine({ queue: queueName('too-large'), bindings: ['member.*'] }, inbox);
+      const before = makeEnvelope('member.created');
+      const huge = makeEnvelope('member.profile.updated', { memberId: 'm-1', changes: { bio: { before: null, after: 'x'.repeat(70 * 1024) } } });
+      const attempt = publishMine([before, huge]);
+      await expect(attempt).rejects.toBeInstanceOf(UnpublishableEventsError);
+      await expect(attempt).rejects.toMatchObject({ code: 'INVALID_EVENT', events: [{ eventId: huge.id, reason: expect.stringMatching(/bytes, more than the 65536/) }] });
+      expect(classifyPublishFailure(await attempt.catch((e: unknown) => e))).toBe('permanent');
+
+      const after = makeEnvelope('member.created');
+      await publishMine([after]);
+      await inbox.until(hasAll([after.id]), 'the event published after the refused batch');
+      // Nothing of the refused batch was sent: the first event received is the later one.
+      expect(idsOf(inbox.items)).toEqual([after.id]);
     });
   });
 

@@ -119,6 +119,16 @@ export function eventStoreContract(harness: EventStoreHarness): void {
       expect((await store.readStream('member-a'))[0]).toEqual(event);
     });
 
+    it('refuses an occurredAt that is not RFC 3339 or lies outside 2000-2100, storing nothing of the batch', async () => {
+      for (const occurredAt of ['0001-01-01T00:00:00Z', '1969-12-31T23:59:59Z', '2100-01-01T00:00:00Z', '1', 'March 7', '2024-02-30T00:00:00Z', '2024-01-01T10:00:00']) {
+        await expect(
+          store.append('member-a', [created('a'), { ...updated('a'), occurredAt }], { expectedVersion: 'any', context }),
+        ).rejects.toMatchObject({ code: 'INVALID_EVENT', details: { field: 'occurredAt' } });
+      }
+      expect(await store.streamVersion('member-a')).toBe(0);
+      expect(await store.headPosition()).toBe(0);
+    });
+
     it('carries correlation id, causation id and actor from the context into every envelope', async () => {
       await store.append('member-a', [created('a'), updated('a')], { expectedVersion: 0, context });
       await store.append('member-b', [created('b')], { expectedVersion: 0, context: { correlationId: 'corr-2' } });

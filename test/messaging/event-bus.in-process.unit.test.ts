@@ -9,7 +9,7 @@ import { makeEnvelope, makeInvalidEnvelope } from '../support/envelopes';
 
 describe('InProcessEventBus (contract)', () => {
   eventBusContract({
-    create: (deps) => createEventBus({ kind: 'in-process' }, deps),
+    create: (deps, options) => createEventBus({ kind: 'in-process', ...options }, deps),
     deleteQueue: async () => undefined,
     isolated: true,
   });

@@ -43,7 +43,7 @@ async function deleteQueue(queue: string): Promise<void> {
 
 describe.each(QUEUE_TYPES)('RabbitMqEventBus on %s queues (contract, real broker)', (queueType) => {
   eventBusContract({
-    create: (deps) => createEventBus({ kind: 'rabbitmq', url, retryLowMs: 100, queueType }, deps),
+    create: (deps, options) => createEventBus({ kind: 'rabbitmq', url, retryLowMs: 100, queueType, ...options }, deps),
     deleteQueue,
     // The vhost is this file's alone: nothing else publishes on its exchange.
     isolated: true,
@@ -254,6 +254,7 @@ describe('RabbitMqEventBus on the wire', () => {
       const event = makeEnvelope('membership.renewed', undefined, {
         metadata: { replay: true, replayInfo: { replayId: 'r-1', originalPosition: 4 } },
       });
+      const before = Math.floor(Date.now() / 1000);
       await bus.publish([event]);
 
       let message = await admin.basicGet({ queue, noAck: true });
@@ -266,12 +267,36 @@ describe('RabbitMqEventBus on the wire', () => {
         type: 'membership.renewed',
         correlationId: event.correlationId,
         contentType: 'application/json',
-        timestamp: Math.floor(Date.parse(event.occurredAt) / 1000),
-        headers: { 'x-schema-version': 1, 'x-position': event.position, 'x-replay': true, 'x-replay-id': 'r-1' },
+        headers: { 'x-occurred-at': event.occurredAt, 'x-schema-version': 1, 'x-position': event.position, 'x-replay': true, 'x-replay-id': 'r-1' },
       });
+      // The timestamp is when it was published (the bus's clock), not a time from the event.
+      expect(message?.timestamp).toBeGreaterThanOrEqual(before);
+      expect(message?.timestamp).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000));
       expect(message?.body).toEqual(event);
     } finally {
       await admin.queueDelete({ queue }).catch(() => undefined);
+      await bus.close();
+    }
+  });
+
+  it('publishes events whatever their occurredAt says (one dated year 1 or 1969 once failed every publish of its batch)', async () => {
+    const bus = await RabbitMqEventBus.connect({ url });
+    const queue = `test.bus.ancient.${randomUUID().slice(0, 8)}`;
+    const seen = new Watch<string>();
+    try {
+      const consumer = await bus.consume({ queue, bindings: ['membership.renewed'] }, async (e) => {
+        seen.push(e.id);
+        return ack;
+      });
+      const events = ['0001-01-01T00:00:00.000Z', '1969-12-31T23:59:59.000Z', '2025-01-15T00:00:00.000Z'].map((occurredAt) =>
+        makeEnvelope('membership.renewed', undefined, { occurredAt }),
+      );
+      await bus.publish(events);
+      await seen.until((ids) => ids.length === 3, 'the three events');
+      expect(seen.items).toEqual(events.map((e) => e.id));
+      await consumer.close();
+    } finally {
+      await deleteQueue(queue);
       await bus.close();
     }
   });

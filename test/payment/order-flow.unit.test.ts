@@ -6,6 +6,7 @@ import { testCards } from '../../subgraphs/payment/domain/simulated-card-process
 import type { SimulatedCardProcessor } from '../../subgraphs/payment/domain/simulated-card-processor';
 import { notificationsCollection } from '../../subgraphs/payment/consumers/notification.consumer';
 import { admin, card, startPaymentHarness, type PaymentHarness } from './support/payment-harness';
+import { eventually } from '../support/wait';
 
 async function typesOf(h: PaymentHarness, orderId: string): Promise<string[]> {
   const events: string[] = [];
@@ -149,13 +150,62 @@ describe('order saga (in-memory backends)', () => {
   it('refuses bad input with a coded error and stores nothing', async () => {
     const service = h.workers.payment.slice.orderService;
     const ctx = { correlationId: 'c' };
-    const head = await h.backends.store.headPosition();
+    await h.members.create(admin, { id: 'm', email: 'm@example.org', firstName: 'M', lastName: 'M' }, ctx);
     await expect(service.create(admin, { memberId: 'm', items: [{ sku: 'NOPE', quantity: 1 }], card: card() }, ctx)).rejects.toMatchObject({ code: 'BAD_USER_INPUT', details: { field: 'items.0.sku' } });
     await expect(service.create(admin, { memberId: 'm', items: [{ sku: 'COURSE-AUDIT', quantity: 0 }], card: card() }, ctx)).rejects.toMatchObject({ code: 'BAD_USER_INPUT', details: { field: 'items.0.quantity' } });
     await expect(service.create(admin, { memberId: 'm', items: [{ sku: 'COURSE-AUDIT', quantity: 1 }], card: card('4242424242424241') }, ctx)).rejects.toMatchObject({ code: 'BAD_USER_INPUT', details: { field: 'card.number' } });
     await expect(service.create(admin, { memberId: 'm', items: [{ sku: 'COURSE-AUDIT', quantity: 1 }], card: { ...card(), expYear: 2020 } }, ctx)).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
     await expect(service.create({ sub: 'm1', role: 'member', expiresAt: null }, { memberId: 'm2', items: [{ sku: 'COURSE-AUDIT', quantity: 1 }], card: card() }, ctx)).rejects.toMatchObject({ code: 'FORBIDDEN' });
-    expect(await h.backends.store.headPosition()).toBe(head);
+    // (The member's own events, and what consumers append for them, come and go meanwhile.)
+    let orderEvents = 0;
+    for await (const batch of h.backends.store.readAll()) orderEvents += batch.filter((e) => e.streamId.startsWith('order-')).length;
+    expect(orderEvents).toBe(0);
     expect(await h.workers.payment.slice.payments.count()).toBe(0);
+  });
+
+  describe('orders for members that do not exist', () => {
+    it('refuses an order for a member nobody registered (member or admin), storing nothing and charging nothing', async () => {
+      const slice = h.workers.payment.slice;
+      const before = await h.backends.store.headPosition();
+      const input = { items: [{ sku: 'MEM-VIP-12', quantity: 1 }], card: card() };
+      await expect(slice.orderService.create({ sub: 'ghost', role: 'member', expiresAt: null }, input, { correlationId: 'c' })).rejects.toMatchObject({
+        code: 'NOT_FOUND',
+        details: { field: 'memberId', id: 'ghost' },
+      });
+      await expect(slice.orderService.create(admin, { ...input, memberId: 'ghost' }, { correlationId: 'c' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      expect(await h.backends.store.headPosition()).toBe(before);
+      expect(await slice.payments.count()).toBe(0);
+      expect(await (slice.gateway as SimulatedCardProcessor).records.count()).toBe(0);
+    });
+
+    it('refunds and cancels a paid order whose membership cannot be activated (fulfilment failed for good)', async () => {
+      // An order that got past the checkout for a member that does not exist (placed before the
+      // checkout checked members): money is captured, the order completes, activation fails.
+      const slice = h.workers.payment.slice;
+      const orderId = randomUUID();
+      const priced = { items: [{ sku: 'MEM-VIP-12', quantity: 1, unitPriceCents: 29900 }], totalCents: 29900, memberships: [{ sku: 'MEM-VIP-12', tier: 'vip' as const, months: 12 }] };
+      const order = { orderId, memberId: 'ghost', ...priced, currency: 'EUR' as const, paymentId: randomUUID() };
+      await slice.payments.insert({
+        id: order.paymentId, orderId, memberId: 'ghost', status: 'initiated', amountCents: 29900, currency: 'EUR', cardBrand: 'visa', cardLast4: '4242',
+        failureReason: null, refundedCents: null, createdAt: h.clock.now().toISOString(), updatedAt: h.clock.now().toISOString(),
+      });
+      const token = await slice.gateway.tokenize(card(), h.clock.now());
+      await slice.runner.apply(orderId, { kind: 'start', order, card: token }, { correlationId: 'c' }, `start:${orderId}`);
+
+      const final = await eventually(async () => {
+        const view = await slice.orders.get(orderId);
+        return view?.status === 'cancelled' ? view : null;
+      }, 'the order to be refunded and cancelled');
+      expect(final).toMatchObject({ status: 'cancelled', refundedCents: 29900, failureReason: expect.stringMatching(/^membership could not be activated: NOT_FOUND/) });
+      expect(await typesOf(h, orderId)).toEqual(
+        expect.arrayContaining(['payment.completed', 'order.completed', 'membership.activation.failed', 'payment.refund', 'payment.refunded', 'order.cancelled']),
+      );
+      expect(await (slice.gateway as SimulatedCardProcessor).records.get(order.paymentId)).toMatchObject({ captures: 1, refunds: 1 });
+      expect(await slice.payments.get(order.paymentId)).toMatchObject({ status: 'refunded', refundedCents: 29900 });
+      // Nothing dead-lettered: the failure was reported to the saga, not left in a queue.
+      expect(await h.backends.bus.deadLetterCount('membership.membership')).toBe(0);
+      const balances = await slice.ledger.balances();
+      expect(balances.reduce((s, b) => s + b.balanceCents, 0)).toBe(0);
+    });
   });
 });

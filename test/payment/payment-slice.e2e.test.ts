@@ -127,6 +127,16 @@ describe('payment slice through the gateway (embedded store, RabbitMQ)', () => {
     expect(bad.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT' });
     expect((await createOrder(id, [{ sku: 'COURSE-AUDIT', quantity: 0 }])).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT' });
     expect((await createOrder(id, [{ sku: 'COURSE-AUDIT', quantity: 1 }], '1234')).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT' });
+    // A token whose subject has no member record cannot order, nor can an admin order for it.
+    const head = await backends.store.headPosition();
+    const ghost = `ghost-${randomUUID().slice(0, 8)}`;
+    expect((await createOrder(ghost, [{ sku: 'MEM-VIP-12', quantity: 1 }])).errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', field: 'memberId' });
+    const forGhost = await product.graphql(`mutation($input: CreateOrderInput!) { createOrder(input: $input) { id } }`, {
+      token: admin(),
+      variables: { input: { memberId: ghost, items: [{ sku: 'MEM-VIP-12', quantity: 1 }], card: { number: testCards.success, expMonth: 12, expYear: 2099, cvc: '123' } } },
+    });
+    expect(forGhost.body.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', field: 'memberId' });
+    expect(await backends.store.headPosition()).toBe(head);
     const mine = (await createOrder(id, [{ sku: 'COURSE-AUDIT', quantity: 1 }])).data as { createOrder: { id: string } };
     const peek = await product.graphql(`query($id: ID!) { order(id: $id) { id } }`, { token: product.token(other), variables: { id: mine.createOrder.id } });
     expect(peek.body.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN' });

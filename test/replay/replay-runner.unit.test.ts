@@ -279,7 +279,7 @@ describe('replay runner (in memory)', () => {
     expect(await membersCollection(backends.documents, 'members_v2').count()).toBe(0);
   });
 
-  it('refuses unknown targets, empty or future ranges, naming the field', async () => {
+  it('refuses unknown targets, empty, future or pre-2000 ranges, naming the field', async () => {
     clock.set('2025-03-01T11:00:00.000Z');
     const { service } = await startRunner();
     const who = { id: 'admin-1', correlationId: 'c' };
@@ -289,6 +289,8 @@ describe('replay runner (in memory)', () => {
     await expect(service.start({ from: range.from, to: new Date('2025-03-01T12:00:00.000Z'), targets: ['recorder'] }, who)).rejects.toMatchObject({
       details: { field: 'to' },
     });
+    await expect(service.start({ from: new Date(0), to: range.to, targets: ['recorder'] }, who)).rejects.toMatchObject({ code: 'BAD_USER_INPUT', details: { field: 'from' } });
+    await expect(service.start({ from: new Date('0001-01-01T00:00:00Z'), to: range.to, targets: ['recorder'] }, who)).rejects.toMatchObject({ details: { field: 'from' } });
     await expect(service.start({ ...range, types: ['no.such'], targets: ['recorder'] }, who)).rejects.toMatchObject({ details: { field: 'types' } });
     await expect(service.start({ ...range, targets: ['recorder', 'member-read-model'] }, who)).rejects.toMatchObject({ details: { field: 'targets' } });
   });

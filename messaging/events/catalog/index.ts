@@ -6,6 +6,7 @@ import { paymentEvents } from './payment';
 import { certificationEvents } from './certification';
 import { analyticsEvents } from './analytics';
 import { replayEvents } from './replay';
+import { outboxEvents } from './outbox';
 
 export const eventCatalog = {
   ...memberEvents,
@@ -13,6 +14,7 @@ export const eventCatalog = {
   ...certificationEvents,
   ...analyticsEvents,
   ...replayEvents,
+  ...outboxEvents,
 } as const;
 
 type Catalog = typeof eventCatalog;

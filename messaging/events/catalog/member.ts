@@ -36,6 +36,12 @@ export const memberEvents = {
     description: 'A paid membership started or was extended.',
     schema: z.object({ memberId, tier, expiresAt: z.string().datetime(), orderId: z.string().min(1).nullable() }),
   }),
+  'membership.activation.failed': defineEvent({
+    version: 1,
+    description:
+      'A paid order completed but its membership cannot be activated, for a reason retrying cannot fix (no such member): the order saga refunds the order.',
+    schema: z.object({ memberId, orderId: z.string().min(1).max(64), sku: z.string().min(1).max(64), reason: z.string().min(1).max(500) }),
+  }),
   'sync.completed': defineEvent({
     version: 1,
     description: "The CRM's contact record of a member caught up with an event.",

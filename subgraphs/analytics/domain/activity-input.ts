@@ -1,9 +1,11 @@
 // Turns tracked activity (the `trackActivity` inputs) into activity events, refusing the whole batch
-// with a coded error naming the field when any entry is bad: unknown type, missing field, a time far
-// in the future, someone else's activity for a member, a malformed batch. Pure: `now` is passed in.
+// with a coded error naming the field when any entry is bad: unknown type, missing field, a time that
+// is not strict RFC 3339 or out of range (before 2000, ahead of the clock), someone else's activity
+// for a member, a malformed batch. Pure: `now` is passed in.
 import type { Identity } from '../../../platform/auth';
 import { ForbiddenError, ValidationError } from '../../../platform/errors';
 import { deterministicUuid } from '../../../platform/ids';
+import { DEFAULT_MAX_FUTURE_SKEW_MS, parseEventTime } from '../../../platform/instants';
 import type { AnyNewEvent } from '../../../messaging/events/envelope';
 
 /** The activity types a client may track (payment and member events come from their own services). */
@@ -32,7 +34,7 @@ export interface ActivityLimits {
   readonly maxBatch: number;
 }
 
-export const defaultActivityLimits: ActivityLimits = { maxFutureSkewMs: 5 * 60_000, maxBatch: 500 };
+export const defaultActivityLimits: ActivityLimits = { maxFutureSkewMs: DEFAULT_MAX_FUTURE_SKEW_MS, maxBatch: 500 };
 
 const ID = /^[A-Za-z0-9_.:-]{1,64}$/;
 
@@ -67,7 +69,6 @@ export function activityEvents(
     throw new ValidationError(`A batch holds at most ${limits.maxBatch} activities; split it.`, { field: 'inputs' });
   }
   const seen = new Set<string>();
-  const latest = now.getTime() + limits.maxFutureSkewMs;
   return inputs.map((input, index): ActivityEvent => {
     const at = (field: string) => (inputs.length === 1 ? `input.${field}` : `inputs[${index}].${field}`);
     if (!ID.test(input.memberId ?? '')) throw new ValidationError('memberId must be 1 to 64 letters, digits, ".", ":", "-" or "_".', { field: at('memberId') });
@@ -78,17 +79,10 @@ export function activityEvents(
       throw new ValidationError(`Unknown activity type "${input.type}": use one of ${trackableTypes.join(', ')}.`, { field: at('type') });
     }
     const type = input.type as TrackableType;
-    let occurredAt = now.toISOString();
-    if (input.occurredAt !== undefined && input.occurredAt !== null) {
-      const time = Date.parse(input.occurredAt);
-      if (Number.isNaN(time)) throw new ValidationError('occurredAt must be an ISO-8601 time.', { field: at('occurredAt') });
-      if (time > latest) {
-        throw new ValidationError(`occurredAt ${input.occurredAt} is in the future (more than ${limits.maxFutureSkewMs / 1000} s ahead of the server).`, {
-          field: at('occurredAt'),
-        });
-      }
-      occurredAt = new Date(time).toISOString();
-    }
+    const occurredAt =
+      input.occurredAt === undefined || input.occurredAt === null
+        ? now.toISOString()
+        : parseEventTime(input.occurredAt, at('occurredAt'), now, limits.maxFutureSkewMs);
     const activityId = input.activityId ?? `${batchId}:${index}`;
     if (activityId.length > 128) throw new ValidationError('activityId must be at most 128 characters.', { field: at('activityId') });
     if (seen.has(activityId)) throw new ValidationError(`activityId ${activityId} appears twice in the batch.`, { field: at('activityId') });

@@ -1,6 +1,7 @@
 // `trackActivity` / `trackActivities`: a member tracks its own activity, an admin anyone's.
 import { Arg, Ctx, ID, Mutation, Resolver } from 'type-graphql';
-import { causationOf, requireIdentity, type SubgraphContext } from '../../common/context';
+import { causationOf, idempotencyKeyOf, requireIdentity, type SubgraphContext } from '../../common/context';
+import { IDEMPOTENCY_KEY_DESCRIPTION } from '../../common/idempotency';
 import type { TrackedActivity as Tracked } from '../activity-tracker';
 import type { AnalyticsDeps } from './analytics-deps';
 import { ActivityInput, TrackedActivity } from './analytics.types';
@@ -12,8 +13,12 @@ export class ActivityResolver {
   constructor(private readonly deps: AnalyticsDeps) {}
 
   @Mutation(() => TrackedActivity, { description: 'Record one activity (login, profile view, course start or completion, support ticket).' })
-  async trackActivity(@Arg('input', () => ActivityInput) input: ActivityInput, @Ctx() ctx: SubgraphContext): Promise<TrackedActivity> {
-    const [tracked] = await this.deps.tracker.track(requireIdentity(ctx), [input], null, causationOf(ctx));
+  async trackActivity(
+    @Arg('input', () => ActivityInput) input: ActivityInput,
+    @Ctx() ctx: SubgraphContext,
+    @Arg('idempotencyKey', () => String, { nullable: true, description: IDEMPOTENCY_KEY_DESCRIPTION }) idempotencyKey?: string | null,
+  ): Promise<TrackedActivity> {
+    const [tracked] = await this.deps.tracker.track(requireIdentity(ctx), [input], null, causationOf(ctx), idempotencyKeyOf(ctx, idempotencyKey));
     return toType(tracked as Tracked);
   }
 
@@ -24,8 +29,9 @@ export class ActivityResolver {
     @Arg('inputs', () => [ActivityInput]) inputs: ActivityInput[],
     @Arg('batchId', () => ID, { nullable: true }) batchId: string | null,
     @Ctx() ctx: SubgraphContext,
+    @Arg('idempotencyKey', () => String, { nullable: true, description: IDEMPOTENCY_KEY_DESCRIPTION }) idempotencyKey?: string | null,
   ): Promise<TrackedActivity[]> {
-    const tracked = await this.deps.tracker.track(requireIdentity(ctx), inputs, batchId ?? null, causationOf(ctx));
+    const tracked = await this.deps.tracker.track(requireIdentity(ctx), inputs, batchId ?? null, causationOf(ctx), idempotencyKeyOf(ctx, idempotencyKey));
     return tracked.map(toType);
   }
 }

@@ -19,7 +19,7 @@ export class ActivityInput {
   @Field({ description: 'member.login, member.profile.viewed, course.started, course.completed or support.ticket.opened.' })
   type!: string;
 
-  @Field(() => String, { nullable: true, description: 'ISO-8601 time it happened (at most 5 minutes ahead of the server). Default: now.' })
+  @Field(() => String, { nullable: true, description: 'When it happened: an RFC 3339 date-time with a timezone (2025-01-15T10:00:00Z), from 2000 on and at most 5 minutes ahead of the server. Default: now.' })
   occurredAt?: string | null;
 
   @Field(() => String, { nullable: true, description: 'Your id for the activity, so a retried call stores nothing new.' })

@@ -1,9 +1,10 @@
 // Inputs of the replay mutations.
 import { Field, InputType } from 'type-graphql';
+import { IDEMPOTENCY_KEY_DESCRIPTION } from '../../common/idempotency';
 
 @InputType({ description: 'What to replay: a time range (recordedAt, from inclusive, to exclusive), optional types, and targets.' })
 export class StartReplayInput {
-  @Field(() => Date)
+  @Field(() => Date, { description: 'From 2000-01-01 on.' })
   from!: Date;
 
   @Field(() => Date, { description: 'Must not be in the future.' })
@@ -14,4 +15,7 @@ export class StartReplayInput {
 
   @Field(() => [String], { description: 'Consumer names (crm, email, audit, analytics-activity, ...) or projections (member-read-model): see `replayTargets`.' })
   targets!: string[];
+
+  @Field(() => String, { nullable: true, description: IDEMPOTENCY_KEY_DESCRIPTION })
+  idempotencyKey?: string | null;
 }

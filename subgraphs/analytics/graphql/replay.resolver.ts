@@ -3,7 +3,8 @@
 import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
 import type { ReplayService } from '../../../messaging/replay/replay-service';
 import { NotFoundError } from '../../../platform/errors';
-import { requireAdmin, type SubgraphContext } from '../../common/context';
+import { idempotencyKeyOf, requireAdmin, type SubgraphContext } from '../../common/context';
+import { IDEMPOTENCY_KEY_DESCRIPTION } from '../../common/idempotency';
 import { toReplay, toTargetInfo } from './replay.mapper';
 import { StartReplayInput } from './replay.inputs';
 import { Replay, ReplayTargetInfo } from './replay.type';
@@ -21,6 +22,7 @@ export class ReplayResolver {
     const doc = await this.service.start(
       { from: input.from, to: input.to, types: input.types ?? null, targets: input.targets },
       { id: identity.sub, correlationId: ctx.correlationId },
+      idempotencyKeyOf(ctx, input.idempotencyKey),
     );
     return toReplay(doc);
   }
@@ -28,9 +30,14 @@ export class ReplayResolver {
   @Mutation(() => Replay, {
     description: 'Admins: rebuild a projection (e.g. member-read-model) into a new version while the current one serves queries, then swap it in.',
   })
-  async rebuildProjection(@Arg('name') name: string, @Ctx() ctx: SubgraphContext): Promise<Replay> {
+  async rebuildProjection(
+    @Arg('name') name: string,
+    @Ctx() ctx: SubgraphContext,
+    @Arg('idempotencyKey', () => String, { nullable: true, description: IDEMPOTENCY_KEY_DESCRIPTION }) idempotencyKey?: string | null,
+  ): Promise<Replay> {
     const identity = requireAdmin(ctx);
-    return toReplay(await this.service.rebuildProjection(name, { id: identity.sub, correlationId: ctx.correlationId }));
+    const key = idempotencyKeyOf(ctx, idempotencyKey);
+    return toReplay(await this.service.rebuildProjection(name, { id: identity.sub, correlationId: ctx.correlationId }, key));
   }
 
   @Mutation(() => Replay, { description: 'Admins: cancel a pending or running replay (a rebuild is abandoned; the live version stays).' })

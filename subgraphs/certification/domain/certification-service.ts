@@ -8,6 +8,8 @@ import type { Actor, CausationContext } from '../../../messaging/events/envelope
 import type { Clock } from '../../../platform/clock';
 import { ForbiddenError, NotFoundError, ValidationError } from '../../../platform/errors';
 import type { Identity } from '../../../platform/auth';
+import { requireMembers, storeMemberDirectory, type MemberDirectory } from '../../common/member-directory';
+import { IdempotencyKeys } from '../../../messaging/state/idempotency-keys';
 import {
   certificationDecider,
   certificationStreamId,
@@ -60,15 +62,18 @@ const ID = /^[A-Za-z0-9_-]{1,64}$/;
 export class CertificationService {
   private readonly handler: CommandHandler<CertificationCommand, CertificationState, never>;
   private readonly counters: DocumentCollection<NumberCounter>;
+  private readonly keys: IdempotencyKeys;
 
   constructor(
     private readonly store: EventStore,
     documents: DocumentStore,
     private readonly clock: Clock,
     snapshotEvery: number,
+    private readonly members: MemberDirectory = storeMemberDirectory(store),
   ) {
     this.handler = new CommandHandler(certificationDecider as never, { store, clock, snapshotEvery });
     this.counters = documents.collection<NumberCounter>('certification_numbers');
+    this.keys = new IdempotencyKeys(documents, clock);
   }
 
   /** A member applies for itself; an admin may apply on a member's behalf. */
@@ -76,14 +81,24 @@ export class CertificationService {
     identity: Identity,
     input: { memberId?: string | null; certType: string; documents: readonly CertificationDocument[] },
     context: CausationContext,
+    idempotencyKey: string | null = null,
   ): Promise<CertificationSnapshot> {
     const applicantId = input.memberId ?? identity.sub;
     if (identity.role !== 'admin' && applicantId !== identity.sub) {
       throw new ForbiddenError(`A member may only apply for itself (you are ${identity.sub}, not ${applicantId}).`);
     }
     if (!ID.test(applicantId)) throw new ValidationError('memberId must be 1 to 64 letters, digits, "-" or "_".', { field: 'memberId' });
-    const certificationId = randomUUID();
-    return this.run(certificationId, { kind: 'apply', certificationId, applicantId, certType: input.certType, documents: input.documents }, context, 0);
+    await requireMembers(this.members, [applicantId], () => 'memberId');
+    // With a key, a repeat answers the first application; twins meet at expected version 0.
+    return this.keys.run(
+      { operation: 'applyForCertification', caller: identity, key: idempotencyKey, input: { applicantId, certType: input.certType, documents: input.documents } },
+      {
+        newId: () => randomUUID(),
+        find: (certificationId) => this.get(certificationId),
+        create: (certificationId) =>
+          this.run(certificationId, { kind: 'apply', certificationId, applicantId, certType: input.certType, documents: input.documents }, context, 0),
+      },
+    );
   }
 
   /** The applicant (or an admin) renews an expiring certification. */

@@ -1,5 +1,6 @@
 // Inputs of the certification mutations.
 import { Field, ID, InputType } from 'type-graphql';
+import { IDEMPOTENCY_KEY_DESCRIPTION } from '../../common/idempotency';
 
 @InputType()
 export class CertificationDocumentInput {
@@ -20,4 +21,7 @@ export class ApplyForCertificationInput {
 
   @Field(() => [CertificationDocumentInput])
   documents!: CertificationDocumentInput[];
+
+  @Field(() => String, { nullable: true, description: IDEMPOTENCY_KEY_DESCRIPTION })
+  idempotencyKey?: string | null;
 }

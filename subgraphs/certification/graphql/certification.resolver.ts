@@ -3,7 +3,8 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { DocumentCollection } from '../../../messaging/state/document-store';
 import { ForbiddenError, ValidationError } from '../../../platform/errors';
-import { causationOf, requireAdmin, requireIdentity, type SubgraphContext } from '../../common/context';
+import { checkInstant } from '../../../platform/instants';
+import { causationOf, idempotencyKeyOf, requireAdmin, requireIdentity, type SubgraphContext } from '../../common/context';
 import { allowedEvents, type CertificationStatus as DomainStatus } from '../domain/certification';
 import type { AdminCommand, CertificationService, CertificationSnapshot } from '../domain/certification-service';
 import { findCertificationType } from '../domain/certification-types';
@@ -68,17 +69,20 @@ export class CertificationResolver {
     const docs = await findCertifications(this.deps.certifications, {
       applicantId,
       status: status as DomainStatus | null,
-      expiringBefore: expiringBefore ? expiringBefore.toISOString() : null,
+      expiringBefore: expiringBefore ? checkInstant(expiringBefore, 'expiringBefore') : null,
       limit,
     });
     return docs.map(certificationFromDoc);
   }
 
-  @Mutation(() => Certification, { description: 'Apply for a certification (for yourself; admins for any member). Starts in APPLIED.' })
+  @Mutation(() => Certification, {
+    description: 'Apply for a certification (for yourself; admins for any registered member: else NOT_FOUND). Starts in APPLIED. With an idempotency key, a repeat answers the first application.',
+  })
   async applyForCertification(@Arg('input') input: ApplyForCertificationInput, @Ctx() ctx: SubgraphContext): Promise<Certification> {
     const identity = requireIdentity(ctx);
     const documents = input.documents.map((d) => ({ name: d.name, url: d.url }));
-    return this.answer(await this.deps.service.apply(identity, { memberId: input.memberId ?? null, certType: input.certType, documents }, causationOf(ctx)));
+    const key = idempotencyKeyOf(ctx, input.idempotencyKey);
+    return this.answer(await this.deps.service.apply(identity, { memberId: input.memberId ?? null, certType: input.certType, documents }, causationOf(ctx), key));
   }
 
   @Mutation(() => Certification, { description: 'Renew your EXPIRING certification (fee from its type; expiry moves on one validity period). -> RENEWED' })

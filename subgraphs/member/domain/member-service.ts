@@ -12,6 +12,7 @@ import type { CausationContext } from '../../../messaging/events/envelope';
 import type { Clock } from '../../../platform/clock';
 import { ForbiddenError, NotFoundError, ValidationError } from '../../../platform/errors';
 import type { Identity } from '../../../platform/auth';
+import { IdempotencyKeys } from '../../../messaging/state/idempotency-keys';
 import {
   memberDecider,
   memberStreamId,
@@ -40,6 +41,7 @@ const MEMBER_ID = /^[A-Za-z0-9_-]{1,64}$/;
 export class MemberService {
   private readonly handler: CommandHandler<MemberCommand, MemberState, never>;
   private readonly emails: DocumentCollection<EmailReservation>;
+  private readonly keys: IdempotencyKeys;
 
   constructor(
     store: EventStore,
@@ -49,6 +51,7 @@ export class MemberService {
   ) {
     this.handler = new CommandHandler(memberDecider as never, { store, clock, snapshotEvery });
     this.emails = documents.collection<EmailReservation>('member_emails');
+    this.keys = new IdempotencyKeys(documents, clock);
   }
 
   /** A member registers itself (its id is its token subject); an admin may register anyone. */
@@ -56,17 +59,14 @@ export class MemberService {
     identity: Identity,
     input: { id?: string | null; email: string; firstName: string; lastName: string; tier?: Tier | null },
     context: CausationContext,
+    idempotencyKey: string | null = null,
   ): Promise<MemberSnapshot> {
-    let memberId: string;
-    if (identity.role === 'admin') {
-      memberId = input.id ?? randomUUID();
-    } else {
-      if (input.id && input.id !== identity.sub) {
-        throw new ForbiddenError(`A member may only register itself (id ${identity.sub}).`);
-      }
-      memberId = identity.sub;
+    if (identity.role !== 'admin' && input.id && input.id !== identity.sub) {
+      throw new ForbiddenError(`A member may only register itself (id ${identity.sub}).`);
     }
-    if (!MEMBER_ID.test(memberId)) {
+    // An admin's new member without an id gets a fresh one (the same on a repeat with the same key).
+    const chosen = identity.role === 'admin' ? (input.id ?? null) : identity.sub;
+    if (chosen !== null && !MEMBER_ID.test(chosen)) {
       throw new ValidationError('id must be 1 to 64 letters, digits, "-" or "_".', { field: 'id' });
     }
     if (identity.role !== 'admin' && input.tier && input.tier !== 'basic') {
@@ -75,8 +75,15 @@ export class MemberService {
       });
     }
     const profile = validateProfileFields({ email: input.email, firstName: input.firstName, lastName: input.lastName });
-    return this.withEmailReserved(memberId, profile.email, null, () =>
-      this.run(memberId, { kind: 'create', memberId, profile, tier: input.tier ?? 'basic' }, context, 0),
+    const tier = input.tier ?? 'basic';
+    return this.keys.run(
+      { operation: 'createMember', caller: identity, key: idempotencyKey, input: { id: chosen, ...profile, tier } },
+      {
+        newId: () => chosen ?? randomUUID(),
+        find: (memberId) => this.get(memberId),
+        create: (memberId) =>
+          this.withEmailReserved(memberId, profile.email, null, () => this.run(memberId, { kind: 'create', memberId, profile, tier }, context, 0)),
+      },
     );
   }
 

@@ -1,6 +1,7 @@
 // Inputs of the member mutations. Validation lives in the domain, so errors name fields uniformly.
 import { Field, ID, InputType, Int } from 'type-graphql';
 import { MemberTier } from './member.type';
+import { IDEMPOTENCY_KEY_DESCRIPTION } from '../../common/idempotency';
 
 @InputType()
 export class CreateMemberInput {
@@ -18,6 +19,9 @@ export class CreateMemberInput {
 
   @Field(() => MemberTier, { nullable: true, description: 'BASIC when absent; only admins set a higher tier here (members order one).' })
   tier?: MemberTier | null;
+
+  @Field(() => String, { nullable: true, description: IDEMPOTENCY_KEY_DESCRIPTION })
+  idempotencyKey?: string | null;
 }
 
 @InputType({ description: 'Only the fields given change.' })

@@ -4,7 +4,7 @@ import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
 import type { DocumentCollection } from '../../../messaging/state/document-store';
 import type { EventStore } from '../../../messaging/store/event-store';
 import type { Clock } from '../../../platform/clock';
-import { causationOf, requireAdmin, requireIdentity, requireSelfOrAdmin, type SubgraphContext } from '../../common/context';
+import { causationOf, idempotencyKeyOf, requireAdmin, requireIdentity, requireSelfOrAdmin, type SubgraphContext } from '../../common/context';
 import type { MemberService } from '../domain/member-service';
 import { applyToMemberDoc, type MemberDoc } from '../projections/member-read-model';
 import { memberStreamId } from '../domain/member';
@@ -88,6 +88,7 @@ export class MemberResolver {
       identity,
       { id: input.id ?? null, email: input.email, firstName: input.firstName, lastName: input.lastName, tier: input.tier ?? null },
       causationOf(ctx),
+      idempotencyKeyOf(ctx, input.idempotencyKey),
     );
     return memberFromSnapshot(snapshot, this.deps.clock.now());
   }

@@ -1,5 +1,6 @@
 // Inputs of the checkout.
 import { Field, ID, InputType, Int } from 'type-graphql';
+import { IDEMPOTENCY_KEY_DESCRIPTION } from '../../common/idempotency';
 
 @InputType()
 export class OrderItemInput {
@@ -38,4 +39,7 @@ export class CreateOrderInput {
 
   @Field(() => CardInput)
   card!: CardInput;
+
+  @Field(() => String, { nullable: true, description: IDEMPOTENCY_KEY_DESCRIPTION })
+  idempotencyKey?: string | null;
 }

@@ -1,7 +1,7 @@
 // The checkout and order/payment queries. createOrder answers as soon as the saga started (the
 // order is AWAITING_PAYMENT); follow it with `order(id)` or the `sagaProgress` subscription.
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { causationOf, requireAdmin, requireIdentity, requireSelfOrAdmin, type SubgraphContext } from '../../common/context';
+import { causationOf, idempotencyKeyOf, requireAdmin, requireIdentity, requireSelfOrAdmin, type SubgraphContext } from '../../common/context';
 import type { Inventory } from '../domain/inventory';
 import type { Ledger as LedgerService } from '../domain/ledger';
 import type { OrderService } from '../domain/order-service';
@@ -27,11 +27,12 @@ export class OrderResolver {
 
   @Mutation(() => Order, {
     description:
-      'Place an order: validates items and card, starts the order saga and answers at once (AWAITING_PAYMENT). Unknown sku, quantity < 1, bad card data: BAD_USER_INPUT, nothing stored.',
+      'Place an order: validates items, member and card, starts the order saga and answers at once (AWAITING_PAYMENT). Unknown sku, quantity < 1, bad card data: BAD_USER_INPUT; no such member: NOT_FOUND; nothing stored. With an idempotency key (input field or Idempotency-Key header) a repeat answers the first order; the same key with another request: CONFLICT.',
   })
   async createOrder(@Arg('input', () => CreateOrderInput) input: CreateOrderInput, @Ctx() ctx: SubgraphContext): Promise<Order> {
     const identity = requireIdentity(ctx);
-    const view = await this.deps.orders.create(identity, input, causationOf(ctx));
+    const { idempotencyKey, ...order } = input;
+    const view = await this.deps.orders.create(identity, order, causationOf(ctx), idempotencyKeyOf(ctx, idempotencyKey));
     return toOrder(view);
   }
 

@@ -26,6 +26,8 @@ export const sagaReplyTypes = [
   'inventory.failed',
   'shipment.created',
   'payment.refunded',
+  // Fulfilment after completion (the member service): a membership that cannot be activated.
+  'membership.activation.failed',
 ] as const;
 export type SagaReplyType = (typeof sagaReplyTypes)[number];
 
@@ -163,9 +165,12 @@ export function createOrderSaga(settings: SagaSettings) {
           return [{ type: 'order.cancelled', occurredAt: at, payload: { orderId: o.orderId, memberId: o.memberId, reason: state.reason, refundedCents: event.payload.amountCents } }];
         }
         return [];
+      case 'completed':
+        // Paid and shipped, but what was bought cannot be delivered for good: give the money back.
+        if (event.type === 'membership.activation.failed') return [refund(`membership could not be activated: ${event.payload.reason}`.slice(0, 500))];
+        return [];
       // Terminal: late replies (a refund after a payment timeout, a shipment after cancellation)
       // change nothing; the compensation already sent covers them.
-      case 'completed':
       case 'failed':
       case 'cancelled':
         return [];
@@ -207,6 +212,10 @@ export function createOrderSaga(settings: SagaSettings) {
       case 'shipping.create':
         return { ...common, status: 'creating_shipment', deadlineAt: deadline(at) };
       case 'payment.refund':
+        if (state.status === 'completed') {
+          // A fulfilment that failed after completion: the completed order is compensated.
+          return { ...common, status: 'compensating', deadlineAt: deadline(at), reason: event.payload.reason, refundAttempts: 1 };
+        }
         if (state.status === 'awaiting_payment' || !isOpen(state)) return state;
         return {
           ...common,

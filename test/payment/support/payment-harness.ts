@@ -27,6 +27,7 @@ export interface PaymentHarness {
   workers: RunningWorkers;
   readonly members: MemberService;
   startWorkers(overrides?: PaymentWorkersOverrides): Promise<RunningWorkers>;
+  /** Place an order as an admin, registering the member first if it is new. */
   order(memberId: string, items: { sku: string; quantity: number }[], cardNumber?: string): Promise<OrderView>;
   settled(orderId: string, timeoutMs?: number): Promise<OrderView>;
   /**
@@ -55,8 +56,13 @@ export async function startPaymentHarness(
       harness.workers = await start(overrides);
       return harness.workers;
     },
-    order: (memberId, items, cardNumber) =>
-      harness.workers.payment.slice.orderService.create(admin, { memberId, items, card: card(cardNumber) }, { correlationId: randomUUID() }),
+    order: async (memberId, items, cardNumber) => {
+      // Orders are for registered members only: register the member on its first order.
+      if (!(await harness.members.get(memberId))) {
+        await harness.members.create(admin, { id: memberId, email: `${memberId}@example.org`, firstName: 'Test', lastName: 'Member' }, { correlationId: randomUUID() });
+      }
+      return harness.workers.payment.slice.orderService.create(admin, { memberId, items, card: card(cardNumber) }, { correlationId: randomUUID() });
+    },
     settled: (orderId, timeoutMs = 10_000) =>
       eventually(async () => {
         const view = await harness.workers.payment.slice.orders.get(orderId);
