@@ -71,7 +71,7 @@ export function ConnectionOf<T extends object>(node: ClassType<T>, name: string,
     node!: T;
   }
 
-  @ObjectType({ isAbstract: true })
+  @ObjectType()
   abstract class ConnectionBase {
     @Field(() => [EdgeType], { description: `The ${what} edges of this page, in the list's order.` })
     edges!: Edge<T>[];
@@ -243,13 +243,17 @@ export interface ArrayListQuery<T> {
   readonly compare: (a: string | number, b: string | number) => number;
 }
 
-export function pageArray<T, N, C extends object>(
+/**
+ * One page of `items` as a connection. `toNodes` turns the page's items into nodes in one go (a
+ * batch read, say); an item it answers null for is left out of the page.
+ */
+export async function pageArray<T, N, C extends object>(
   connection: ClassType<C>,
   items: readonly T[],
   query: ArrayListQuery<T>,
   args: ConnectionArgs,
-  toNode: (item: T) => N,
-): C {
+  toNodes: (items: readonly T[]) => readonly (N | null)[] | Promise<readonly (N | null)[]>,
+): Promise<C> {
   const request = pageRequest<string | number>(args, (cursor, argument) => {
     const [key] = decodeCursor(query.list, cursor, argument, 1);
     if (key === null || key === undefined) throw new ValidationError(`${argument} is not a cursor of this list.`, { field: argument });
@@ -269,7 +273,11 @@ export function pageArray<T, N, C extends object>(
   const from = request.direction === 'forward' ? start : Math.max(start, end - request.size);
   const to = request.direction === 'forward' ? Math.min(end, start + request.size) : end;
   const selected = items.slice(from, to);
-  const edges = selected.map((item) => ({ cursor: encodeCursor(query.list, [query.keyOf(item)]), node: toNode(item) }));
+  const nodes = await toNodes(selected);
+  const edges = selected.flatMap((item, i) => {
+    const node = nodes[i];
+    return node === null || node === undefined ? [] : [{ cursor: encodeCursor(query.list, [query.keyOf(item)]), node }];
+  });
   return page(
     connection,
     edges,

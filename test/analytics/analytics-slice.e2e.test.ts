@@ -91,7 +91,7 @@ describe('analytics through the gateway', () => {
       expect(reward).toMatchObject({ kind: 'next', data: { patternDetected: { pattern: { pattern: 'high_engagement', memberId: 'm1' } } } });
 
       const query = `query($id: ID!) { member(id: $id) { id activitySummary { windowStart windowEnd logins coursesStarted coursesCompleted total }
-        engagementScore { score level } riskAssessment { score level factors } rewardPoints patternActions { type detail } } }`;
+        engagementScore { score level } riskAssessment { score level factors } rewardPoints patternActions { totalCount edges { node { type detail } } } } }`;
       const m1 = await eventually(async () => {
         const r = await product.graphql(query, { token: product.token('m1'), variables: { id: 'm1' } });
         const member = (r.body.data as { member: { rewardPoints: number } } | undefined)?.member;
@@ -102,22 +102,22 @@ describe('analytics through the gateway', () => {
         engagementScore: { score: 100, level: 'high' },
         riskAssessment: { score: 0, level: 'low' },
         rewardPoints: 100,
-        patternActions: [{ type: 'reward.points.granted', detail: expect.objectContaining({ points: 100, balance: 100 }) }],
+        patternActions: { totalCount: 1, edges: [{ node: { type: 'reward.points.granted', detail: expect.objectContaining({ points: 100, balance: 100 }) } }] },
       });
       const m2 = await eventually(async () => {
         const r = await product.graphql(query, { token: admin, variables: { id: 'm2' } });
         const member = (r.body.data as { member: { riskAssessment: unknown } } | undefined)?.member;
         return member?.riskAssessment ? member : null;
       }, 'm2 assessed');
-      expect(m2).toMatchObject({ riskAssessment: { score: 70, level: 'high', factors: ['2 failed payments', '1 login from a new location'] }, patternActions: [{ type: 'security.alert.raised' }] });
+      expect(m2).toMatchObject({ riskAssessment: { score: 70, level: 'high', factors: ['2 failed payments', '1 login from a new location'] }, patternActions: { edges: [{ node: { type: 'security.alert.raised' } }] } });
 
       // A member sees its own patterns only; an admin sees all.
-      const own = await product.graphql('{ detectedPatterns { pattern memberId } }', { token: product.token('m1') });
-      expect(own.body.data).toEqual({ detectedPatterns: [{ pattern: 'high_engagement', memberId: 'm1' }] });
-      const forbidden = await product.graphql('{ detectedPatterns(memberId: "m2") { pattern } }', { token: product.token('m1') });
+      const own = await product.graphql('{ detectedPatterns { edges { node { pattern memberId } } } }', { token: product.token('m1') });
+      expect(own.body.data).toEqual({ detectedPatterns: { edges: [{ node: { pattern: 'high_engagement', memberId: 'm1' } }] } });
+      const forbidden = await product.graphql('{ detectedPatterns(memberId: "m2") { totalCount } }', { token: product.token('m1') });
       expect(forbidden.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-      const all = await product.graphql('{ detectedPatterns { pattern } cepRules { id pattern kind withinMs } analyticsStatus { lateEvents openWindows } }', { token: admin });
-      expect((all.body.data as { detectedPatterns: unknown[] }).detectedPatterns).toHaveLength(2);
+      const all = await product.graphql('{ detectedPatterns { totalCount edges { node { pattern } } } cepRules { id pattern kind withinMs } analyticsStatus { lateEvents openWindows } }', { token: admin });
+      expect((all.body.data as { detectedPatterns: { totalCount: number; edges: unknown[] } }).detectedPatterns).toMatchObject({ totalCount: 2, edges: [{}, {}] });
       expect((all.body.data as { cepRules: { pattern: string }[] }).cepRules.map((r) => r.pattern).sort()).toEqual(['churn_risk', 'fraud', 'high_engagement', 'vip_behaviour']);
       const otherMember = await product.graphql('{ member(id: "m2") { rewardPoints } }', { token: product.token('m1') });
       expect(otherMember.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');

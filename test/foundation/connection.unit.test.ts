@@ -65,6 +65,8 @@ async function expectCode(run: () => Promise<unknown> | unknown, code: string, f
   return caught as DomainError;
 }
 
+type Versioned = Omit<Resolved, 'edges'> & { edges: { cursor: string; node: { version: number } }[] };
+
 describe('connection helper', () => {
   const setup = async (docs: readonly ThingDoc[]) => {
     const store = new MemoryDocumentStore();
@@ -156,30 +158,33 @@ describe('connection helper', () => {
     expect(count).toHaveBeenCalledTimes(1);
   });
 
-  it('pages an in-memory list like a collection, in both directions (property)', () => {
-    fc.assert(
-      fc.property(fc.integer({ min: 0, max: 30 }), fc.integer({ min: 1, max: 6 }), (length, size) => {
+  it('pages an in-memory list like a collection, in both directions (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 0, max: 30 }), fc.integer({ min: 1, max: 6 }), async (length, size) => {
         const items = Array.from({ length }, (_, i) => ({ version: i + 1 }));
         const query = { list: 'timeline', keyOf: (t: { version: number }) => t.version, compare: (a: string | number, b: string | number) => Number(a) - Number(b) };
-        const pageOf = (args: ConnectionArgs) => pageArray(ThingConnection, items, query, args, (t) => t) as unknown as Resolved & { edges: { node: { version: number } }[] };
+        const pageOf = (args: ConnectionArgs) =>
+          pageArray(ThingConnection, items, query, args, (page) => page as unknown as Thing[]) as unknown as Promise<Versioned>;
         const seen: number[] = [];
-        let page = pageOf({ first: size });
+        let page = await pageOf({ first: size });
         seen.push(...page.edges.map((e) => e.node.version));
         while (page.pageInfo.hasNextPage) {
-          page = pageOf({ first: size, after: page.pageInfo.endCursor });
+          page = await pageOf({ first: size, after: page.pageInfo.endCursor });
           expect(page.pageInfo.hasPreviousPage).toBe(true);
           seen.push(...page.edges.map((e) => e.node.version));
         }
         expect(seen).toEqual(items.map((t) => t.version));
         const back: number[] = [];
-        page = pageOf({ last: size });
+        page = await pageOf({ last: size });
         back.unshift(...page.edges.map((e) => e.node.version));
         while (page.pageInfo.hasPreviousPage) {
-          page = pageOf({ last: size, before: page.pageInfo.startCursor });
+          page = await pageOf({ last: size, before: page.pageInfo.startCursor });
           back.unshift(...page.edges.map((e) => e.node.version));
         }
         expect(back).toEqual(seen);
         expect(page.totalCount).toBe(length);
+        const withGaps = (await pageArray(ThingConnection, items, query, { first: 30 }, (page) => page.map((t) => (t.version % 2 ? (t as unknown as Thing) : null)))) as unknown as Versioned;
+        expect(withGaps.edges.map((e) => e.node.version)).toEqual(items.filter((t) => t.version % 2).map((t) => t.version));
       }),
       { numRuns: 60 },
     );

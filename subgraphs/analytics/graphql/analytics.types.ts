@@ -2,6 +2,7 @@
 // patterns and actions, the CEP rules, the processor's status, and the Member fields they hang on.
 import { GraphQLJSON } from 'graphql-scalars';
 import { Directive, Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { ConnectionOf } from '../../common/connection';
 
 /** The member as the analytics subgraph knows it: its key; its analytics fields are resolved here. */
 @Directive('@key(fields: "id")')
@@ -256,3 +257,15 @@ export class LateActivity {
   @Field(() => Date, { description: 'The watermark when it arrived.' })
   watermark!: Date;
 }
+
+@ObjectType({ description: "A page of a member's closed activity windows, newest first." })
+export class ActivitySummaryConnection extends ConnectionOf(ActivitySummary, 'ActivitySummary', 'activity summary') {}
+
+@ObjectType({ description: 'A page of detected patterns, newest first.' })
+export class DetectedPatternConnection extends ConnectionOf(DetectedPattern, 'DetectedPattern', 'detected pattern') {}
+
+@ObjectType({ description: 'A page of actions the patterns took, newest first.' })
+export class PatternActionConnection extends ConnectionOf(PatternAction, 'PatternAction', 'pattern action') {}
+
+@ObjectType({ description: 'A page of late activity, the latest to arrive first.' })
+export class LateActivityConnection extends ConnectionOf(LateActivity, 'LateActivity', 'late activity') {}

@@ -1,12 +1,13 @@
 // Admin API of the replay service: start a replay (answers at once with its id; a worker runs it),
 // rebuild a projection, cancel, and read runs and the targets one may name.
-import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Args, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
+import { ConnectionArgs, pageDocuments } from '../../common/connection';
 import type { ReplayService } from '../../../messaging/replay/replay-service';
 import { NotFoundError } from '../../../platform/errors';
 import { requireAdmin, type SubgraphContext } from '../../common/context';
 import { toReplay, toTargetInfo } from './replay.mapper';
 import { StartReplayInput } from './replay.inputs';
-import { Replay, ReplayTargetInfo } from './replay.type';
+import { Replay, ReplayConnection, ReplayTargetInfo } from './replay.type';
 
 @Resolver(() => Replay)
 export class ReplayResolver {
@@ -47,10 +48,10 @@ export class ReplayResolver {
     return toReplay(doc);
   }
 
-  @Query(() => [Replay], { description: 'Admins: replays, most recent first.' })
-  async replays(@Arg('limit', () => Int, { nullable: true }) limit: number | null, @Ctx() ctx: SubgraphContext): Promise<Replay[]> {
+  @Query(() => ReplayConnection, { description: 'Admins: replays, most recently requested first.' })
+  async replays(@Ctx() ctx: SubgraphContext, @Args(() => ConnectionArgs) page: ConnectionArgs): Promise<ReplayConnection> {
     requireAdmin(ctx);
-    return (await this.service.list(limit ?? 50)).map(toReplay);
+    return pageDocuments(ReplayConnection, this.service.runs, { list: 'replays', orderBy: { field: 'requestedAt', direction: 'desc' } }, page, toReplay);
   }
 
   @Query(() => [ReplayTargetInfo], { description: 'Admins: the consumers and projections a replay may target.' })

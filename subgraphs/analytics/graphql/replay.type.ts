@@ -1,6 +1,7 @@
 // GraphQL types of replays: a run (range, targets, status, progress, final stats), its per-target
 // figures, the targets one can name, and the `replayProgress` subscription payload.
 import { Field, Float, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { ConnectionOf } from '../../common/connection';
 import { EventUpdate } from '../../common/subscription-payload';
 
 export enum ReplayStatus {
@@ -200,3 +201,6 @@ export class ReplayProgress extends EventUpdate {
   @Field({ description: 'True on the last update (the subscription completes after it).' })
   final!: boolean;
 }
+
+@ObjectType({ description: 'A page of replays, most recently requested first.' })
+export class ReplayConnection extends ConnectionOf(Replay, 'Replay', 'replay') {}

@@ -1,21 +1,24 @@
 // Certification queries (from the read model) and one mutation per lifecycle transition (through
 // the service, answering with the new state). Members apply for and renew their own; admins the rest.
-import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { ConnectionArgs, pageArray, pageDocuments } from '../../common/connection';
 import type { DocumentCollection } from '../../../messaging/state/document-store';
-import { ForbiddenError, ValidationError } from '../../../platform/errors';
+import { ForbiddenError } from '../../../platform/errors';
 import { causationOf, requireAdmin, requireIdentity, type SubgraphContext } from '../../common/context';
 import { allowedEvents, type CertificationStatus as DomainStatus } from '../domain/certification';
 import type { AdminCommand, CertificationService, CertificationSnapshot } from '../domain/certification-service';
 import { findCertificationType } from '../domain/certification-types';
 import type { CertificationDoc } from '../projections/certification-read-model';
-import { findCertifications } from '../projections/find-certifications';
+import { certificationQuery, type CertificationFilter } from '../projections/find-certifications';
 import { CertificationType } from './certification-type.type';
 import { ApplyForCertificationInput } from './certification.inputs';
 import { certificationFromDoc, certificationFromState } from './certification.mapper';
 import {
   Certification,
+  CertificationConnection,
   CertificationStatus,
   CertificationTransition,
+  CertificationTransitionConnection,
   MemberRef,
   TransitionActor,
 } from './certification.type';
@@ -34,7 +37,10 @@ export async function readCertification(deps: CertificationResolverDeps, id: str
   return certificationFromDoc(doc);
 }
 
-const MAX_FIRST = 500;
+/** Certifications matching a filter, as a connection. */
+export function pageCertifications(deps: CertificationResolverDeps, filter: CertificationFilter, args: ConnectionArgs): Promise<CertificationConnection> {
+  return pageDocuments(CertificationConnection, deps.certifications, { list: 'certifications', ...certificationQuery(filter) }, args, certificationFromDoc);
+}
 
 @Resolver(() => Certification)
 export class CertificationResolver {
@@ -45,33 +51,28 @@ export class CertificationResolver {
     return readCertification(this.deps, id, ctx);
   }
 
-  @Query(() => [Certification], {
+  @Query(() => CertificationConnection, {
     description:
       'Certifications by applicant, status and expiry (expiryDate before `expiringBefore`), soonest expiry first. Members see their own (memberId defaults to you); admins anyone.',
   })
   async certifications(
     @Ctx() ctx: SubgraphContext,
-    @Arg('memberId', () => ID, { nullable: true }) memberId: string | null,
-    @Arg('status', () => CertificationStatus, { nullable: true }) status: CertificationStatus | null,
-    @Arg('expiringBefore', () => Date, { nullable: true }) expiringBefore: Date | null,
-    @Arg('first', () => Int, { nullable: true, description: `At most this many (default 100, at most ${MAX_FIRST}).` }) first: number | null,
-  ): Promise<Certification[]> {
+    @Args(() => ConnectionArgs) page: ConnectionArgs,
+    @Arg('memberId', () => ID, { nullable: true, description: 'The applicant: yourself by default; admins see everyone without it.' }) memberId: string | null,
+    @Arg('status', () => CertificationStatus, { nullable: true, description: 'Only certifications in this status.' }) status: CertificationStatus | null,
+    @Arg('expiringBefore', () => Date, { nullable: true, description: 'Only certifications whose expiry date is before this instant.' })
+    expiringBefore: Date | null,
+  ): Promise<CertificationConnection> {
     const identity = requireIdentity(ctx);
     const applicantId = memberId ?? (identity.role === 'admin' ? null : identity.sub);
     if (identity.role !== 'admin' && applicantId !== identity.sub) {
       throw new ForbiddenError(`A member may only list its own certifications (you are ${identity.sub}).`);
     }
-    const limit = first ?? 100;
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_FIRST) {
-      throw new ValidationError(`first must be from 1 to ${MAX_FIRST}.`, { field: 'first' });
-    }
-    const docs = await findCertifications(this.deps.certifications, {
-      applicantId,
-      status: status as DomainStatus | null,
-      expiringBefore: expiringBefore ? expiringBefore.toISOString() : null,
-      limit,
-    });
-    return docs.map(certificationFromDoc);
+    return pageCertifications(
+      this.deps,
+      { applicantId, status: status as DomainStatus | null, expiringBefore: expiringBefore ? expiringBefore.toISOString() : null },
+      page,
+    );
   }
 
   @Mutation(() => Certification, { description: 'Apply for a certification (for yourself; admins for any member). Starts in APPLIED.' })
@@ -167,19 +168,26 @@ export class CertificationResolver {
     return allowedEvents(certification.status as DomainStatus);
   }
 
-  @FieldResolver(() => [CertificationTransition], { description: 'Every transition so far, oldest first, from the event store.' })
-  async timeline(@Root() certification: Certification): Promise<CertificationTransition[]> {
+  @FieldResolver(() => CertificationTransitionConnection, { description: 'Every transition so far, oldest first, from the event store.' })
+  async timeline(@Root() certification: Certification, @Args(() => ConnectionArgs) page: ConnectionArgs): Promise<CertificationTransitionConnection> {
     const entries = await this.deps.service.timeline(certification.id);
-    return entries.map((e) =>
-      Object.assign(new CertificationTransition(), {
-        eventType: e.eventType,
-        occurredAt: new Date(e.occurredAt),
-        fromState: e.fromState as CertificationStatus | null,
-        toState: e.toState as CertificationStatus,
-        actor: e.actor ? Object.assign(new TransitionActor(), e.actor) : null,
-        reason: e.reason,
-        version: e.version,
-      }),
+    return pageArray(
+      CertificationTransitionConnection,
+      entries,
+      { list: `timeline:${certification.id}`, keyOf: (e) => e.version, compare: (a, b) => Number(a) - Number(b) },
+      page,
+      (selected) =>
+        selected.map((e) =>
+          Object.assign(new CertificationTransition(), {
+            eventType: e.eventType,
+            occurredAt: new Date(e.occurredAt),
+            fromState: e.fromState as CertificationStatus | null,
+            toState: e.toState as CertificationStatus,
+            actor: e.actor ? Object.assign(new TransitionActor(), e.actor) : null,
+            reason: e.reason,
+            version: e.version,
+          }),
+        ),
     );
   }
 

@@ -1,6 +1,7 @@
 // The Certification entity (owned here), its status enum, documents and timeline entries, and the
 // Member stub through which this subgraph refers to members and contributes Member.certifications.
 import { Directive, Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { ConnectionOf } from '../../common/connection';
 
 /** GraphQL names for the domain statuses (the enum's values are the domain's own names). */
 export enum CertificationStatus {
@@ -116,3 +117,9 @@ export class Certification {
   @Field(() => Int, { description: "Version of the certification's event stream: pass it as expectedVersion to change it." })
   version!: number;
 }
+
+@ObjectType({ description: 'A page of certifications, soonest expiry first (not yet issued ones, without an expiry date, first).' })
+export class CertificationConnection extends ConnectionOf(Certification, 'Certification', 'certification') {}
+
+@ObjectType({ description: "A page of a certification's transitions, oldest first." })
+export class CertificationTransitionConnection extends ConnectionOf(CertificationTransition, 'CertificationTransition', 'transition') {}

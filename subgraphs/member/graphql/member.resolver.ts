@@ -1,6 +1,7 @@
 // Member queries and the seed's member commands as mutations. A mutation answers as soon as its
 // events are stored, with the new state from the aggregate; queries read the projections.
-import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Args, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
+import { ConnectionArgs, pageArray } from '../../common/connection';
 import type { DocumentCollection } from '../../../messaging/state/document-store';
 import type { EventStore } from '../../../messaging/store/event-store';
 import type { Clock } from '../../../platform/clock';
@@ -9,7 +10,7 @@ import { causationOf, requireAdmin, requireIdentity, requireSelfOrAdmin, type Su
 import type { MemberService } from '../domain/member-service';
 import { applyToMemberDoc, type MemberDoc } from '../projections/member-read-model';
 import { memberStreamId } from '../domain/member';
-import type { MemberSearchIndex } from '../projections/member-search-index';
+import { MemberSearchIndex } from '../projections/member-search-index';
 import { CreateMemberInput, RenewMembershipInput, UpdateMemberProfileInput } from './member.inputs';
 import { MemberConnection } from './member-connection.type';
 import { memberFromDoc, memberFromSnapshot } from './member.mapper';
@@ -58,25 +59,20 @@ export class MemberResolver {
   @Query(() => MemberConnection, { description: 'Admins: search members by name or email prefix, membership status and tier.' })
   async members(
     @Ctx() ctx: SubgraphContext,
-    @Arg('search', () => String, { nullable: true }) search: string | null,
-    @Arg('status', () => MembershipStatus, { nullable: true }) status: MembershipStatus | null,
-    @Arg('tier', () => MemberTier, { nullable: true }) tier: MemberTier | null,
-    @Arg('first', () => Int, { defaultValue: 20 }) first: number,
-    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Args(() => ConnectionArgs) page: ConnectionArgs,
+    @Arg('search', () => String, { nullable: true, description: 'Prefix of a first name, last name, full name or email (any case).' }) search: string | null,
+    @Arg('status', () => MembershipStatus, { nullable: true, description: 'Only members in this membership status.' }) status: MembershipStatus | null,
+    @Arg('tier', () => MemberTier, { nullable: true, description: 'Only members of this tier.' }) tier: MemberTier | null,
   ): Promise<MemberConnection> {
     requireAdmin(ctx);
-    const page = this.deps.searchIndex.search({ search, status, tier, first, after });
-    const docs = await this.deps.members.getMany(page.ids);
+    const matches = this.deps.searchIndex.search({ search, status, tier });
     const now = this.deps.clock.now();
-    const byId = new Map(docs.map((d) => [d.id, d]));
-    const edges = page.ids.flatMap((id, i) => {
-      const doc = byId.get(id);
-      return doc ? [{ cursor: page.cursors[i] as string, node: memberFromDoc(doc, now) }] : [];
-    });
-    return Object.assign(new MemberConnection(), {
-      edges,
-      pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.cursors[page.cursors.length - 1] ?? null },
-      totalCount: page.totalCount,
+    return pageArray(MemberConnection, matches, { list: 'members', keyOf: (m) => m.sortKey, compare: (a, b) => MemberSearchIndex.compareKeys(String(a), String(b)) }, page, async (selected) => {
+      const docs = new Map((await this.deps.members.getMany(selected.map((m) => m.id))).map((d) => [d.id, d]));
+      return selected.map((m) => {
+        const doc = docs.get(m.id);
+        return doc ? memberFromDoc(doc, now) : null;
+      });
     });
   }
 

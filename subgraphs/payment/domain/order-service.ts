@@ -86,13 +86,4 @@ export class OrderService {
     }
     return payment;
   }
-
-  /** Newest first. */
-  ordersOf(memberId: string, limit = 100): Promise<OrderView[]> {
-    return this.orders.find({ where: { memberId }, orderBy: { field: 'createdAt', direction: 'desc' }, limit });
-  }
-
-  paymentsOf(memberId: string, limit = 100): Promise<PaymentView[]> {
-    return this.payments.find({ where: { memberId }, orderBy: { field: 'createdAt', direction: 'desc' }, limit });
-  }
 }

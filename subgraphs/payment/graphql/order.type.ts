@@ -1,6 +1,7 @@
 // Orders and payments as the API shows them; the Member stub lets Order.member and the payment
 // fields on Member federate with the member subgraph.
 import { Directive, Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { ConnectionOf } from '../../common/connection';
 import { Product } from './product.type';
 
 export enum OrderStatus {
@@ -135,6 +136,12 @@ export class Order {
   @Field(() => Date)
   updatedAt!: Date;
 }
+
+@ObjectType({ description: 'A page of orders, newest first.' })
+export class OrderConnection extends ConnectionOf(Order, 'Order', 'order') {}
+
+@ObjectType({ description: 'A page of payments, newest first.' })
+export class PaymentConnection extends ConnectionOf(Payment, 'Payment', 'payment') {}
 
 @ObjectType({ description: 'Balance of one ledger account: debits minus credits, in cents.' })
 export class LedgerAccount {
