@@ -3,7 +3,6 @@
 import { Arg, Args, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import { ConnectionArgs, pageDocuments } from '../../common/connection';
 import type { ReplayService } from '../../../messaging/replay/replay-service';
-import { NotFoundError } from '../../../platform/errors';
 import { requireAdmin, type SubgraphContext } from '../../common/context';
 import { toReplay, toTargetInfo } from './replay.mapper';
 import { StartReplayInput } from './replay.inputs';
@@ -40,12 +39,11 @@ export class ReplayResolver {
     return toReplay(await this.service.cancel(id));
   }
 
-  @Query(() => Replay, { description: 'Admins: one replay with its progress and, when finished, its stats.' })
-  async replay(@Arg('id', () => ID) id: string, @Ctx() ctx: SubgraphContext): Promise<Replay> {
+  @Query(() => Replay, { nullable: true, description: 'Admins: one replay with its progress and, when finished, its stats; null when unknown.' })
+  async replay(@Arg('id', () => ID) id: string, @Ctx() ctx: SubgraphContext): Promise<Replay | null> {
     requireAdmin(ctx);
     const doc = await this.service.get(id);
-    if (!doc) throw new NotFoundError(`No replay with id ${id}.`, { id });
-    return toReplay(doc);
+    return doc ? toReplay(doc) : null;
   }
 
   @Query(() => ReplayConnection, { description: 'Admins: replays, most recently requested first.' })

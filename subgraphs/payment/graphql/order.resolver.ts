@@ -45,9 +45,10 @@ export class OrderResolver {
     return toOrder(view);
   }
 
-  @Query(() => Order, { description: 'An order (yours, or anyone\'s for admins). Someone else\'s order: FORBIDDEN.' })
-  async order(@Arg('id', () => ID) id: string, @Ctx() ctx: SubgraphContext): Promise<Order> {
-    return toOrder(await this.deps.orders.get(requireIdentity(ctx), id));
+  @Query(() => Order, { nullable: true, description: "An order by id (yours, or anyone's for admins); null when unknown. Someone else's order: FORBIDDEN." })
+  async order(@Arg('id', () => ID) id: string, @Ctx() ctx: SubgraphContext): Promise<Order | null> {
+    const view = await this.deps.orders.get(requireIdentity(ctx), id);
+    return view ? toOrder(view) : null;
   }
 
   @Query(() => OrderConnection, {
@@ -64,9 +65,10 @@ export class OrderResolver {
     return pageOrders(this.deps, whose, page);
   }
 
-  @Query(() => Payment, { description: 'A payment (yours, or anyone\'s for admins).' })
-  async payment(@Arg('id', () => ID) id: string, @Ctx() ctx: SubgraphContext): Promise<Payment> {
-    return toPayment(await this.deps.orders.getPayment(requireIdentity(ctx), id));
+  @Query(() => Payment, { nullable: true, description: "A payment by id (yours, or anyone's for admins); null when unknown. Someone else's payment: FORBIDDEN." })
+  async payment(@Arg('id', () => ID) id: string, @Ctx() ctx: SubgraphContext): Promise<Payment | null> {
+    const view = await this.deps.orders.getPayment(requireIdentity(ctx), id);
+    return view ? toPayment(view) : null;
   }
 
   @Query(() => Ledger, { description: 'Admins: the double-entry ledger\'s balances (they always sum to zero).' })
