@@ -60,7 +60,9 @@ export class ReplayService {
     });
     if (!stored) throw new NotFoundError(`No replay with id ${id}.`, { id });
     if (isFinished(stored.status) && !stored.cancelRequested) {
-      throw new IllegalStateError(`Replay ${id} already ${stored.status}: there is nothing to cancel.`, { id, status: stored.status });
+      // The status as the API names it (ReplayStatus: COMPLETED, ...).
+      const status = stored.status.toUpperCase();
+      throw new IllegalStateError(`Replay ${id} is already ${status}: there is nothing to cancel.`, { id, status });
     }
     this.onChange();
     return stored;

@@ -2,6 +2,26 @@
 // hiding the rest of the data, and (further down) errors, enums, cache identity and names agree
 // across subgraphs and transports.
 import { startProduct, type RunningProduct } from '../support/product';
+import { eventually } from '../support/wait';
+
+interface TypeRef {
+  kind: string;
+  name: string | null;
+  ofType: TypeRef | null;
+}
+interface SchemaType {
+  name: string;
+  kind: string;
+  fields: { name: string; type: TypeRef; args: { name: string; type: TypeRef }[] }[] | null;
+  inputFields: { name: string; type: TypeRef }[] | null;
+}
+
+const TYPE_REF = 'kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } }';
+
+/** The named type under NON_NULL and LIST wrappers. */
+function named(type: TypeRef): TypeRef {
+  return type.ofType ? named(type.ofType) : type;
+}
 
 describe('the API as a frontend sees it', () => {
   let product: RunningProduct;
@@ -12,6 +32,79 @@ describe('the API as a frontend sees it', () => {
   });
   afterAll(async () => {
     await product.close();
+  });
+
+  async function schemaTypes(): Promise<Map<string, SchemaType>> {
+    const { body } = await product.graphql(
+      `{ __schema { types { name kind fields { name type { ${TYPE_REF} } args { name type { ${TYPE_REF} } } } inputFields { name type { ${TYPE_REF} } } } } }`,
+      { token: admin() },
+    );
+    const types = (body.data as { __schema: { types: SchemaType[] } }).__schema.types;
+    return new Map(types.map((t) => [t.name, t]));
+  }
+
+  function fieldType(types: Map<string, SchemaType>, path: string): string {
+    const [typeName, fieldName, argName] = path.split('.');
+    const type = types.get(typeName ?? '');
+    const field = [...(type?.fields ?? []), ...((type?.inputFields ?? []) as SchemaType['inputFields'] & object)].find((f) => f.name === fieldName);
+    if (!field) throw new Error(`no field ${path}`);
+    const ref = argName ? (field as { args: { name: string; type: TypeRef }[] }).args.find((a) => a.name === argName)?.type : field.type;
+    if (!ref) throw new Error(`no argument ${path}`);
+    const t = named(ref);
+    return `${t.kind} ${t.name}`;
+  }
+
+  describe('closed sets of values', () => {
+    it('are one enum wherever the same idea appears', async () => {
+      const types = await schemaTypes();
+      const same = (paths: string[], expected: string) => expect(paths.map((p) => [p, fieldType(types, p)])).toEqual(paths.map((p) => [p, expected]));
+      same(['Member.tier', 'CrmSync.tier', 'CreateMemberInput.tier', 'RenewMembershipInput.tier', 'Query.members.tier'], 'ENUM MemberTier');
+      same(['Viewer.role', 'TransitionActor.role', 'AuditEntry.actorRole'], 'ENUM Role');
+      same(['EngagementScore.level', 'RiskAssessment.level'], 'ENUM ScoreLevel');
+      same(['DetectedPattern.pattern', 'CepRuleInfo.pattern', 'Query.detectedPatterns.pattern'], 'ENUM PatternKind');
+      same(['ActivityInput.type', 'TrackedActivity.type', 'LateActivity.type'], 'ENUM ActivityType');
+      same(['DetectedPattern.action', 'PatternAction.type'], 'ENUM PatternActionType');
+      same(['Certification.status', 'Certification.allowedTransitions', 'CertificationTransition.toState', 'CertificationUpdate.toState', 'Query.certifications.status'], 'ENUM CertificationStatus');
+      same(['ConsumerStatus.kind'], 'ENUM ConsumerKind');
+      same(['SentEmail.transport'], 'ENUM EmailTransport');
+      same(['Payment.failureReason'], 'ENUM PaymentFailureReason');
+      same(['AuditChange.field'], 'ENUM MemberField');
+    });
+
+    it('leave no field that names a kind, role, level, tier or status as a String (event type names excepted)', async () => {
+      const types = await schemaTypes();
+      // Event types are the catalogue's names (`member.profile.updated`), listed by `eventContracts`.
+      const eventTypeNames = new Set(['EventContract.type', 'EventTypeTraffic.type']);
+      const suspicious = /^(kind|role|actorRole|level|tier|status|state|fromState|toState|pattern|transport|type|reason|failureReason)$/;
+      const offenders: string[] = [];
+      for (const type of types.values()) {
+        if (type.name.startsWith('__')) continue;
+        for (const field of [...(type.fields ?? []), ...(type.inputFields ?? [])]) {
+          const t = named(field.type);
+          if (suspicious.test(field.name) && t.name === 'String' && !eventTypeNames.has(`${type.name}.${field.name}`)) offenders.push(`${type.name}.${field.name}`);
+        }
+      }
+      // Free text, by design: an admin's reason for a rejection, suspension or revocation; why an
+      // order ended ("out of stock: GOODS-HANDBOOK"); why a replay delivery failed.
+      expect(offenders.sort()).toEqual(['Certification.reason', 'CertificationTransition.reason', 'Order.failureReason', 'ReplayError.reason']);
+    });
+
+    it("shows the CRM's tier as the member's: the same value of the same enum", async () => {
+      const id = 'enum-crm';
+      const token = product.token(id);
+      const created = await product.graphql(`mutation { createMember(input: { email: "enum-crm@example.org", firstName: "En", lastName: "Um", tier: PREMIUM }) { tier } }`, { token });
+      expect(created.body.errors).toBeUndefined();
+      const member = await eventually(async () => {
+        const { body } = await product.graphql(`{ member(id: "${id}") { tier crmSync { tier } auditTrail { edges { node { actorRole changes { field after } } } } } }`, { token });
+        const m = (body.data as { member: { tier: string; crmSync: { tier: string } | null; auditTrail: { edges: unknown[] } } }).member;
+        return m.crmSync && m.auditTrail.edges.length > 0 ? m : null;
+      }, 'the CRM sync and the audit entry');
+      expect(member).toMatchObject({
+        tier: 'PREMIUM',
+        crmSync: { tier: 'PREMIUM' },
+        auditTrail: { edges: [{ node: { actorRole: 'MEMBER', changes: expect.arrayContaining([{ field: 'TIER', after: 'PREMIUM' }, { field: 'FIRST_NAME', after: 'En' }]) } }] },
+      });
+    });
   });
 
   describe('lookups by id', () => {

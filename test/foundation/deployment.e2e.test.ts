@@ -199,10 +199,10 @@ describe('the deployment of docker-compose.yml, one process per service, in prod
     const before = await ok<{ analyticsStatus: { processed: number } }>(`{ analyticsStatus { processed } }`, {}, admin());
     // One activity now (into an open window) and one long past its window (kept aside as late).
     const occurredLate = new Date(Date.now() - 60 * 60 * 1000).toISOString();
-    await ok(`mutation($input: ActivityInput!) { trackActivity(input: $input) { eventId } }`, { input: { memberId: id, type: 'member.login', location: 'Ghent' } }, token(id));
+    await ok(`mutation($input: ActivityInput!) { trackActivity(input: $input) { eventId } }`, { input: { memberId: id, type: 'MEMBER_LOGIN', location: 'Ghent' } }, token(id));
     const late = await ok<{ trackActivity: { eventId: string } }>(
       `mutation($input: ActivityInput!) { trackActivity(input: $input) { eventId } }`,
-      { input: { memberId: id, type: 'member.login', occurredAt: occurredLate } },
+      { input: { memberId: id, type: 'MEMBER_LOGIN', occurredAt: occurredLate } },
       token(id),
     );
     const seen = await eventually(async () => {

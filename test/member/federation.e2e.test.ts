@@ -36,7 +36,7 @@ describe('a member across the four subgraphs', () => {
     await run(
       `mutation { createOrder(input: { items: [{ sku: "COURSE-ETHICS", quantity: 1 }], card: { number: "4242424242424242", expMonth: 12, expYear: 2099, cvc: "123" } }) { id } }`,
     );
-    await run(`mutation { trackActivity(input: { memberId: "fed-1", type: "member.login", location: "Ghent" }) { __typename } }`);
+    await run(`mutation { trackActivity(input: { memberId: "fed-1", type: MEMBER_LOGIN, location: "Ghent" }) { __typename } }`);
 
     const data = await eventually(async () => {
       const { body } = await product.graphql(

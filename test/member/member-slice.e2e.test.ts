@@ -110,16 +110,16 @@ describe('member slice through the gateway (embedded store, RabbitMQ)', () => {
       crmSync: { firstName: 'Augusta', version: 3 },
       emails: {
         edges: [
-          { node: { subject: 'Welcome to the organisation', transport: 'mailbox' } },
-          { node: { subject: 'Your profile was updated', transport: 'mailbox' } },
-          { node: { subject: 'Your membership was renewed', transport: 'mailbox' } },
+          { node: { subject: 'Welcome to the organisation', transport: 'MAILBOX' } },
+          { node: { subject: 'Your profile was updated', transport: 'MAILBOX' } },
+          { node: { subject: 'Your membership was renewed', transport: 'MAILBOX' } },
         ],
       },
     });
     expect(effects.auditTrail.edges[1]?.node).toEqual({
       eventType: 'member.profile.updated',
       actorId: id,
-      changes: [{ field: 'firstName', before: 'Ada', after: 'Augusta' }],
+      changes: [{ field: 'FIRST_NAME', before: 'Ada', after: 'Augusta' }],
     });
 
     // sync.completed and email.sent were stored, caused by the member events, with the request's correlation.

@@ -3,6 +3,7 @@
 import { GraphQLJSON } from 'graphql-scalars';
 import { Directive, Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { ConnectionOf } from '../../common/connection';
+import { ActivityType, CepRuleKind, PatternActionType, PatternKind, ScoreLevel } from './analytics.enums';
 
 /** The member as the analytics subgraph knows it: its key; its analytics fields are resolved here. */
 @Directive('@key(fields: "id")')
@@ -17,8 +18,8 @@ export class ActivityInput {
   @Field(() => ID)
   memberId!: string;
 
-  @Field({ description: 'member.login, member.profile.viewed, course.started, course.completed or support.ticket.opened.' })
-  type!: string;
+  @Field(() => ActivityType, { description: 'MEMBER_LOGIN, MEMBER_PROFILE_VIEWED, COURSE_STARTED, COURSE_COMPLETED or SUPPORT_TICKET_OPENED.' })
+  type!: ActivityType;
 
   @Field(() => String, { nullable: true, description: 'ISO-8601 time it happened (at most 5 minutes ahead of the server). Default: now.' })
   occurredAt?: string | null;
@@ -53,8 +54,8 @@ export class TrackedActivity {
   @Field(() => ID)
   eventId!: string;
 
-  @Field()
-  type!: string;
+  @Field(() => ActivityType, { description: 'What the member did.' })
+  type!: ActivityType;
 
   @Field(() => ID)
   memberId!: string;
@@ -116,8 +117,8 @@ export class EngagementScore {
   @Field(() => Int, { nullable: true })
   previousScore!: number | null;
 
-  @Field({ description: 'low, medium or high.' })
-  level!: string;
+  @Field(() => ScoreLevel, { description: 'HIGH from 70, MEDIUM from 30, else LOW.' })
+  level!: ScoreLevel;
 
   @Field(() => Date)
   windowEnd!: Date;
@@ -131,10 +132,10 @@ export class RiskAssessment {
   @Field(() => Int)
   score!: number;
 
-  @Field()
-  level!: string;
+  @Field(() => ScoreLevel, { description: 'HIGH from 60, MEDIUM from 30, else LOW.' })
+  level!: ScoreLevel;
 
-  @Field(() => [String])
+  @Field(() => [String], { description: 'What raised the score, in words (e.g. "2 failed payments").' })
   factors!: string[];
 
   @Field(() => Date)
@@ -152,8 +153,8 @@ export class DetectedPattern {
   @Field(() => ID)
   ruleId!: string;
 
-  @Field({ description: 'churn_risk, vip_behaviour, fraud or high_engagement.' })
-  pattern!: string;
+  @Field(() => PatternKind, { description: 'What was detected.' })
+  pattern!: PatternKind;
 
   @Field(() => Date)
   detectedAt!: Date;
@@ -161,8 +162,8 @@ export class DetectedPattern {
   @Field(() => [ID], { description: 'Ids of the events that made the match.' })
   evidence!: string[];
 
-  @Field({ description: 'The action event type: retention.campaign.started, vip.upgrade.offered, security.alert.raised or reward.points.granted.' })
-  action!: string;
+  @Field(() => PatternActionType, { description: 'The action the rule took.' })
+  action!: PatternActionType;
 }
 
 @ObjectType({ description: 'An action a pattern triggered.' })
@@ -173,11 +174,11 @@ export class PatternAction {
   @Field(() => ID)
   memberId!: string;
 
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The detected pattern that took it.' })
   patternId!: string;
 
-  @Field()
-  type!: string;
+  @Field(() => PatternActionType, { description: 'What the action was.' })
+  type!: PatternActionType;
 
   @Field(() => Date)
   at!: Date;
@@ -191,14 +192,14 @@ export class CepRuleInfo {
   @Field(() => ID)
   id!: string;
 
-  @Field()
-  pattern!: string;
+  @Field(() => PatternKind, { description: 'What the rule detects.' })
+  pattern!: PatternKind;
 
-  @Field()
+  @Field({ description: 'What the rule looks for, in words.' })
   description!: string;
 
-  @Field({ description: 'sequence, all or absence.' })
-  kind!: string;
+  @Field(() => CepRuleKind, { description: 'How it matches: SEQUENCE, ALL or ABSENCE.' })
+  kind!: CepRuleKind;
 
   @Field(() => GraphQLJSON, { description: 'The declarative pattern (steps or trigger/absent, with conditions and counts).' })
   spec!: unknown;
@@ -245,8 +246,8 @@ export class LateActivity {
   @Field(() => ID)
   memberId!: string;
 
-  @Field()
-  type!: string;
+  @Field(() => ActivityType, { description: 'What the member did.' })
+  type!: ActivityType;
 
   @Field(() => Date)
   occurredAt!: Date;

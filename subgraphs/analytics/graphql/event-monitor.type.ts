@@ -1,13 +1,26 @@
 // The event monitor as the graph shows it to admins.
-import { Field, Int, ObjectType } from 'type-graphql';
+import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
+
+export enum ConsumerKind {
+  CONSUMER = 'consumer',
+  FOLLOWER = 'follower',
+}
+registerEnumType(ConsumerKind, {
+  name: 'ConsumerKind',
+  description: 'How a reader of the events gets them.',
+  valuesConfig: {
+    CONSUMER: { description: 'A bus consumer with a durable queue of its own (replayable by its name).' },
+    FOLLOWER: { description: "Follows the event store's order: a projection or the outbox relay." },
+  },
+});
 
 @ObjectType({ description: 'Where one consumer, projection or the outbox relay stands.' })
 export class ConsumerStatus {
   @Field()
   name!: string;
 
-  @Field({ description: '`consumer` (bus queue) or `follower` (follows the store: projections, outbox relay).' })
-  kind!: string;
+  @Field(() => ConsumerKind, { description: 'CONSUMER (a bus queue) or FOLLOWER (follows the store: projections, the outbox relay).' })
+  kind!: ConsumerKind;
 
   @Field(() => Int, { description: 'Highest global position processed.' })
   position!: number;

@@ -7,6 +7,7 @@ import { ForbiddenError } from '../../../platform/errors';
 import { NEVER } from '../domain/cep-engine';
 import type { AnalyticsDeps } from './analytics-deps';
 import { AnalyticsStatus, CepRuleInfo, DetectedPatternConnection, LateActivityConnection, PatternActionConnection } from './analytics.types';
+import { PatternKind } from './analytics.enums';
 import { newestActionsFirst, newestPatternsFirst, toAction, toLateActivity, toPattern } from './mappers';
 
 /** The member whose records the caller may list: an admin any (or all: null), a member itself. */
@@ -26,7 +27,7 @@ export class PatternResolver {
     @Ctx() ctx: SubgraphContext,
     @Args(() => ConnectionArgs) page: ConnectionArgs,
     @Arg('memberId', () => ID, { nullable: true, description: "Only this member's patterns (a member's own by default)." }) memberId: string | null,
-    @Arg('pattern', () => String, { nullable: true, description: 'churn_risk, vip_behaviour, fraud or high_engagement.' }) pattern: string | null,
+    @Arg('pattern', () => PatternKind, { nullable: true, description: 'Only patterns of this kind.' }) pattern: PatternKind | null,
   ): Promise<DetectedPatternConnection> {
     const member = scope(ctx, memberId ?? null);
     const where = { ...(member !== null ? { memberId: member } : {}), ...(pattern ? { pattern } : {}) };

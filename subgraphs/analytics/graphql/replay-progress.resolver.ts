@@ -73,7 +73,8 @@ export class ReplayProgressResolver {
       const doc = await service?.get(id);
       if (!doc) throw new NotFoundError(`No replay with id ${id}.`, { id });
       if (doc.startedPosition === null && (doc.status === 'cancelled' || doc.status === 'failed')) {
-        throw new IllegalStateError(`Replay ${id} was ${doc.status} before it started: there is no progress to watch.`, { id, status: doc.status });
+        const status = doc.status.toUpperCase(); // as ReplayStatus names it
+        throw new IllegalStateError(`Replay ${id} was ${status} before it started: there is no progress to watch.`, { id, status });
       }
       const subscription = ctx.subscription;
       const start = doc.startedPosition !== null ? doc.startedPosition - 1 : head;

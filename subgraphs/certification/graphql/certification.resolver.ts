@@ -3,9 +3,10 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { ConnectionArgs, pageArray, pageDocuments } from '../../common/connection';
 import type { DocumentCollection } from '../../../messaging/state/document-store';
-import { ForbiddenError } from '../../../platform/errors';
+import { ForbiddenError, IllegalStateError } from '../../../platform/errors';
+import { actionsFrom, toApiTransitionError } from './certification-actions';
 import { causationOf, requireAdmin, requireIdentity, type SubgraphContext } from '../../common/context';
-import { allowedEvents, type CertificationStatus as DomainStatus } from '../domain/certification';
+import type { CertificationStatus as DomainStatus } from '../domain/certification';
 import type { AdminCommand, CertificationService, CertificationSnapshot } from '../domain/certification-service';
 import { findCertificationType } from '../domain/certification-types';
 import type { CertificationDoc } from '../projections/certification-read-model';
@@ -89,7 +90,7 @@ export class CertificationResolver {
     @Ctx() ctx: SubgraphContext,
   ): Promise<Certification> {
     const identity = requireIdentity(ctx);
-    return this.answer(await this.deps.service.renew(identity, id, causationOf(ctx), expectedVersion ?? undefined));
+    return this.transition(ctx, id, () => this.deps.service.renew(identity, id, causationOf(ctx), expectedVersion ?? undefined));
   }
 
   @Mutation(() => Certification, { description: 'Admins: APPLIED -> UNDER_REVIEW.' })
@@ -119,7 +120,7 @@ export class CertificationResolver {
     @Ctx() ctx: SubgraphContext,
   ): Promise<Certification> {
     requireAdmin(ctx);
-    return this.answer(await this.deps.service.issue(id, causationOf(ctx), v ?? undefined));
+    return this.transition(ctx, id, () => this.deps.service.issue(id, causationOf(ctx), v ?? undefined));
   }
 
   @Mutation(() => Certification, { description: 'Admins: ISSUED or RENEWED -> ACTIVE.' })
@@ -163,9 +164,19 @@ export class CertificationResolver {
     return type ? Object.assign(new CertificationType(), type) : null;
   }
 
-  @FieldResolver(() => [String], { description: 'Event types allowed next from the current status (empty when final).' })
-  allowedTransitions(@Root() certification: Certification): string[] {
-    return allowedEvents(certification.status as DomainStatus);
+  @FieldResolver(() => [CertificationStatus], {
+    description:
+      'The states you may move it to now, each by the mutation at the same place in `allowedMutations` (admins review, issue, activate, suspend, reactivate and revoke; the applicant renews). Empty when it is final or only the expiry scheduler moves it on.',
+  })
+  allowedTransitions(@Root() certification: Certification, @Ctx() ctx: SubgraphContext): CertificationStatus[] {
+    return actionsFrom(certification.status as DomainStatus, certification.memberId, ctx.identity).map((a) => a.toState);
+  }
+
+  @FieldResolver(() => [String], {
+    description: 'The mutations you may call on it now (e.g. `approveCertification`), in the order of `allowedTransitions`.',
+  })
+  allowedMutations(@Root() certification: Certification, @Ctx() ctx: SubgraphContext): string[] {
+    return actionsFrom(certification.status as DomainStatus, certification.memberId, ctx.identity).map((a) => a.mutation);
   }
 
   @FieldResolver(() => CertificationTransitionConnection, { description: 'Every transition so far, oldest first, from the event store.' })
@@ -193,7 +204,17 @@ export class CertificationResolver {
 
   private async admin(ctx: SubgraphContext, id: string, command: AdminCommand, expectedVersion: number | null): Promise<Certification> {
     requireAdmin(ctx);
-    return this.answer(await this.deps.service.admin(id, command, causationOf(ctx), expectedVersion ?? undefined));
+    return this.transition(ctx, id, () => this.deps.service.admin(id, command, causationOf(ctx), expectedVersion ?? undefined));
+  }
+
+  /** Run a transition; a refusal is retold in the schema's terms (states, mutations). */
+  private async transition(ctx: SubgraphContext, id: string, run: () => Promise<CertificationSnapshot>): Promise<Certification> {
+    try {
+      return this.answer(await run());
+    } catch (error) {
+      const current = error instanceof IllegalStateError ? await this.deps.service.get(id) : null;
+      throw toApiTransitionError(error, current?.certification.applicantId ?? null, ctx.identity);
+    }
   }
 
   private answer(snapshot: CertificationSnapshot): Certification {

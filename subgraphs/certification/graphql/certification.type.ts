@@ -2,6 +2,7 @@
 // Member stub through which this subgraph refers to members and contributes Member.certifications.
 import { Directive, Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { ConnectionOf } from '../../common/connection';
+import { Role } from '../../common/role';
 
 /** GraphQL names for the domain statuses (the enum's values are the domain's own names). */
 export enum CertificationStatus {
@@ -44,13 +45,13 @@ export class TransitionActor {
   @Field(() => ID)
   id!: string;
 
-  @Field({ description: 'member, admin or system (the expiry scheduler).' })
-  role!: string;
+  @Field(() => Role, { description: 'MEMBER, ADMIN, or SYSTEM for the expiry scheduler.' })
+  role!: Role;
 }
 
 @ObjectType({ description: 'One transition of a certification, from its events.' })
 export class CertificationTransition {
-  @Field({ description: 'The event type, e.g. `certification.approved`.' })
+  @Field({ description: 'The event of the transition: `certification.applied`, `certification.review.started`, `certification.approved`, ... `certification.revoked` (see `eventContracts`).' })
   eventType!: string;
 
   @Field(() => Date)

@@ -7,7 +7,7 @@ import { requireSelfOrAdmin, type SubgraphContext } from '../../common/context';
 import type { AuditEntry as AuditDoc } from '../consumers/audit.consumer';
 import type { CrmContact } from '../consumers/crm.consumer';
 import type { MailboxEntry } from '../consumers/email.consumer';
-import { AuditEntry, CrmSync, SentEmail } from './member-effects.type';
+import { AuditChange, AuditEntry, CrmSync, MemberField, SentEmail } from './member-effects.type';
 import { AuditEntryConnection, SentEmailConnection } from './member-connection.type';
 import { Member } from './member.type';
 
@@ -15,6 +15,15 @@ export interface MemberEffectsDeps {
   readonly auditLog: DocumentCollection<AuditDoc>;
   readonly crmContacts: DocumentCollection<CrmContact>;
   readonly mailbox: DocumentCollection<MailboxEntry>;
+}
+
+const memberFields: ReadonlySet<string> = new Set(Object.values(MemberField));
+
+/** A recorded change as the API shows it: a tier as the MemberTier value (BASIC), fields it knows only. */
+function toApiChange(change: AuditDoc['changes'][number]): AuditChange[] {
+  if (!memberFields.has(change.field)) return [];
+  const shown = (value: string | null) => (value !== null && change.field === MemberField.TIER ? value.toUpperCase() : value);
+  return [Object.assign(new AuditChange(), { field: change.field as MemberField, before: shown(change.before), after: shown(change.after) })];
 }
 
 @Resolver(() => Member)
@@ -29,7 +38,7 @@ export class MemberEffectsResolver {
       this.deps.auditLog,
       { list: 'audit-trail', where: { memberId: member.id }, orderBy: { field: 'position', direction: 'asc' } },
       page,
-      (e) => Object.assign(new AuditEntry(), { ...e, occurredAt: new Date(e.occurredAt), changes: e.changes.map((c) => ({ ...c })) }),
+      (e) => Object.assign(new AuditEntry(), { ...e, occurredAt: new Date(e.occurredAt), changes: e.changes.flatMap(toApiChange) }),
     );
   }
 

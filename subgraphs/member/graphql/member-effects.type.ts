@@ -1,15 +1,49 @@
 // What the seed's asynchronous services did for a member, as the graph shows it.
-import { Field, ID, Int, ObjectType } from 'type-graphql';
+import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Role } from '../../common/role';
+import { MemberTier } from './member.type';
+
+export enum MemberField {
+  EMAIL = 'email',
+  FIRST_NAME = 'firstName',
+  LAST_NAME = 'lastName',
+  TIER = 'tier',
+  MEMBERSHIP_EXPIRES_AT = 'membershipExpiresAt',
+}
+registerEnumType(MemberField, {
+  name: 'MemberField',
+  description: 'A field of Member the audit log records changes of.',
+  valuesConfig: {
+    EMAIL: { description: 'Member.email.' },
+    FIRST_NAME: { description: 'Member.firstName.' },
+    LAST_NAME: { description: 'Member.lastName.' },
+    TIER: { description: 'Member.tier (values as MemberTier: BASIC, PREMIUM, VIP).' },
+    MEMBERSHIP_EXPIRES_AT: { description: 'Member.membershipExpiresAt (an ISO-8601 instant).' },
+  },
+});
+
+export enum EmailTransport {
+  SMTP = 'smtp',
+  MAILBOX = 'mailbox',
+}
+registerEnumType(EmailTransport, {
+  name: 'EmailTransport',
+  description: 'How a confirmation email left.',
+  valuesConfig: {
+    SMTP: { description: 'Through the configured SMTP server.' },
+    MAILBOX: { description: 'Into the local mailbox (no SMTP server configured): it is only readable here.' },
+  },
+});
 
 @ObjectType({ description: 'One field change recorded by the audit log.' })
 export class AuditChange {
-  @Field()
-  field!: string;
+  @Field(() => MemberField, { description: 'The member field that changed.' })
+  field!: MemberField;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: "Its value before, as the API shows it (a tier as BASIC); null when it had none." })
   before!: string | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'Its value after, as the API shows it; null when it has none.' })
   after!: string | null;
 }
 
@@ -24,8 +58,8 @@ export class AuditEntry {
   @Field(() => String, { nullable: true })
   actorId!: string | null;
 
-  @Field(() => String, { nullable: true })
-  actorRole!: string | null;
+  @Field(() => Role, { nullable: true, description: 'The role of who made the change; null when unknown.' })
+  actorRole!: Role | null;
 
   @Field()
   correlationId!: string;
@@ -48,8 +82,8 @@ export class CrmSync {
   @Field()
   lastName!: string;
 
-  @Field()
-  tier!: string;
+  @Field(() => MemberTier, { description: 'The tier the CRM holds.' })
+  tier!: MemberTier;
 
   @Field(() => Int, { description: 'Member version the contact reflects.' })
   version!: number;
@@ -72,8 +106,8 @@ export class SentEmail {
   @Field()
   text!: string;
 
-  @Field({ description: '`smtp` or `mailbox` (the local mailbox when no SMTP server is configured).' })
-  transport!: string;
+  @Field(() => EmailTransport, { description: 'How it left: SMTP, or MAILBOX when no SMTP server is configured.' })
+  transport!: EmailTransport;
 
   @Field(() => Date)
   sentAt!: Date;

@@ -25,7 +25,27 @@ export enum PaymentStatus {
   FAILED = 'failed',
   REFUNDED = 'refunded',
 }
-registerEnumType(PaymentStatus, { name: 'PaymentStatus' });
+registerEnumType(PaymentStatus, {
+  name: 'PaymentStatus',
+  description: 'Where a payment is. COMPLETED (captured), FAILED (no money taken) and REFUNDED are final.',
+});
+
+export enum PaymentFailureReason {
+  CARD_DECLINED = 'card_declined',
+  INSUFFICIENT_FUNDS = 'insufficient_funds',
+  GATEWAY_UNAVAILABLE = 'gateway_unavailable',
+  CANCELLED = 'cancelled',
+}
+registerEnumType(PaymentFailureReason, {
+  name: 'PaymentFailureReason',
+  description: 'Why a payment failed.',
+  valuesConfig: {
+    CARD_DECLINED: { description: 'The card issuer declined it.' },
+    INSUFFICIENT_FUNDS: { description: 'Not enough funds on the card.' },
+    GATEWAY_UNAVAILABLE: { description: 'The card processor could not be reached, after retries.' },
+    CANCELLED: { description: 'The payment was cancelled before it was captured (the order was compensated).' },
+  },
+});
 
 /** The member, as far as this subgraph knows it: its key. Other fields come from the member subgraph. */
 @Directive('@key(fields: "id")')
@@ -76,8 +96,8 @@ export class Payment {
   @Field()
   cardLast4!: string;
 
-  @Field(() => String, { nullable: true, description: 'Why the payment failed: card_declined, insufficient_funds, cancelled.' })
-  failureReason!: string | null;
+  @Field(() => PaymentFailureReason, { nullable: true, description: 'Why the payment failed; null unless FAILED.' })
+  failureReason!: PaymentFailureReason | null;
 
   @Field(() => Int, { nullable: true, description: 'Cents given back (0 when the payment was cancelled before capture).' })
   refundedCents!: number | null;
@@ -121,7 +141,7 @@ export class Order {
   @Field(() => String, { nullable: true, description: 'Set once the shipment exists and the order completed.' })
   trackingNumber!: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Why the order failed or was cancelled.' })
+  @Field(() => String, { nullable: true, description: 'Why the order failed or was cancelled, in words (e.g. "payment failed: card_declined"); see its payment for the coded reason.' })
   failureReason!: string | null;
 
   @Field(() => Int, { nullable: true, description: 'Cents refunded when the order was cancelled.' })
