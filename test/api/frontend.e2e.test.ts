@@ -46,10 +46,9 @@ describe('the API as a frontend sees it', () => {
   function fieldType(types: Map<string, SchemaType>, path: string): string {
     const [typeName, fieldName, argName] = path.split('.');
     const type = types.get(typeName ?? '');
-    const field = [...(type?.fields ?? []), ...((type?.inputFields ?? []) as SchemaType['inputFields'] & object)].find((f) => f.name === fieldName);
-    if (!field) throw new Error(`no field ${path}`);
-    const ref = argName ? (field as { args: { name: string; type: TypeRef }[] }).args.find((a) => a.name === argName)?.type : field.type;
-    if (!ref) throw new Error(`no argument ${path}`);
+    const field = type?.fields?.find((f) => f.name === fieldName);
+    const ref = argName ? field?.args.find((a) => a.name === argName)?.type : (field?.type ?? type?.inputFields?.find((f) => f.name === fieldName)?.type);
+    if (!ref) throw new Error(`no field or argument ${path}`);
     const t = named(ref);
     return `${t.kind} ${t.name}`;
   }
