@@ -10,6 +10,7 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { CORRELATION_ID_HEADER, correlationIdFrom } from '../platform/auth';
 import { apolloLogger, loggerFor } from '../platform/logger';
 import { metricsRoute } from '../messaging/monitor/metrics';
+import { useClientErrors } from './client-errors';
 import { authenticate, type GatewayContext } from './context';
 import { SignedSubgraphDataSource } from './subgraph-data-source';
 import { serveGatewaySubscriptions, type GatewaySubscriptionOptions, type GatewaySubscriptionServer } from './subscriptions/subscription-server';
@@ -89,7 +90,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     introspection: options.introspection,
     parseOptions: limitedParseOptions(queryLimits),
     validationRules: queryLimitRules(queryLimits),
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), landingPage],
+    // Errors leave in one shape on every transport (the WebSocket side shapes them alike).
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), landingPage, useClientErrors<GatewayContext>()],
     includeStacktraceInErrorResponses: false,
     // The process lifecycle (platform/lifecycle.ts) owns signals and closes servers in order.
     stopOnTerminationSignals: false,

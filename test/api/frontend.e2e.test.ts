@@ -3,6 +3,14 @@
 // across subgraphs and transports.
 import { startProduct, type RunningProduct } from '../support/product';
 import { eventually } from '../support/wait';
+import { gatewayClient, subscribe } from '../subscriptions/support/ws-client';
+
+interface ClientError {
+  message: string;
+  locations?: { line: number; column: number }[];
+  path?: (string | number)[];
+  extensions?: Record<string, unknown>;
+}
 
 interface TypeRef {
   kind: string;
@@ -103,6 +111,107 @@ describe('the API as a frontend sees it', () => {
         crmSync: { tier: 'PREMIUM' },
         auditTrail: { edges: [{ node: { actorRole: 'MEMBER', changes: expect.arrayContaining([{ field: 'TIER', after: 'PREMIUM' }, { field: 'FIRST_NAME', after: 'En' }]) } }] },
       });
+    });
+  });
+
+  describe('errors', () => {
+    /** The errors a subscription gets (its `error` message, or the errors of its first `next`). */
+    async function overWebSocket(token: string, query: string, variables: Record<string, unknown> = {}): Promise<ClientError[]> {
+      const client = gatewayClient(product.gateway.url.replace(/^http/, 'ws'), { authorization: `Bearer ${token}` });
+      try {
+        const received = await subscribe(client, { query, variables }).take('an error');
+        if (received.kind === 'error') return received.errors as ClientError[];
+        if (received.kind === 'next' && received.errors) return received.errors as ClientError[];
+        throw new Error(`expected errors, got ${JSON.stringify(received)}`);
+      } finally {
+        await client.dispose();
+      }
+    }
+    async function overHttp(token: string, query: string, variables: Record<string, unknown> = {}): Promise<ClientError[]> {
+      const { body } = await product.graphql(query, { token, variables });
+      expect(body).not.toHaveProperty('extensions.valueCompletion');
+      return (body.errors ?? []) as ClientError[];
+    }
+    const shape = (e: ClientError) => ({ keys: Object.keys(e).sort(), extensionKeys: Object.keys(e.extensions ?? {}).sort() });
+
+    it("a subgraph's refusal: the same message, code, path and locations (into the client's own document) over HTTP and WebSocket", async () => {
+      const token = product.token('err-1');
+      // The refused field sits on line 3, column 3, of both documents.
+      const http = await overHttp(token, `query Mine {\n  viewer { id }\n  certifications(memberId: "someone-else") { totalCount }\n}`);
+      const ws = await overWebSocket(token, `subscription Theirs {\n  # whose certifications\n  certificationChanged(memberId: "someone-else") { eventType }\n}`);
+      for (const errors of [http, ws]) {
+        expect(errors).toHaveLength(1);
+        expect(errors[0]).toMatchObject({ locations: [{ line: 3, column: 3 }], extensions: { code: 'FORBIDDEN' } });
+        expect(errors[0]?.message).toMatch(/only .* (itself|its own)/);
+        expect(errors[0]?.extensions).not.toHaveProperty('serviceName');
+      }
+      expect(http[0]?.path).toEqual(['certifications']);
+      expect(ws[0]?.path).toEqual(['certificationChanged']);
+      expect(shape(http[0] as ClientError)).toEqual(shape(ws[0] as ClientError));
+    });
+
+    it('a validation error: the same shape, with locations and no path, over HTTP and WebSocket', async () => {
+      const token = product.token('err-2');
+      const http = await overHttp(token, `{ viewer { nope } }`);
+      const ws = await overWebSocket(token, `subscription { memberUpdated(id: "err-2") { nope } }`);
+      for (const errors of [http, ws]) {
+        expect(errors[0]).toMatchObject({ extensions: { code: 'GRAPHQL_VALIDATION_FAILED' }, locations: [expect.objectContaining({ line: 1 })] });
+        expect(errors[0]).not.toHaveProperty('path');
+      }
+      expect(shape(http[0] as ClientError)).toEqual(shape(ws[0] as ClientError));
+    });
+
+    it("a field nulled because another subgraph had nothing: an error in `errors` on both transports, not a gateway extension", async () => {
+      const admin = product.token('root', 'admin');
+      // A certification of a member the member subgraph does not know: its member's email cannot be resolved.
+      const client = gatewayClient(product.gateway.url.replace(/^http/, 'ws'), { authorization: `Bearer ${admin}` });
+      try {
+        const watched = subscribe(client, {
+          query: `subscription($m: ID!) { certificationChanged(memberId: $m) { certification { id member { email } } } }`,
+          variables: { m: 'ghost-1' },
+          extensions: { cursor: '0' },
+        });
+        const applied = await product.graphql(
+          `mutation { applyForCertification(input: { memberId: "ghost-1", certType: "CPA", documents: [{ name: "T", url: "https://example.org/t" }] }) { id } }`,
+          { token: admin },
+        );
+        expect(applied.body.errors).toBeUndefined();
+        const id = (applied.body.data as { applyForCertification: { id: string } }).applyForCertification.id;
+        const event = await watched.takeNext('the application');
+        const http = await overHttp(admin, `query($id: ID!) { certification(id: $id) { id member { email } } }`, { id });
+        const ws = (event.errors ?? []) as ClientError[];
+        for (const errors of [http, ws]) {
+          expect(errors).toHaveLength(1);
+          expect(errors[0]?.message).toBe('Cannot return null for non-nullable field Member.email.');
+          expect(errors[0]?.path?.slice(-2)).toEqual(['member', 'email']);
+          expect(errors[0]?.locations).toHaveLength(1);
+        }
+        expect(shape(http[0] as ClientError)).toEqual(shape(ws[0] as ClientError));
+      } finally {
+        await client.dispose();
+      }
+    });
+
+    it('never name a subgraph, whatever the error', async () => {
+      const member = product.token('err-3');
+      const bodies = await Promise.all(
+        [
+          `{ ledger { totalCents } }`,
+          `{ members { totalCount } }`,
+          `{ orders(memberId: "other") { totalCount } }`,
+          `{ eventMonitor { headPosition } }`,
+          `{ member(id: "other") { id } }`,
+          `{ detectedPatterns(memberId: "other") { totalCount } }`,
+          `{ orders(first: 1000) { totalCount } }`,
+        ].map((q) => product.graphql(q, { token: member })),
+      );
+      for (const { body } of bodies) {
+        expect(body.errors?.length).toBeGreaterThan(0);
+        for (const error of body.errors ?? []) {
+          expect(Object.keys(error).sort()).toEqual(['extensions', 'locations', 'message', 'path']);
+          expect(JSON.stringify(error)).not.toMatch(/serviceName|subgraph/i);
+        }
+      }
     });
   });
 
