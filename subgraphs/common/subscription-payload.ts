@@ -50,6 +50,9 @@ export interface SubscriptionContext extends SubgraphContext {
 /** Base of every subscription payload type; unreferenced itself, so only its subclasses are emitted. */
 @ObjectType({ description: 'What every subscription payload carries.' })
 export abstract class EventUpdate {
+  @Field(() => ID, { description: 'Unique id: the id of the event this update is about.' })
+  id!: string;
+
   @Field({ description: 'The event type, e.g. `member.profile.updated`.' })
   eventType!: string;
 
@@ -69,8 +72,8 @@ export abstract class EventUpdate {
 }
 
 /** The common fields of an update, from the event that caused it. */
-export function updateFieldsOf(event: AnyEventEnvelope): Pick<EventUpdate, 'eventType' | 'occurredAt' | 'cursor' | 'correlationId'> {
-  return { eventType: event.type, occurredAt: new Date(event.occurredAt), cursor: cursorOf(event.position), correlationId: event.correlationId };
+export function updateFieldsOf(event: AnyEventEnvelope): Pick<EventUpdate, 'id' | 'eventType' | 'occurredAt' | 'cursor' | 'correlationId'> {
+  return { id: event.id, eventType: event.type, occurredAt: new Date(event.occurredAt), cursor: cursorOf(event.position), correlationId: event.correlationId };
 }
 
 /** The events of one entity for one subscription: missed ones after the cursor, then live ones. */

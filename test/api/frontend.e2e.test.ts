@@ -215,6 +215,39 @@ describe('the API as a frontend sees it', () => {
     });
   });
 
+  describe('cache identity', () => {
+    // Objects without an identity of their own: parts of their parent, figures of a moment, pages.
+    const valueTypes = new Set([
+      'Query', 'Mutation', 'Subscription', 'PageInfo', 'AuditChange', 'OrderItem', 'CertificationDocumentInfo', 'EngagementScore',
+      'RiskAssessment', 'ReplayStats', 'ReplayTargetStats', 'ReplayError', 'Ledger', 'EventMonitor', 'AnalyticsStatus',
+    ]);
+
+    it('every object type with an identity has `id: ID!`, so normalized caches need no keyFields', async () => {
+      const types = await schemaTypes();
+      const missing: string[] = [];
+      for (const type of types.values()) {
+        if (type.kind !== 'OBJECT' || type.name.startsWith('__') || valueTypes.has(type.name) || /(Connection|Edge)$/.test(type.name)) continue;
+        const id = type.fields?.find((f) => f.name === 'id');
+        if (!id || id.type.kind !== 'NON_NULL' || named(id.type).name !== 'ID') missing.push(type.name);
+      }
+      expect(missing).toEqual([]);
+    });
+
+    it('gives catalogue entries ids that identify them: a product by its SKU, a certification type by its code', async () => {
+      const { body } = await product.graphql(`{ products { id sku } certificationTypes { id code } eventContracts { id type } replayTargets { id name } }`, {
+        token: admin(),
+      });
+      expect(body.errors).toBeUndefined();
+      const data = body.data as Record<string, { id: string; sku?: string; code?: string; type?: string; name?: string }[]>;
+      for (const p of data.products ?? []) expect(p.id).toBe(p.sku);
+      for (const c of data.certificationTypes ?? []) expect(c.id).toBe(c.code);
+      for (const c of data.eventContracts ?? []) expect(c.id).toBe(c.type);
+      for (const t of data.replayTargets ?? []) expect(t.id).toBe(t.name);
+      for (const list of Object.values(data)) expect(new Set(list.map((x) => x.id)).size).toBe(list.length);
+      expect(data.products?.length).toBeGreaterThan(0);
+    });
+  });
+
   describe('lookups by id', () => {
     it('answer null for a missing id, every one of them, next to data that exists, without an error', async () => {
       const { body } = await product.graphql(

@@ -51,7 +51,12 @@ export class ActivityInput {
 
 @ObjectType({ description: 'An activity event as stored.' })
 export class TrackedActivity {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'Unique id: the id of the activity event.' })
+  get id(): string {
+    return this.eventId;
+  }
+
+  @Field(() => ID, { description: 'The id of the activity event.' })
   eventId!: string;
 
   @Field(() => ActivityType, { description: 'What the member did.' })
@@ -66,6 +71,9 @@ export class TrackedActivity {
 
 @ObjectType({ description: "A member's activity in one closed 5-minute window." })
 export class ActivitySummary {
+  @Field(() => ID, { description: 'Unique id of the member\'s window.' })
+  id!: string;
+
   @Field(() => Date)
   windowStart!: Date;
 
@@ -240,7 +248,12 @@ export class AnalyticsStatus {
 
 @ObjectType({ description: 'An activity event that arrived after its window closed: kept aside, not aggregated.' })
 export class LateActivity {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'Unique id: the id of the late activity event.' })
+  get id(): string {
+    return this.eventId;
+  }
+
+  @Field(() => ID, { description: 'The id of the late activity event.' })
   eventId!: string;
 
   @Field(() => ID)

@@ -16,8 +16,8 @@ export class EventMonitorResolver {
     return Object.assign(new EventMonitor(), {
       ...snapshot,
       takenAt: new Date(snapshot.takenAt),
-      consumers: snapshot.consumers.map((c) => ({ ...c, lastEventAt: c.lastEventAt ? new Date(c.lastEventAt) : null })),
-      types: snapshot.types.map((t) => ({ ...t })),
+      consumers: snapshot.consumers.map((c) => ({ ...c, id: c.name, lastEventAt: c.lastEventAt ? new Date(c.lastEventAt) : null })),
+      types: snapshot.types.map((t) => ({ ...t, id: t.type })),
     });
   }
 }

@@ -1,5 +1,5 @@
 // The event monitor as the graph shows it to admins.
-import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 
 export enum ConsumerKind {
   CONSUMER = 'consumer',
@@ -16,6 +16,9 @@ registerEnumType(ConsumerKind, {
 
 @ObjectType({ description: 'Where one consumer, projection or the outbox relay stands.' })
 export class ConsumerStatus {
+  @Field(() => ID, { description: 'Unique id: its name.' })
+  id!: string;
+
   @Field()
   name!: string;
 
@@ -43,6 +46,9 @@ export class ConsumerStatus {
 
 @ObjectType({ description: "This process's bus traffic for one event type since it started." })
 export class EventTypeTraffic {
+  @Field(() => ID, { description: 'Unique id: the event type.' })
+  id!: string;
+
   @Field()
   type!: string;
 

@@ -14,6 +14,7 @@ export function toAction(doc: ActionDoc): PatternAction {
 export function toSummary(doc: SummaryDoc): ActivitySummary {
   const count = (key: string) => doc.counts[key] ?? 0;
   return Object.assign(new ActivitySummary(), {
+    id: doc.id,
     windowStart: new Date(doc.windowStart),
     windowEnd: new Date(doc.windowEnd),
     logins: count('logins'),

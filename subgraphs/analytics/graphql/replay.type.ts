@@ -156,6 +156,11 @@ export class Replay {
 
 @ObjectType({ description: 'Something one can replay to: a bus consumer or a rebuildable projection.' })
 export class ReplayTargetInfo {
+  @Field(() => ID, { description: 'Unique id: its name.' })
+  get id(): string {
+    return this.name;
+  }
+
   @Field()
   name!: string;
 

@@ -190,6 +190,7 @@ export class CertificationResolver {
       (selected) =>
         selected.map((e) =>
           Object.assign(new CertificationTransition(), {
+            id: e.eventId,
             eventType: e.eventType,
             occurredAt: new Date(e.occurredAt),
             fromState: e.fromState as CertificationStatus | null,

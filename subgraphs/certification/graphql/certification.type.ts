@@ -51,6 +51,9 @@ export class TransitionActor {
 
 @ObjectType({ description: 'One transition of a certification, from its events.' })
 export class CertificationTransition {
+  @Field(() => ID, { description: 'Unique id: the id of the event that made the transition.' })
+  id!: string;
+
   @Field({ description: 'The event of the transition: `certification.applied`, `certification.review.started`, `certification.approved`, ... `certification.revoked` (see `eventContracts`).' })
   eventType!: string;
 

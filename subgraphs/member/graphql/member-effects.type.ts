@@ -49,6 +49,9 @@ export class AuditChange {
 
 @ObjectType({ description: 'An audit log entry: who changed what, when.' })
 export class AuditEntry {
+  @Field(() => ID, { description: 'Unique id of the entry.' })
+  id!: string;
+
   @Field(() => ID)
   eventId!: string;
 
@@ -73,6 +76,9 @@ export class AuditEntry {
 
 @ObjectType({ description: "The CRM's contact record of the member, as last synchronised." })
 export class CrmSync {
+  @Field(() => ID, { description: "Unique id of the CRM contact: the member's id." })
+  id!: string;
+
   @Field()
   email!: string;
 
@@ -97,6 +103,9 @@ export class CrmSync {
 
 @ObjectType({ description: 'A confirmation email sent to the member.' })
 export class SentEmail {
+  @Field(() => ID, { description: 'Unique id of the email.' })
+  id!: string;
+
   @Field()
   to!: string;
 

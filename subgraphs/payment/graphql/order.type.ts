@@ -165,6 +165,11 @@ export class PaymentConnection extends ConnectionOf(Payment, 'Payment', 'payment
 
 @ObjectType({ description: 'Balance of one ledger account: debits minus credits, in cents.' })
 export class LedgerAccount {
+  @Field(() => ID, { description: 'Unique id: the account name.' })
+  get id(): string {
+    return this.account;
+  }
+
   @Field()
   account!: string;
 

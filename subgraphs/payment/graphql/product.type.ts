@@ -11,7 +11,12 @@ registerEnumType(ProductKindValue, { name: 'ProductKind' });
 @Directive('@key(fields: "sku")')
 @ObjectType({ description: 'Something the organisation sells.' })
 export class Product {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'Unique id of the product (its SKU), so caches know it without configuration.' })
+  get id(): string {
+    return this.sku;
+  }
+
+  @Field(() => ID, { description: 'Stock keeping unit: what orders name the product by.' })
   sku!: string;
 
   @Field()
