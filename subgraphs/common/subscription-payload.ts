@@ -53,8 +53,8 @@ export abstract class EventUpdate {
   @Field(() => ID, { description: 'Unique id: the id of the event this update is about.' })
   id!: string;
 
-  @Field({ description: 'The event type, e.g. `member.profile.updated`.' })
-  eventType!: string;
+  /** Each payload type declares `eventType` as a field, describing the events it reports (eventTypeDescription). */
+  abstract eventType: string;
 
   @Field(() => Date, { description: 'When the event happened.' })
   occurredAt!: Date;
@@ -69,6 +69,12 @@ export abstract class EventUpdate {
       "The correlation id of the request that caused this event (the `x-correlation-id` it sent or was given), carried by every event that request led to, across services.",
   })
   correlationId!: string;
+}
+
+/** The description of a payload's `eventType`: what it reports, and every event type it can be. */
+export function eventTypeDescription(what: string, types: readonly string[]): string {
+  const listed = types.map((t) => `\`${t}\``);
+  return types.length === 1 ? `${what}: always ${listed[0]}.` : `${what}: ${listed.slice(0, -1).join(', ')} or ${listed[listed.length - 1]}.`;
 }
 
 /** The common fields of an update, from the event that caused it. */

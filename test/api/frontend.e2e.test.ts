@@ -248,6 +248,46 @@ describe('the API as a frontend sees it', () => {
     });
   });
 
+  describe('names', () => {
+    it('are the same in eventMonitor, replayTargets and startReplay: a consumer is `crm` everywhere, its queue shown beside', async () => {
+      const token = admin();
+      const created = await product.graphql(`mutation { createMember(input: { id: "names-1", email: "names-1@example.org", firstName: "Na", lastName: "Mes" }) { id } }`, { token });
+      expect(created.body.errors).toBeUndefined();
+      const seen = await eventually(async () => {
+        const { body } = await product.graphql(`{ eventMonitor { consumers { id name kind queue } } replayTargets { name kind } }`, { token });
+        const data = body.data as { eventMonitor: { consumers: { id: string; name: string; kind: string; queue: string | null }[] }; replayTargets: { name: string; kind: string }[] };
+        return data.eventMonitor.consumers.some((c) => c.name === 'crm') ? data : null;
+      }, 'the crm consumer in the monitor');
+      const consumers = seen.eventMonitor.consumers.filter((c) => c.kind === 'CONSUMER');
+      const targets = new Set(seen.replayTargets.filter((t) => t.kind === 'CONSUMER').map((t) => t.name));
+      expect(consumers.length).toBeGreaterThan(0);
+      for (const c of consumers) {
+        expect(targets.has(c.name)).toBe(true);
+        expect(c).toMatchObject({ id: c.name, queue: `${product.config.QUEUE_PREFIX}${c.name}` });
+      }
+      const now = Date.now();
+      const started = await product.graphql(`mutation($input: StartReplayInput!) { startReplay(input: $input) { id targets } }`, {
+        token,
+        variables: { input: { from: new Date(now - 3_600_000).toISOString(), to: new Date(now - 1000).toISOString(), targets: ['crm'] } },
+      });
+      expect(started.body.errors).toBeUndefined();
+      expect((started.body.data as { startReplay: { targets: string[] } }).startReplay.targets).toEqual(['crm']);
+    });
+
+    it("describes each payload's eventType for its own events, not with one copied example", async () => {
+      const types = await schemaTypes();
+      const { body } = await product.graphql(`{ __schema { types { name fields { name description } } } }`, { token: admin() });
+      const described = (body.data as { __schema: { types: { name: string; fields: { name: string; description: string | null }[] | null }[] } }).__schema.types;
+      const payloads = [...types.values()].filter((t) => t.fields?.some((f) => f.name === 'eventType') && t.fields.some((f) => f.name === 'cursor')).map((t) => t.name);
+      expect(payloads.sort()).toEqual(['CertificationUpdate', 'MemberUpdate', 'PatternDetectedUpdate', 'ReplayProgress', 'SagaProgress']);
+      const descriptions = payloads.map((name) => described.find((t) => t.name === name)?.fields?.find((f) => f.name === 'eventType')?.description ?? '');
+      expect(new Set(descriptions).size).toBe(payloads.length);
+      for (const d of descriptions) expect(d).not.toMatch(/e\.g\./);
+      expect(descriptions[payloads.indexOf('MemberUpdate')]).toContain('`member.profile.updated`');
+      expect(descriptions[payloads.indexOf('SagaProgress')]).toContain('`order.completed`');
+    });
+  });
+
   describe('lookups by id', () => {
     it('answer null for a missing id, every one of them, next to data that exists, without an error', async () => {
       const { body } = await product.graphql(

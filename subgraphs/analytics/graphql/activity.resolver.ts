@@ -12,7 +12,7 @@ export class ActivityResolver {
   constructor(private readonly deps: AnalyticsDeps) {}
 
   @Mutation(() => TrackedActivity, { description: 'Record one activity (login, profile view, course start or completion, support ticket).' })
-  async trackActivity(@Arg('input', () => ActivityInput) input: ActivityInput, @Ctx() ctx: SubgraphContext): Promise<TrackedActivity> {
+  async trackActivity(@Arg('input', () => ActivityInput, { description: 'The activity.' }) input: ActivityInput, @Ctx() ctx: SubgraphContext): Promise<TrackedActivity> {
     const [tracked] = await this.deps.tracker.track(requireIdentity(ctx), [input], null, causationOf(ctx));
     return toType(tracked as Tracked);
   }
@@ -21,8 +21,8 @@ export class ActivityResolver {
     description: 'Record up to 500 activities at once: all are stored, or none (the error names the bad entry). Pass batchId to make a retry store nothing new.',
   })
   async trackActivities(
-    @Arg('inputs', () => [ActivityInput]) inputs: ActivityInput[],
-    @Arg('batchId', () => ID, { nullable: true }) batchId: string | null,
+    @Arg('inputs', () => [ActivityInput], { description: 'The activities: 1 to 500.' }) inputs: ActivityInput[],
+    @Arg('batchId', () => ID, { nullable: true, description: 'Your id for the batch, so a retried call stores nothing new.' }) batchId: string | null,
     @Ctx() ctx: SubgraphContext,
   ): Promise<TrackedActivity[]> {
     const tracked = await this.deps.tracker.track(requireIdentity(ctx), inputs, batchId ?? null, causationOf(ctx));

@@ -12,10 +12,10 @@ export class EventContract {
   @Field({ description: 'The event type, which is also its RabbitMQ routing key.' })
   type!: string;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: 'The current version of its payload schema.' })
   version!: number;
 
-  @Field()
+  @Field({ description: 'What the event means.' })
   description!: string;
 
   @Field(() => [Int], { description: 'Versions still read (older ones are upcast).' })

@@ -19,8 +19,11 @@ export class ConsumerStatus {
   @Field(() => ID, { description: 'Unique id: its name.' })
   id!: string;
 
-  @Field()
+  @Field({ description: 'Its name, as replays and the rest of the API name it: `crm`, `member-read-model`, `outbox-relay`.' })
   name!: string;
+
+  @Field(() => String, { nullable: true, description: "A consumer's RabbitMQ queue (the deployment's QUEUE_PREFIX and its name, e.g. `membership.crm`); null for followers." })
+  queue!: string | null;
 
   @Field(() => ConsumerKind, { description: 'CONSUMER (a bus queue) or FOLLOWER (follows the store: projections, the outbox relay).' })
   kind!: ConsumerKind;
@@ -31,7 +34,7 @@ export class ConsumerStatus {
   @Field(() => Int, { description: 'Events in the store after that position.' })
   lag!: number;
 
-  @Field(() => Int, { nullable: true })
+  @Field(() => Int, { nullable: true, description: 'Events a consumer handled (null for followers).' })
   processed!: number | null;
 
   @Field(() => Int, { nullable: true, description: 'Redeliveries acknowledged without a second effect.' })
@@ -40,7 +43,7 @@ export class ConsumerStatus {
   @Field(() => Int, { nullable: true, description: "Messages in the consumer's dead-letter queue." })
   deadLetters!: number | null;
 
-  @Field(() => Date, { nullable: true })
+  @Field(() => Date, { nullable: true, description: 'When it last processed an event (a follower: last saved its position).' })
   lastEventAt!: Date | null;
 }
 
@@ -49,19 +52,19 @@ export class EventTypeTraffic {
   @Field(() => ID, { description: 'Unique id: the event type.' })
   id!: string;
 
-  @Field()
+  @Field({ description: 'The event type.' })
   type!: string;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Events of this type this process published.' })
   published!: number;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Deliveries of this type this process consumed.' })
   consumed!: number;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Deliveries of this type that failed and were retried.' })
   retried!: number;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Deliveries of this type that were dead-lettered.' })
   deadLettered!: number;
 }
 
@@ -70,15 +73,15 @@ export class EventMonitor {
   @Field(() => Int, { description: 'Global position of the newest settled event.' })
   headPosition!: number;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: "Messages in every consumer's dead-letter queue together." })
   deadLetterTotal!: number;
 
-  @Field(() => [ConsumerStatus])
+  @Field(() => [ConsumerStatus], { description: 'Every consumer, projection and the outbox relay, by name.' })
   consumers!: ConsumerStatus[];
 
   @Field(() => [EventTypeTraffic], { description: 'Counted by the process serving this query (all of them with `npm start`).' })
   types!: EventTypeTraffic[];
 
-  @Field(() => Date)
+  @Field(() => Date, { description: 'When these figures were read.' })
   takenAt!: Date;
 }

@@ -12,15 +12,9 @@ import { IllegalStateError, NotFoundError } from '../../../platform/errors';
 import { requireAdmin } from '../../common/context';
 import { endAfter, subscribeToEntityEvents, updateFieldsOf, type SubscriptionContext } from '../../common/subscription-payload';
 import { toReplay, toStats, toTargetStats } from './replay.mapper';
-import { Replay, ReplayProgress, ReplayStatus } from './replay.type';
+import { Replay, ReplayProgress, replayProgressEventTypes, ReplayStatus } from './replay.type';
 
-export const replayProgressEventTypes = [
-  'replay.started',
-  'replay.progressed',
-  'replay.completed',
-  'replay.cancelled',
-  'replay.failed',
-] as const satisfies readonly EventType[];
+export { replayProgressEventTypes };
 
 type ReplayEvent = Extract<AnyEventEnvelope, { type: (typeof replayProgressEventTypes)[number] }>;
 
@@ -88,7 +82,7 @@ export class ReplayProgressResolver {
       );
     },
   })
-  replayProgress(@Root() event: AnyEventEnvelope, @Arg('id', () => ID) _id: string): ReplayProgress {
+  replayProgress(@Root() event: AnyEventEnvelope, @Arg('id', () => ID, { description: 'The replay to watch.' }) _id: string): ReplayProgress {
     if (!isReplayEvent(event)) throw new Error(`replayProgress got an unexpected ${event.type} event`);
     const progress = event.type === 'replay.started' || event.type === 'replay.progressed' ? event.payload.progress : event.payload.stats;
     const stats = event.type === 'replay.started' || event.type === 'replay.progressed' ? null : event.payload.stats;

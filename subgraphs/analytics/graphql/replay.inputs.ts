@@ -3,7 +3,7 @@ import { Field, InputType } from 'type-graphql';
 
 @InputType({ description: 'What to replay: a time range (recordedAt, from inclusive, to exclusive), optional types, and targets.' })
 export class StartReplayInput {
-  @Field(() => Date)
+  @Field(() => Date, { description: 'Start of the range, by the time events were recorded (inclusive).' })
   from!: Date;
 
   @Field(() => Date, { description: 'Must not be in the future.' })
@@ -12,6 +12,8 @@ export class StartReplayInput {
   @Field(() => [String], { nullable: true, description: 'Only these event types; default every type the targets handle.' })
   types?: string[] | null;
 
-  @Field(() => [String], { description: 'Consumer names (crm, email, audit, analytics-activity, ...) or projections (member-read-model): see `replayTargets`.' })
+  @Field(() => [String], {
+    description: 'What to replay to, by name: consumers (crm, email, audit, ...) or projections (member-read-model), as `replayTargets` and `eventMonitor` name them.',
+  })
   targets!: string[];
 }

@@ -16,7 +16,7 @@ export class ReplayResolver {
     description:
       'Admins: replay the events recorded in [from, to) to the given consumers (no emails or outside calls are repeated) or rebuild projections. Answers at once; watch it with `replayProgress(id)`.',
   })
-  async startReplay(@Arg('input', () => StartReplayInput) input: StartReplayInput, @Ctx() ctx: SubgraphContext): Promise<Replay> {
+  async startReplay(@Arg('input', () => StartReplayInput, { description: 'The range, the event types and the targets.' }) input: StartReplayInput, @Ctx() ctx: SubgraphContext): Promise<Replay> {
     const identity = requireAdmin(ctx);
     const doc = await this.service.start(
       { from: input.from, to: input.to, types: input.types ?? null, targets: input.targets },
@@ -28,19 +28,19 @@ export class ReplayResolver {
   @Mutation(() => Replay, {
     description: 'Admins: rebuild a projection (e.g. member-read-model) into a new version while the current one serves queries, then swap it in.',
   })
-  async rebuildProjection(@Arg('name') name: string, @Ctx() ctx: SubgraphContext): Promise<Replay> {
+  async rebuildProjection(@Arg('name', { description: 'The projection, by name (see `replayTargets`), e.g. member-read-model.' }) name: string, @Ctx() ctx: SubgraphContext): Promise<Replay> {
     const identity = requireAdmin(ctx);
     return toReplay(await this.service.rebuildProjection(name, { id: identity.sub, correlationId: ctx.correlationId }));
   }
 
   @Mutation(() => Replay, { description: 'Admins: cancel a pending or running replay (a rebuild is abandoned; the live version stays).' })
-  async cancelReplay(@Arg('id', () => ID) id: string, @Ctx() ctx: SubgraphContext): Promise<Replay> {
+  async cancelReplay(@Arg('id', () => ID, { description: 'The replay to cancel.' }) id: string, @Ctx() ctx: SubgraphContext): Promise<Replay> {
     requireAdmin(ctx);
     return toReplay(await this.service.cancel(id));
   }
 
   @Query(() => Replay, { nullable: true, description: 'Admins: one replay with its progress and, when finished, its stats; null when unknown.' })
-  async replay(@Arg('id', () => ID) id: string, @Ctx() ctx: SubgraphContext): Promise<Replay | null> {
+  async replay(@Arg('id', () => ID, { description: 'The replay id.' }) id: string, @Ctx() ctx: SubgraphContext): Promise<Replay | null> {
     requireAdmin(ctx);
     const doc = await this.service.get(id);
     return doc ? toReplay(doc) : null;

@@ -12,10 +12,10 @@ export class CertificationType {
   @Field(() => ID, { description: 'The code applications name the type by, e.g. CPA.' })
   code!: string;
 
-  @Field()
+  @Field({ description: 'Its full name.' })
   name!: string;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: 'How long a certificate is valid, and how far a renewal moves the expiry.' })
   validityMonths!: number;
 
   @Field(() => Int, { description: 'Renewal fee in minor units (cents).' })

@@ -1,7 +1,7 @@
 // Inputs of the certification mutations.
 import { Field, ID, InputType } from 'type-graphql';
 
-@InputType()
+@InputType({ description: 'A document supporting an application: what it is and where it can be read.' })
 export class CertificationDocumentInput {
   @Field({ description: 'What the document is, e.g. "University transcript".' })
   name!: string;
@@ -10,7 +10,7 @@ export class CertificationDocumentInput {
   url!: string;
 }
 
-@InputType()
+@InputType({ description: 'An application for a certification: for whom, of which type, with which documents.' })
 export class ApplyForCertificationInput {
   @Field(() => ID, { nullable: true, description: 'The applicant: yourself by default; admins may apply for any member.' })
   memberId?: string | null;
@@ -18,6 +18,6 @@ export class ApplyForCertificationInput {
   @Field({ description: 'A certification type code (see `certificationTypes`).' })
   certType!: string;
 
-  @Field(() => [CertificationDocumentInput])
+  @Field(() => [CertificationDocumentInput], { description: 'Supporting documents: 1 to 20.' })
   documents!: CertificationDocumentInput[];
 }

@@ -48,7 +48,7 @@ export class CertificationResolver {
   constructor(private readonly deps: CertificationResolverDeps) {}
 
   @Query(() => Certification, { nullable: true, description: 'A certification by id (your own, or any for admins); null when unknown.' })
-  certification(@Arg('id', () => ID) id: string, @Ctx() ctx: SubgraphContext): Promise<Certification | null> {
+  certification(@Arg('id', () => ID, { description: 'The certification id.' }) id: string, @Ctx() ctx: SubgraphContext): Promise<Certification | null> {
     return readCertification(this.deps, id, ctx);
   }
 
@@ -77,7 +77,7 @@ export class CertificationResolver {
   }
 
   @Mutation(() => Certification, { description: 'Apply for a certification (for yourself; admins for any member). Starts in APPLIED.' })
-  async applyForCertification(@Arg('input') input: ApplyForCertificationInput, @Ctx() ctx: SubgraphContext): Promise<Certification> {
+  async applyForCertification(@Arg('input', { description: 'The application.' }) input: ApplyForCertificationInput, @Ctx() ctx: SubgraphContext): Promise<Certification> {
     const identity = requireIdentity(ctx);
     const documents = input.documents.map((d) => ({ name: d.name, url: d.url }));
     return this.answer(await this.deps.service.apply(identity, { memberId: input.memberId ?? null, certType: input.certType, documents }, causationOf(ctx)));
@@ -85,8 +85,8 @@ export class CertificationResolver {
 
   @Mutation(() => Certification, { description: 'Renew your EXPIRING certification (fee from its type; expiry moves on one validity period). -> RENEWED' })
   async renewCertification(
-    @Arg('id', () => ID) id: string,
-    @Arg('expectedVersion', () => Int, { nullable: true }) expectedVersion: number | null,
+    @Arg('id', () => ID, { description: 'The certification to renew.' }) id: string,
+    @Arg('expectedVersion', () => Int, { nullable: true, description: 'Pass the version you last read (Certification.version): a stale one is refused with CONFLICT. Omit it to act on the latest.' }) expectedVersion: number | null,
     @Ctx() ctx: SubgraphContext,
   ): Promise<Certification> {
     const identity = requireIdentity(ctx);
@@ -94,20 +94,20 @@ export class CertificationResolver {
   }
 
   @Mutation(() => Certification, { description: 'Admins: APPLIED -> UNDER_REVIEW.' })
-  startCertificationReview(@Arg('id', () => ID) id: string, @Arg('expectedVersion', () => Int, { nullable: true }) v: number | null, @Ctx() ctx: SubgraphContext) {
+  startCertificationReview(@Arg('id', () => ID, { description: 'The certification to review.' }) id: string, @Arg('expectedVersion', () => Int, { nullable: true, description: 'Pass the version you last read (Certification.version): a stale one is refused with CONFLICT. Omit it to act on the latest.' }) v: number | null, @Ctx() ctx: SubgraphContext) {
     return this.admin(ctx, id, { kind: 'startReview' }, v);
   }
 
   @Mutation(() => Certification, { description: 'Admins: UNDER_REVIEW -> APPROVED.' })
-  approveCertification(@Arg('id', () => ID) id: string, @Arg('expectedVersion', () => Int, { nullable: true }) v: number | null, @Ctx() ctx: SubgraphContext) {
+  approveCertification(@Arg('id', () => ID, { description: 'The certification to approve.' }) id: string, @Arg('expectedVersion', () => Int, { nullable: true, description: 'Pass the version you last read (Certification.version): a stale one is refused with CONFLICT. Omit it to act on the latest.' }) v: number | null, @Ctx() ctx: SubgraphContext) {
     return this.admin(ctx, id, { kind: 'approve' }, v);
   }
 
   @Mutation(() => Certification, { description: 'Admins: UNDER_REVIEW -> REJECTED (final), with a reason.' })
   rejectCertification(
-    @Arg('id', () => ID) id: string,
-    @Arg('reason') reason: string,
-    @Arg('expectedVersion', () => Int, { nullable: true }) v: number | null,
+    @Arg('id', () => ID, { description: 'The certification to reject.' }) id: string,
+    @Arg('reason', { description: 'Why it is rejected, for the applicant (1 to 500 characters).' }) reason: string,
+    @Arg('expectedVersion', () => Int, { nullable: true, description: 'Pass the version you last read (Certification.version): a stale one is refused with CONFLICT. Omit it to act on the latest.' }) v: number | null,
     @Ctx() ctx: SubgraphContext,
   ) {
     return this.admin(ctx, id, { kind: 'reject', reason }, v);
@@ -115,8 +115,8 @@ export class CertificationResolver {
 
   @Mutation(() => Certification, { description: 'Admins: APPROVED -> ISSUED, with the next certificate number of its type and year.' })
   async issueCertification(
-    @Arg('id', () => ID) id: string,
-    @Arg('expectedVersion', () => Int, { nullable: true }) v: number | null,
+    @Arg('id', () => ID, { description: 'The certification to issue.' }) id: string,
+    @Arg('expectedVersion', () => Int, { nullable: true, description: 'Pass the version you last read (Certification.version): a stale one is refused with CONFLICT. Omit it to act on the latest.' }) v: number | null,
     @Ctx() ctx: SubgraphContext,
   ): Promise<Certification> {
     requireAdmin(ctx);
@@ -124,30 +124,30 @@ export class CertificationResolver {
   }
 
   @Mutation(() => Certification, { description: 'Admins: ISSUED or RENEWED -> ACTIVE.' })
-  activateCertification(@Arg('id', () => ID) id: string, @Arg('expectedVersion', () => Int, { nullable: true }) v: number | null, @Ctx() ctx: SubgraphContext) {
+  activateCertification(@Arg('id', () => ID, { description: 'The certification to activate.' }) id: string, @Arg('expectedVersion', () => Int, { nullable: true, description: 'Pass the version you last read (Certification.version): a stale one is refused with CONFLICT. Omit it to act on the latest.' }) v: number | null, @Ctx() ctx: SubgraphContext) {
     return this.admin(ctx, id, { kind: 'activate' }, v);
   }
 
   @Mutation(() => Certification, { description: 'Admins: ACTIVE -> SUSPENDED, with a reason.' })
   suspendCertification(
-    @Arg('id', () => ID) id: string,
-    @Arg('reason') reason: string,
-    @Arg('expectedVersion', () => Int, { nullable: true }) v: number | null,
+    @Arg('id', () => ID, { description: 'The certification to suspend.' }) id: string,
+    @Arg('reason', { description: 'Why it is suspended (1 to 500 characters).' }) reason: string,
+    @Arg('expectedVersion', () => Int, { nullable: true, description: 'Pass the version you last read (Certification.version): a stale one is refused with CONFLICT. Omit it to act on the latest.' }) v: number | null,
     @Ctx() ctx: SubgraphContext,
   ) {
     return this.admin(ctx, id, { kind: 'suspend', reason }, v);
   }
 
   @Mutation(() => Certification, { description: 'Admins: SUSPENDED -> ACTIVE.' })
-  reactivateCertification(@Arg('id', () => ID) id: string, @Arg('expectedVersion', () => Int, { nullable: true }) v: number | null, @Ctx() ctx: SubgraphContext) {
+  reactivateCertification(@Arg('id', () => ID, { description: 'The certification to reactivate.' }) id: string, @Arg('expectedVersion', () => Int, { nullable: true, description: 'Pass the version you last read (Certification.version): a stale one is refused with CONFLICT. Omit it to act on the latest.' }) v: number | null, @Ctx() ctx: SubgraphContext) {
     return this.admin(ctx, id, { kind: 'reactivate' }, v);
   }
 
   @Mutation(() => Certification, { description: 'Admins: SUSPENDED -> REVOKED (final), with a reason.' })
   revokeCertification(
-    @Arg('id', () => ID) id: string,
-    @Arg('reason') reason: string,
-    @Arg('expectedVersion', () => Int, { nullable: true }) v: number | null,
+    @Arg('id', () => ID, { description: 'The certification to revoke.' }) id: string,
+    @Arg('reason', { description: 'Why it is revoked (1 to 500 characters).' }) reason: string,
+    @Arg('expectedVersion', () => Int, { nullable: true, description: 'Pass the version you last read (Certification.version): a stale one is refused with CONFLICT. Omit it to act on the latest.' }) v: number | null,
     @Ctx() ctx: SubgraphContext,
   ) {
     return this.admin(ctx, id, { kind: 'revoke', reason }, v);

@@ -52,25 +52,25 @@ export class AuditEntry {
   @Field(() => ID, { description: 'Unique id of the entry.' })
   id!: string;
 
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The event that made the change.' })
   eventId!: string;
 
-  @Field()
+  @Field({ description: 'Its type: `member.created`, `member.profile.updated`, `membership.renewed` or `membership.activated`.' })
   eventType!: string;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'Who made the change (a member or admin id); null when unknown.' })
   actorId!: string | null;
 
   @Field(() => Role, { nullable: true, description: 'The role of who made the change; null when unknown.' })
   actorRole!: Role | null;
 
-  @Field()
+  @Field({ description: 'The correlation id of the request that caused it.' })
   correlationId!: string;
 
-  @Field(() => Date)
+  @Field(() => Date, { description: 'When the change happened.' })
   occurredAt!: Date;
 
-  @Field(() => [AuditChange])
+  @Field(() => [AuditChange], { description: 'The fields it changed, before and after.' })
   changes!: AuditChange[];
 }
 
@@ -79,13 +79,13 @@ export class CrmSync {
   @Field(() => ID, { description: "Unique id of the CRM contact: the member's id." })
   id!: string;
 
-  @Field()
+  @Field({ description: 'The email the CRM holds.' })
   email!: string;
 
-  @Field()
+  @Field({ description: 'The first name the CRM holds.' })
   firstName!: string;
 
-  @Field()
+  @Field({ description: 'The last name the CRM holds.' })
   lastName!: string;
 
   @Field(() => MemberTier, { description: 'The tier the CRM holds.' })
@@ -94,7 +94,7 @@ export class CrmSync {
   @Field(() => Int, { description: 'Member version the contact reflects.' })
   version!: number;
 
-  @Field(() => Date)
+  @Field(() => Date, { description: 'When the CRM was last synchronised.' })
   syncedAt!: Date;
 
   @Field({ description: 'True when the contact reflects the latest member version.' })
@@ -106,21 +106,21 @@ export class SentEmail {
   @Field(() => ID, { description: 'Unique id of the email.' })
   id!: string;
 
-  @Field()
+  @Field({ description: 'The address it went to.' })
   to!: string;
 
-  @Field()
+  @Field({ description: 'Its subject line.' })
   subject!: string;
 
-  @Field()
+  @Field({ description: 'Its plain-text body.' })
   text!: string;
 
   @Field(() => EmailTransport, { description: 'How it left: SMTP, or MAILBOX when no SMTP server is configured.' })
   transport!: EmailTransport;
 
-  @Field(() => Date)
+  @Field(() => Date, { description: 'When it was sent.' })
   sentAt!: Date;
 
-  @Field()
+  @Field({ description: 'The change it confirms: `member.created`, `member.profile.updated`, `membership.renewed` or `membership.activated`.' })
   sourceEventType!: string;
 }

@@ -50,7 +50,7 @@ export class MemberResolver {
   constructor(private readonly deps: MemberResolverDeps) {}
 
   @Query(() => Member, { nullable: true, description: 'A member by id (yourself, or anyone for admins); null when unknown.' })
-  async member(@Arg('id', () => ID) id: string, @Ctx() ctx: SubgraphContext): Promise<Member | null> {
+  async member(@Arg('id', () => ID, { description: 'The member id.' }) id: string, @Ctx() ctx: SubgraphContext): Promise<Member | null> {
     requireSelfOrAdmin(ctx, id);
     const doc = await this.deps.members.get(id);
     return doc ? memberFromDoc(doc, this.deps.clock.now()) : null;
@@ -77,7 +77,7 @@ export class MemberResolver {
   }
 
   @Mutation(() => Member, { description: 'Register a member: yourself (id = your token subject), or anyone as an admin.' })
-  async createMember(@Arg('input') input: CreateMemberInput, @Ctx() ctx: SubgraphContext): Promise<Member> {
+  async createMember(@Arg('input', { description: 'The new member.' }) input: CreateMemberInput, @Ctx() ctx: SubgraphContext): Promise<Member> {
     const identity = requireIdentity(ctx);
     const snapshot = await this.deps.service.create(
       identity,
@@ -89,9 +89,9 @@ export class MemberResolver {
 
   @Mutation(() => Member, { description: 'Change profile fields. A stale expectedVersion is refused with CONFLICT.' })
   async updateMemberProfile(
-    @Arg('id', () => ID) id: string,
-    @Arg('input') input: UpdateMemberProfileInput,
-    @Arg('expectedVersion', () => Int) expectedVersion: number,
+    @Arg('id', () => ID, { description: 'The member to change.' }) id: string,
+    @Arg('input', { description: 'The fields to change.' }) input: UpdateMemberProfileInput,
+    @Arg('expectedVersion', () => Int, { description: 'The version you last read (Member.version): a stale one is refused with CONFLICT.' }) expectedVersion: number,
     @Ctx() ctx: SubgraphContext,
   ): Promise<Member> {
     requireSelfOrAdmin(ctx, id);
@@ -102,9 +102,9 @@ export class MemberResolver {
 
   @Mutation(() => Member, { description: 'Renew the membership for some months, from its end if it is still running.' })
   async renewMembership(
-    @Arg('id', () => ID) id: string,
-    @Arg('input', () => RenewMembershipInput, { defaultValue: { months: 12 } }) input: RenewMembershipInput,
-    @Arg('expectedVersion', () => Int, { nullable: true }) expectedVersion: number | null,
+    @Arg('id', () => ID, { description: 'The member whose membership to renew.' }) id: string,
+    @Arg('input', () => RenewMembershipInput, { defaultValue: { months: 12 }, description: 'For how long, and optionally a new tier (admins).' }) input: RenewMembershipInput,
+    @Arg('expectedVersion', () => Int, { nullable: true, description: 'Pass the version you last read (Member.version) to be refused with CONFLICT if it changed; omit it to renew the latest.' }) expectedVersion: number | null,
     @Ctx() ctx: SubgraphContext,
   ): Promise<Member> {
     const identity = requireSelfOrAdmin(ctx, id);

@@ -39,14 +39,14 @@ export class OrderResolver {
     description:
       'Place an order: validates items and card, starts the order saga and answers at once (AWAITING_PAYMENT). Unknown sku, quantity < 1, bad card data: BAD_USER_INPUT, nothing stored.',
   })
-  async createOrder(@Arg('input', () => CreateOrderInput) input: CreateOrderInput, @Ctx() ctx: SubgraphContext): Promise<Order> {
+  async createOrder(@Arg('input', () => CreateOrderInput, { description: 'What to order and how to pay.' }) input: CreateOrderInput, @Ctx() ctx: SubgraphContext): Promise<Order> {
     const identity = requireIdentity(ctx);
     const view = await this.deps.orders.create(identity, input, causationOf(ctx));
     return toOrder(view);
   }
 
   @Query(() => Order, { nullable: true, description: "An order by id (yours, or anyone's for admins); null when unknown. Someone else's order: FORBIDDEN." })
-  async order(@Arg('id', () => ID) id: string, @Ctx() ctx: SubgraphContext): Promise<Order | null> {
+  async order(@Arg('id', () => ID, { description: 'The order id.' }) id: string, @Ctx() ctx: SubgraphContext): Promise<Order | null> {
     const view = await this.deps.orders.get(requireIdentity(ctx), id);
     return view ? toOrder(view) : null;
   }
@@ -66,7 +66,7 @@ export class OrderResolver {
   }
 
   @Query(() => Payment, { nullable: true, description: "A payment by id (yours, or anyone's for admins); null when unknown. Someone else's payment: FORBIDDEN." })
-  async payment(@Arg('id', () => ID) id: string, @Ctx() ctx: SubgraphContext): Promise<Payment | null> {
+  async payment(@Arg('id', () => ID, { description: 'The payment id.' }) id: string, @Ctx() ctx: SubgraphContext): Promise<Payment | null> {
     const view = await this.deps.orders.getPayment(requireIdentity(ctx), id);
     return view ? toPayment(view) : null;
   }
@@ -84,8 +84,8 @@ export class OrderResolver {
 
   @Mutation(() => Product, { description: 'Admins: set how many units of a product are on sale.' })
   async setStock(
-    @Arg('sku', () => ID) sku: string,
-    @Arg('available', () => Int) available: number,
+    @Arg('sku', () => ID, { description: 'The product, by SKU.' }) sku: string,
+    @Arg('available', () => Int, { description: 'Units on sale from now on (0 or more).' }) available: number,
     @Ctx() ctx: SubgraphContext,
   ): Promise<Product> {
     requireAdmin(ctx);

@@ -16,6 +16,15 @@ export enum OrderStatus {
 registerEnumType(OrderStatus, {
   name: 'OrderStatus',
   description: 'Where the order saga is. COMPLETED, FAILED (no money taken) and CANCELLED (refunded) are final.',
+  valuesConfig: {
+    AWAITING_PAYMENT: { description: 'Placed; the payment is being authorised and captured.' },
+    RESERVING_STOCK: { description: 'Paid; the stock is being reserved.' },
+    CREATING_SHIPMENT: { description: 'Stock reserved; the shipment is being created.' },
+    COMPENSATING: { description: 'A step failed after payment: refunding and releasing stock.' },
+    COMPLETED: { description: 'Paid, reserved and shipped.' },
+    FAILED: { description: 'Ended without taking money (the payment failed or timed out).' },
+    CANCELLED: { description: 'Ended after compensation: refunded, stock released.' },
+  },
 });
 
 export enum PaymentStatus {
@@ -28,6 +37,13 @@ export enum PaymentStatus {
 registerEnumType(PaymentStatus, {
   name: 'PaymentStatus',
   description: 'Where a payment is. COMPLETED (captured), FAILED (no money taken) and REFUNDED are final.',
+  valuesConfig: {
+    INITIATED: { description: 'Started; not yet authorised.' },
+    AUTHORIZED: { description: 'Authorised by the card issuer; not yet captured.' },
+    COMPLETED: { description: 'Captured: the money is taken.' },
+    FAILED: { description: 'Declined or cancelled: no money taken (see failureReason).' },
+    REFUNDED: { description: 'Captured, then given back.' },
+  },
 });
 
 export enum PaymentFailureReason {
@@ -57,10 +73,10 @@ export class MemberRef {
 
 @ObjectType({ description: 'One line of an order.' })
 export class OrderItem {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The product ordered, by SKU.' })
   sku!: string;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Units ordered.' })
   quantity!: number;
 
   @Field(() => Int, { description: 'Price of one unit when ordered, in cents.' })
@@ -72,28 +88,28 @@ export class OrderItem {
 
 @ObjectType({ description: 'A payment of an order, through the card processor.' })
 export class Payment {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'Unique id of the payment.' })
   id!: string;
 
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The order it pays.' })
   orderId!: string;
 
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The member who pays.' })
   memberId!: string;
 
-  @Field(() => PaymentStatus)
+  @Field(() => PaymentStatus, { description: 'Where the payment is.' })
   status!: PaymentStatus;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Amount in minor units (cents).' })
   amountCents!: number;
 
-  @Field()
+  @Field({ description: 'ISO 4217 currency code.' })
   currency!: string;
 
-  @Field()
+  @Field({ description: 'The card network, as the processor reports it (e.g. visa).' })
   cardBrand!: string;
 
-  @Field()
+  @Field({ description: 'Last four digits of the card.' })
   cardLast4!: string;
 
   @Field(() => PaymentFailureReason, { nullable: true, description: 'Why the payment failed; null unless FAILED.' })
@@ -102,40 +118,40 @@ export class Payment {
   @Field(() => Int, { nullable: true, description: 'Cents given back (0 when the payment was cancelled before capture).' })
   refundedCents!: number | null;
 
-  @Field(() => Date)
+  @Field(() => Date, { description: 'When the payment was initiated.' })
   createdAt!: Date;
 
-  @Field(() => Date)
+  @Field(() => Date, { description: 'When it last changed.' })
   updatedAt!: Date;
 }
 
 @ObjectType({ description: 'An order and where its saga is.' })
 export class Order {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'Unique id of the order.' })
   id!: string;
 
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The member who ordered.' })
   memberId!: string;
 
   @Field(() => MemberRef, { description: 'The member who ordered (any Member field of the graph).' })
   member!: MemberRef;
 
-  @Field(() => OrderStatus)
+  @Field(() => OrderStatus, { description: 'Where the order saga is.' })
   status!: OrderStatus;
 
-  @Field(() => [OrderItem])
+  @Field(() => [OrderItem], { description: 'What was ordered.' })
   items!: OrderItem[];
 
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Total in minor units (cents).' })
   totalCents!: number;
 
-  @Field()
+  @Field({ description: 'ISO 4217 currency code.' })
   currency!: string;
 
-  @Field(() => ID)
+  @Field(() => ID, { description: 'Its payment (see `payment`).' })
   paymentId!: string;
 
-  @Field(() => Payment, { nullable: true })
+  @Field(() => Payment, { nullable: true, description: 'Its payment; null until the payment service has recorded it.' })
   payment!: Payment | null;
 
   @Field(() => String, { nullable: true, description: 'Set once the shipment exists and the order completed.' })
@@ -150,10 +166,10 @@ export class Order {
   @Field(() => Date, { nullable: true, description: 'When the current step times out (null once final).' })
   stepDeadlineAt!: Date | null;
 
-  @Field(() => Date)
+  @Field(() => Date, { description: 'When the order was placed.' })
   createdAt!: Date;
 
-  @Field(() => Date)
+  @Field(() => Date, { description: 'When it last changed.' })
   updatedAt!: Date;
 }
 
@@ -170,21 +186,21 @@ export class LedgerAccount {
     return this.account;
   }
 
-  @Field()
+  @Field({ description: 'The account, e.g. income:sales.' })
   account!: string;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Debits minus credits, in cents.' })
   balanceCents!: number;
 }
 
 @ObjectType({ description: 'The double-entry ledger (admins).' })
 export class Ledger {
-  @Field(() => [LedgerAccount])
+  @Field(() => [LedgerAccount], { description: 'Every account with its balance.' })
   accounts!: LedgerAccount[];
 
   @Field(() => Int, { description: 'Sum of every balance: always 0 in a double-entry ledger.' })
   totalCents!: number;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Transactions posted so far.' })
   transactionCount!: number;
 }
