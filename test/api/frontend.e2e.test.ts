@@ -288,6 +288,140 @@ describe('the API as a frontend sees it', () => {
     });
   });
 
+  describe('connections', () => {
+    interface Page {
+      totalCount: number;
+      edges: { cursor: string; node: { id: string } }[];
+      pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+    }
+    const PAGE = 'totalCount edges { cursor node { id } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor }';
+    const memberId = 'pager-1';
+
+    /** Every connection a frontend can page, as [where it hangs, how to reach it with page arguments]. */
+    const lists: Record<string, { token: () => string; query: (page: string) => string; pick: (data: Record<string, unknown>) => Page }> = {};
+    const onQuery = (field: string, args = '', token = admin) => {
+      lists[`Query.${field}`] = { token, query: (page) => `{ list: ${field}(${[args, page].filter(Boolean).join(', ')}) { ${PAGE} } }`, pick: (d) => d.list as Page };
+    };
+    const onMember = (field: string) => {
+      lists[`Member.${field}`] = {
+        token: () => product.token(memberId),
+        query: (page) => `{ member(id: "${memberId}") { list: ${field}(${page}) { ${PAGE} } } }`,
+        pick: (d) => (d.member as { list: Page }).list,
+      };
+    };
+    for (const field of ['certifications', 'orders', 'payments', 'auditTrail', 'emails', 'activitySummaries', 'detectedPatterns', 'patternActions']) onMember(field);
+    onQuery('members', 'search: "pager"');
+    onQuery('orders', `memberId: "${memberId}"`);
+    onQuery('certifications', `memberId: "${memberId}"`);
+    onQuery('detectedPatterns');
+    onQuery('patternActions');
+    onQuery('lateActivity');
+    onQuery('replays');
+    let certificationId = '';
+    lists['Certification.timeline'] = {
+      token: admin,
+      query: (page) => `{ certification(id: "${certificationId}") { list: timeline(${page}) { ${PAGE} } } }`,
+      pick: (d) => (d.certification as { list: Page }).list,
+    };
+
+    async function page(name: string, args: string): Promise<Page> {
+      const list = lists[name];
+      if (!list) throw new Error(`no list ${name}`);
+      const { body } = await product.graphql(list.query(args), { token: list.token() });
+      if (body.errors) throw new Error(`${name}(${args}): ${JSON.stringify(body.errors)}`);
+      return list.pick(body.data as Record<string, unknown>);
+    }
+
+    beforeAll(async () => {
+      const token = product.token(memberId);
+      const ok = async (query: string, as = token) => {
+        const { body } = await product.graphql(query, { token: as });
+        if (body.errors) throw new Error(JSON.stringify(body.errors));
+        return body.data as Record<string, { id: string }>;
+      };
+      await ok(`mutation { createMember(input: { email: "pager-1@example.org", firstName: "Pa", lastName: "Ger" }) { id } }`);
+      await ok(`mutation { updateMemberProfile(id: "${memberId}", expectedVersion: 1, input: { firstName: "Paige" }) { id } }`);
+      const card = `card: { number: "4242424242424242", expMonth: 12, expYear: 2099, cvc: "123" }`;
+      for (const sku of ['COURSE-ETHICS', 'COURSE-AUDIT', 'GOODS-HANDBOOK']) await ok(`mutation { createOrder(input: { items: [{ sku: "${sku}", quantity: 1 }], ${card} }) { id } }`);
+      const documents = `documents: [{ name: "Transcript", url: "https://example.org/t.pdf" }]`;
+      for (const certType of ['CPA', 'CFE', 'CIA']) {
+        const applied = await ok(`mutation { applyForCertification(input: { certType: "${certType}", ${documents} }) { id } }`);
+        certificationId = applied.applyForCertification?.id ?? certificationId;
+      }
+      await ok(`mutation { startCertificationReview(id: "${certificationId}") { id } }`, admin());
+      await ok(`mutation { approveCertification(id: "${certificationId}") { id } }`, admin());
+      await ok(`mutation { trackActivities(inputs: [{ memberId: "${memberId}", type: MEMBER_LOGIN }, { memberId: "${memberId}", type: COURSE_STARTED, courseId: "c1" }]) { id } }`);
+      // Long past its window: kept aside as late activity.
+      const lateAt = new Date(Date.now() - 3_600_000).toISOString();
+      for (const n of [1, 2]) await ok(`mutation { trackActivity(input: { memberId: "${memberId}", type: MEMBER_LOGIN, activityId: "late-${n}", occurredAt: "${lateAt}" }) { id } }`);
+      for (const target of ['crm', 'email']) {
+        const to = new Date(Date.now() - 1000).toISOString();
+        await ok(`mutation { startReplay(input: { from: "${new Date(0).toISOString()}", to: "${to}", targets: ["${target}"] }) { id } }`, admin());
+      }
+      // The consumers, sagas and projections catch up: the lists stop moving.
+      await eventually(async () => {
+        const counts = await Promise.all(['Member.orders', 'Member.emails', 'Member.auditTrail', 'Query.lateActivity', 'Query.members'].map(async (n) => (await page(n, 'first: 0')).totalCount));
+        const { body } = await product.graphql(`{ member(id: "${memberId}") { orders { edges { node { status } } } } }`, { token });
+        const statuses = (body.data as { member: { orders: { edges: { node: { status: string } }[] } } }).member.orders.edges.map((e) => e.node.status);
+        return counts.join() === '3,2,2,2,1' && statuses.every((st) => ['COMPLETED', 'FAILED', 'CANCELLED'].includes(st));
+      }, 'the seeded lists to settle', 30_000);
+    }, 60_000);
+
+    it('covers every connection of the schema', async () => {
+      const types = await schemaTypes();
+      const found: string[] = [];
+      for (const type of types.values()) {
+        if (type.kind !== 'OBJECT' || type.name.startsWith('__')) continue;
+        for (const field of type.fields ?? []) if (/Connection$/.test(named(field.type).name ?? '')) found.push(`${type.name}.${field.name}`);
+      }
+      expect(found.sort()).toEqual(Object.keys(lists).sort());
+    });
+
+    it.each(Object.keys(lists).sort())('pages %s forwards one by one, backwards one by one, and agrees with one page and totalCount', async (name) => {
+      const all = await page(name, 'first: 100');
+      const ids = all.edges.map((e) => e.node.id);
+      expect(all.totalCount).toBe(ids.length);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(all.pageInfo).toMatchObject({ hasNextPage: false, hasPreviousPage: false });
+
+      const forward: string[] = [];
+      let p = await page(name, 'first: 1');
+      for (let guard = 0; ; guard++) {
+        forward.push(...p.edges.map((e) => e.node.id));
+        expect(p.pageInfo.endCursor).toBe(p.edges.at(-1)?.cursor ?? null);
+        if (!p.pageInfo.hasNextPage || guard > 200) break;
+        p = await page(name, `first: 1, after: ${JSON.stringify(p.pageInfo.endCursor)}`);
+        expect(p.pageInfo.hasPreviousPage).toBe(true);
+      }
+      expect(forward).toEqual(ids);
+
+      const backward: string[] = [];
+      p = await page(name, 'last: 1');
+      for (let guard = 0; ; guard++) {
+        backward.unshift(...p.edges.map((e) => e.node.id));
+        expect(p.pageInfo.startCursor).toBe(p.edges[0]?.cursor ?? null);
+        if (!p.pageInfo.hasPreviousPage || guard > 200) break;
+        p = await page(name, `last: 1, before: ${JSON.stringify(p.pageInfo.startCursor)}`);
+        expect(p.pageInfo.hasNextPage).toBe(true);
+      }
+      expect(backward).toEqual(ids);
+    });
+
+    it('has something to page in the lists the seed fills', async () => {
+      for (const [name, min] of [['Member.orders', 3], ['Member.payments', 3], ['Member.certifications', 3], ['Certification.timeline', 3], ['Member.emails', 2], ['Member.auditTrail', 2], ['Query.lateActivity', 2], ['Query.replays', 2]] as const) {
+        expect([name, (await page(name, 'first: 0')).totalCount >= min]).toEqual([name, true]);
+      }
+    });
+
+    it('refuses a page larger than 100 and a cursor from another list, naming the argument', async () => {
+      const { body } = await product.graphql(`{ replays(first: 101) { totalCount } }`, { token: admin() });
+      expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'first', max: 100 });
+      const orders = await page('Member.orders', 'first: 1');
+      const foreign = await product.graphql(`{ replays(after: ${JSON.stringify(orders.pageInfo.endCursor)}) { totalCount } }`, { token: admin() });
+      expect(foreign.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
+    });
+  });
+
   describe('lookups by id', () => {
     it('answer null for a missing id, every one of them, next to data that exists, without an error', async () => {
       const { body } = await product.graphql(
