@@ -5,7 +5,6 @@
 import type { GraphQLSchema } from 'graphql';
 import { Arg, FieldResolver, ID, Resolver, Root, Subscription } from 'type-graphql';
 import type { AnyEventEnvelope } from '../../../messaging/events/envelope';
-import type { EventType } from '../../../messaging/events/catalog';
 import { cursorOf } from '../../../messaging/live/resume-merge';
 import type { ReplayService } from '../../../messaging/replay/replay-service';
 import { IllegalStateError, NotFoundError } from '../../../platform/errors';

@@ -3,7 +3,6 @@
 import { Arg, Ctx, FieldResolver, ID, Info, Resolver, Root, Subscription } from 'type-graphql';
 import type { GraphQLResolveInfo } from 'graphql';
 import type { AnyEventEnvelope } from '../../../messaging/events/envelope';
-import type { EventType } from '../../../messaging/events/catalog';
 import { requireSelfOrAdmin } from '../../common/context';
 import {
   resolveEntityReference,
