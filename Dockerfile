@@ -9,8 +9,10 @@ WORKDIR /app
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
-# Dependencies first, so a source change does not reinstall them.
+# Dependencies first, so a source change does not reinstall them. npm ci's postinstall applies the
+# dependency patches (patches/), so they come with the lockfile.
 COPY package.json package-lock.json ./
+COPY patches ./patches
 RUN npm ci --no-audit --no-fund
 # The sources tsconfig.build.json compiles (.dockerignore keeps tests, dist and local state out).
 COPY . .

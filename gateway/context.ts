@@ -9,11 +9,11 @@ export interface GatewayContext {
   readonly correlationId: string;
 }
 
-/** Authenticate a bearer token; no header means anonymous, a bad one is refused outright. */
-export function authenticate(authorization: string | undefined | null, secret: string): Identity | null {
+/** Authenticate a bearer token; no header means anonymous, a bad one (or one living too long) is refused outright. */
+export function authenticate(authorization: string | undefined | null, secret: string, maxLifetimeSeconds?: number): Identity | null {
   try {
     const token = bearerToken(authorization);
-    return token === null ? null : verifyClientToken(token, secret);
+    return token === null ? null : verifyClientToken(token, secret, undefined, maxLifetimeSeconds);
   } catch (error) {
     if (isDomainError(error)) {
       throw new GraphQLError(error.message, {

@@ -4,7 +4,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { CORRELATION_ID_HEADER, correlationIdFrom } from '../platform/auth';
@@ -12,6 +11,7 @@ import { apolloLogger, loggerFor } from '../platform/logger';
 import { metricsRoute } from '../messaging/monitor/metrics';
 import { useClientErrors } from './client-errors';
 import { authenticate, type GatewayContext } from './context';
+import { gatewayErrorFormatter } from './format-error';
 import { SignedSubgraphDataSource } from './subgraph-data-source';
 import { serveGatewaySubscriptions, type GatewaySubscriptionOptions, type GatewaySubscriptionServer } from './subscriptions/subscription-server';
 import { listen } from '../platform/http-listen';
@@ -24,6 +24,8 @@ export interface GatewayOptions {
   /** Subgraph name (as in the supergraph, lower case) -> URL of its /graphql. */
   readonly subgraphUrls: Readonly<Record<string, string>>;
   readonly jwtSecret: string;
+  /** Longest client token lifetime accepted (DEFAULT_CLIENT_TOKEN_MAX_LIFETIME_SECONDS when absent). */
+  readonly jwtMaxLifetimeSeconds?: number;
   readonly subgraphSecret: string;
   readonly sandbox: boolean;
   readonly introspection: boolean;
@@ -52,11 +54,20 @@ export function defaultSupergraphPath(): string {
   return found;
 }
 
+/**
+ * A subgraph is ready when its /ready says so: it answers, and so do the backends it needs. A 503
+ * carries the subgraph's reason ("MongoDB: ..."), repeated here so the gateway's /ready names it.
+ */
 async function subgraphReady(url: string): Promise<{ ok: boolean; detail: string }> {
-  const healthUrl = new URL('/health', url).toString();
+  const readyUrl = new URL('/ready', url).toString();
   try {
-    const response = await fetch(healthUrl, { signal: AbortSignal.timeout(2000) });
-    return { ok: response.ok, detail: response.ok ? 'ok' : `HTTP ${response.status}` };
+    const response = await fetch(readyUrl, { signal: AbortSignal.timeout(2000) });
+    if (response.ok) {
+      await response.body?.cancel();
+      return { ok: true, detail: 'ok' };
+    }
+    const body = (await response.json().catch(() => null)) as { reason?: unknown } | null;
+    return { ok: false, detail: typeof body?.reason === 'string' ? body.reason : `HTTP ${response.status}` };
   } catch (error) {
     return { ok: false, detail: (error as Error).message };
   }
@@ -73,11 +84,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     buildService: ({ name, url }) => {
       const target = options.subgraphUrls[name] ?? url;
       if (!target) throw new Error(`No URL for subgraph "${name}".`);
-      return new SignedSubgraphDataSource(target, options.subgraphSecret);
+      return new SignedSubgraphDataSource(target, options.subgraphSecret, name);
     },
   });
 
-  // The routes are filled in once Apollo has started (the drain plugin needs the server first).
+  // The routes are filled in once Apollo has started.
   const routes: Record<string, Route> = {};
   const httpServer = routedServer(routes, logger);
   // Sandbox is embedded whenever it is on (SANDBOX defaults to off in production).
@@ -85,13 +96,15 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     ? ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false })
     : ApolloServerPluginLandingPageDisabled();
   const queryLimits = options.queryLimits ?? defaultQueryLimits;
+  const clientErrors = { hideSuggestions: options.production };
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     introspection: options.introspection,
+    formatError: gatewayErrorFormatter(logger, clientErrors),
     parseOptions: limitedParseOptions(queryLimits),
     validationRules: queryLimitRules(queryLimits),
     // Errors leave in one shape on every transport (the WebSocket side shapes them alike).
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), landingPage, useClientErrors<GatewayContext>()],
+    plugins: [landingPage, useClientErrors<GatewayContext>()],
     includeStacktraceInErrorResponses: false,
     // The process lifecycle (platform/lifecycle.ts) owns signals and closes servers in order.
     stopOnTerminationSignals: false,
@@ -108,10 +121,17 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         Object.entries(options.subgraphUrls).map(async ([name, url]) => [name, await subgraphReady(url)] as const),
       );
       const ready = entries.every(([, s]) => s.ok);
-      sendJson(res, ready ? 200 : 503, {
-        status: ready ? 'ready' : 'unavailable',
-        subgraphs: Object.fromEntries(entries.map(([name, s]) => [name, s.detail])),
-      });
+      const down = entries.filter(([, s]) => !s.ok);
+      sendJson(
+        res,
+        ready ? 200 : 503,
+        {
+          status: ready ? 'ready' : 'unavailable',
+          subgraphs: Object.fromEntries(entries.map(([name, s]) => [name, s.detail])),
+          ...(ready ? {} : { reason: down.map(([name, s]) => `${name}: ${s.detail}`).join('; ') }),
+        },
+        { 'cache-control': 'no-store' },
+      );
     },
   };
   routes['/'] = {
@@ -130,7 +150,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     context: async (req, res) => {
       const correlationId = correlationIdFrom(req.headers[CORRELATION_ID_HEADER]);
       res.setHeader(CORRELATION_ID_HEADER, correlationId);
-      return { identity: authenticate(req.headers.authorization, options.jwtSecret), correlationId };
+      return { identity: authenticate(req.headers.authorization, options.jwtSecret, options.jwtMaxLifetimeSeconds), correlationId };
     },
   });
 
@@ -140,12 +160,14 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     supergraphSdl,
     subgraphUrls: options.subgraphUrls,
     services: Object.fromEntries(
-      Object.entries(options.subgraphUrls).map(([name, url]) => [name, new SignedSubgraphDataSource(url, options.subgraphSecret)]),
+      Object.entries(options.subgraphUrls).map(([name, url]) => [name, new SignedSubgraphDataSource(url, options.subgraphSecret, name)]),
     ),
     jwtSecret: options.jwtSecret,
+    ...(options.jwtMaxLifetimeSeconds ? { jwtMaxLifetimeSeconds: options.jwtMaxLifetimeSeconds } : {}),
     subgraphSecret: options.subgraphSecret,
     logger: logger.child({ part: 'subscriptions' }),
     queryLimits,
+    clientErrors,
     ...options.subscriptions,
   });
 
@@ -157,6 +179,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     close: async () => {
       // WebSockets first (1012: clients reconnect elsewhere); they would otherwise hold the drain.
       await subscriptions.close();
+      // Then HTTP: requests in flight are answered, later ones refused unexecuted (platform/http-drain.ts).
+      await httpServer.drain();
       await apollo.stop();
     },
   };

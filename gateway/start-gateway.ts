@@ -17,6 +17,7 @@ export function startConfiguredGateway(cfg: Config = config()): Promise<RunningG
     port: cfg.PORT,
     subgraphUrls: subgraphUrlsFrom(cfg),
     jwtSecret: cfg.JWT_SECRET,
+    jwtMaxLifetimeSeconds: cfg.JWT_MAX_LIFETIME_SECONDS,
     subgraphSecret: cfg.SUBGRAPH_SECRET,
     sandbox: cfg.SANDBOX,
     introspection: cfg.INTROSPECTION,
@@ -34,6 +35,7 @@ export function startConfiguredGateway(cfg: Config = config()): Promise<RunningG
         bufferSize: cfg.SUBSCRIPTION_BUFFER_SIZE,
         connectionInitWaitTimeoutMs: cfg.WS_CONNECTION_INIT_TIMEOUT_MS,
         keepAliveMs: cfg.WS_KEEPALIVE_MS,
+        maxPayloadBytes: cfg.WS_MAX_PAYLOAD_BYTES,
       },
     },
   });

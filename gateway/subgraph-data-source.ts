@@ -10,12 +10,22 @@
 // Left out from RemoteGraphQLDataSource: automatic persisted queries (off there by default) and the
 // subgraphs' Cache-Control headers as cache hints (our subgraphs declare no hints, so their answers
 // never widen or narrow the gateway's cache policy: it stays at no caching either way).
-import { STATUS_CODES } from 'node:http';
+//
+// Unlike RemoteGraphQLDataSource, a failed call never puts the subgraph's URL or raw answer in the
+// error (they are logged): a 400 (the subgraph found the client's input invalid, e.g. a malformed
+// date argument the gateway cannot check) becomes the client's BAD_USER_INPUT with the subgraph's
+// message; anything else is a coded error naming only the subgraph.
+//
+// A call the subgraph refused without running it (connection refused, or 503 UNAVAILABLE from a
+// draining subgraph: platform/http-drain.ts) is sent again, up to three attempts; so is a query whose
+// connection broke after it went out. A mutation whose connection broke is not: it may have run.
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { Agent, request as undiciRequest } from 'undici';
 import { CORRELATION_ID_HEADER, GATEWAY_IDENTITY_HEADER, signForwardedIdentity } from '../platform/auth';
+import { truncate } from '../platform/client-errors';
+import { loggerFor, type Logger } from '../platform/logger';
 import type { GatewayContext } from './context';
 
 // An idle connection is closed by us after 4 s, long before the subgraph's server would close it
@@ -45,11 +55,39 @@ function parseBody(text: string, contentType: string | string[] | undefined): un
   }
 }
 
+/** The `errors` of a GraphQL answer, when the body is one. */
+function graphqlErrorsOf(body: unknown): readonly { message?: unknown; extensions?: { field?: unknown } }[] | null {
+  if (typeof body !== 'object' || body === null) return null;
+  const errors = (body as { errors?: unknown }).errors;
+  return Array.isArray(errors) && errors.length > 0 ? (errors as never) : null;
+}
+
+/** A subgraph's 400 as the client's error: its messages, coded BAD_USER_INPUT (its locations point into the gateway's subquery, not the client's document). */
+export function badUserInputFrom(body: unknown, subgraph: string): GatewayGraphQLResponse {
+  const errors: GraphQLFormattedError[] = (graphqlErrorsOf(body) ?? [{}]).map((error) => ({
+    message: typeof error.message === 'string' ? error.message : `The ${subgraph} subgraph refused the request as invalid.`,
+    extensions: { code: 'BAD_USER_INPUT', ...(typeof error.extensions?.field === 'string' ? { field: error.extensions.field } : {}) },
+  }));
+  return { errors };
+}
+
 export class SignedSubgraphDataSource implements GraphQLDataSource<GatewayContext> {
+  private readonly logger: Logger;
+
   constructor(
     readonly url: string,
     private readonly subgraphSecret: string,
-  ) {}
+    /** The subgraph's name, the only thing about it an error tells the client. */
+    readonly name = 'subgraph',
+  ) {
+    this.logger = loggerFor('gateway', { subgraph: name });
+  }
+
+  /** A coded error for the client (the details, URL included, go to the log). */
+  private failure(code: string, message: string, details: Record<string, unknown>): GraphQLError {
+    this.logger.warn({ url: this.url, ...details }, `subgraph call failed: ${code}`);
+    return new GraphQLError(message, { extensions: { code, serviceName: this.name } });
+  }
 
   async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
     const { request, context } = options;
@@ -64,27 +102,77 @@ export class SignedSubgraphDataSource implements GraphQLDataSource<GatewayContex
     headers[CORRELATION_ID_HEADER] = correlationId;
     const { http: _http, ...operation } = request;
 
-    let answer;
-    try {
-      answer = await undiciRequest(this.url, { dispatcher: subgraphAgent, method: 'POST', headers, body: JSON.stringify(operation) });
-    } catch (error) {
-      throw new Error(`request to ${this.url} failed, reason: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    const payload = JSON.stringify(operation);
+    // A call the subgraph refused without running it (it was not reached, or it answered 503
+    // UNAVAILABLE while draining: platform/http-drain.ts) is sent again at once, on a new
+    // connection: with several instances behind the URL, another takes it.
+    for (let attempt = 1; ; attempt++) {
+      let answer;
+      try {
+        answer = await undiciRequest(this.url, { dispatcher: subgraphAgent, method: 'POST', headers, body: payload });
+      } catch (error) {
+        const notSent = NOT_SENT_CODES.has(errorCode(error));
+        // A connection closed after the request went out: a query is safe to send again, a mutation
+        // may have run (the subgraph may have died after running it), so it is not.
+        const safe = notSent || !isMutation(request.query);
+        if (safe && attempt < MAX_ATTEMPTS) continue;
+        throw this.failure(
+          'UNAVAILABLE',
+          safe
+            ? `The ${this.name} subgraph could not be reached: try again shortly.`
+            : `The ${this.name} subgraph closed the connection before answering: the mutation may have run; check before sending it again.`,
+          { err: error, attempts: attempt },
+        );
+      }
+      const status = answer.statusCode;
+      const text = await answer.body.text();
+      const body = parseBody(text, answer.headers['content-type']);
+      if (status === 503 && refusedUnexecuted(body) && attempt < MAX_ATTEMPTS) continue;
+      if (status === 400) return badUserInputFrom(body, this.name);
+      if (status < 200 || status > 299) throw this.statusFailure(status, body, text);
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+        throw this.failure('INTERNAL_SERVER_ERROR', `The ${this.name} subgraph answered something other than GraphQL.`, { status, body: truncate(text, 1000) });
+      }
+      return body as GatewayGraphQLResponse;
     }
-    const status = answer.statusCode;
-    const body = parseBody(await answer.body.text(), answer.headers['content-type']);
-    if (status < 200 || status > 299) {
-      // As RemoteGraphQLDataSource reports it: `<status>: <text>`, the answer in extensions, 401/403 coded.
-      const statusText = STATUS_CODES[status] ?? '';
-      throw new GraphQLError(`${status}: ${statusText}`, {
-        extensions: {
-          response: { url: this.url, status, statusText, body },
-          ...(status === 401 ? { code: 'UNAUTHENTICATED' } : status === 403 ? { code: 'FORBIDDEN' } : {}),
-        },
-      });
-    }
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      throw new Error(`Expected JSON response body, but received: ${String(body)}`);
-    }
-    return body as GatewayGraphQLResponse;
   }
+
+  private statusFailure(status: number, body: unknown, text: string): GraphQLError {
+    const details = { status, body: truncate(text, 1000) };
+    // 401/403: the subgraph refused the gateway's signature (secrets out of step, clocks apart).
+    if (status === 401 || status === 403) {
+      const first = graphqlErrorsOf(body)?.[0]?.message;
+      const reason = typeof first === 'string' ? `: ${first}` : '.';
+      return this.failure(status === 401 ? 'UNAUTHENTICATED' : 'FORBIDDEN', `The ${this.name} subgraph refused the gateway's call${reason}`, details);
+    }
+    if (status === 413) return this.failure('BAD_USER_INPUT', `The request is too large for the ${this.name} subgraph.`, details);
+    const unavailable = status === 502 || status === 503 || status === 504;
+    return this.failure(
+      unavailable ? 'UNAVAILABLE' : 'INTERNAL_SERVER_ERROR',
+      unavailable ? `The ${this.name} subgraph is unavailable (HTTP ${status}): try again shortly.` : `The ${this.name} subgraph failed (HTTP ${status}).`,
+      details,
+    );
+  }
+}
+
+/** Attempts at a call the subgraph refused without running it. */
+const MAX_ATTEMPTS = 3;
+
+/** Connection failures before the request left: the subgraph cannot have run it. */
+const NOT_SENT_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+
+function errorCode(error: unknown): string {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? code : '';
+}
+
+/** The query planner writes a subgraph's mutation fetch as `mutation ...`; entity fetches are queries. */
+function isMutation(query: string | undefined): boolean {
+  return query !== undefined && /^\s*mutation\b/.test(query);
+}
+
+/** A drain's refusal (503 with UNAVAILABLE): the subgraph promises the request did not run. */
+function refusedUnexecuted(body: unknown): boolean {
+  const errors = typeof body === 'object' && body !== null ? (body as { errors?: unknown }).errors : undefined;
+  return Array.isArray(errors) && errors.some((e: { extensions?: { code?: unknown } } | null) => e?.extensions?.code === 'UNAVAILABLE');
 }

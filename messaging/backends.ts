@@ -1,17 +1,21 @@
 // Builds the process's backends from the configuration: the event store (MongoDB or the embedded
 // SQLite file), the bus (RabbitMQ or in-process, always instrumented) and the document store for
-// read models and bookkeeping. One instance per process, shared by every subgraph it runs.
+// read models and bookkeeping. One instance per process, shared by every subgraph it runs; on
+// MongoDB, one MongoClient (one pool) serves the event store and the document store alike.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../platform/config';
 import { systemClock, type Clock } from '../platform/clock';
+import type { BackendHealth } from '../platform/health';
 import { loggerFor } from '../platform/logger';
+import { MongoConnection } from '../platform/mongodb';
 import type { EventBus } from './bus/event-bus';
 import { createEventBus, eventBusOptionsFor } from './bus/create-event-bus';
 import { RabbitMqAppendAnnouncements } from './bus/rabbitmq-append-announcements';
 import { RabbitMqEventBus } from './bus/rabbitmq-bus';
 import { metricsObserver, registerBacklogGauges } from './monitor/metrics';
 import { eventMonitorSnapshot } from './monitor/event-monitor';
+import { TrafficRecorder, bothObservers } from './monitor/traffic-stats';
 import type { EventStore } from './store/event-store';
 import { createEventStore } from './store/create-event-store';
 import { NotifyingEventStore, type AppendListener } from './store/notifying-event-store';
@@ -27,12 +31,15 @@ export interface Backends {
   /** Called after each local append with its envelopes (followers wake only for their types). */
   onAppend(listener: AppendListener): () => void;
   readonly description: { readonly eventStore: string; readonly eventBus: string };
+  /** The state of the backends this process needs (MongoDB, the bus), for /ready; cheap to call often. */
+  health(): Promise<readonly BackendHealth[]>;
   /** On RabbitMQ: how this process tells the others sharing the store of its appends (else null). */
   readonly announcements: RabbitMqAppendAnnouncements | null;
   close(): Promise<void>;
 }
 
-export type BackendsConfig = Pick<Config, 'MONGODB_URI' | 'MONGODB_WRITE_CONCERN' | 'RABBITMQ_URL' | 'DATA_DIR'> & Partial<Pick<Config, 'RABBITMQ_EXCHANGE'>>;
+export type BackendsConfig = Pick<Config, 'MONGODB_URI' | 'MONGODB_WRITE_CONCERN' | 'RABBITMQ_URL' | 'DATA_DIR'> &
+  Partial<Pick<Config, 'RABBITMQ_EXCHANGE' | 'MONGODB_TIMEOUT_MS'>>;
 
 export interface BackendsOptions {
   /**
@@ -47,17 +54,39 @@ export async function createBackends(cfg: BackendsConfig, clock: Clock = systemC
   let rawStore: EventStore;
   let documents: DocumentStore;
   let storeDescription: string;
+  let mongo: MongoConnection | null = null;
   if (cfg.MONGODB_URI) {
-    rawStore = await createEventStore({ kind: 'mongo', uri: cfg.MONGODB_URI, writeConcern: cfg.MONGODB_WRITE_CONCERN }, clock);
-    documents = createDocumentStore({ kind: 'mongo', uri: cfg.MONGODB_URI });
-    storeDescription = `MongoDB (${new URL(cfg.MONGODB_URI).host})`;
+    mongo = new MongoConnection({
+      uri: cfg.MONGODB_URI,
+      ...(cfg.MONGODB_TIMEOUT_MS ? { timeoutMs: cfg.MONGODB_TIMEOUT_MS } : {}),
+      clock,
+      logger: loggerFor('mongodb'),
+    });
+    try {
+      rawStore = await createEventStore({ kind: 'mongo', connection: mongo, writeConcern: cfg.MONGODB_WRITE_CONCERN }, clock);
+    } catch (error) {
+      await mongo.close().catch(() => undefined);
+      throw error;
+    }
+    documents = createDocumentStore({ kind: 'mongo', connection: mongo });
+    storeDescription = `MongoDB (${mongo.target.display})`;
   } else {
     fs.mkdirSync(cfg.DATA_DIR, { recursive: true });
     rawStore = await createEventStore({ kind: 'sqlite', file: path.join(cfg.DATA_DIR, 'events.db') }, clock);
     documents = createDocumentStore({ kind: 'sqlite', file: path.join(cfg.DATA_DIR, 'state.db') });
     storeDescription = `embedded, file-backed (${cfg.DATA_DIR})`;
   }
-  const bus = await createEventBus(eventBusOptionsFor(cfg.RABBITMQ_URL, cfg.RABBITMQ_EXCHANGE), { clock, logger: loggerFor('bus'), observer: metricsObserver });
+  // The monitor's traffic per type is the deployment's: each process adds its counts to shared documents.
+  const traffic = new TrafficRecorder(documents, clock, loggerFor('event-traffic'));
+  const observer = bothObservers(metricsObserver, traffic.observer);
+  let bus: EventBus;
+  try {
+    bus = await createEventBus(eventBusOptionsFor(cfg.RABBITMQ_URL, cfg.RABBITMQ_EXCHANGE), { clock, logger: loggerFor('bus'), observer });
+  } catch (error) {
+    await Promise.allSettled([rawStore.close(), documents.close()]);
+    await mongo?.close().catch(() => undefined);
+    throw error;
+  }
   const store = new NotifyingEventStore(rawStore);
   // With RabbitMQ, other processes share the store: each tells the others what it appended, so
   // their followers need not wait for their next poll (best effort; the poll stays the guarantee).
@@ -82,11 +111,15 @@ export async function createBackends(cfg: BackendsConfig, clock: Clock = systemC
       eventStore: storeDescription,
       eventBus: cfg.RABBITMQ_URL ? `RabbitMQ (${new URL(cfg.RABBITMQ_URL).host})` : 'in-process',
     },
+    health: () => Promise.all([...(mongo ? [mongo.health()] : []), bus.health()]),
     close: async () => {
       await announcements?.close();
       await bus.close();
+      await traffic.close();
       await store.close();
       await documents.close();
+      // The stores leave the shared client open: it goes last, once neither needs it.
+      await mongo?.close();
     },
   };
 }
@@ -94,8 +127,9 @@ export async function createBackends(cfg: BackendsConfig, clock: Clock = systemC
 /** Fully in-memory backends, for fast tests and offline composition. */
 export async function createMemoryBackends(clock: Clock = systemClock): Promise<Backends> {
   const store = new NotifyingEventStore(await createEventStore({ kind: 'memory' }, clock));
-  const bus = await createEventBus({ kind: 'in-process' }, { clock, observer: metricsObserver });
   const documents = createDocumentStore({ kind: 'memory' });
+  const traffic = new TrafficRecorder(documents, clock, loggerFor('event-traffic'));
+  const bus = await createEventBus({ kind: 'in-process' }, { clock, observer: bothObservers(metricsObserver, traffic.observer) });
   measureBacklog({ store, bus, documents, clock });
   return {
     store,
@@ -105,8 +139,10 @@ export async function createMemoryBackends(clock: Clock = systemClock): Promise<
     onAppend: (listener) => store.onAppend(listener),
     announcements: null,
     description: { eventStore: 'in-memory', eventBus: 'in-process' },
+    health: async () => [await bus.health()],
     close: async () => {
       await bus.close();
+      await traffic.close();
       await store.close();
       await documents.close();
     },

@@ -32,8 +32,12 @@ export const CORRELATION_ID_HEADER = 'x-correlation-id';
 
 const CLIENT_AUDIENCE = 'membership-api';
 const SUBGRAPH_AUDIENCE = 'membership-subgraph';
-/** Forwarded identities live just long enough for one subgraph call. */
-const FORWARD_TTL_SECONDS = 60;
+/** Forwarded identities live just long enough for one subgraph call; subgraphs refuse longer ones. */
+export const FORWARD_TTL_SECONDS = 60;
+/** How far ahead of a subgraph's clock the gateway's may run (a signature issued later is refused). */
+const FORWARD_CLOCK_SKEW_SECONDS = 30;
+/** Longest client token lifetime (exp - iat) accepted unless configured (JWT_MAX_LIFETIME_SECONDS). */
+export const DEFAULT_CLIENT_TOKEN_MAX_LIFETIME_SECONDS = 86_400;
 
 function isRole(value: unknown): value is Role {
   return value === 'member' || value === 'admin';
@@ -55,44 +59,59 @@ export function mintClientToken(
 /**
  * Client tokens verified before, per secret (the key object): a client sends the same token with
  * every request and every subscription, and verifying it (jsonwebtoken) took about 3 % of the
- * gateway's CPU under load. A token string verified once stays valid until its `exp`, checked on every use;
- * tokens that failed are not kept. At most VERIFIED_TOKENS_KEPT per secret, the least recently used
- * going first.
+ * gateway's CPU under load. A token string verified once stays valid until its `exp`, checked on every use,
+ * as its lifetime is against the caller's cap; tokens that failed are not kept. At most
+ * VERIFIED_TOKENS_KEPT per secret, the least recently used going first.
  */
-const verifiedTokens = new WeakMap<KeyObject, LRUCache<string, Identity>>();
+interface VerifiedClientToken {
+  readonly identity: Identity & { readonly expiresAt: number };
+  /** exp minus iat (minus the time of verification when iat is absent or in the future). */
+  readonly lifetimeSeconds: number;
+}
+const verifiedTokens = new WeakMap<KeyObject, LRUCache<string, VerifiedClientToken>>();
 const VERIFIED_TOKENS_KEPT = 10_000;
 
 function expiredToken(): UnauthenticatedError {
   return new UnauthenticatedError('The token has expired: sign in again.');
 }
 
-/** Verify a client's bearer token; throws UnauthenticatedError saying what is wrong with it. */
-export function verifyClientToken(token: string, secret: string, nowSeconds?: number): Identity {
+/**
+ * Verify a client's bearer token; throws UnauthenticatedError saying what is wrong with it. A token
+ * must expire (`exp`), and live no longer than `maxLifetimeSeconds`: a stolen token is worth
+ * only so much.
+ */
+export function verifyClientToken(
+  token: string,
+  secret: string,
+  nowSeconds = Math.floor(Date.now() / 1000),
+  maxLifetimeSeconds = DEFAULT_CLIENT_TOKEN_MAX_LIFETIME_SECONDS,
+): Identity {
   const key = hmacKey(secret);
   let cache = verifiedTokens.get(key);
   if (!cache) verifiedTokens.set(key, (cache = new LRUCache({ max: VERIFIED_TOKENS_KEPT })));
-  const known = cache.get(token);
-  if (known) {
+  let verified = cache.get(token);
+  if (verified) {
     // jsonwebtoken's rule: expired from the second `exp` names.
-    if (known.expiresAt !== null && (nowSeconds ?? Math.floor(Date.now() / 1000)) >= known.expiresAt) {
+    if (nowSeconds >= verified.identity.expiresAt) {
       cache.delete(token);
       throw expiredToken();
     }
-    return known;
+  } else {
+    verified = verifyClientTokenUncached(token, key, nowSeconds);
+    cache.set(token, verified);
   }
-  const identity = verifyClientTokenUncached(token, key, nowSeconds);
-  cache.set(token, identity);
-  return identity;
+  if (verified.lifetimeSeconds > maxLifetimeSeconds) {
+    throw new UnauthenticatedError(
+      `The token lives ${verified.lifetimeSeconds} s (from iat to exp), longer than the ${maxLifetimeSeconds} s this API accepts: get a shorter-lived one.`,
+    );
+  }
+  return verified.identity;
 }
 
-function verifyClientTokenUncached(token: string, key: KeyObject, nowSeconds: number | undefined): Identity {
+function verifyClientTokenUncached(token: string, key: KeyObject, nowSeconds: number): VerifiedClientToken {
   let decoded: jwt.JwtPayload | string;
   try {
-    decoded = jwt.verify(token, key, {
-      algorithms: ['HS256'],
-      audience: CLIENT_AUDIENCE,
-      ...(nowSeconds === undefined ? {} : { clockTimestamp: nowSeconds }),
-    });
+    decoded = jwt.verify(token, key, { algorithms: ['HS256'], audience: CLIENT_AUDIENCE, clockTimestamp: nowSeconds });
   } catch (error) {
     if (error instanceof jwt.TokenExpiredError) throw expiredToken();
     if (error instanceof jwt.JsonWebTokenError) throw new UnauthenticatedError(`The token is not valid (${error.message}).`);
@@ -101,7 +120,10 @@ function verifyClientTokenUncached(token: string, key: KeyObject, nowSeconds: nu
   if (typeof decoded === 'string' || typeof decoded.sub !== 'string' || decoded.sub === '' || !isRole(decoded.role)) {
     throw new UnauthenticatedError('The token must carry a subject (`sub`) and a role (`member` or `admin`).');
   }
-  return { sub: decoded.sub, role: decoded.role, expiresAt: typeof decoded.exp === 'number' ? decoded.exp : null };
+  if (typeof decoded.exp !== 'number') throw new UnauthenticatedError('The token must carry an expiry (`exp`): a token valid forever is refused.');
+  // A token dated in the future (or undated) counts from now, so its iat cannot stretch its life.
+  const issuedAt = typeof decoded.iat === 'number' ? Math.min(decoded.iat, nowSeconds) : nowSeconds;
+  return { identity: { sub: decoded.sub, role: decoded.role, expiresAt: decoded.exp }, lifetimeSeconds: decoded.exp - issuedAt };
 }
 
 /** Parse `Authorization: Bearer <token>`; null when the header is absent. */
@@ -176,8 +198,13 @@ export function verifyForwardedIdentity(token: string, secret: string, nowSecond
     cache.delete(token);
     throw new UnauthenticatedError(`The gateway signature is not valid (${(error as Error).message}).`);
   }
-  if (typeof decoded === 'string' || typeof decoded.exp !== 'number') {
-    throw new UnauthenticatedError('The gateway signature carries no expiry.');
+  if (typeof decoded === 'string' || typeof decoded.exp !== 'number' || typeof decoded.iat !== 'number') {
+    throw new UnauthenticatedError('The gateway signature carries no expiry or issue time.');
+  }
+  // The gateway signs for FORWARD_TTL_SECONDS: anything longer-lived, or issued ahead of this clock
+  // by more than the skew allowed, was not signed by a gateway of this deployment (or a leaked secret is in use).
+  if (decoded.exp - decoded.iat > FORWARD_TTL_SECONDS || decoded.iat > nowSeconds + FORWARD_CLOCK_SKEW_SECONDS) {
+    throw new UnauthenticatedError(`The gateway signature lives longer than the ${FORWARD_TTL_SECONDS} s a gateway signs for.`);
   }
   const identity =
     typeof decoded.sub === 'string' && decoded.sub !== '' && isRole(decoded.role)

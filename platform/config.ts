@@ -1,6 +1,8 @@
 // The one config module: every environment variable the product reads is declared, documented,
 // defaulted and validated here, once, at start. A bad value stops the start naming the variable.
 import path from 'node:path';
+import { parseMongoUri } from './mongodb-uri';
+import { DEVELOPMENT_JWT_SECRET, DEVELOPMENT_SUBGRAPH_SECRET, publishedSecretProblem } from './published-secrets';
 
 export class ConfigError extends Error {
   constructor(readonly variable: string, message: string) {
@@ -18,8 +20,6 @@ interface VariableSpec<T> {
   readonly parse: (raw: string | undefined, name: string, env: Env) => T;
 }
 
-const DEV_JWT_SECRET = 'dev-only-jwt-secret-change-me-0123456789';
-const DEV_SUBGRAPH_SECRET = 'dev-only-subgraph-secret-change-me-0123456789';
 
 function port(def: number) {
   return (raw: string | undefined, name: string): number => {
@@ -80,6 +80,9 @@ function secret(devDefault: string) {
       return devDefault;
     }
     if (raw.length < 32) throw new ConfigError(name, 'must be at least 32 characters long.');
+    // Passed explicitly or not, a secret anyone can read is no secret in production.
+    const published = env.NODE_ENV === 'production' ? publishedSecretProblem(raw) : null;
+    if (published) throw new ConfigError(name, published);
     return raw;
   };
 }
@@ -89,7 +92,7 @@ const isProduction = (env: Env) => env.NODE_ENV === 'production';
 /** Every variable, with its documentation. The README's configuration table mirrors this. */
 export const variables = {
   NODE_ENV: {
-    description: '`development`, `test` or `production`. Production turns off Sandbox and introspection and requires real secrets.',
+    description: '`development`, `test` or `production`. Production turns off Sandbox, introspection and schema suggestions in errors ("Did you mean ..."), and requires real secrets.',
     defaultText: 'development',
     parse: oneOf(['development', 'test', 'production'], 'development'),
   },
@@ -132,9 +135,25 @@ export const variables = {
       url(['http:', 'https:'], `http://localhost:${port(4004)(env.ANALYTICS_PORT, 'ANALYTICS_PORT')}/graphql`)(raw, name) as string,
   },
   MONGODB_URI: {
-    description: 'MongoDB connection (database name in the path, default `membership`). Unset: the embedded file-backed store.',
+    description:
+      'MongoDB connection string, read by the driver\'s own parser: one host, a replica set (`mongodb://h1:27017,h2:27017,h3:27017/membership?replicaSet=rs0`) or Atlas (`mongodb+srv://user:pass@cluster0.example.mongodb.net/membership?retryWrites=true`). The database is the path, default `membership`. Unset: the embedded file-backed store.',
     defaultText: '(unset: embedded)',
-    parse: url(['mongodb:', 'mongodb+srv:']),
+    parse: (raw: string | undefined, name: string): string | undefined => {
+      if (raw === undefined || raw === '') return undefined;
+      try {
+        parseMongoUri(raw);
+      } catch (error) {
+        // The message never repeats the URI: it may hold a password.
+        throw new ConfigError(name, `not a MongoDB connection string the driver accepts: ${(error as Error).message}`);
+      }
+      return raw;
+    },
+  },
+  MONGODB_TIMEOUT_MS: {
+    description:
+      'How long a MongoDB call waits for a server it can use (server selection, event store and document stores alike) before failing with UNAVAILABLE; also bounds the readiness ping. Above a replica set\'s election time (about 10 s) calls ride out a failover instead of failing; below it an outage answers sooner.',
+    defaultText: '5000',
+    parse: positiveInt(5000),
   },
   MONGODB_WRITE_CONCERN: {
     description: 'Write concern for appends: `majority` or a number of nodes.',
@@ -168,14 +187,19 @@ export const variables = {
     parse: (raw: string | undefined) => path.resolve(raw || './data'),
   },
   JWT_SECRET: {
-    description: 'HS256 secret of client tokens (at least 32 characters). Required in production; a loud development default otherwise.',
+    description: 'HS256 secret of client tokens (at least 32 characters). Required in production, where the development defaults, secrets written in this repository and ones of fewer than 8 different characters are refused; a loud development default otherwise.',
     defaultText: '(development default)',
-    parse: secret(DEV_JWT_SECRET),
+    parse: secret(DEVELOPMENT_JWT_SECRET),
+  },
+  JWT_MAX_LIFETIME_SECONDS: {
+    description: 'Longest lifetime (from `iat` to `exp`) of a client token the gateway accepts; a token without `exp` is refused.',
+    defaultText: '86400',
+    parse: positiveInt(86_400),
   },
   SUBGRAPH_SECRET: {
-    description: 'Secret the gateway signs forwarded identities with; subgraphs refuse requests without a valid signature.',
+    description: 'Secret the gateway signs forwarded identities with; subgraphs refuse requests without a valid signature. Required in production, refused there as JWT_SECRET is.',
     defaultText: '(development default)',
-    parse: secret(DEV_SUBGRAPH_SECRET),
+    parse: secret(DEVELOPMENT_SUBGRAPH_SECRET),
   },
   SANDBOX: {
     description: 'Serve the Apollo Sandbox landing page at the gateway.',
@@ -222,7 +246,7 @@ export const variables = {
     parse: positiveInt(50),
   },
   SAGA_STEP_TIMEOUT_MS: {
-    description: 'How long each step of the order saga (payment, stock, shipping, refund) may take before compensation starts.',
+    description: 'How long each step of the order saga (payment, stock, shipping, refund) may take before compensation starts, counting only time the workers ran.',
     defaultText: '30000',
     parse: positiveInt(30_000),
   },
@@ -265,6 +289,12 @@ export const variables = {
     description: 'Time a WebSocket client has to send connection_init before it is closed with 4408.',
     defaultText: '3000',
     parse: positiveInt(3000),
+  },
+  WS_MAX_PAYLOAD_BYTES: {
+    description:
+      'Largest WebSocket message, in bytes, the gateway and the subgraphs take (as the 1 MB limit of HTTP bodies); a bigger one closes the socket with 1009, refused from its frame header before it is read.',
+    defaultText: '1048576',
+    parse: positiveInt(1_048_576),
   },
   WS_KEEPALIVE_MS: {
     description: 'Interval of WebSocket pings that detect dead peers (gateway and subgraphs).',
@@ -316,7 +346,7 @@ export function loadConfig(env: Env = process.env): Config {
   for (const [name, spec] of Object.entries(variables) as [VariableName, VariableSpec<unknown>][]) {
     out[name] = spec.parse(env[name], name, env);
   }
-  out.usingDevelopmentSecrets = !env.JWT_SECRET || !env.SUBGRAPH_SECRET;
+  out.usingDevelopmentSecrets = out.JWT_SECRET === DEVELOPMENT_JWT_SECRET || out.SUBGRAPH_SECRET === DEVELOPMENT_SUBGRAPH_SECRET;
   return out as Config;
 }
 

@@ -63,6 +63,21 @@ export class ConcurrencyError extends DomainError {
   }
 }
 
+/**
+ * A backend (MongoDB, RabbitMQ) cannot be reached right now: the call may be retried once it is back.
+ * The message names the backend but no host (it reaches API clients); the driver's own error is
+ * kept as `cause`, for logs.
+ */
+export class UnavailableError extends DomainError {
+  constructor(
+    readonly backend: string,
+    cause?: unknown,
+  ) {
+    super('UNAVAILABLE', `${backend} is unavailable right now: try again in a few seconds.`, { backend, retryable: true });
+    if (cause !== undefined) this.cause = cause;
+  }
+}
+
 export class IllegalStateError extends DomainError {
   constructor(message: string, details: Readonly<Record<string, unknown>> = {}) {
     super('INVALID_TRANSITION', message, details);

@@ -8,7 +8,9 @@ import http from 'node:http';
 import accepts from 'accepts';
 import bodyParser from 'body-parser';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
+import { readinessReport, type BackendHealth, type ReadinessReport } from './health';
 import type { Logger } from './logger';
+import { HttpDrain, type HttpDrainOptions } from './http-drain';
 
 export type RequestHandler = (req: http.IncomingMessage, res: http.ServerResponse) => unknown;
 
@@ -52,12 +54,24 @@ export function sendGraphQLError(res: http.ServerResponse, status: number, messa
   sendJson(res, status, { errors: [{ message, extensions: { code } }] });
 }
 
+/** An HTTP server that closes without leaving a request executed and unanswered (platform/http-drain.ts). */
+export interface RoutedServer extends http.Server {
+  /**
+   * Graceful close: new connections refused, requests arriving on open ones answered 503
+   * UNAVAILABLE unexecuted, requests in flight finished; resolves once every connection is closed.
+   */
+  drain(): Promise<void>;
+}
+
 /**
  * An HTTP server answering `routes` by path: 404 for another path, 405 (with Allow) for another
- * method, 500 if a handler fails before answering (logged).
+ * method, 500 if a handler fails before answering (logged); 503 once it drains.
  */
-export function routedServer(routes: Readonly<Record<string, Route>>, logger: Logger): http.Server {
-  return http.createServer((req, res) => {
+export function routedServer(routes: Readonly<Record<string, Route>>, logger: Logger, drainOptions: HttpDrainOptions = {}): RoutedServer {
+  // Assigned right below, before the server can take a request.
+  let drainer!: HttpDrain;
+  const server = http.createServer((req, res) => {
+    if (drainer.refuse(req, res)) return;
     const path = pathOf(req.url);
     const route = routes[path];
     if (!route) {
@@ -84,6 +98,8 @@ export function routedServer(routes: Readonly<Record<string, Route>>, logger: Lo
       else res.destroy(error instanceof Error ? error : undefined);
     }
   });
+  drainer = new HttpDrain(server, drainOptions);
+  return Object.assign(server, { drain: () => drainer.drain() });
 }
 
 export interface GraphQLRouteOptions<TContext extends BaseContext> {
@@ -132,4 +148,17 @@ export function graphqlRoute<TContext extends BaseContext>(server: ApolloServer<
     res.end();
   };
   return { methods: null, handle };
+}
+
+/** A /ready answer: 200 when ready, 503 otherwise; never cached (a cached 200 would hide an outage). */
+export function sendReadiness(res: http.ServerResponse, report: ReadinessReport, extra: Record<string, unknown> = {}): void {
+  sendJson(res, report.status === 'ready' ? 200 : 503, { ...report, ...extra }, { 'cache-control': 'no-store' });
+}
+
+/** GET /ready for a process whose readiness is its backends' (subgraphs, the worker). */
+export function readyRoute(check: () => Promise<readonly BackendHealth[]>, extra: Record<string, unknown> = {}): Route {
+  return {
+    methods: ['GET'],
+    handle: async (_req, res) => sendReadiness(res, readinessReport(await check()), extra),
+  };
 }

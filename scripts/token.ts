@@ -12,4 +12,8 @@ if (!values.sub || !roles.includes(role) || !/^\d+$/.test(values.ttl ?? '')) {
   console.error('usage: npm run token -- --sub <id> [--role member|admin] [--ttl seconds]');
   process.exit(2);
 }
+if (Number(values.ttl) > config().JWT_MAX_LIFETIME_SECONDS) {
+  console.error(`--ttl ${values.ttl} is longer than JWT_MAX_LIFETIME_SECONDS (${config().JWT_MAX_LIFETIME_SECONDS}): the gateway would refuse the token.`);
+  process.exit(2);
+}
 console.log(mintClientToken({ sub: values.sub, role }, config().JWT_SECRET, { expiresInSeconds: Number(values.ttl) }));

@@ -1,5 +1,5 @@
 // The worker process (docker-compose `worker`): the outbox relay and the bus consumers, with
-// /health (alive, and the relay's position) and /metrics on WORKER_PORT.
+// /health (alive, and the relay's position), /ready (its backends answer) and /metrics on WORKER_PORT.
 import 'reflect-metadata';
 import { createBackends } from '../messaging/backends';
 import { metricsRoute } from '../messaging/monitor/metrics';
@@ -7,7 +7,7 @@ import { config } from '../platform/config';
 import { runUntilSignal } from '../platform/lifecycle';
 import { loggerFor } from '../platform/logger';
 import { listen } from '../platform/http-listen';
-import { routedServer, sendJson } from '../platform/http-server';
+import { readyRoute, routedServer, sendJson } from '../platform/http-server';
 import { startWorkers } from '../subgraphs/workers';
 
 runUntilSignal('worker', async () => {
@@ -21,6 +21,7 @@ runUntilSignal('worker', async () => {
         handle: (_req, res) =>
           sendJson(res, 200, { status: 'ok', relay: { active: workers.relayActive(), ...workers.relay.status() }, consumers: workers.consumers.map((c) => c.queue) }),
       },
+      '/ready': readyRoute(() => backends.health()),
       '/metrics': metricsRoute,
     },
     loggerFor('worker'),
@@ -29,7 +30,7 @@ runUntilSignal('worker', async () => {
   loggerFor('worker').info({ ...backends.description, port: cfg.WORKER_PORT }, 'worker started');
   return {
     close: async () => {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await server.drain();
       await workers.close();
       await backends.close();
     },

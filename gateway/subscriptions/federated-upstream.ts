@@ -34,6 +34,8 @@ export interface FederatedUpstreamDeps {
   readonly subgraphSecret: string;
   /** Events held while earlier ones are executed before the upstream is ended with a resume cursor. */
   readonly bufferSize: number;
+  /** How an event's errors (a failed fetch from another subgraph) are shown to clients; as they are when absent. */
+  readonly formatError?: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
 }
 
 export interface FederatedUpstreamRequest {
@@ -145,10 +147,12 @@ export function openFederatedUpstream(deps: FederatedUpstreamDeps, request: Fede
     const cursor = typeof cursorValue === 'string' ? cursorValue : null;
     const services: ServiceMap = { ...deps.services, [primary.serviceName]: new EventDataSource(upstream as never) };
     const response = await executeQueryPlan(queryPlan, services, requestContext, operationContext, deps.planner.supergraphSchema, deps.planner.apiSchema);
-    const { errors } = clientResultErrors(
-      { errors: (response.errors ?? []).map((e) => (e instanceof GraphQLError ? e.toJSON() : e)), extensions: response.extensions as Record<string, unknown> | undefined },
-      client,
-    );
+    const { formatError } = deps;
+    const formatted = (response.errors ?? []).map((e) => {
+      const json = e instanceof GraphQLError ? e.toJSON() : e;
+      return formatError ? formatError(json, e) : json;
+    });
+    const { errors } = clientResultErrors({ errors: formatted, extensions: response.extensions as Record<string, unknown> | undefined }, client);
     return {
       cursor,
       result: {

@@ -54,6 +54,7 @@ export interface SharedSubscriptionsDeps {
   readonly bufferSize: number;
   readonly logger: Logger;
   readonly observer?: SubscriptionObserver;
+  readonly formatError?: FederatedUpstreamDeps['formatError'];
 }
 
 export interface SubscriptionRequest {
@@ -169,6 +170,7 @@ export class SharedSubscriptions {
       services: deps.services,
       subgraphSecret: deps.subgraphSecret,
       bufferSize: deps.bufferSize,
+      ...(deps.formatError ? { formatError: deps.formatError } : {}),
     };
   }
 

@@ -26,8 +26,10 @@ import { systemClock, type Clock } from '../../platform/clock';
 import { isDomainError } from '../../platform/errors';
 import type { Logger } from '../../platform/logger';
 import { parseCursor } from '../../messaging/live/resume-merge';
+import type { ClientErrorOptions } from '../../platform/client-errors';
 import type { GatewayContext } from '../context';
 import { clientOperation, toClientError } from '../client-errors';
+import { gatewayErrorFormatter, INTERNAL_ERROR_MESSAGE } from '../format-error';
 import { defaultQueryLimits, limitedParseOptions, queryLimitRules, type QueryLimits } from '../query-limits';
 import type { FederatedSubscription } from './client-subscription';
 import { SharedSubscriptions, type SubscriptionObserver } from './shared-subscriptions';
@@ -65,6 +67,8 @@ export interface SubscriptionLimits {
   readonly connectionInitWaitTimeoutMs: number;
   /** WebSocket ping interval that detects dead peers. */
   readonly keepAliveMs: number;
+  /** Largest message taken; `ws` closes the socket with 1009 on a bigger one, from its frame header. */
+  readonly maxPayloadBytes: number;
 }
 
 export const defaultSubscriptionLimits: SubscriptionLimits = {
@@ -73,6 +77,7 @@ export const defaultSubscriptionLimits: SubscriptionLimits = {
   bufferSize: 1000,
   connectionInitWaitTimeoutMs: 3000,
   keepAliveMs: 12_000,
+  maxPayloadBytes: 1_048_576,
 };
 
 export interface GatewaySubscriptionOptions {
@@ -82,11 +87,15 @@ export interface GatewaySubscriptionOptions {
   /** Data sources for the per-event fetches, by subgraph name. */
   readonly services: ServiceMap;
   readonly jwtSecret: string;
+  /** Longest client token lifetime accepted (DEFAULT_CLIENT_TOKEN_MAX_LIFETIME_SECONDS when absent). */
+  readonly jwtMaxLifetimeSeconds?: number;
   readonly subgraphSecret: string;
   readonly logger: Logger;
   readonly limits?: Partial<SubscriptionLimits>;
   /** The gateway's limits on operations, as over HTTP (defaultQueryLimits when absent). */
   readonly queryLimits?: QueryLimits;
+  /** What errors may show clients (no suggestions in production); as in development when absent. */
+  readonly clientErrors?: ClientErrorOptions;
   readonly clock?: Clock;
   readonly timers?: Timers;
   readonly observer?: SubscriptionObserver;
@@ -103,9 +112,25 @@ export interface GatewaySubscriptionServer {
 interface ConnectionState {
   identity: Identity | null;
   readonly correlationId: string;
+  /**
+   * Subscriptions accepted and not ended yet: counted in onSubscribe, before graphql-ws awaits
+   * anything, so subscribes sent back to back cannot all pass the limit before any has started.
+   */
+  accepted: number;
   readonly subscriptions: Map<string, FederatedSubscription>;
   expiryTimer: unknown;
   expired: boolean;
+}
+
+/** Count an accepted subscription on its connection; the returned release (idempotent) uncounts it. */
+function countAccepted(state: ConnectionState): () => void {
+  state.accepted += 1;
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    state.accepted -= 1;
+  };
 }
 
 /** What `onSubscribe` hands to `subscribe` through the execution context. */
@@ -115,6 +140,8 @@ interface SubscribeContext extends GatewayContext {
   readonly socket: WebSocket;
   readonly connection: ConnectionState;
   readonly cursor: string | null;
+  /** Frees the subscription's place in its connection's limit once it ends (or fails to start). */
+  readonly release: () => void;
 }
 
 function tokenFrom(params: Readonly<Record<string, unknown>> | undefined): string | null {
@@ -131,7 +158,8 @@ function withCode(error: GraphQLError, code: string): GraphQLError {
   });
 }
 
-function formatError(error: GraphQLError): GraphQLFormattedError[] {
+/** An error as graphql-ws would send it, coded (the gateway's formatter then makes it client-safe). */
+function codedErrors(error: GraphQLError): GraphQLFormattedError[] {
   const original = error.originalError;
   if (original instanceof UpstreamErrors) return [...original.errors];
   const json = error.toJSON();
@@ -149,6 +177,7 @@ export function serveGatewaySubscriptions(options: GatewaySubscriptionOptions): 
   const clock = options.clock ?? systemClock;
   const timers = options.timers ?? realTimers;
   const { logger } = options;
+  const formatError = gatewayErrorFormatter(logger, options.clientErrors ?? { hideSuggestions: false });
   const planner = new SubscriptionPlanner(options.supergraphSdl);
   const queryLimits = options.queryLimits ?? defaultQueryLimits;
   const parseOptions = limitedParseOptions(queryLimits);
@@ -174,10 +203,12 @@ export function serveGatewaySubscriptions(options: GatewaySubscriptionOptions): 
     subgraphSecret: options.subgraphSecret,
     bufferSize: limits.bufferSize,
     logger,
+    formatError,
     ...(options.observer ? { observer: options.observer } : {}),
   });
   const connections = new Map<WebSocket, ConnectionState>();
-  const wss = new WebSocketServer({ noServer: true });
+  // ws's own default (100 MiB) let a few unauthenticated connection_init messages take a gigabyte.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxPayloadBytes });
   let closing = false;
   let closed: Promise<void> | null = null;
 
@@ -216,7 +247,7 @@ export function serveGatewaySubscriptions(options: GatewaySubscriptionOptions): 
         try {
           const token = tokenFrom(ctx.connectionParams);
           if (token === null) return false;
-          identity = verifyClientToken(token, options.jwtSecret, Math.floor(clock.now().getTime() / 1000));
+          identity = verifyClientToken(token, options.jwtSecret, Math.floor(clock.now().getTime() / 1000), options.jwtMaxLifetimeSeconds);
         } catch (error) {
           if (isDomainError(error)) return false;
           throw error;
@@ -224,6 +255,7 @@ export function serveGatewaySubscriptions(options: GatewaySubscriptionOptions): 
         const state: ConnectionState = {
           identity,
           correlationId: randomUUID(),
+          accepted: 0,
           subscriptions: new Map(),
           expiryTimer: null,
           expired: false,
@@ -241,7 +273,7 @@ export function serveGatewaySubscriptions(options: GatewaySubscriptionOptions): 
         const state = connections.get(ctx.extra.socket);
         if (!state) return [new GraphQLError('The connection is not authenticated.', { extensions: { code: 'UNAUTHENTICATED' } })];
         if (state.expired) return [tokenExpiredError()];
-        if (state.subscriptions.size >= limits.maxSubscriptionsPerConnection) {
+        if (state.accepted >= limits.maxSubscriptionsPerConnection) {
           return [
             new GraphQLError(
               `Too many subscriptions on this connection (at most ${limits.maxSubscriptionsPerConnection}): complete one first or open another connection.`,
@@ -286,6 +318,7 @@ export function serveGatewaySubscriptions(options: GatewaySubscriptionOptions): 
           socket: ctx.extra.socket,
           connection: state,
           cursor,
+          release: countAccepted(state),
         };
         return {
           schema: planner.schema,
@@ -310,11 +343,17 @@ export function serveGatewaySubscriptions(options: GatewaySubscriptionOptions): 
           });
         } catch (error) {
           logger.warn({ err: error }, 'subscription could not be planned');
-          return { errors: [error instanceof GraphQLError ? error : new GraphQLError(`The subscription could not be planned: ${(error as Error).message}`)] };
+          ctx.release();
+          // Sent as a result (graphql-ws does not pass it through onError): coded and without internals here.
+          const coded = error instanceof GraphQLError && typeof error.extensions.code === 'string';
+          return { errors: [coded ? error : new GraphQLError(INTERNAL_ERROR_MESSAGE, { extensions: { code: 'INTERNAL_SERVER_ERROR' } })] };
         }
         const { connection, subscriptionId } = ctx;
         connection.subscriptions.set(subscriptionId, subscription);
+        // Every way a subscription ends comes through here: its last event, an error, the client's
+        // complete (graphql-ws calls return(), also when the complete came before subscribe finished).
         const forget = () => {
+          ctx.release();
           if (connection.subscriptions.get(subscriptionId) === subscription) connection.subscriptions.delete(subscriptionId);
         };
         const tracked: AsyncIterableIterator<import('graphql').ExecutionResult> = {
@@ -339,7 +378,9 @@ export function serveGatewaySubscriptions(options: GatewaySubscriptionOptions): 
       onError: (_ctx, _id, payload, errors) => {
         // The same shape as over HTTP (client-errors.ts): locations into the client's document.
         const client = clientOperation(documentOf(payload.query), payload.operationName);
-        return errors.flatMap((error) => formatError(error).map((e) => toClientError(e, client, error.originalError instanceof UpstreamErrors)));
+        return errors.flatMap((error) =>
+          codedErrors(error).map((coded) => toClientError(formatError(coded, error), client, error.originalError instanceof UpstreamErrors)),
+        );
       },
     },
     wss,

@@ -184,7 +184,10 @@ export type Settlement =
   | { readonly action: 'retry'; readonly reason: string; readonly nextAttempt: number }
   | { readonly action: 'dead-letter'; readonly reason: string };
 
-/** What the adapter must do with a delivery: a retry at or past maxAttempts becomes a dead letter. */
+/**
+ * What the adapter must do with a delivery: a retry at or past maxAttempts becomes a dead letter; a
+ * transient retry (a backend outage) comes back with the same attempt, however long the outage lasts.
+ */
 export function settle(outcome: DeliveryOutcome, attempt: number, maxAttempts: number): Settlement {
   switch (outcome.kind) {
     case 'ack':
@@ -192,6 +195,7 @@ export function settle(outcome: DeliveryOutcome, attempt: number, maxAttempts: n
     case 'dead-letter':
       return { action: 'dead-letter', reason: outcome.reason };
     case 'retry':
+      if (outcome.transient === true) return { action: 'retry', reason: outcome.reason, nextAttempt: attempt };
       if (attempt >= maxAttempts) {
         return { action: 'dead-letter', reason: `${outcome.reason} (gave up after ${attempt} of ${maxAttempts} attempts)` };
       }

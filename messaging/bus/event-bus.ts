@@ -1,11 +1,16 @@
 // The EventBus port: publish envelopes to the `events` topic exchange (routing key = type) and
 // consume them from named queues. Adapters: in-process (default, tests) and RabbitMQ.
 import type { AnyEventEnvelope } from '../events/envelope';
+import type { BackendHealth } from '../../platform/health';
 
-/** What a handler decides for one delivery. A thrown error counts as `retry`. */
+/**
+ * What a handler decides for one delivery. A thrown error counts as `retry`. A `transient` retry
+ * failed because of the moment (a backend unavailable), not because of the event: it does not count
+ * against maxAttempts, so an outage longer than the retries never dead-letters good events.
+ */
 export type DeliveryOutcome =
   | { readonly kind: 'ack' }
-  | { readonly kind: 'retry'; readonly reason: string }
+  | { readonly kind: 'retry'; readonly reason: string; readonly transient?: boolean }
   | { readonly kind: 'dead-letter'; readonly reason: string };
 
 export const ack: DeliveryOutcome = { kind: 'ack' };
@@ -124,6 +129,8 @@ export interface EventBus {
   deadLetterCount(queue: string): Promise<number>;
   /** Read (and keep) up to `limit` dead letters of a queue, for inspection. */
   peekDeadLetters(queue: string, limit: number): Promise<DeadLetter[]>;
+  /** Whether the bus can carry events right now (a broker connection is up; in-process: always), for /ready. */
+  health(): Promise<BackendHealth>;
   close(): Promise<void>;
 }
 

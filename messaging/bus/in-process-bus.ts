@@ -1,6 +1,7 @@
 // The in-process EventBus: the embedded default (no RABBITMQ_URL) and the fast test double. It keeps
 // RabbitMQ's semantics: a topic exchange, named queues that keep messages while no consumer is
 // attached, round-robin competing consumers with prefetch, delayed retry, dead letters with a reason.
+import { healthy, unhealthy, type BackendHealth } from '../../platform/health';
 import type { AnyEventEnvelope } from '../events/envelope';
 import { systemClock, type Clock } from '../../platform/clock';
 import { DomainError } from '../../platform/errors';
@@ -128,6 +129,9 @@ class QueueState {
   }
 }
 
+/** How readiness names this bus. */
+export const IN_PROCESS_BUS = 'in-process bus';
+
 export class InProcessEventBus implements EventBus, TemporaryTopics {
   private readonly queues = new Map<string, QueueState>();
   /** Temporary topics that exist (the live `events` topic always does). */
@@ -146,6 +150,11 @@ export class InProcessEventBus implements EventBus, TemporaryTopics {
     this.scheduler = deps.scheduler ?? realScheduler;
     this.logger = deps.logger ?? loggerFor('event-bus', { adapter: 'in-process' });
     this.observer = deps.observer ?? {};
+  }
+
+  /** In the process itself: up for as long as the bus is open. */
+  async health(): Promise<BackendHealth> {
+    return this.closed ? unhealthy(IN_PROCESS_BUS, 'the bus is closed') : healthy(IN_PROCESS_BUS);
   }
 
   async publish(events: readonly AnyEventEnvelope[], options: PublishOptions = {}): Promise<void> {

@@ -21,6 +21,7 @@ import { Connection, ConsumerStatus, type AsyncMessage, type Consumer as AmqpCon
 import type { AnyEventEnvelope } from '../events/envelope';
 import { systemClock, type Clock } from '../../platform/clock';
 import { DomainError } from '../../platform/errors';
+import { healthy, unhealthy, type BackendHealth } from '../../platform/health';
 import { loggerFor, type Logger } from '../../platform/logger';
 import {
   assertExchangeName,
@@ -137,6 +138,9 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  * non-durable too (a broker restart takes them with it) and are deleted with the topic, as are their
  * retry queues. Their dead-letter queues are durable and kept when they hold messages.
  */
+/** How readiness and logs name the broker. */
+export const RABBITMQ = 'RabbitMQ';
+
 export class RabbitMqEventBus implements EventBus, TemporaryTopics {
   private readonly publisher: Publisher;
   private readonly consumers = new Set<RabbitConsumerHandle>();
@@ -151,6 +155,11 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
   readonly deadLetterExchange: string;
   /** Whether this turn's socket writes are being held to go out together (see coalesceWrites). */
   private coalescing = false;
+  /** When the connection was lost (clock ms), while it is; the reason, for /ready. */
+  private lostAt: number | null = null;
+  private lostReason = '';
+  /** Why the broker blocked the connection (a resource alarm), while it does. */
+  private blockedReason: string | null = null;
 
   private constructor(
     readonly connection: Connection,
@@ -185,8 +194,16 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
     });
     if (options.exchange !== undefined) assertExchangeName(options.exchange);
     const bus = new RabbitMqEventBus(connection, options.exchange ?? EVENTS_EXCHANGE, deps);
-    connection.on('error', (error: unknown) => bus.logger.warn({ err: error }, 'RabbitMQ connection error (reconnecting)'));
-    connection.on('connection', () => bus.logger.info({ url: redactUrl(options.url) }, 'RabbitMQ connected'));
+    connection.on('error', (error: unknown) => bus.connectionLost(error));
+    connection.on('connection', () => bus.connectionUp(redactUrl(options.url)));
+    connection.on('connection.blocked', (reason: string) => {
+      bus.blockedReason = reason;
+      bus.logger.warn({ reason }, 'RabbitMQ blocked this connection (resource alarm): publishing waits until it unblocks');
+    });
+    connection.on('connection.unblocked', () => {
+      bus.blockedReason = null;
+      bus.logger.info('RabbitMQ unblocked this connection');
+    });
     try {
       await connection.onConnect(options.connectTimeoutMs ?? 10_000);
       // Topology before anything is published, so no early event is routed into nothing.
@@ -423,6 +440,40 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
       // Closing the channel also returns anything still unacked.
       if (channel.active) await channel.close().catch(() => undefined);
     }
+  }
+
+  /** Up while the connection is established and not blocked by the broker (rabbitmq-client's `ready`). */
+  async health(): Promise<BackendHealth> {
+    if (this.closing) return unhealthy(RABBITMQ, 'the bus is closed');
+    // `ready` also reads false while coalesceWrites holds this turn's writes (a cork of ours, not
+    // the broker's): look again once they are out.
+    for (let turn = 0; turn < 3 && this.coalescing && !this.connection.ready; turn++) await new Promise((resolve) => setImmediate(resolve));
+    if (this.connection.ready) return healthy(RABBITMQ);
+    if (this.blockedReason !== null) return unhealthy(RABBITMQ, `the broker blocked the connection (${this.blockedReason})`);
+    return unhealthy(RABBITMQ, `connection lost, reconnecting${this.lostReason ? ` (${this.lostReason})` : ''}`);
+  }
+
+  /** The connection dropped or a reconnect failed: logged once per outage (rabbitmq-client reports the first two). */
+  private connectionLost(error: unknown): void {
+    this.lostReason = errorMessage(error);
+    if (this.closing) return;
+    if (this.lostAt !== null) {
+      this.logger.debug({ err: error }, 'RabbitMQ still unreachable (reconnecting)');
+      return;
+    }
+    this.lostAt = this.clock.now().getTime();
+    this.logger.warn({ err: error }, 'RabbitMQ connection lost: reconnecting (logged again when it is back)');
+  }
+
+  private connectionUp(url: string): void {
+    if (this.lostAt === null) {
+      this.logger.info({ url }, 'RabbitMQ connected');
+      return;
+    }
+    const downForMs = this.clock.now().getTime() - this.lostAt;
+    this.lostAt = null;
+    this.lostReason = '';
+    this.logger.info({ url, downForMs }, 'RabbitMQ connected again');
   }
 
   close(): Promise<void> {

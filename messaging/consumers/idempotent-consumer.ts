@@ -304,6 +304,8 @@ function coalescedCheckpointBumps(checkpoints: DocumentCollection<ConsumerCheckp
   };
 }
 
+const isTransient = (outcome: DeliveryOutcome): boolean => outcome.kind === 'retry' && outcome.transient === true;
+
 /** Error codes for which a retry cannot succeed: the event or its content is wrong, not the moment. */
 const DEAD_LETTER_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['BAD_USER_INPUT', 'INVALID_EVENT', 'UNKNOWN_EVENT_TYPE']);
 
@@ -311,6 +313,8 @@ const DEAD_LETTER_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['BAD_USER_
 export function outcomeOfFailure(error: unknown): DeliveryOutcome {
   if (isDomainError(error)) {
     const reason = `${error.code}: ${error.message}`;
+    // A backend outage is not the event's fault: retried without counting, until the backend is back.
+    if (error.code === 'UNAVAILABLE') return { kind: 'retry', reason, transient: true };
     return DEAD_LETTER_CODES.has(error.code) ? deadLetter(reason) : retry(reason);
   }
   return retry(error instanceof Error ? `${error.name}: ${error.message}` : `thrown: ${String(error)}`);
@@ -395,7 +399,8 @@ export function createIdempotentHandler<Ts extends NonEmpty<EventType>>(
       await definition.handle(event as HandledEvent<Ts>, ctx);
     } catch (error) {
       const outcome = outcomeOfFailure(error);
-      eventLog().warn({ attempt: delivery.attempt, outcome }, 'handler failed');
+      // An outage is warned about once by the backend's client; each delivery caught in it is info.
+      eventLog()[isTransient(outcome) ? 'info' : 'warn']({ attempt: delivery.attempt, outcome }, 'handler failed');
       return outcome;
     }
 
@@ -534,7 +539,7 @@ export function createIdempotentBatchHandler<Ts extends NonEmpty<EventType>>(
         entry.handledNow.push(index);
       } catch (error) {
         const outcome = outcomeOfFailure(error);
-        ctx.logger.warn({ attempt: delivery.attempt, outcome }, 'handler failed');
+        ctx.logger[isTransient(outcome) ? 'info' : 'warn']({ attempt: delivery.attempt, outcome }, 'handler failed');
         outcomes[index] = outcome;
       }
     }

@@ -5,6 +5,7 @@
 // harmless deletes). Replay markers are cleared by their replay when it ends; one that did not end
 // (its worker died) leaves them for the pruner too.
 import type { Clock } from '../../platform/clock';
+import { FailureStreak } from '../../platform/failure-streak';
 import type { Logger } from '../../platform/logger';
 import { WakeableDelay } from '../../platform/wakeable-delay';
 import type { DocumentStore } from '../state/document-store';
@@ -57,11 +58,15 @@ export class MarkerPruner {
   start(): void {
     if (this.running) return;
     this.running = true;
+    const pruning = new FailureStreak(this.logger, 'pruning processed markers', this.clock);
     this.loop = (async () => {
       while (this.running) {
         await this.delay.sleep(this.options.intervalMs);
         if (!this.running) break;
-        await this.prune().catch((error: unknown) => this.logger.warn({ err: error }, 'pruning processed markers failed; will retry'));
+        await this.prune().then(
+          () => pruning.succeeded(),
+          (error: unknown) => pruning.failed(error),
+        );
       }
     })();
   }

@@ -1,9 +1,10 @@
 // The event monitor of the seed's bus diagram: where every consumer, projection and the outbox relay
-// stand against the store's head, dead-letter depth per queue, and this process's traffic per type.
+// stand against the store's head, dead-letter depth per queue, and the deployment's traffic per type.
+// Everything here is read from the shared stores, so any process answers for the whole deployment.
 import type { Backends } from '../backends';
 import { listConsumerCheckpoints } from '../consumers/idempotent-consumer';
 import { listCheckpoints } from '../store/checkpoints';
-import { countsByType, type TypeCounts } from './metrics';
+import { readTraffic, type TypeCounts } from './traffic-stats';
 import type { EventType } from '../events/catalog';
 
 export interface ConsumerStatus {
@@ -89,7 +90,7 @@ export async function eventMonitorSnapshot(backends: Pick<Backends, 'store' | 'b
   return {
     headPosition: head,
     consumers,
-    types: await countsByType(),
+    types: await readTraffic(backends.documents),
     deadLetterTotal: consumers.reduce((sum, c) => sum + (c.deadLetters ?? 0), 0),
     takenAt: backends.clock.now().toISOString(),
   };

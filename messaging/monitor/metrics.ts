@@ -34,32 +34,6 @@ export const metricsObserver: BusObserver = {
   settled: (s) => deliveriesSettled.inc({ queue: s.queue, type: s.type, outcome: s.outcome }),
 };
 
-export interface TypeCounts {
-  readonly type: string;
-  readonly published: number;
-  readonly consumed: number;
-  readonly retried: number;
-  readonly deadLettered: number;
-}
-
-/** This process's counters per event type, for the eventMonitor query. */
-export async function countsByType(): Promise<TypeCounts[]> {
-  const rows = new Map<string, { published: number; consumed: number; retried: number; deadLettered: number }>();
-  const row = (type: string) => {
-    let r = rows.get(type);
-    if (!r) rows.set(type, (r = { published: 0, consumed: 0, retried: 0, deadLettered: 0 }));
-    return r;
-  };
-  for (const v of (await eventsPublished.get()).values) row(String(v.labels.type)).published += v.value;
-  for (const v of (await deliveriesSettled.get()).values) {
-    const r = row(String(v.labels.type));
-    if (v.labels.outcome === 'ack') r.consumed += v.value;
-    else if (v.labels.outcome === 'retry') r.retried += v.value;
-    else r.deadLettered += v.value;
-  }
-  return [...rows.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([type, r]) => ({ type, ...r }));
-}
-
 /** Gauges computed when scraped; `measure` is set once per process by `registerBacklogGauges`. */
 let measure: (() => Promise<{ lags: Map<string, number>; deadLetters: Map<string, number> }>) | null = null;
 

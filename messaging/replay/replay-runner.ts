@@ -30,6 +30,7 @@ import {
 import { ProjectionRebuild } from './projection-versions';
 import type { ReplayTarget } from './replay-targets';
 import { WakeableDelay } from '../../platform/wakeable-delay';
+import { FailureStreak } from '../../platform/failure-streak';
 
 export interface ReplayRunnerDeps {
   readonly store: EventStore;
@@ -90,12 +91,15 @@ export class ReplayRunner {
   private current: { id: string; cancel: () => void } | null = null;
   private readonly cleanups = new Set<Promise<void>>();
   private readonly options: Required<ReplayRunnerOptions>;
+  /** Claiming failing (the store down): logged when it starts failing and when it works again. */
+  private readonly claims: FailureStreak;
 
   constructor(
     private readonly deps: ReplayRunnerDeps,
     targets: readonly ReplayTarget[],
     options: ReplayRunnerOptions,
   ) {
+    this.claims = new FailureStreak(deps.logger, 'replay runner: claiming a replay', deps.clock);
     this.targets = new Map(targets.map((t) => [t.name, t]));
     this.options = {
       pollIntervalMs: 100,
@@ -144,12 +148,13 @@ export class ReplayRunner {
       try {
         await this.failStale();
         const claimed = await this.claimNext();
+        this.claims.succeeded();
         if (claimed) {
           await this.execute(claimed);
           continue;
         }
       } catch (error) {
-        this.deps.logger.error({ err: error }, 'replay runner: claiming a replay failed');
+        this.claims.failed(error);
       }
       await this.delay.sleep(this.options.pollIntervalMs);
     }
@@ -197,8 +202,9 @@ export class ReplayRunner {
     const throttle = new ProgressThrottle(this.options.progressIntervalMs, () => clock.now());
     // The heartbeat tells other workers this run is alive; finding it failed or taken over (this
     // process was thought dead) cancels the run here.
+    const beats = new FailureStreak(logger, 'replay heartbeat', clock);
     const heartbeat = setInterval(() => {
-      void this.beat(doc, logger).then((alive) => {
+      void this.beat(doc, beats).then((alive) => {
         if (!alive && !cancelled) {
           logger.warn('replay taken over or failed elsewhere while running here: stopping');
           cancelled = true;
@@ -401,15 +407,16 @@ export class ReplayRunner {
   }
 
   /** Renew a running replay's heartbeat; false when it is no longer running under this claim. */
-  private async beat(doc: ReplayDoc, logger: Logger): Promise<boolean> {
+  private async beat(doc: ReplayDoc, beats: FailureStreak): Promise<boolean> {
     try {
       const at = this.deps.clock.now().toISOString();
       const stored = await replaysCollection(this.deps.documents).update(doc.id, (current) =>
         current && current.status === 'running' && current.claimedBy === doc.claimedBy ? { ...current, heartbeatAt: at } : null,
       );
+      beats.succeeded();
       return !stored || (stored.claimedBy === doc.claimedBy && stored.status !== 'failed');
     } catch (error) {
-      logger.warn({ err: error }, 'replay heartbeat failed; will retry');
+      beats.failed(error);
       return true;
     }
   }

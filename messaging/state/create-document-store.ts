@@ -1,5 +1,6 @@
 // Picks the DocumentStore adapter from configuration: memory (tests), SQLite file (embedded default)
 // or MongoDB (when MONGODB_URI is set).
+import type { MongoConnection } from '../../platform/mongodb';
 import type { DocumentStore } from './document-store';
 import { MemoryDocumentStore } from './memory-document-store';
 import { MongoDocumentStore } from './mongo-document-store';
@@ -9,8 +10,14 @@ export type DocumentStoreConfig =
   | { readonly kind: 'memory' }
   /** `file` is the database file inside the data directory (created if missing), or ':memory:'. */
   | { readonly kind: 'sqlite'; readonly file: string }
-  /** `dbName` defaults to the database in the URI, else `membership`. */
-  | { readonly kind: 'mongo'; readonly uri: string; readonly dbName?: string };
+  /**
+   * On the process's shared connection (backends.ts), or one of the store's own; `dbName` defaults
+   * to the database in the URI, else `membership`.
+   */
+  | ({ readonly kind: 'mongo'; readonly dbName?: string } & (
+      | { readonly connection: MongoConnection }
+      | { readonly uri: string; readonly timeoutMs?: number }
+    ));
 
 export function createDocumentStore(config: DocumentStoreConfig): DocumentStore {
   switch (config.kind) {

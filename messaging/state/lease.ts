@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { Clock } from '../../platform/clock';
+import { FailureStreak } from '../../platform/failure-streak';
 import type { Logger } from '../../platform/logger';
 import { WakeableDelay } from '../../platform/wakeable-delay';
 import type { DocumentCollection, DocumentStore } from './document-store';
@@ -89,6 +90,7 @@ export class LeasedRunner {
   private loop: Promise<void> | null = null;
   private readonly delay = new WakeableDelay();
   private stepping: Promise<void> = Promise.resolve();
+  private streak: FailureStreak | null = null;
 
   constructor(
     private readonly lease: Lease,
@@ -138,9 +140,11 @@ export class LeasedRunner {
     let held: boolean;
     try {
       held = await this.lease.acquire();
+      this.streak?.succeeded({ lease: this.lease.name });
     } catch (error) {
       // Unknown: keep the current state; the holder's lease outlives a few failed renewals.
-      this.options.logger.warn({ err: error, lease: this.lease.name }, 'lease renewal failed; will retry');
+      this.streak ??= new FailureStreak(this.options.logger, `renewal of lease ${this.lease.name}`);
+      this.streak.failed(error, { lease: this.lease.name });
       return;
     }
     if (held && !this.active) {

@@ -1,8 +1,11 @@
 // MongoDB DocumentStore (official driver 6): one collection per name, `_id` = id, indexes created on
-// first use. Works on a standalone mongod 6+: single-document operations only, no transactions.
+// first use. Works on a replica set or a standalone mongod 6+: single-document operations only, no
+// transactions. It runs on the process's shared MongoConnection (platform/mongodb.ts); an outage
+// reaches callers as UNAVAILABLE, a unique clash as CONFLICT naming the field.
 import { randomUUID } from 'node:crypto';
-import { MongoClient, MongoServerError, type Collection, type Db, type Filter, type Sort } from 'mongodb';
+import type { Collection, Db, Filter, Sort } from 'mongodb';
 import { DomainError } from '../../platform/errors';
+import { codedMongoError, duplicateKeyOf, mongoCall, MongoConnection } from '../../platform/mongodb';
 import type { CollectionOptions, Cursor, Doc, DocumentCollection, DocumentStore, FindQuery, Where } from './document-store';
 import {
   checkCollectionName,
@@ -27,7 +30,6 @@ interface Stored {
   [field: string]: unknown;
 }
 
-const DUPLICATE_KEY = 11000;
 /** Compare-and-swap rounds before `update` gives up under extreme contention. */
 const MAX_UPDATE_ATTEMPTS = 100;
 
@@ -72,21 +74,20 @@ function keysetFilter(f: string, descending: boolean, cursor: Cursor): Record<st
   return value === null ? { [f]: null, _id: { $lt: id } } : { $or: [{ [f]: { $lt: value } }, { [f]: null }, { [f]: value, _id: { $lt: id } }] };
 }
 
-/** The field a duplicate-key error is about, from keyPattern or, failing that, the index name. */
-function duplicateField(error: MongoServerError): string | null {
-  const pattern: unknown = error['keyPattern'];
-  if (pattern && typeof pattern === 'object') {
-    const first = Object.keys(pattern)[0];
-    if (first) return first;
-  }
-  const index = /index: (\S+) dup key/.exec(error.message)?.[1];
-  if (index === '_id_') return '_id';
-  return index?.startsWith('ux_') ? index.slice(3) : null;
+/**
+ * The field a duplicate-key error is about (`_id` for the id), from keyPattern or, failing that, the
+ * index name (`ux_<field>`); null when it is not a duplicate key or names neither.
+ */
+function duplicateField(error: unknown): string | null {
+  const duplicate = duplicateKeyOf(error);
+  if (!duplicate) return null;
+  const first = duplicate.fields[0];
+  if (first) return first;
+  if (duplicate.index === '_id_') return '_id';
+  return duplicate.index?.startsWith('ux_') ? duplicate.index.slice(3) : null;
 }
 
-function isDuplicateKey(error: unknown): error is MongoServerError {
-  return error instanceof MongoServerError && error.code === DUPLICATE_KEY;
-}
+const isDuplicateKey = (error: unknown): boolean => duplicateKeyOf(error) !== null;
 
 class MongoCollection<T extends Doc> implements DocumentCollection<T> {
   private readonly unique = new Set<string>();
@@ -117,34 +118,38 @@ class MongoCollection<T extends Doc> implements DocumentCollection<T> {
     }
   }
 
-  async get(id: string): Promise<T | null> {
-    await this.ready();
-    const stored = await this.coll.findOne({ _id: id });
-    return stored ? fromStored<T>(stored) : null;
+  get(id: string): Promise<T | null> {
+    return mongoCall(async () => {
+      await this.ready();
+      const stored = await this.coll.findOne({ _id: id });
+      return stored ? fromStored<T>(stored) : null;
+    });
   }
 
-  async getMany(ids: readonly string[]): Promise<T[]> {
-    await this.ready();
-    const wanted = [...new Set(ids)];
-    if (wanted.length === 0) return [];
-    const byId = new Map<string, T>();
-    for (const stored of await this.coll.find({ _id: { $in: wanted } }).toArray()) byId.set(stored._id, fromStored<T>(stored));
-    return wanted.flatMap((id) => {
-      const doc = byId.get(id);
-      return doc ? [doc] : [];
+  getMany(ids: readonly string[]): Promise<T[]> {
+    return mongoCall(async () => {
+      await this.ready();
+      const wanted = [...new Set(ids)];
+      if (wanted.length === 0) return [];
+      const byId = new Map<string, T>();
+      for (const stored of await this.coll.find({ _id: { $in: wanted } }).toArray()) byId.set(stored._id, fromStored<T>(stored));
+      return wanted.flatMap((id) => {
+        const doc = byId.get(id);
+        return doc ? [doc] : [];
+      });
     });
   }
 
   async put(doc: T): Promise<void> {
     checkDocument(this.name, doc, this.unique);
-    await this.ready();
+    await mongoCall(() => this.ready());
     for (let attempt = 1; ; attempt++) {
       try {
         await this.coll.replaceOne({ _id: doc.id }, toStored(doc), { upsert: true });
         return;
       } catch (error) {
         // Two upserts of a new id can race on `_id`; the loser retries as a replace.
-        if (isDuplicateKey(error) && duplicateField(error) === '_id' && attempt < 3) continue;
+        if (duplicateField(error) === '_id' && attempt < 3) continue;
         throw this.translate(error, doc);
       }
     }
@@ -152,19 +157,23 @@ class MongoCollection<T extends Doc> implements DocumentCollection<T> {
 
   async insert(doc: T): Promise<boolean> {
     checkDocument(this.name, doc, this.unique);
-    await this.ready();
+    await mongoCall(() => this.ready());
     try {
       await this.coll.insertOne(toStored(doc));
       return true;
     } catch (error) {
-      if (!isDuplicateKey(error)) throw error;
+      if (!isDuplicateKey(error)) throw codedMongoError(error);
       // An existing id wins over a unique clash: insert-if-absent reports "already there".
-      if (duplicateField(error) === '_id' || (await this.coll.countDocuments({ _id: doc.id }, { limit: 1 })) > 0) return false;
+      if (duplicateField(error) === '_id' || (await mongoCall(() => this.coll.countDocuments({ _id: doc.id }, { limit: 1 }))) > 0) return false;
       throw this.translate(error, doc);
     }
   }
 
-  async update(id: string, change: (current: T | null) => T | null): Promise<T | null> {
+  update(id: string, change: (current: T | null) => T | null): Promise<T | null> {
+    return mongoCall(() => this.compareAndSwap(id, change));
+  }
+
+  private async compareAndSwap(id: string, change: (current: T | null) => T | null): Promise<T | null> {
     await this.ready();
     for (let attempt = 1; attempt <= MAX_UPDATE_ATTEMPTS; attempt++) {
       const stored = await this.coll.findOne({ _id: id });
@@ -184,7 +193,7 @@ class MongoCollection<T extends Doc> implements DocumentCollection<T> {
         const result = await this.coll.replaceOne({ _id: id, ...revision }, replacement);
         if (result.matchedCount === 1) return fromStored<T>(replacement);
       } catch (error) {
-        if (!(isDuplicateKey(error) && duplicateField(error) === '_id')) throw this.translate(error, next);
+        if (duplicateField(error) !== '_id') throw this.translate(error, next);
       }
       // Another writer got in between: read again and re-apply the change.
       await new Promise<void>((resolve) => setImmediate(resolve));
@@ -195,13 +204,19 @@ class MongoCollection<T extends Doc> implements DocumentCollection<T> {
     });
   }
 
-  async delete(id: string): Promise<boolean> {
-    await this.ready();
-    return (await this.coll.deleteOne({ _id: id })).deletedCount === 1;
+  delete(id: string): Promise<boolean> {
+    return mongoCall(async () => {
+      await this.ready();
+      return (await this.coll.deleteOne({ _id: id })).deletedCount === 1;
+    });
   }
 
-  async find(query?: FindQuery<T>): Promise<T[]> {
+  find(query?: FindQuery<T>): Promise<T[]> {
     const q = checkQuery(this.name, query);
+    return mongoCall(() => this.findChecked(q));
+  }
+
+  private async findChecked(q: ReturnType<typeof checkQuery<T>>): Promise<T[]> {
     await this.ready();
     if (q.limit === 0) return []; // MongoDB reads limit 0 as "no limit".
     const and: Record<string, unknown>[] = [];
@@ -220,15 +235,19 @@ class MongoCollection<T extends Doc> implements DocumentCollection<T> {
     return (await cursor.toArray()).map((stored) => fromStored<T>(stored));
   }
 
-  async count(where?: Where<T>): Promise<number> {
+  count(where?: Where<T>): Promise<number> {
     const filter = whereFilter(checkWhere(this.name, where)) as Filter<Stored>;
-    await this.ready();
-    return this.coll.countDocuments(filter);
+    return mongoCall(async () => {
+      await this.ready();
+      return this.coll.countDocuments(filter);
+    });
   }
 
-  async clear(): Promise<void> {
-    await this.ready();
-    await this.coll.deleteMany({});
+  clear(): Promise<void> {
+    return mongoCall(async () => {
+      await this.ready();
+      await this.coll.deleteMany({});
+    });
   }
 
   /** Create declared indexes once; a failure is reported to the caller and retried on the next call. */
@@ -256,49 +275,61 @@ class MongoCollection<T extends Doc> implements DocumentCollection<T> {
         ),
       );
     } catch (error) {
-      if (isDuplicateKey(error)) {
-        const field = duplicateField(error);
-        if (field) throw uniqueConflict(this.name, field, null);
-      }
+      // Stored documents already break a unique index asked for now.
+      const field = duplicateField(error);
+      if (field) throw uniqueConflict(this.name, field, null);
       throw error;
     }
   }
 
+  /** A failed write as the caller should see it: a coded conflict, UNAVAILABLE, or (unexpected) as it is. */
   private translate(error: unknown, doc: T): unknown {
-    if (!isDuplicateKey(error)) return error;
+    if (!isDuplicateKey(error)) return codedMongoError(error);
     const field = duplicateField(error);
-    if (field && field !== '_id') return uniqueConflict(this.name, field, (doc as unknown as Record<string, unknown>)[field]);
-    return error;
+    if (field === '_id') {
+      return new DomainError('UNAVAILABLE', `Writes of "${this.name}/${doc.id}" kept colliding with other writers: try again.`, {
+        collection: this.name,
+        id: doc.id,
+      });
+    }
+    if (field) return uniqueConflict(this.name, field, (doc as unknown as Record<string, unknown>)[field]);
+    const index = duplicateKeyOf(error)?.index ?? 'unknown';
+    return new DomainError('CONFLICT', `Another document in "${this.name}" already has these values (unique index ${index}).`, {
+      collection: this.name,
+      index,
+    });
   }
 }
 
-export interface MongoDocumentStoreOptions {
-  readonly uri: string;
+export type MongoDocumentStoreOptions = (
+  | {
+      /** The process's shared connection; the store does not close it. */
+      readonly connection: MongoConnection;
+    }
+  | {
+      /** A connection of the store's own (closed with it), with this server-selection timeout. */
+      readonly uri: string;
+      readonly timeoutMs?: number;
+    }
+) & {
   /** Default: the database named in the URI, else `membership`. */
   readonly dbName?: string;
-}
-
-/** The database named in a MongoDB URI (`mongodb://h1,h2/name?...`), if any. */
-export function databaseInUri(uri: string): string | null {
-  const match = /^mongodb(?:\+srv)?:\/\/[^/]*\/([^?]*)/.exec(uri);
-  const name = match?.[1] ? decodeURIComponent(match[1]) : '';
-  return name.length > 0 ? name : null;
-}
+};
 
 export class MongoDocumentStore implements DocumentStore {
   private readonly collections = new Map<string, MongoCollection<Doc>>();
 
-  /** Use `db` (shared with other components if wanted); `client` is closed by `close()` only when given. */
+  /** Use `db` (shared with other components if wanted); `connection` is closed by `close()` only when given. */
   constructor(
     private readonly db: Db,
-    private readonly client: MongoClient | null = null,
+    private readonly connection: MongoConnection | null = null,
   ) {}
 
   static connect(options: MongoDocumentStoreOptions): MongoDocumentStore {
-    // The driver connects on the first operation; a wrong URI fails there, not here.
-    const client = new MongoClient(options.uri, { ignoreUndefined: true });
-    const dbName = options.dbName ?? databaseInUri(options.uri) ?? 'membership';
-    return new MongoDocumentStore(client.db(dbName), client);
+    // The driver connects on the first operation; an unreachable server fails there, as UNAVAILABLE.
+    if ('connection' in options) return new MongoDocumentStore(options.connection.db(options.dbName));
+    const connection = new MongoConnection({ uri: options.uri, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) });
+    return new MongoDocumentStore(connection.db(options.dbName), connection);
   }
 
   collection<T extends Doc>(name: string, options: CollectionOptions<T> = {}): DocumentCollection<T> {
@@ -313,6 +344,6 @@ export class MongoDocumentStore implements DocumentStore {
   }
 
   async close(): Promise<void> {
-    await this.client?.close();
+    await this.connection?.close();
   }
 }

@@ -1,5 +1,7 @@
-// MongoDB EventStore (official driver 6) for a standalone mongod 6+: no transactions, no change streams.
-// One document per event in `events` (`_id` = event id), snapshots in `snapshots`.
+// MongoDB EventStore (official driver 6) for mongod 6+, a replica set or a standalone: no transactions,
+// no change streams. One document per event in `events` (`_id` = event id), snapshots in `snapshots`.
+// It runs on the process's shared MongoConnection (platform/mongodb.ts); a failure of the "server
+// unavailable" kind reaches callers as UNAVAILABLE, a duplicate key as CONFLICT.
 //
 // How an append works without transactions:
 //   1. validate (nothing is written for a refused event); an append of ids already stored in this
@@ -9,8 +11,11 @@
 //   4. insertMany, ordered. The unique index {streamId, streamVersion} makes exactly one of two
 //      concurrent writers of the same versions win: the loser fails on its first document.
 //      Each event also stores `appendEnd`, the last position of its append.
-//   If the server refuses the insert (duplicate version or id), the writer deletes whatever part of
-//   its batch got in and records all its reserved positions in `event_gaps` as abandoned.
+//   If the server refuses the insert, the writer deletes whatever part of its batch got in. An
+//   `expectedVersion: 'any'` append refused for its versions reads the stream's version again and
+//   inserts after it, keeping its positions (bounded: ANY_APPEND_ATTEMPTS); 'any' never fails
+//   with a ConcurrencyError. Any other refusal records all its reserved positions in `event_gaps` as
+//   abandoned and fails with a coded error (CONFLICT for a version or an id taken).
 //
 // The settled head (the slow-writer case): positions are reserved before they are committed, so a
 // writer holding 10 can commit after the writer holding 11. A reader never reads past the settled
@@ -32,23 +37,24 @@
 //     staleGapMs / 2 is tolerated).
 // Known limit (the price of no transactions): a process that dies in the middle of insertMany leaves
 // the first part of its append; after staleGapMs readers skip the missing rest and see that part.
-import {
-  MongoBulkWriteError,
-  MongoClient,
-  MongoServerError,
-  type Collection,
-  type Db,
-  type Filter,
-  type W,
-} from 'mongodb';
+import { type Collection, type Db, type Filter, type W } from 'mongodb';
 import { systemClock, type Clock } from '../../platform/clock';
 import { ConcurrencyError, DomainError } from '../../platform/errors';
+import {
+  codedMongoError,
+  duplicateKeyOf,
+  firstWriteErrorOf,
+  mongoCall,
+  MongoConnection,
+  type DuplicateKey,
+} from '../../platform/mongodb';
 import type { Actor, AnyEventEnvelope, AnyNewEvent, EventMetadata } from '../events/envelope';
 import {
   checkExpectedVersion,
   checkSnapshot,
   checkStreamId,
   classifyStoredIds,
+  DuplicateEventError,
   prepareEvents,
   readEnvelope,
   resolveReadAll,
@@ -61,10 +67,10 @@ export const EVENTS_COLLECTION = 'events';
 export const SNAPSHOTS_COLLECTION = 'snapshots';
 export const COUNTERS_COLLECTION = 'counters';
 export const EVENT_GAPS_COLLECTION = 'event_gaps';
-export const DEFAULT_DATABASE = 'membership';
 export const DEFAULT_STALE_GAP_MS = 10_000;
+/** Inserts an 'any' append tries before giving up (UNAVAILABLE); each failed one lost to another writer. */
+export const ANY_APPEND_ATTEMPTS = 100;
 const POSITION_COUNTER = 'events.position';
-const DUPLICATE_KEY = 11000;
 /** Positions looked at per round trip while settling the head. */
 const SCAN_CHUNK = 5_000;
 
@@ -81,8 +87,17 @@ export interface MongoEventStoreHooks {
   afterReserve?(reservation: PositionReservation): Promise<void> | void;
 }
 
-export interface MongoEventStoreOptions {
-  readonly uri: string;
+export type MongoEventStoreOptions = (
+  | {
+      /** The process's shared connection; the store does not close it. */
+      readonly connection: MongoConnection;
+    }
+  | {
+      /** A connection of the store's own (closed with it), with this server-selection timeout. */
+      readonly uri: string;
+      readonly timeoutMs?: number;
+    }
+) & {
   /** Defaults to the database in the URI, else `membership`. */
   readonly dbName?: string;
   /** Write concern of appends and snapshots: 'majority' (default) or a number of nodes. */
@@ -91,7 +106,7 @@ export interface MongoEventStoreOptions {
   /** How long a missing position may block readers before it counts as abandoned (see the header). */
   readonly staleGapMs?: number;
   readonly hooks?: MongoEventStoreHooks;
-}
+};
 
 interface EventDoc {
   _id: string;
@@ -132,13 +147,6 @@ interface SnapshotDoc {
   takenAt: string;
 }
 
-/** The database named in a MongoDB URI's path, or `membership`. */
-export function databaseNameOf(uri: string): string {
-  const match = /^mongodb(?:\+srv)?:\/\/[^/?]*\/([^?]*)/.exec(uri);
-  const name = match?.[1] ? decodeURIComponent(match[1]) : '';
-  return name || DEFAULT_DATABASE;
-}
-
 function fromDoc(doc: EventDoc): AnyEventEnvelope {
   return readEnvelope({
     id: doc._id,
@@ -176,11 +184,9 @@ function toDoc(p: PreparedEvent, streamId: string, streamVersion: number, positi
   };
 }
 
-function firstWriteError(error: MongoBulkWriteError): { index: number; code: number; message: string } | null {
-  const errors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
-  const first = errors[0];
-  return first ? { index: first.index, code: first.code, message: first.errmsg ?? '' } : null;
-}
+const isVersionClash = (d: DuplicateKey) => d.index === 'stream_version' || d.fields.includes('streamVersion');
+const isIdClash = (d: DuplicateKey) => d.index === '_id_' || (d.fields.length === 1 && d.fields[0] === '_id');
+const isPositionClash = (d: DuplicateKey) => d.index === 'position' || (d.fields.length === 1 && d.fields[0] === 'position');
 
 export class MongoEventStore implements EventStore {
   private readonly events: Collection<EventDoc>;
@@ -195,7 +201,9 @@ export class MongoEventStore implements EventStore {
   private readonly gapSeenAt = new Map<number, number>();
 
   private constructor(
-    private readonly client: MongoClient,
+    private readonly connection: MongoConnection,
+    /** Whether the connection is this store's own (closed with it) rather than the process's. */
+    private readonly ownsConnection: boolean,
     readonly db: Db,
     private readonly options: MongoEventStoreOptions,
   ) {
@@ -210,15 +218,16 @@ export class MongoEventStore implements EventStore {
 
   /** Connects, creates the indexes and brings the position counter up to the stored events. */
   static async connect(options: MongoEventStoreOptions): Promise<MongoEventStore> {
-    const client = new MongoClient(options.uri, { serverSelectionTimeoutMS: 10_000 });
+    const owned = 'connection' in options ? null : new MongoConnection({ uri: options.uri, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) });
+    const connection = 'connection' in options ? options.connection : (owned as MongoConnection);
     try {
-      await client.connect();
-      const store = new MongoEventStore(client, client.db(options.dbName ?? databaseNameOf(options.uri)), options);
-      await store.prepare();
+      const store = new MongoEventStore(connection, owned !== null, connection.db(options.dbName), options);
+      await mongoCall(() => store.prepare());
       return store;
     } catch (error) {
-      await client.close().catch(() => undefined);
-      if (error instanceof DomainError) throw error;
+      await owned?.close().catch(() => undefined);
+      const coded = codedMongoError(error);
+      if (coded instanceof DomainError) throw coded;
       throw new DomainError('UNAVAILABLE', `MongoDB event store unavailable: ${(error as Error).message}`);
     }
   }
@@ -230,7 +239,11 @@ export class MongoEventStore implements EventStore {
       { key: { recordedAt: 1 }, name: 'recorded_at' },
       { key: { type: 1, position: 1 }, name: 'type_position' },
     ]);
-    // A lost or restored counter must never hand out a position that is already taken.
+    await this.raiseCounterToStoredEvents();
+  }
+
+  /** A lost or restored counter must never hand out a position that is already taken. */
+  private async raiseCounterToStoredEvents(): Promise<void> {
     const top = await this.events.find({}, { projection: { position: 1 } }).sort({ position: -1 }).limit(1).next();
     await this.counters.updateOne({ _id: POSITION_COUNTER }, { $max: { value: top?.position ?? 0 } }, { upsert: true });
   }
@@ -238,16 +251,19 @@ export class MongoEventStore implements EventStore {
   async append(streamId: string, events: readonly AnyNewEvent[], options: AppendOptions): Promise<AppendResult> {
     checkStreamId(streamId);
     const prepared = prepareEvents(events, options.context, this.clock);
+    return mongoCall(() => this.appendPrepared(streamId, prepared, options));
+  }
+
+  private async appendPrepared(streamId: string, prepared: readonly PreparedEvent[], options: AppendOptions): Promise<AppendResult> {
     const replayed = await this.replayOf(streamId, prepared);
     if (replayed) return replayed;
-    const current = await this.streamVersion(streamId);
+    let current = await this.streamVersion(streamId);
     checkExpectedVersion(streamId, options.expectedVersion, current);
     if (prepared.length === 0) return { nextExpectedVersion: current, events: [] };
 
     const reservedAt = this.clock.now().getTime();
-    const lastPosition = await this.reserve(prepared.length);
-    const firstPosition = lastPosition - prepared.length + 1;
-    const docs = prepared.map((p, i) => toDoc(p, streamId, current + i + 1, firstPosition + i, lastPosition));
+    let lastPosition = await this.reserve(prepared.length);
+    let firstPosition = lastPosition - prepared.length + 1;
     try {
       await this.options.hooks?.afterReserve?.({ streamId, firstPosition, lastPosition });
     } catch (error) {
@@ -255,32 +271,65 @@ export class MongoEventStore implements EventStore {
       throw error;
     }
 
-    try {
-      await this.events.insertMany(docs, { ordered: true });
-    } catch (error) {
-      if (!(error instanceof MongoBulkWriteError)) throw error; // outcome unknown: see the header
-      const failure = firstWriteError(error);
-      if (!failure) throw error;
-      // The server refused document `failure.index`; the ones before it went in. Take them back,
-      // then release every reserved position so readers move on at once.
-      const inserted = docs.slice(0, failure.index);
-      if (inserted.length > 0) await this.events.deleteMany({ _id: { $in: inserted.map((d) => d._id) }, position: { $gte: firstPosition, $lte: lastPosition } });
-      await this.abandon(streamId, firstPosition, lastPosition);
-      if (failure.code !== DUPLICATE_KEY) throw error;
-      if (/index: stream_version/.test(failure.message)) {
-        throw new ConcurrencyError(streamId, options.expectedVersion, await this.streamVersion(streamId));
+    for (let attempt = 1; ; attempt++) {
+      const docs = prepared.map((p, i) => toDoc(p, streamId, current + i + 1, firstPosition + i, lastPosition));
+      try {
+        await this.events.insertMany(docs, { ordered: true });
+      } catch (error) {
+        const refused = firstWriteErrorOf(error);
+        if (!refused) throw error; // outcome unknown (the connection went): see the header
+        // The server refused document `refused.at`; the ones before it went in. Take them back.
+        const inserted = docs.slice(0, refused.at);
+        if (inserted.length > 0) {
+          await this.events.deleteMany({ _id: { $in: inserted.map((d) => d._id) }, position: { $gte: firstPosition, $lte: lastPosition } });
+        }
+        const duplicate = duplicateKeyOf(error);
+        if (duplicate && isVersionClash(duplicate) && options.expectedVersion === 'any' && attempt < ANY_APPEND_ATTEMPTS) {
+          // 'any' means any: another writer took these versions, so go after theirs. The reserved
+          // positions stay this append's (nothing of it is left in), so readers wait on them as before.
+          current = await this.streamVersion(streamId);
+          continue;
+        }
+        if (duplicate && isPositionClash(duplicate) && attempt < ANY_APPEND_ATTEMPTS) {
+          // The position counter is behind the stored events (a restored backup): bring it up and reserve again.
+          await this.abandon(streamId, firstPosition, lastPosition);
+          await this.raiseCounterToStoredEvents();
+          lastPosition = await this.reserve(prepared.length);
+          firstPosition = lastPosition - prepared.length + 1;
+          continue;
+        }
+        // Release every reserved position so readers move on at once, then say why.
+        await this.abandon(streamId, firstPosition, lastPosition);
+        if (!duplicate) throw error;
+        if (isVersionClash(duplicate)) {
+          if (options.expectedVersion === 'any') {
+            throw new DomainError('UNAVAILABLE', `Stream ${streamId} kept moving under ${ANY_APPEND_ATTEMPTS} appends in a row; nothing was stored: try again.`, {
+              streamId,
+            });
+          }
+          throw new ConcurrencyError(streamId, options.expectedVersion, await this.streamVersion(streamId));
+        }
+        if (isIdClash(duplicate)) {
+          // An identical append (a retry) got in first, or the id is taken in another stream (classified there).
+          const again = await this.replayOf(streamId, prepared);
+          if (again) return again;
+          throw new DuplicateEventError(`An event id of this append to ${streamId} was stored concurrently by another append: re-send with new ids.`, {
+            streamId,
+            eventId: duplicate.value?.['_id'] ?? null,
+          });
+        }
+        throw new DomainError('CONFLICT', `The event store refused the append to ${streamId}: its unique index ${duplicate.index ?? duplicate.fields.join(', ')} already holds this value.`, {
+          streamId,
+          index: duplicate.index,
+          fields: duplicate.fields,
+        });
       }
-      // A duplicate event id: an identical append (a retry) got in first, or the id is taken elsewhere.
-      const again = await this.replayOf(streamId, prepared);
-      if (again) return again;
-      throw error;
+      if (this.clock.now().getTime() - reservedAt >= this.staleGapMs / 2) await this.checkNotFenced(docs, firstPosition, lastPosition);
+      return {
+        nextExpectedVersion: current + prepared.length,
+        events: prepared.map((p, i) => toEnvelope(p, streamId, current + i + 1, firstPosition + i)),
+      };
     }
-
-    if (this.clock.now().getTime() - reservedAt >= this.staleGapMs / 2) await this.checkNotFenced(docs, firstPosition, lastPosition);
-    return {
-      nextExpectedVersion: current + prepared.length,
-      events: prepared.map((p, i) => toEnvelope(p, streamId, current + i + 1, firstPosition + i)),
-    };
   }
 
   /** The stored envelopes when every supplied id is already in this stream (idempotent retry). */
@@ -336,21 +385,46 @@ export class MongoEventStore implements EventStore {
   }
 
   async readStream(streamId: string, fromVersion = 1): Promise<AnyEventEnvelope[]> {
-    const docs = await this.events.find({ streamId, streamVersion: { $gte: fromVersion } }).sort({ streamVersion: 1 }).toArray();
+    const docs = await mongoCall(() => this.events.find({ streamId, streamVersion: { $gte: fromVersion } }).sort({ streamVersion: 1 }).toArray());
     return docs.map(fromDoc);
   }
 
-  async streamVersion(streamId: string): Promise<number> {
-    const top = await this.events
-      .find({ streamId }, { projection: { streamVersion: 1 } })
-      .sort({ streamVersion: -1 })
-      .limit(1)
-      .next();
-    return top?.streamVersion ?? 0;
+  /**
+   * The version of the stream's complete appends. An append whose first events are stored but not
+   * its last is in flight, or being taken back after a refusal: the stream counts as before it, so
+   * that no writer puts its events after events that may vanish (which would leave a hole in the
+   * versions); a writer going for those versions clashes and reads again. Only an append left so for
+   * staleGapMs (its writer died mid-insert, see the header) counts as it stands.
+   */
+  streamVersion(streamId: string): Promise<number> {
+    return mongoCall(async () => {
+      const top = await this.events
+        .find({ streamId }, { projection: { _id: 0, streamVersion: 1, position: 1, appendEnd: 1, recordedAt: 1 } })
+        .sort({ streamVersion: -1 })
+        .limit(1)
+        .next();
+      if (!top) return 0;
+      if (top.appendEnd <= top.position) return top.streamVersion;
+      if (this.clock.now().getTime() - top.recordedAt.getTime() >= this.staleGapMs) return top.streamVersion;
+      const first = await this.events
+        .find({ streamId, appendEnd: top.appendEnd }, { projection: { _id: 0, streamVersion: 1 } })
+        .sort({ streamVersion: 1 })
+        .limit(1)
+        .next();
+      return (first?.streamVersion ?? top.streamVersion) - 1;
+    });
   }
 
   async *readAll(options?: ReadAllOptions): AsyncIterable<AnyEventEnvelope[]> {
     const read = resolveReadAll(options);
+    try {
+      yield* this.readSettled(read);
+    } catch (error) {
+      throw codedMongoError(error);
+    }
+  }
+
+  private async *readSettled(read: ReturnType<typeof resolveReadAll>): AsyncIterable<AnyEventEnvelope[]> {
     const head = Math.min(await this.settledHead(read.after), read.until);
     let after = read.after;
     while (after < head) {
@@ -371,8 +445,8 @@ export class MongoEventStore implements EventStore {
     }
   }
 
-  async headPosition(): Promise<number> {
-    return this.settledHead(this.settled);
+  headPosition(): Promise<number> {
+    return mongoCall(() => this.settledHead(this.settled));
   }
 
   /**
@@ -441,6 +515,10 @@ export class MongoEventStore implements EventStore {
 
   async saveSnapshot<S>(snapshot: Snapshot<S>): Promise<void> {
     checkSnapshot(snapshot);
+    await mongoCall(() => this.writeSnapshot(snapshot));
+  }
+
+  private async writeSnapshot<S>(snapshot: Snapshot<S>): Promise<void> {
     try {
       // Only replaces an older (or equal) version: the latest snapshot wins whatever the save order.
       await this.snapshots.updateOne(
@@ -456,19 +534,20 @@ export class MongoEventStore implements EventStore {
         { upsert: true },
       );
     } catch (error) {
-      // The upsert clashed with a newer snapshot of the stream: keep that one.
-      if (error instanceof MongoServerError && error.code === DUPLICATE_KEY) return;
+      // The upsert clashed with a newer snapshot of the stream (its _id): keep that one.
+      if (duplicateKeyOf(error)) return;
       throw error;
     }
   }
 
   async loadSnapshot<S>(streamId: string): Promise<Snapshot<S> | null> {
-    const doc = await this.snapshots.findOne({ _id: streamId });
+    const doc = await mongoCall(() => this.snapshots.findOne({ _id: streamId }));
     if (!doc) return null;
     return { streamId: doc._id, version: doc.version, schemaVersion: doc.schemaVersion, state: doc.state as S, takenAt: doc.takenAt };
   }
 
+  /** Closes the connection when it is the store's own; a shared one is closed by its owner (backends). */
   async close(): Promise<void> {
-    await this.client.close();
+    if (this.ownsConnection) await this.connection.close();
   }
 }

@@ -10,6 +10,7 @@ import type { AnyEventEnvelope } from '../events/envelope';
 import type { EventType } from '../events/catalog';
 import type { EventStore } from './event-store';
 import type { Logger } from '../../platform/logger';
+import { FailureStreak } from '../../platform/failure-streak';
 import { WakeableDelay } from '../../platform/wakeable-delay';
 
 /** Where a follower keeps its position (one per follower name). */
@@ -58,6 +59,8 @@ export class StoreFollower {
   private running = false;
   private loop: Promise<void> | null = null;
   private readonly delay = new WakeableDelay();
+  /** Failed batches (the store down): logged when they start failing and when they work again. */
+  private streak: FailureStreak | null = null;
   private pendingWake = false;
   private readonly listeners = new Set<(status: FollowerStatus) => void>();
   private readonly batchSize: number;
@@ -192,10 +195,12 @@ export class StoreFollower {
       try {
         progressed = await this.handleAvailable();
         backoff = this.initialBackoffMs;
+        this.streak?.succeeded({ follower: this.name, position: this.position });
       } catch (error) {
         this.failures++;
         this.lastError = (error as Error).message;
-        this.logger.warn({ err: error, follower: this.name, position: this.position, retryInMs: backoff }, 'batch failed; will retry');
+        this.streak ??= new FailureStreak(this.logger, `follower ${this.name}`);
+        this.streak.failed(error, { follower: this.name, position: this.position, retryInMs: backoff });
         this.emit();
         await this.delay.sleep(backoff);
         backoff = Math.min(backoff * 2, this.maxBackoffMs);

@@ -1,12 +1,17 @@
 // The `trackActivity` command: validates a batch of activity (all or nothing) and appends its events
-// to the store in ONE append, so a refused or failed batch stores nothing.
+// to the store in ONE append, so a refused or failed batch stores nothing. A retry (same batchId,
+// or without one the same activityIds) answers what the first call stored; a "retry" with other
+// details is CONFLICT.
 import { randomUUID } from 'node:crypto';
-import type { CausationContext } from '../../messaging/events/envelope';
+import { isDeepStrictEqual } from 'node:util';
+import type { AnyEventEnvelope, CausationContext } from '../../messaging/events/envelope';
+import { DuplicateEventError } from '../../messaging/store/append-preparation';
 import type { EventStore } from '../../messaging/store/event-store';
 import type { Identity } from '../../platform/auth';
 import type { Clock } from '../../platform/clock';
-import { ValidationError } from '../../platform/errors';
-import { activityEvents, defaultActivityLimits, type ActivityInput, type ActivityLimits } from './domain/activity-input';
+import { DomainError, ValidationError } from '../../platform/errors';
+import { deterministicUuid } from '../../platform/ids';
+import { activityEvents, defaultActivityLimits, type ActivityEvent, type ActivityInput, type ActivityLimits } from './domain/activity-input';
 
 export interface TrackedActivity {
   readonly eventId: string;
@@ -25,12 +30,27 @@ export class ActivityTracker {
     private readonly limits: ActivityLimits = defaultActivityLimits,
   ) {}
 
-  /** `batchId` (the client's, for retries) names the batch's stream; a retried batch stores nothing new. */
+  /**
+   * `batchId` (the client's, for retries) names the batch's stream; without one, a batch whose
+   * every activity has an activityId gets a stream named after them, so a retry finds it. Either
+   * way a retry stores nothing new and answers the first call's result.
+   */
   async track(identity: Identity, inputs: readonly ActivityInput[], batchId: string | null, context: CausationContext): Promise<TrackedActivity[]> {
     if (batchId !== null && !BATCH_ID.test(batchId)) throw new ValidationError('batchId must be 1 to 64 letters, digits, "-" or "_".', { field: 'batchId' });
     const id = batchId ?? randomUUID();
     const events = activityEvents(identity, inputs, id, this.clock.now(), this.limits);
-    const result = await this.store.append(`activity-${id}`, events, { expectedVersion: 'any', context });
+    const retriable = batchId !== null || inputs.every((input) => input.activityId);
+    const streamId = batchId !== null || !retriable ? `activity-${id}` : `activity-ids-${deterministicUuid(events.map((e) => e.id).join(','))}`;
+    let result;
+    try {
+      result = await this.store.append(streamId, events, { expectedVersion: 'any', context });
+    } catch (error) {
+      // Some ids are stored already, elsewhere or as another type: the same activityIds, other details.
+      if (!(error instanceof DuplicateEventError)) throw error;
+      const index = Math.max(0, events.findIndex((e) => e.id === error.details.eventId));
+      throw activityConflict(events[index] as ActivityEvent, inputs, index);
+    }
+    result.events.forEach((stored, index) => sameActivity(stored, events[index] as ActivityEvent, inputs, index));
     return result.events.map((e) => ({
       eventId: e.id,
       type: e.type,
@@ -39,4 +59,25 @@ export class ActivityTracker {
       position: e.position,
     }));
   }
+}
+
+/**
+ * A re-append of stored ids answers the stored events: they must be what this call asked for (the
+ * time too, when the caller gave one; a defaulted time is the first call's).
+ */
+function sameActivity(stored: AnyEventEnvelope, asked: ActivityEvent, inputs: readonly ActivityInput[], index: number): void {
+  const input = inputs[index];
+  const timeGiven = input?.occurredAt !== undefined && input?.occurredAt !== null;
+  const same =
+    stored.type === asked.type &&
+    isDeepStrictEqual(JSON.parse(JSON.stringify(stored.payload)), JSON.parse(JSON.stringify(asked.payload))) &&
+    (!timeGiven || stored.occurredAt === asked.occurredAt);
+  if (!same) throw activityConflict(asked, inputs, index);
+}
+
+function activityConflict(asked: ActivityEvent, inputs: readonly ActivityInput[], index: number): DomainError {
+  const activityId = (asked.payload as { activityId: string }).activityId;
+  return new DomainError('CONFLICT', `Activity ${activityId} was already tracked with other details: repeat it exactly to retry, or use a new activityId.`, {
+    field: inputs.length === 1 ? 'input.activityId' : `inputs[${index}].activityId`,
+  });
 }

@@ -35,6 +35,8 @@ export async function startSubgraph(
     port: overrides.port ?? cfg[portVariable[name]],
     subgraphSecret: cfg.SUBGRAPH_SECRET,
     introspection: cfg.INTROSPECTION,
+    production: cfg.NODE_ENV === 'production',
+    backendHealth: () => backends.health(),
     subscriptions: {
       bus: backends.bus,
       store: backends.store,
@@ -42,6 +44,7 @@ export async function startSubgraph(
       bufferSize: cfg.SUBSCRIPTION_BUFFER_SIZE,
       connectionInitWaitTimeoutMs: cfg.WS_CONNECTION_INIT_TIMEOUT_MS,
       keepAliveMs: cfg.WS_KEEPALIVE_MS,
+      maxPayloadBytes: cfg.WS_MAX_PAYLOAD_BYTES,
     },
   });
   let closing: Promise<void> | null = null;

@@ -1,8 +1,8 @@
-// Serves one subgraph over HTTP: /health, and /graphql for the gateway only (a request without a
-// valid gateway signature is refused before any GraphQL runs). Graceful close drains requests.
+// Serves one subgraph over HTTP: /health (alive), /ready (its backends answer: 503 naming the one
+// that does not), and /graphql for the gateway only (a request without a valid gateway signature is
+// refused before any GraphQL runs). Graceful close drains requests.
 import type http from 'node:http';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import type { GraphQLSchema } from 'graphql';
 import { CORRELATION_ID_HEADER, GATEWAY_IDENTITY_HEADER, correlationIdFrom, verifyForwardedIdentity, type Identity } from '../../platform/auth';
@@ -13,7 +13,8 @@ import type { SubgraphContext } from './context';
 import { formatErrorWith } from './format-error';
 import { startSubgraphSubscriptions, type SubgraphSubscriptionsConfig } from './subscription-server';
 import { listen } from '../../platform/http-listen';
-import { graphqlRoute, routedServer, sendGraphQLError, sendJson, type Route } from '../../platform/http-server';
+import type { BackendHealth } from '../../platform/health';
+import { graphqlRoute, readyRoute, routedServer, sendGraphQLError, sendJson, type Route } from '../../platform/http-server';
 
 export type SubgraphName = 'member' | 'payment' | 'certification' | 'analytics';
 
@@ -24,8 +25,12 @@ export interface SubgraphServerOptions {
   readonly port: number;
   readonly subgraphSecret: string;
   readonly introspection: boolean;
+  /** Production: errors carry no schema suggestions ("Did you mean ..."). */
+  readonly production?: boolean;
   /** Feeds subscriptions (graphql-ws on /graphql, gateway only); absent: subscribing answers UNAVAILABLE. */
   readonly subscriptions?: SubgraphSubscriptionsConfig;
+  /** The backends' state for /ready (Backends.health); absent: ready whenever it answers. */
+  readonly backendHealth?: () => Promise<readonly BackendHealth[]>;
 }
 
 export interface RunningServer {
@@ -36,22 +41,24 @@ export interface RunningServer {
 
 export async function startSubgraphServer(options: SubgraphServerOptions): Promise<RunningServer> {
   const logger = loggerFor(`${options.name}-subgraph`);
-  // The routes are filled in once Apollo has started (the drain plugin needs the server first).
+  // The routes are filled in once Apollo has started.
   const routes: Record<string, Route> = {};
   const httpServer = routedServer(routes, logger);
+  const clientErrors = { hideSuggestions: options.production ?? false };
   const apollo = new ApolloServer<SubgraphContext>({
     schema: options.schema,
     introspection: options.introspection,
-    formatError: formatErrorWith(logger),
+    formatError: formatErrorWith(logger, clientErrors),
     includeStacktraceInErrorResponses: false,
     // The process lifecycle (platform/lifecycle.ts) owns signals and closes servers in order.
     stopOnTerminationSignals: false,
     logger: apolloLogger(logger),
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginInlineTraceDisabled()],
+    plugins: [ApolloServerPluginInlineTraceDisabled()],
   });
   await apollo.start();
 
   routes['/health'] = { methods: ['GET'], handle: (_req, res) => sendJson(res, 200, { status: 'ok', subgraph: options.name }) };
+  routes['/ready'] = readyRoute(options.backendHealth ?? (async () => []), { subgraph: options.name });
   routes['/metrics'] = metricsRoute;
 
   // The gateway's signed identity, checked before any GraphQL runs, for the request's context.
@@ -87,6 +94,7 @@ export async function startSubgraphServer(options: SubgraphServerOptions): Promi
     schema: options.schema,
     subgraphSecret: options.subgraphSecret,
     logger,
+    clientErrors,
     config: options.subscriptions,
   });
 
@@ -97,6 +105,9 @@ export async function startSubgraphServer(options: SubgraphServerOptions): Promi
     close: async () => {
       // WebSockets first: open sockets would otherwise hold the HTTP drain.
       await subscriptions.close();
+      // Then HTTP: requests in flight are answered, later ones refused unexecuted (platform/http-drain.ts),
+      // which the gateway may safely send again.
+      await httpServer.drain();
       await apollo.stop();
     },
   };

@@ -14,6 +14,7 @@ import type { EventStore } from '../../messaging/store/event-store';
 import { StreamOverflowError } from '../../messaging/live/entity-event-stream';
 import { LiveEventFeed } from '../../messaging/live/live-event-feed';
 import { cursorOf } from '../../messaging/live/resume-merge';
+import type { ClientErrorOptions } from '../../platform/client-errors';
 import { formatErrorWith } from './format-error';
 import type { SubscriptionContext, SubscriptionSources } from './subscription-payload';
 
@@ -24,6 +25,8 @@ export const CURSOR_EXTENSION = 'cursor';
 export const CORRELATION_ID_EXTENSION = 'correlationId';
 /** Close code when the server goes away (SIGTERM): clients reconnect elsewhere. */
 export const GOING_AWAY = 1001;
+/** As the HTTP body limit (1 MB); ws's own default is 100 MiB. */
+const DEFAULT_MAX_PAYLOAD_BYTES = 1_048_576;
 
 export interface SubgraphSubscriptionOptions {
   readonly httpServer: http.Server;
@@ -31,8 +34,11 @@ export interface SubgraphSubscriptionOptions {
   readonly subgraphSecret: string;
   readonly sources: SubscriptionSources | null;
   readonly logger: Logger;
+  readonly clientErrors?: ClientErrorOptions;
   readonly connectionInitWaitTimeoutMs?: number;
   readonly keepAliveMs?: number;
+  /** Largest message taken (1 MiB when absent); a bigger one closes the socket with 1009. */
+  readonly maxPayloadBytes?: number;
 }
 
 export interface SubgraphSubscriptionServer {
@@ -51,8 +57,8 @@ function verify(signature: unknown, secret: string): Identity | null | undefined
 
 export function serveSubgraphSubscriptions(options: SubgraphSubscriptionOptions): SubgraphSubscriptionServer {
   const { logger } = options;
-  const wss = new WebSocketServer({ server: options.httpServer, path: '/graphql' });
-  const formatError = formatErrorWith(logger);
+  const wss = new WebSocketServer({ server: options.httpServer, path: '/graphql', maxPayload: options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES });
+  const formatError = formatErrorWith(logger, options.clientErrors);
   const format = (error: GraphQLError) => {
     const original = error.originalError;
     // A stream that fell behind ends with the cursor to resume from (the gateway relays it).
@@ -115,6 +121,7 @@ export interface SubgraphSubscriptionsConfig {
   readonly bufferSize?: number;
   readonly connectionInitWaitTimeoutMs?: number;
   readonly keepAliveMs?: number;
+  readonly maxPayloadBytes?: number;
 }
 
 /** Start the live feed (one exclusive queue for this server) and serve graphql-ws beside HTTP. */
@@ -124,6 +131,7 @@ export async function startSubgraphSubscriptions(options: {
   readonly schema: GraphQLSchema;
   readonly subgraphSecret: string;
   readonly logger: Logger;
+  readonly clientErrors: ClientErrorOptions;
   readonly config: SubgraphSubscriptionsConfig | undefined;
 }): Promise<SubgraphSubscriptionServer> {
   const { config } = options;
@@ -136,9 +144,11 @@ export async function startSubgraphSubscriptions(options: {
     schema: options.schema,
     subgraphSecret: options.subgraphSecret,
     logger: options.logger,
+    clientErrors: options.clientErrors,
     sources: feed && config ? { live: feed, store: config.store, bufferSize: config.bufferSize ?? 1000 } : null,
     ...(config?.connectionInitWaitTimeoutMs ? { connectionInitWaitTimeoutMs: config.connectionInitWaitTimeoutMs } : {}),
     ...(config?.keepAliveMs ? { keepAliveMs: config.keepAliveMs } : {}),
+    ...(config?.maxPayloadBytes ? { maxPayloadBytes: config.maxPayloadBytes } : {}),
   });
   return {
     close: async () => {

@@ -11,6 +11,7 @@ import { orderSagaConsumer } from './consumers/order-saga.consumer';
 import { paymentConsumer } from './consumers/payment.consumer';
 import { shippingConsumer } from './consumers/shipping.consumer';
 import { SagaTimeoutScanner } from './saga/saga-timeouts';
+import { WorkerDowntime, downtimeGapMs } from './saga/worker-downtime';
 import { createPaymentSlice, type PaymentSlice, type PaymentSliceSettings } from './slice';
 
 export type PaymentWorkersConfig = Pick<Config, 'SAGA_STEP_TIMEOUT_MS' | 'SAGA_TIMEOUT_SCAN_MS'>;
@@ -39,6 +40,8 @@ export function paymentWorkers(
   const slice = createPaymentSlice(backends, { stepTimeoutMs: cfg.SAGA_STEP_TIMEOUT_MS, ...sliceOverrides });
   const timeouts = new SagaTimeoutScanner(slice.runner, slice.orders, clock, loggerFor('order-saga-timeouts'), {
     intervalMs: cfg.SAGA_TIMEOUT_SCAN_MS,
+    stepTimeoutMs: cfg.SAGA_STEP_TIMEOUT_MS,
+    downtime: new WorkerDowntime(documents, downtimeGapMs(cfg.SAGA_TIMEOUT_SCAN_MS)),
   });
   const consumers = [
     orderSagaConsumer(slice.runner),

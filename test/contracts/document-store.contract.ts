@@ -172,6 +172,22 @@ export function documentStoreContract(adapter: string, factory: () => Promise<Do
         expect(await c.count()).toBe(1);
       });
 
+      it('lets exactly one of many concurrent writers of one unique value win; the others get CONFLICT naming the field', async () => {
+        const c = members();
+        const writes = await Promise.allSettled(
+          Array.from({ length: 12 }, (_, i) =>
+            i % 2 === 0 ? c.put({ id: `p${i}`, name: `writer ${i}`, email: 'taken@example.org' }) : c.insert({ id: `p${i}`, name: `writer ${i}`, email: 'taken@example.org' }),
+          ),
+        );
+        const refused = writes.filter((w): w is PromiseRejectedResult => w.status === 'rejected');
+        expect(refused).toHaveLength(11);
+        for (const refusal of refused) {
+          expect(refusal.reason).toBeInstanceOf(DomainError);
+          expect(refusal.reason).toMatchObject({ code: 'CONFLICT', details: { collection: 'members', field: 'email' } });
+        }
+        expect(await c.count({ email: 'taken@example.org' })).toBe(1);
+      });
+
       it('lets a document keep its own value and frees a value it gives up', async () => {
         const c = members();
         await c.put({ id: 'm1', name: 'Ada', email: 'ada@example.org' });
@@ -220,6 +236,14 @@ export function documentStoreContract(adapter: string, factory: () => Promise<Do
         const c = store.collection<Counter>('counters');
         await Promise.all(Array.from({ length: 25 }, () => c.update('hot', (cur) => ({ id: 'hot', n: (cur?.n ?? 0) + 1 }))));
         expect(await c.get('hot')).toEqual({ id: 'hot', n: 25 });
+      });
+
+      it('stores one of many concurrent puts of one new id whole, none failing', async () => {
+        const c = members();
+        await Promise.all(Array.from({ length: 12 }, (_, i) => c.put({ id: 'fresh', name: `writer ${i}`, score: i })));
+        const stored = await c.get('fresh');
+        expect(stored?.name).toBe(`writer ${stored?.score}`);
+        expect(await c.count()).toBe(1);
       });
 
       it('refuses an update that breaks a unique field and keeps the old document', async () => {

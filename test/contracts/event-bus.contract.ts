@@ -118,6 +118,16 @@ export function eventBusContract(harness: EventBusHarness): void {
   const settledAs = (id: string, outcome: DeliverySettlement['outcome']) => (items: readonly DeliverySettlement[]) =>
     items.some((s) => s.eventId === id && s.outcome === outcome);
 
+  describe('health', () => {
+    it('reports itself up while open and down once closed, naming itself', async () => {
+      const open = await bus.health();
+      expect(open).toMatchObject({ ok: true, detail: 'ok' });
+      expect(open.backend).toMatch(/RabbitMQ|in-process/);
+      await bus.close();
+      expect(await bus.health()).toMatchObject({ backend: open.backend, ok: false, detail: 'the bus is closed' });
+    });
+  });
+
   describe('publish and consume', () => {
     it('delivers a published event, validated and intact, to a consumer of a bound queue', async () => {
       const inbox = new Watch<Received>();
@@ -298,6 +308,21 @@ export function eventBusContract(harness: EventBusHarness): void {
       expect(Number.isNaN(Date.parse(letter?.deadLetteredAt ?? ''))).toBe(false);
       // Peeking keeps them.
       expect(await bus.deadLetterCount(queue)).toBe(count);
+    });
+
+    it('never dead-letters a message whose retries are transient (a backend outage), however many there are', async () => {
+      const inbox = new Watch<Received>();
+      const queue = queueName('outage');
+      const event = makeEnvelope('membership.activated');
+      await consumeMine({ queue, bindings: ['membership.activated'], maxAttempts: 2, retryDelayMs: 10 }, inbox, async () =>
+        inbox.items.length <= 6 ? { kind: 'retry', reason: 'UNAVAILABLE: MongoDB is unavailable', transient: true } : ack,
+      );
+      await publishMine([event]);
+
+      await settlements.until(settledAs(event.id, 'ack'), 'the ack once the outage is over');
+      expect(inbox.items.map((r) => r.delivery.attempt)).toEqual([1, 1, 1, 1, 1, 1, 1]);
+      expect(settlements.items.filter((s) => s.eventId === event.id).map((s) => s.outcome)).toEqual([...Array(6).fill('retry'), 'ack']);
+      expect(await bus.deadLetterCount(queue)).toBe(0);
     });
 
     it('dead-letters at once on an explicit dead-letter outcome', async () => {

@@ -34,6 +34,11 @@ function updated(memberId: string, firstName = 'Augusta'): NewEvent<'member.prof
   return { type: 'member.profile.updated', payload: { memberId, changes: { firstName: { before: 'Ada', after: firstName } } } };
 }
 
+/** The new first name a profile update carries (how the concurrent appends below tell theirs apart). */
+function firstNameAfter(event: AnyEventEnvelope): unknown {
+  return event.type === 'member.profile.updated' ? event.payload.changes.firstName?.after : undefined;
+}
+
 function renewed(memberId: string): NewEvent<'membership.renewed'> {
   return { type: 'membership.renewed', payload: { memberId, tier: 'premium', expiresAt: '2026-01-15T00:00:00.000Z' } };
 }
@@ -163,6 +168,43 @@ export function eventStoreContract(harness: EventStoreHarness): void {
       await store.append('member-a', [created('a')], { expectedVersion: 'any', context });
       const result = await store.append('member-a', [updated('a')], { expectedVersion: 'any', context });
       expect(result.nextExpectedVersion).toBe(2);
+    });
+
+    it("stores all of 20 concurrent 'any' appends to one stream, with versions 1 to 20, each as its caller was told", async () => {
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => store.append('member-a', [updated('a', `N${i}`)], { expectedVersion: 'any', context })),
+      );
+      const stream = await store.readStream('member-a');
+      expect(stream.map((e) => e.streamVersion)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+      expect(results.map((r) => r.nextExpectedVersion).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+      for (const result of results) expect(stream[result.nextExpectedVersion - 1]).toEqual(result.events[0]);
+      expect(new Set(stream.map((e) => firstNameAfter(e))).size).toBe(20);
+      expect(await store.streamVersion('member-a')).toBe(20);
+      // Followers see every one of them, in global order.
+      expect((await readEverything(store)).map((e) => e.id)).toEqual([...stream].sort((a, b) => a.position - b.position).map((e) => e.id));
+    });
+
+    it("keeps each of several concurrent multi-event 'any' appends together and in order", async () => {
+      const sizes = [3, 1, 2, 3, 1, 2, 3, 1];
+      const results = await Promise.all(
+        sizes.map((size, n) =>
+          store.append(
+            'member-a',
+            Array.from({ length: size }, (_, i) => updated('a', `A${n}E${i}`)),
+            { expectedVersion: 'any', context },
+          ),
+        ),
+      );
+      const stream = await store.readStream('member-a');
+      expect(stream.map((e) => e.streamVersion)).toEqual(Array.from({ length: 16 }, (_, i) => i + 1));
+      results.forEach((result, n) => {
+        const first = result.nextExpectedVersion - sizes[n]! + 1;
+        expect(result.events.map((e) => e.streamVersion)).toEqual(Array.from({ length: sizes[n]! }, (_, i) => first + i));
+        expect(stream.slice(first - 1, result.nextExpectedVersion)).toEqual(result.events);
+        expect(result.events.map((e) => firstNameAfter(e))).toEqual(
+          Array.from({ length: sizes[n]! }, (_, i) => `A${n}E${i}`),
+        );
+      });
     });
 
     it('lets exactly one of several concurrent appends with the same expected version win', async () => {

@@ -1,4 +1,5 @@
 import { ConfigError, isKnownVariable, loadConfig } from '../../platform/config';
+import { randomSecret } from '../support/secrets';
 
 describe('config', () => {
   it('runs on documented defaults with no environment', () => {
@@ -20,7 +21,12 @@ describe('config', () => {
     ['PORT', 'eighty', /PORT: "eighty" is not a port number/],
     ['PORT', '70000', /PORT/],
     ['RABBITMQ_URL', 'http://localhost', /RABBITMQ_URL: .* must use amqp: or amqps:/],
-    ['MONGODB_URI', 'not a url', /MONGODB_URI: "not a url" is not a URL/],
+    ['MONGODB_URI', 'not a url', /MONGODB_URI: not a MongoDB connection string/],
+    ['MONGODB_URI', 'http://db:27017/membership', /MONGODB_URI: .*mongodb:\/\/.*mongodb\+srv:\/\//],
+    ['MONGODB_URI', 'mongodb://db:27017/?authSource=admin&x=a/b', /MONGODB_URI: .*option x is not supported/],
+    ['MONGODB_URI', 'mongodb+srv://cluster0.example.mongodb.net:27017/membership', /MONGODB_URI: .*port/],
+    ['MONGODB_URI', 'mongodb://db:27017/my.db', /MONGODB_URI: .*database name "my.db"/],
+    ['MONGODB_TIMEOUT_MS', '0', /MONGODB_TIMEOUT_MS: "0" is not a positive integer/],
     ['SANDBOX', 'maybe', /SANDBOX: "maybe" is not a boolean/],
     ['NODE_ENV', 'staging', /NODE_ENV: "staging" is not one of/],
     ['JWT_SECRET', 'short', /JWT_SECRET: must be at least 32 characters/],
@@ -33,17 +39,38 @@ describe('config', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET: must be set when NODE_ENV=production/);
     const config = loadConfig({
       NODE_ENV: 'production',
-      JWT_SECRET: 'x'.repeat(32),
-      SUBGRAPH_SECRET: 'y'.repeat(32),
+      JWT_SECRET: randomSecret(),
+      SUBGRAPH_SECRET: randomSecret(),
     });
     expect(config.SANDBOX).toBe(false);
     expect(config.INTROSPECTION).toBe(false);
     expect(config.usingDevelopmentSecrets).toBe(false);
-    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), SUBGRAPH_SECRET: 'y'.repeat(32), SANDBOX: 'true' }).SANDBOX).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: randomSecret(), SUBGRAPH_SECRET: randomSecret(), SANDBOX: 'true' }).SANDBOX).toBe(true);
   });
 
   it('knows its variables and no others', () => {
     expect(isKnownVariable('RABBITMQ_URL')).toBe(true);
     expect(isKnownVariable('RABBIT_URL')).toBe(false);
+  });
+});
+
+describe('MongoDB configuration', () => {
+  it.each([
+    'mongodb://mongo-a:27017,mongo-b:27017,mongo-c:27017/membership?replicaSet=rs0',
+    'mongodb+srv://user:pass@cluster0.example.mongodb.net/membership?retryWrites=true',
+    'mongodb://user:p%40ss@db:27017/membership?authSource=admin&appName=a/b',
+    'mongodb://mongodb:27017/membership?replicaSet=rs0',
+  ])('accepts %s', (uri) => {
+    expect(loadConfig({ MONGODB_URI: uri }).MONGODB_URI).toBe(uri);
+  });
+
+  it('never repeats the URI (and its password) in a refusal', () => {
+    expect(() => loadConfig({ MONGODB_URI: 'mongodb://user:s3cret@db:27017/?bogusOption=1' })).toThrow(/bogusoption/i);
+    expect(() => loadConfig({ MONGODB_URI: 'mongodb://user:s3cret@db:27017/?bogusOption=1' })).not.toThrow(/s3cret/);
+  });
+
+  it('waits 5 s for a server by default', () => {
+    expect(loadConfig({}).MONGODB_TIMEOUT_MS).toBe(5000);
+    expect(loadConfig({ MONGODB_TIMEOUT_MS: '1500' }).MONGODB_TIMEOUT_MS).toBe(1500);
   });
 });

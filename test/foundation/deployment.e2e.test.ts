@@ -194,6 +194,23 @@ describe('the deployment of docker-compose.yml, one process per service, in prod
     expect(id).toBeTruthy();
   });
 
+  it('the event monitor (in the analytics service) shows the whole deployment: events the worker published and consumed', async () => {
+    // Published by the worker process's consumers in the flows above; the monitor runs elsewhere.
+    const workerPublished = ['sync.completed', 'email.sent', 'payment.authorized', 'inventory.reserved', 'membership.activated', 'notification.sent', 'transaction.recorded'];
+    const traffic = await eventually(async () => {
+      const data = await ok<{ eventMonitor: { types: { type: string; published: number; consumed: number }[] } }>(
+        `{ eventMonitor { types { type published consumed } } }`,
+        {},
+        admin(),
+      );
+      const byType = new Map(data.eventMonitor.types.map((t) => [t.type, t]));
+      return workerPublished.every((type) => (byType.get(type)?.published ?? 0) > 0) ? byType : null;
+    }, 'the monitor to count what the worker published', 30_000);
+    for (const type of workerPublished) expect({ type, published: traffic.get(type)?.published }).toEqual({ type, published: expect.any(Number) });
+    // Consumed in the worker (the CRM consumer takes member.created): counted too.
+    expect(traffic.get('member.created')?.consumed).toBeGreaterThan(0);
+  });
+
   it('an activity reaches the analytics read model (the stream processor in the analytics service)', async () => {
     const id = await newMember('active');
     const before = await ok<{ analyticsStatus: { processed: number } }>(`{ analyticsStatus { processed } }`, {}, admin());

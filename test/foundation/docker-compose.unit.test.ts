@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { isKnownVariable, loadConfig } from '../../platform/config';
+import { parseMongoUri } from '../../platform/mongodb-uri';
 import { GATEWAY_NODE_FLAGS } from '../../gateway/node-flags';
 import {
   builtServices,
@@ -18,6 +19,7 @@ import {
   volumeMounts,
   type Service,
 } from '../support/compose';
+import { randomSecret } from '../support/secrets';
 
 const root = path.resolve(__dirname, '..', '..');
 const read = (file: string) => fs.readFileSync(path.join(root, file), 'utf8');
@@ -26,7 +28,7 @@ const compose = readCompose();
 const services = Object.entries(compose.services);
 const built = builtServices(compose);
 
-const hostEnvironment = { JWT_SECRET: 'j'.repeat(32), SUBGRAPH_SECRET: 's'.repeat(32) };
+const hostEnvironment = { JWT_SECRET: randomSecret(), SUBGRAPH_SECRET: randomSecret() };
 
 describe('docker-compose.yml', () => {
   it('has our services and both backends', () => {
@@ -195,6 +197,51 @@ describe('docker-compose.yml', () => {
     expect(healthcheckText(rabbitmq)).toMatch(/rabbitmq-diagnostics.*ping/);
   });
 
+  describe('MongoDB as a single-node replica set', () => {
+    const mongodb = compose.services.mongodb!;
+    const replSet = (() => {
+      const command = commandOf(mongodb);
+      const flag = command.findIndex((token) => token === '--replSet' || token.startsWith('--replSet='));
+      if (flag === -1) return undefined;
+      return command[flag]!.includes('=') ? command[flag]!.split('=')[1] : command[flag + 1];
+    })();
+    const check = healthcheckText(mongodb) ?? '';
+
+    it('starts mongod as a replica set member, listening beyond localhost', () => {
+      expect(commandOf(mongodb)[0]).toBe('mongod');
+      expect(replSet).toBe('rs0');
+      expect(commandOf(mongodb)).toContain('--bind_ip_all');
+    });
+
+    it('initiates the set from its own healthcheck, naming the member as the services reach it, and is healthy only as PRIMARY', () => {
+      const initiate = /rs\.initiate\(\{\s*_id:\s*'([^']+)',\s*members:\s*\[\{\s*_id:\s*0,\s*host:\s*'([^']+)'\s*\}\]\s*\}\)/.exec(check);
+      expect(initiate?.[1]).toBe(replSet);
+      // Only when the set is not initiated yet: a restart with the volume keeps the set as it is.
+      expect(check).toMatch(/catch \(e\) \{ if \(e\.codeName !== 'NotYetInitialized'\) throw e; rs\.initiate/);
+      expect(check).toMatch(/isWritablePrimary \? 0 : 1/);
+      for (const [name, service] of built) {
+        const uri = parseMongoUri(interpolate(environmentOf(service).MONGODB_URI ?? '', hostEnvironment));
+        expect({ service: name, hosts: uri.hosts }).toEqual({ service: name, hosts: [initiate?.[2]] });
+      }
+    });
+
+    it("gives every built service a replica-set URI for this set, so 'majority' writes mean a majority of it", () => {
+      for (const [name, service] of built) {
+        const env = environmentOf(service);
+        const uri = parseMongoUri(interpolate(env.MONGODB_URI ?? '', hostEnvironment));
+        expect({ service: name, replicaSet: uri.replicaSet, database: uri.databaseName }).toEqual({
+          service: name,
+          replicaSet: replSet,
+          database: 'membership',
+        });
+        expect({ service: name, writeConcern: loadConfig(Object.fromEntries(Object.entries(env).map(([k, v]) => [k, interpolate(v, hostEnvironment)]))).MONGODB_WRITE_CONCERN }).toEqual({
+          service: name,
+          writeConcern: 'majority',
+        });
+      }
+    });
+  });
+
   it('runs the gateway with its V8 flags, as npm start does', () => {
     expect(compose.services.gateway?.command).toEqual(['node', ...GATEWAY_NODE_FLAGS, 'dist/gateway/main.js']);
     const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
@@ -234,5 +281,15 @@ describe('Dockerfile', () => {
     const needed = [...buildIncludes, 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'supergraph.graphql'];
     expect(needed.filter((entry) => ignored.includes(entry))).toEqual([]);
     expect(ignored).toEqual(expect.arrayContaining(['node_modules', 'dist', '.git']));
+  });
+
+  it('has the dependency patches in place when npm ci runs its postinstall', () => {
+    const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
+    expect(scripts.postinstall).toMatch(/^patch-package\b/);
+    expect(ignored).not.toContain('patches');
+    const copyPatches = dockerfile.search(/^COPY patches \.\/patches$/m);
+    const npmCi = dockerfile.search(/^RUN npm ci\b/m);
+    expect(copyPatches).toBeGreaterThan(-1);
+    expect(copyPatches).toBeLessThan(npmCi);
   });
 });

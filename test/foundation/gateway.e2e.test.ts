@@ -1,6 +1,7 @@
 import { getIntrospectionQuery } from 'graphql';
 import { mintClientToken } from '../../platform/auth';
 import { startProduct, type RunningProduct } from '../support/product';
+import { randomSecret } from '../support/secrets';
 
 describe('gateway', () => {
   let product: RunningProduct;
@@ -146,8 +147,8 @@ describe('gateway in production', () => {
     product = await startProduct({
       env: {
         NODE_ENV: 'production',
-        JWT_SECRET: 'production-jwt-secret-for-tests-0123456789',
-        SUBGRAPH_SECRET: 'production-subgraph-secret-for-tests-012345',
+        JWT_SECRET: randomSecret(),
+        SUBGRAPH_SECRET: randomSecret(),
       },
     });
   });

@@ -19,6 +19,22 @@ describe('member decider', () => {
     expect(when(initialMemberState, { kind: 'create', memberId: 'm1', profile, tier: 'basic' })).toEqual([created]);
   });
 
+  it.each([
+    ['firstName', { firstName: 'Ada\u0000' }],
+    ['lastName', { lastName: 'Love\u202Ecalvol' }],
+    ['lastName', { lastName: 'Lovelace\u2066' }],
+    ['firstName', { firstName: 'Ada\ud800' }],
+    ['email', { email: 'ada\u202E@example.org' }],
+  ] as const)('refuses a %s with a control, bidirectional or unpaired character, naming the field', (field, change) => {
+    expect(() => when(initialMemberState, { kind: 'create', memberId: 'm1', profile: { ...profile, ...change }, tier: 'basic' })).toThrow(
+      expect.objectContaining({ code: 'BAD_USER_INPUT', details: { field } }),
+    );
+  });
+
+  it('drops white space around a name rather than refusing it', () => {
+    expect(when(initialMemberState, { kind: 'create', memberId: 'm1', profile: { ...profile, firstName: '\tAda\n' }, tier: 'basic' })).toEqual([created]);
+  });
+
   it('refuses to create a member twice with CONFLICT', () => {
     expect(() => when(given([created]), { kind: 'create', memberId: 'm1', profile, tier: 'basic' })).toThrow(
       expect.objectContaining({ code: 'CONFLICT' }),

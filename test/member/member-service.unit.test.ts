@@ -22,6 +22,47 @@ describe('member service', () => {
     await backends.close();
   });
 
+  describe('membership follows payment', () => {
+    const member = (sub: string): Identity => ({ sub, role: 'member', expiresAt: null });
+    const memberCtx = (sub: string) => ({ correlationId: 'c1', actor: { id: sub, role: 'member' as const } });
+    const registration = { email: 'self@example.org', firstName: 'Self', lastName: 'Made' };
+
+    it.each(['premium', 'vip'] as const)("refuses a member's own registration at %s with FORBIDDEN on tier, and stores nothing", async (tier) => {
+      const service = new MemberService(backends.store, backends.documents, clock, 50);
+      await expect(service.create(member('m-free'), { ...registration, tier }, memberCtx('m-free'))).rejects.toMatchObject({
+        code: 'FORBIDDEN',
+        details: { field: 'tier' },
+      });
+      expect(await backends.store.headPosition()).toBe(0);
+      // The email was not kept either: registering at BASIC now works.
+      const basic = await service.create(member('m-free'), { ...registration, tier: 'basic' }, memberCtx('m-free'));
+      expect(basic.member.tier).toBe('basic');
+    });
+
+    it('registers a member at BASIC with no membership time when no tier is given', async () => {
+      const service = new MemberService(backends.store, backends.documents, clock, 50);
+      const created = await service.create(member('m-plain'), registration, memberCtx('m-plain'));
+      expect(created.member).toMatchObject({ tier: 'basic', membershipExpiresAt: null });
+    });
+
+    it('lets an admin register a member at any tier', async () => {
+      const service = new MemberService(backends.store, backends.documents, clock, 50);
+      const created = await service.create(admin, { id: 'm-vip', ...registration, tier: 'vip' }, ctx);
+      expect(created.member.tier).toBe('vip');
+    });
+
+    it("refuses a member's own renewal without payment, with or without a tier change; an admin's goes through", async () => {
+      const service = new MemberService(backends.store, backends.documents, clock, 50);
+      await service.create(member('m-renew'), registration, memberCtx('m-renew'));
+      for (const input of [{ months: 12 }, { months: 12, tier: 'basic' as const }, { months: 1, tier: 'vip' as const }]) {
+        await expect(service.renew(member('m-renew'), 'm-renew', input, undefined, memberCtx('m-renew'))).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      }
+      expect(await backends.store.streamVersion('member-m-renew')).toBe(1);
+      const renewed = await service.renew(admin, 'm-renew', { months: 12 }, 1, ctx);
+      expect(renewed.member.membershipExpiresAt).toBe('2026-01-15T00:00:00.000Z');
+    });
+  });
+
   it('loads the same state from snapshot plus tail as from a full replay', async () => {
     const service = new MemberService(backends.store, backends.documents, clock, 3);
     await service.create(admin, { id: 'm1', email: 'a@example.org', firstName: 'Ada', lastName: 'L' }, ctx);
@@ -30,7 +71,7 @@ describe('member service', () => {
       clock.advance(60_000);
       version = (await service.updateProfile('m1', { firstName: `Ada${i}` }, version, ctx)).version;
     }
-    await service.renew('m1', { months: 12 }, version, ctx);
+    await service.renew(admin, 'm1', { months: 12 }, version, ctx);
     const snapshot = await backends.store.loadSnapshot('member-m1');
     // Snapshots were taken at versions 3 and 6; versions 7 and 8 are the tail read after it.
     expect(snapshot?.version).toBe(6);
@@ -67,7 +108,7 @@ describe('member service', () => {
     backends.onAppend(() => liveFollower.wake());
     for (let i = 0; i < 20; i++) {
       await service.create(admin, { id: `m${i}`, email: `m${i}@example.org`, firstName: 'F', lastName: `L${i}` }, ctx);
-      if (i % 3 === 0) await service.renew(`m${i}`, { months: 6, tier: 'premium' }, 1, ctx);
+      if (i % 3 === 0) await service.renew(admin, `m${i}`, { months: 6, tier: 'premium' }, 1, ctx);
     }
     await liveFollower.caughtUp();
     await liveFollower.stop();

@@ -1,22 +1,14 @@
-// The DocumentStore contract against a real MongoDB (standalone mongod 6+). Runs only when
-// MONGODB_URI is set; each test gets its own database, dropped afterwards.
+// The DocumentStore contract against a real MongoDB (replica set or standalone mongod 6+). Runs only
+// when MONGODB_URI is set; each test gets its own database, dropped afterwards. The database-name
+// checks above it need no server.
 import { randomUUID } from 'node:crypto';
 import { MongoClient } from 'mongodb';
 import { createDocumentStore } from '../../messaging/state/create-document-store';
-import { MongoDocumentStore, databaseInUri } from '../../messaging/state/mongo-document-store';
+import { MongoDocumentStore } from '../../messaging/state/mongo-document-store';
 import { documentStoreContract } from '../contracts/document-store.contract';
+import { MongoConnection } from '../../platform/mongodb';
 
 const uri = process.env.MONGODB_URI;
-
-describe('databaseInUri', () => {
-  it('reads the database from single-host, multi-host and SRV URIs', () => {
-    expect(databaseInUri('mongodb://localhost:27017/membership')).toBe('membership');
-    expect(databaseInUri('mongodb://a:1,b:2/app?replicaSet=rs0')).toBe('app');
-    expect(databaseInUri('mongodb+srv://u:p@cluster.example.net/prod?retryWrites=true')).toBe('prod');
-    expect(databaseInUri('mongodb://localhost:27017/?w=1')).toBeNull();
-    expect(databaseInUri('mongodb://localhost:27017')).toBeNull();
-  });
-});
 
 describe('createDocumentStore({ kind: "mongo" })', () => {
   // No server is contacted: the driver connects on the first operation.
@@ -30,6 +22,15 @@ describe('createDocumentStore({ kind: "mongo" })', () => {
     ];
     expect(stores.map(dbNameOf)).toEqual(['explicit', 'fromuri', 'membership']);
     await Promise.all(stores.map((s) => s.close()));
+  });
+
+  it("uses the shared connection's database, the one the event store uses (a slash in an option value is no path)", async () => {
+    const connection = new MongoConnection({ uri: 'mongodb://127.0.0.1:1?authSource=admin&appName=a/b' });
+    const store = createDocumentStore({ kind: 'mongo', connection });
+    expect(dbNameOf(store)).toBe('membership');
+    expect(dbNameOf(store)).toBe(connection.db().databaseName);
+    await store.close();
+    await connection.close();
   });
 });
 

@@ -8,7 +8,6 @@ import type { NewEvent } from '../../messaging/events/envelope';
 import { createEventStore } from '../../messaging/store/create-event-store';
 import type { EventStore } from '../../messaging/store/event-store';
 import {
-  databaseNameOf,
   EVENT_GAPS_COLLECTION,
   EVENTS_COLLECTION,
   MongoEventStore,
@@ -21,15 +20,6 @@ const uri = process.env.MONGODB_URI;
 const describeMongo = uri ? describe : describe.skip;
 const skipNote = uri ? '' : ' (skipped: MONGODB_URI not set)';
 if (!uri) console.warn('MongoEventStore tests skipped: MONGODB_URI not set. Set it (mongodb://host:27017) to run them against a real mongod.');
-
-describe('databaseNameOf', () => {
-  it('takes the database from the URI path, and `membership` without one', () => {
-    expect(databaseNameOf('mongodb://localhost:27017/members_prod?w=majority')).toBe('members_prod');
-    expect(databaseNameOf('mongodb://user:p%40ss@a:1,b:2/other')).toBe('other');
-    expect(databaseNameOf('mongodb+srv://cluster.example.net/?retryWrites=true')).toBe('membership');
-    expect(databaseNameOf('mongodb://localhost:27017')).toBe('membership');
-  });
-});
 
 /** A promise with its resolver outside. */
 function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {

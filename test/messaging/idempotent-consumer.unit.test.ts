@@ -7,6 +7,7 @@ import {
   consumerLag,
   createIdempotentHandler,
   defineConsumer,
+  outcomeOfFailure,
   processedKey,
   processedMarkers,
   readConsumerCheckpoint,
@@ -19,7 +20,7 @@ import { MemoryDocumentStore } from '../../messaging/state/memory-document-store
 import { SqliteDocumentStore } from '../../messaging/state/sqlite-document-store';
 import type { Doc, DocumentStore } from '../../messaging/state/document-store';
 import { ManualClock } from '../../platform/clock';
-import { DomainError, IllegalStateError, ValidationError } from '../../platform/errors';
+import { DomainError, IllegalStateError, UnavailableError, ValidationError } from '../../platform/errors';
 import { asReplay, delivery, eventAt, FlakyDocumentStore, Recorder } from '../support/consumer-fixtures';
 import { makeEnvelope } from '../support/envelopes';
 
@@ -380,5 +381,18 @@ describe('checkpoint bumps', () => {
     await handler.flushCheckpoint();
     expect(update).toHaveBeenCalledTimes(1);
     await store.close();
+  });
+});
+
+describe('outcomeOfFailure', () => {
+  it('retries a backend outage without counting the attempt, and dead-letters what no retry can fix', () => {
+    expect(outcomeOfFailure(new UnavailableError('MongoDB'))).toEqual({
+      kind: 'retry',
+      reason: 'UNAVAILABLE: MongoDB is unavailable right now: try again in a few seconds.',
+      transient: true,
+    });
+    expect(outcomeOfFailure(new DomainError('CONFLICT', 'taken'))).toEqual({ kind: 'retry', reason: 'CONFLICT: taken' });
+    expect(outcomeOfFailure(new ValidationError('bad tier'))).toMatchObject({ kind: 'dead-letter' });
+    expect(outcomeOfFailure(new TypeError('bug'))).toEqual({ kind: 'retry', reason: 'TypeError: bug' });
   });
 });

@@ -1,5 +1,6 @@
 // The outbox: commands append to the store and succeed while the bus is down; the relay publishes
 // everything, in global order, once the bus is back, and records how far it got.
+import type { BackendHealth } from '../../platform/health';
 import { InProcessEventBus } from '../../messaging/bus/in-process-bus';
 import { ack, type ConsumeOptions, type Consumer, type DeadLetter, type EventBus, type EventHandler } from '../../messaging/bus/event-bus';
 import type { AnyEventEnvelope } from '../../messaging/events/envelope';
@@ -25,6 +26,9 @@ class SwitchableBus implements EventBus {
   }
   peekDeadLetters(queue: string, limit: number): Promise<DeadLetter[]> {
     return this.inner.peekDeadLetters(queue, limit);
+  }
+  health(): Promise<BackendHealth> {
+    return this.inner.health();
   }
   close(): Promise<void> {
     return this.inner.close();

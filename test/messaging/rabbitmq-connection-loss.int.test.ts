@@ -1,7 +1,6 @@
 // Cuts the TCP connection to RabbitMQ mid-stream (through a proxy the test controls) and restores it:
 // every published event must still be consumed. Duplicates are allowed (the idempotent consumer
 // layer dedupes by event id) but each must be explained: a broker redelivery or a republished batch.
-import net from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { Connection } from 'rabbitmq-client';
 import { ack, type EventBus } from '../../messaging/bus/event-bus';
@@ -11,60 +10,10 @@ import type { AnyEventEnvelope } from '../../messaging/events/envelope';
 import { Watch } from '../contracts/event-bus.contract';
 import { makeEnvelope } from '../support/envelopes';
 import { useTestVhost } from '../support/rabbit';
+import { SeverableProxy } from '../support/severable-proxy';
 
 const broker = useTestVhost('connection-loss');
 let brokerUrl: URL;
-
-/** A TCP proxy to the broker that can sever every connection and refuse the next reconnects. */
-class SeverableProxy {
-  private readonly server = net.createServer((client) => this.accept(client));
-  private readonly sockets = new Set<net.Socket>();
-  private refuseNext = 0;
-  accepted = 0;
-  refused = 0;
-  cuts = 0;
-
-  async listen(): Promise<number> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    return (this.server.address() as net.AddressInfo).port;
-  }
-
-  /** Sever every open connection; refuse the next `refuse` connection attempts, then accept again. */
-  cut(refuse = 1): void {
-    this.cuts++;
-    this.refuseNext = refuse;
-    for (const socket of this.sockets) socket.destroy();
-    this.sockets.clear();
-  }
-
-  async close(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-
-  private accept(client: net.Socket): void {
-    if (this.refuseNext > 0) {
-      this.refuseNext--;
-      this.refused++;
-      client.destroy();
-      return;
-    }
-    this.accepted++;
-    const upstream = net.connect({ host: brokerUrl.hostname, port: Number(brokerUrl.port || 5672) });
-    for (const [a, b] of [
-      [client, upstream],
-      [upstream, client],
-    ] as const) {
-      this.sockets.add(a);
-      a.pipe(b);
-      a.on('error', () => b.destroy());
-      a.on('close', () => {
-        this.sockets.delete(a);
-        b.destroy();
-      });
-    }
-  }
-}
 
 interface Handled {
   readonly id: string;

@@ -37,7 +37,9 @@ describe('event monitor', () => {
       const crm = m?.consumers.find((c) => c.name === 'crm');
       // Followers write their position behind (within 100 ms): they are listed once it is written.
       const followersListed = ['outbox-relay', 'member-read-model'].every((name) => m?.consumers.some((c) => c.name === name));
-      return m && crm && crm.processed === 1 && followersListed && m.consumers.every((c) => c.lag === 0) ? m : null;
+      // Traffic counts are written behind too (within 250 ms).
+      const counted = m?.types.some((t) => t.type === 'member.created' && t.published >= 1 && t.consumed >= 1);
+      return m && crm && crm.processed === 1 && followersListed && counted && m.consumers.every((c) => c.lag === 0) ? m : null;
     }, 'every consumer and follower to process the member.created event');
     expect(data.headPosition).toBeGreaterThanOrEqual(1);
     // Consumers by the names replays take (`crm`), their queues with the deployment's prefix beside.

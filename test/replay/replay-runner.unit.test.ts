@@ -173,7 +173,7 @@ describe('replay runner (in memory)', () => {
     try {
       for (let i = 0; i < 20; i++) await createAt(`2025-03-01T10:${String(i).padStart(2, '0')}:00.000Z`, `r${i}`);
       for (let i = 0; i < 20; i += 3) await members.updateProfile(`r${i}`, { firstName: `Changed${i}` }, 1, ctx);
-      await members.renew('r4', { months: 12, tier: 'premium' }, undefined, ctx);
+      await members.renew(admin, 'r4', { months: 12, tier: 'premium' }, undefined, ctx);
       await follower.caughtUp();
       const before = await live.find();
       clock.set('2025-03-01T12:00:00.000Z');

@@ -16,6 +16,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { ConnectionString } from 'mongodb-connection-string-url';
 import {
   builtServices,
   commandOf,
@@ -147,7 +148,8 @@ export async function startDeployment(options: DeploymentOptions): Promise<Deplo
     }
     if (env.MONGODB_URI !== undefined) {
       if (mongoUri) {
-        const uri = new URL(mongoUri);
+        // The driver's own parser: replica-set host lists and mongodb+srv as well as one host.
+        const uri = new ConnectionString(mongoUri);
         uri.pathname = `/${mongoDatabase}`;
         env.MONGODB_URI = uri.toString();
       } else {

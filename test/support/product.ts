@@ -54,6 +54,7 @@ export async function startProduct(options: ProductOptions = {}): Promise<Runnin
     port: 0,
     subgraphUrls: Object.fromEntries(Object.entries(subgraphs).map(([name, s]) => [name, s.url])),
     jwtSecret: config.JWT_SECRET,
+    jwtMaxLifetimeSeconds: config.JWT_MAX_LIFETIME_SECONDS,
     subgraphSecret: config.SUBGRAPH_SECRET,
     sandbox: config.SANDBOX,
     introspection: config.INTROSPECTION,

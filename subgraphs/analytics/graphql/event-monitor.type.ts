@@ -47,7 +47,7 @@ export class ConsumerStatus {
   lastEventAt!: Date | null;
 }
 
-@ObjectType({ description: "This process's bus traffic for one event type since it started." })
+@ObjectType({ description: "The deployment's bus traffic for one event type: every process's counts, each written within a second." })
 export class EventTypeTraffic {
   @Field(() => ID, { description: 'Unique id: the event type.' })
   id!: string;
@@ -55,10 +55,10 @@ export class EventTypeTraffic {
   @Field({ description: 'The event type.' })
   type!: string;
 
-  @Field(() => Int, { description: 'Events of this type this process published.' })
+  @Field(() => Int, { description: 'Times an event of this type was published to the bus.' })
   published!: number;
 
-  @Field(() => Int, { description: 'Deliveries of this type this process consumed.' })
+  @Field(() => Int, { description: 'Deliveries acknowledged, one per queue that took the event (consumers and live feeds).' })
   consumed!: number;
 
   @Field(() => Int, { description: 'Deliveries of this type that failed and were retried.' })
@@ -79,7 +79,7 @@ export class EventMonitor {
   @Field(() => [ConsumerStatus], { description: 'Every consumer, projection and the outbox relay, by name.' })
   consumers!: ConsumerStatus[];
 
-  @Field(() => [EventTypeTraffic], { description: 'Counted by the process serving this query (all of them with `npm start`).' })
+  @Field(() => [EventTypeTraffic], { description: 'Counted by every process of the deployment, whichever answers.' })
   types!: EventTypeTraffic[];
 
   @Field(() => Date, { description: 'When these figures were read.' })

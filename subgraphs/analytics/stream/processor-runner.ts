@@ -9,6 +9,7 @@ import { StoreFollower } from '../../../messaging/store/store-follower';
 import type { DocumentCollection, DocumentStore } from '../../../messaging/state/document-store';
 import type { Clock } from '../../../platform/clock';
 import { deterministicUuid } from '../../../platform/ids';
+import { FailureStreak } from '../../../platform/failure-streak';
 import type { Logger } from '../../../platform/logger';
 import type { Facts } from '../domain/cep-engine';
 import type { FactValue } from '../domain/cep-rules';
@@ -120,8 +121,12 @@ export class StreamProcessorRunner {
     this.lastSave = this.options.clock.now().getTime();
     await this.follower.start();
     if (this.options.tickMs > 0) {
+      const ticks = new FailureStreak(this.options.logger, 'analytics watermark tick', this.options.clock);
       this.timer = setInterval(() => {
-        this.tick().catch((error: unknown) => this.options.logger.warn({ err: error }, 'watermark tick failed; will retry'));
+        this.tick().then(
+          () => ticks.succeeded(),
+          (error: unknown) => ticks.failed(error),
+        );
       }, this.options.tickMs);
       this.timer.unref();
     }

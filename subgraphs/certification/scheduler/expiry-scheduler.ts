@@ -8,6 +8,7 @@ import { cursorOf } from '../../../messaging/state/document-store';
 import type { CausationContext } from '../../../messaging/events/envelope';
 import type { Clock } from '../../../platform/clock';
 import { ConcurrencyError, IllegalStateError } from '../../../platform/errors';
+import { FailureStreak } from '../../../platform/failure-streak';
 import type { Logger } from '../../../platform/logger';
 import { expiringSoonAt, requireCertificationType } from '../domain/certification';
 import type { CertificationService } from '../domain/certification-service';
@@ -40,9 +41,14 @@ export class CertificationExpiryScheduler {
   private timer: NodeJS.Timeout | null = null;
   private current: Promise<unknown> | null = null;
   private readonly batchSize: number;
+  /** Ticks, and transitions within them, failing: each logged once when it starts and once when it ends. */
+  private readonly ticks: FailureStreak;
+  private readonly transitions: FailureStreak;
 
   constructor(private readonly options: ExpirySchedulerOptions) {
     this.batchSize = options.batchSize ?? 200;
+    this.ticks = new FailureStreak(options.logger, 'certification expiry tick', options.clock);
+    this.transitions = new FailureStreak(options.logger, 'certification expiry transitions', options.clock);
   }
 
   start(): void {
@@ -123,7 +129,7 @@ export class CertificationExpiryScheduler {
           return;
         }
         result.failures++;
-        this.options.logger.warn({ err: error, certificationId: id, kind }, 'certification expiry transition failed; retried next tick');
+        this.transitions.failed(error, { certificationId: id, kind });
         return;
       }
       if (kind === 'markExpiringSoon') result.expiringSoon++;
@@ -136,7 +142,13 @@ export class CertificationExpiryScheduler {
     this.timer = setTimeout(() => {
       this.timer = null;
       this.current = this.tick()
-        .catch((error: unknown) => this.options.logger.warn({ err: error }, 'certification expiry tick failed; retried next tick'))
+        .then(
+          (result) => {
+            this.ticks.succeeded();
+            if (result.failures === 0) this.transitions.succeeded();
+          },
+          (error: unknown) => this.ticks.failed(error),
+        )
         .finally(() => this.schedule(this.options.intervalMs));
     }, delayMs);
   }

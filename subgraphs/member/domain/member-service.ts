@@ -1,5 +1,9 @@
 // The member application service: authorises and runs the seed's three commands (plus the paid
 // activation) against the event-sourced Member, keeping emails unique across members.
+// Membership follows payment (the seed's payment flow): a member registers at BASIC with no
+// membership time, and gets a tier or time by ordering a membership product, whose payment
+// activates it. Only admins set a higher tier at registration or renew without an order (a
+// renewal paid or granted outside the shop).
 import { randomUUID } from 'node:crypto';
 import { CommandHandler, type CommandResult } from '../../../messaging/store/command-handler';
 import type { EventStore } from '../../../messaging/store/event-store';
@@ -65,6 +69,11 @@ export class MemberService {
     if (!MEMBER_ID.test(memberId)) {
       throw new ValidationError('id must be 1 to 64 letters, digits, "-" or "_".', { field: 'id' });
     }
+    if (identity.role !== 'admin' && input.tier && input.tier !== 'basic') {
+      throw new ForbiddenError('A member registers at BASIC: order a membership product (MEM-PREMIUM-12, MEM-VIP-12) for a higher tier.', {
+        field: 'tier',
+      });
+    }
     const profile = validateProfileFields({ email: input.email, firstName: input.firstName, lastName: input.lastName });
     return this.withEmailReserved(memberId, profile.email, null, () =>
       this.run(memberId, { kind: 'create', memberId, profile, tier: input.tier ?? 'basic' }, context, 0),
@@ -87,12 +96,17 @@ export class MemberService {
     );
   }
 
-  renew(
+  /** An admin records a renewal paid or granted outside the shop; members renew by ordering a membership product. */
+  async renew(
+    identity: Identity,
     memberId: string,
     input: { months: number; tier?: Tier | null },
     expectedVersion: number | undefined,
     context: CausationContext,
   ): Promise<MemberSnapshot> {
+    if (identity.role !== 'admin') {
+      throw new ForbiddenError('Membership follows payment: renew by ordering a membership product (MEM-BASIC-12, MEM-PREMIUM-12, MEM-VIP-12).');
+    }
     return this.run(memberId, { kind: 'renew', memberId, months: input.months, ...(input.tier ? { tier: input.tier } : {}) }, context, expectedVersion);
   }
 

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { EventEnvelope } from '../../../messaging/events/envelope';
 import type { EventPayload } from '../../../messaging/events/catalog';
 import { DomainError, NotFoundError, ValidationError } from '../../../platform/errors';
+import { unsafeCharacterIn } from '../../../platform/safe-text';
 
 export type Tier = 'basic' | 'premium' | 'vip';
 export const tiers: readonly Tier[] = ['basic', 'premium', 'vip'];
@@ -52,7 +53,10 @@ const fieldSchemas = {
   lastName: z.string().trim().min(1, 'must not be empty').max(profileLimits.name, `must be at most ${profileLimits.name} characters`),
 } as const;
 
-/** Normalise and validate profile fields; the first problem is reported naming its field. */
+/**
+ * Normalise and validate profile fields; the first problem is reported naming its field. Names go
+ * into emails and onto other people's screens: no control or bidirectional characters in them.
+ */
 export function validateProfileFields<P extends Partial<MemberProfile>>(fields: P): P {
   const out: Record<string, string> = {};
   for (const [field, value] of Object.entries(fields) as [keyof MemberProfile, string | undefined][]) {
@@ -62,6 +66,9 @@ export function validateProfileFields<P extends Partial<MemberProfile>>(fields: 
       const message = result.error.issues[0]?.message ?? 'is invalid';
       throw new ValidationError(`${field} ${message}.`, { field });
     }
+    // Checked once trimmed: surrounding white space (a pasted newline) is dropped, not refused.
+    const unsafe = unsafeCharacterIn(result.data);
+    if (unsafe) throw new ValidationError(`${field} must not contain control characters, bidirectional controls or unpaired surrogates (found ${unsafe}).`, { field });
     out[field] = result.data;
   }
   return out as P;

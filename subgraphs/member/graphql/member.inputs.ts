@@ -16,7 +16,7 @@ export class CreateMemberInput {
   @Field({ description: 'Last name.' })
   lastName!: string;
 
-  @Field(() => MemberTier, { nullable: true, description: 'BASIC when absent.' })
+  @Field(() => MemberTier, { nullable: true, description: 'BASIC when absent; only admins set a higher tier here (members order one).' })
   tier?: MemberTier | null;
 }
 

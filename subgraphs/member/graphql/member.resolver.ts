@@ -5,7 +5,6 @@ import { ConnectionArgs, pageArray } from '../../common/connection';
 import type { DocumentCollection } from '../../../messaging/state/document-store';
 import type { EventStore } from '../../../messaging/store/event-store';
 import type { Clock } from '../../../platform/clock';
-import { ForbiddenError, NotFoundError } from '../../../platform/errors';
 import { causationOf, requireAdmin, requireIdentity, requireSelfOrAdmin, type SubgraphContext } from '../../common/context';
 import type { MemberService } from '../domain/member-service';
 import { applyToMemberDoc, type MemberDoc } from '../projections/member-read-model';
@@ -76,7 +75,9 @@ export class MemberResolver {
     });
   }
 
-  @Mutation(() => Member, { description: 'Register a member: yourself (id = your token subject), or anyone as an admin.' })
+  @Mutation(() => Member, {
+    description: 'Register a member: yourself (id = your token subject) at BASIC, or anyone at any tier as an admin. A paid tier comes with its order.',
+  })
   async createMember(@Arg('input', { description: 'The new member.' }) input: CreateMemberInput, @Ctx() ctx: SubgraphContext): Promise<Member> {
     const identity = requireIdentity(ctx);
     const snapshot = await this.deps.service.create(
@@ -100,23 +101,19 @@ export class MemberResolver {
     return memberFromSnapshot(snapshot, this.deps.clock.now());
   }
 
-  @Mutation(() => Member, { description: 'Renew the membership for some months, from its end if it is still running.' })
+  @Mutation(() => Member, {
+    description:
+      'Admins: renew a membership (paid or granted outside the shop) for some months, from its end if it is still running. Members renew by ordering a membership product.',
+  })
   async renewMembership(
     @Arg('id', () => ID, { description: 'The member whose membership to renew.' }) id: string,
-    @Arg('input', () => RenewMembershipInput, { defaultValue: { months: 12 }, description: 'For how long, and optionally a new tier (admins).' }) input: RenewMembershipInput,
+    @Arg('input', () => RenewMembershipInput, { defaultValue: { months: 12 }, description: 'For how long, and optionally a new tier.' }) input: RenewMembershipInput,
     @Arg('expectedVersion', () => Int, { nullable: true, description: 'Pass the version you last read (Member.version) to be refused with CONFLICT if it changed; omit it to renew the latest.' }) expectedVersion: number | null,
     @Ctx() ctx: SubgraphContext,
   ): Promise<Member> {
-    const identity = requireSelfOrAdmin(ctx, id);
-    if (identity.role !== 'admin' && input.tier) {
-      // Tier changes are paid (an order of a membership product); only admins grant them here.
-      const current = await this.deps.service.get(id);
-      if (!current) throw new NotFoundError(`No member with id ${id}.`, { id });
-      if (current.member.tier !== (input.tier as string)) {
-        throw new ForbiddenError('A member changes tier by ordering a membership product; only admins may change it here.');
-      }
-    }
+    const identity = requireIdentity(ctx);
     const snapshot = await this.deps.service.renew(
+      identity,
       id,
       { months: input.months, tier: input.tier ?? null },
       expectedVersion ?? undefined,

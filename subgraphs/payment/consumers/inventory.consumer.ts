@@ -4,7 +4,7 @@
 import { defineConsumer } from '../../../messaging/consumers/idempotent-consumer';
 import type { EventStore } from '../../../messaging/store/event-store';
 import { deterministicUuid } from '../../../platform/ids';
-import type { Inventory } from '../domain/inventory';
+import { inventoryStreamId, type Inventory } from '../domain/inventory';
 import { causedBy } from '../domain/payment-service';
 
 export function inventoryConsumer(deps: { inventory: Inventory; store: EventStore }) {
@@ -17,7 +17,7 @@ export function inventoryConsumer(deps: { inventory: Inventory; store: EventStor
     async handle(event, ctx) {
       if (ctx.replay) return;
       const orderId = event.payload.orderId;
-      const stream = `inventory-${orderId}`;
+      const stream = inventoryStreamId(orderId);
       const context = causedBy(event, 'inventory');
       switch (event.type) {
         case 'inventory.reserve': {

@@ -12,12 +12,7 @@ export function orderSagaConsumer(runner: OrderSagaRunner) {
     // Many orders in flight at once: each delivery touches different documents and streams.
     delivery: { prefetch: 50 },
     async handle(event) {
-      await runner.apply(
-        event.payload.orderId,
-        { kind: 'reply', event },
-        { correlationId: event.correlationId, causationId: event.id, actor: { id: 'order-saga', role: 'system' } },
-        event.id,
-      );
+      await runner.applyReply(event);
     },
   });
 }

@@ -3,7 +3,7 @@ import { defineConsumer } from '../../../messaging/consumers/idempotent-consumer
 import type { EventStore } from '../../../messaging/store/event-store';
 import { deterministicUuid } from '../../../platform/ids';
 import { causedBy } from '../domain/payment-service';
-import type { Shipping } from '../domain/shipping';
+import { shipmentStreamId, type Shipping } from '../domain/shipping';
 
 export function shippingConsumer(deps: { shipping: Shipping; store: EventStore }) {
   return defineConsumer({
@@ -16,7 +16,7 @@ export function shippingConsumer(deps: { shipping: Shipping; store: EventStore }
       const { orderId, memberId, items } = event.payload;
       const shipment = await deps.shipping.create(orderId, memberId, items);
       await deps.store.append(
-        `shipment-${orderId}`,
+        shipmentStreamId(orderId),
         [
           {
             id: deterministicUuid(`shipment.created:${orderId}`),

@@ -8,6 +8,11 @@ import type { Clock } from '../../../platform/clock';
 import { NotFoundError, ValidationError } from '../../../platform/errors';
 import { productCatalog, initialStock } from './product-catalog';
 
+/** The stream of an order's reservation outcomes (inventory.reserved / failed / released). */
+export function inventoryStreamId(orderId: string): string {
+  return `inventory-${orderId}`;
+}
+
 export interface StockLine {
   readonly sku: string;
   readonly quantity: number;

@@ -26,9 +26,10 @@ export interface OrderFacts {
   readonly memberships: readonly MembershipPurchase[];
 }
 
+/** `quantity`: per sku per order, however many lines it is split over. */
 export const orderLimits = { lines: 20, quantity: 100 } as const;
 
-/** Validate requested lines against the catalogue; repeated skus are merged. */
+/** Validate requested lines against the catalogue; repeated skus are merged (and limited together). */
 export function priceOrder(requested: readonly { sku: string; quantity: number }[]): {
   items: OrderLine[];
   totalCents: number;
@@ -45,8 +46,14 @@ export function priceOrder(requested: readonly { sku: string; quantity: number }
     if (!Number.isInteger(line.quantity) || line.quantity < 1 || line.quantity > orderLimits.quantity) {
       throw new ValidationError(`quantity must be a whole number from 1 to ${orderLimits.quantity}.`, { field: `items.${i}.quantity` });
     }
-    const current = merged.get(product.sku);
-    merged.set(product.sku, { product, quantity: (current?.quantity ?? 0) + line.quantity });
+    const quantity = (merged.get(product.sku)?.quantity ?? 0) + line.quantity;
+    if (quantity > orderLimits.quantity) {
+      throw new ValidationError(
+        `An order holds at most ${orderLimits.quantity} of ${product.sku}, however many lines it is split over (these add up to ${quantity}).`,
+        { field: `items.${i}.quantity` },
+      );
+    }
+    merged.set(product.sku, { product, quantity });
   });
   const memberships = [...merged.values()].filter((l) => l.product.membership);
   if (memberships.length > 1 || memberships.some((l) => l.quantity !== 1)) {

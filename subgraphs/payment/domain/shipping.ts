@@ -6,6 +6,11 @@ import { deterministicUuid } from '../../../platform/ids';
 import { findProduct } from './product-catalog';
 import type { StockLine } from './inventory';
 
+/** The stream of an order's shipment (shipment.created). */
+export function shipmentStreamId(orderId: string): string {
+  return `shipment-${orderId}`;
+}
+
 export interface ShipmentDoc {
   /** The order id. */
   readonly id: string;

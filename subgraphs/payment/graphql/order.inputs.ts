@@ -6,7 +6,7 @@ export class OrderItemInput {
   @Field(() => ID, { description: 'The product, by SKU (see `products`).' })
   sku!: string;
 
-  @Field(() => Int, { description: 'How many units (at least 1).' })
+  @Field(() => Int, { description: 'From 1 to 100; at most 100 of one sku per order, however many lines it is split over.' })
   quantity!: number;
 }
 

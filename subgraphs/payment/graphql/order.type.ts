@@ -163,7 +163,7 @@ export class Order {
   @Field(() => Int, { nullable: true, description: 'Cents refunded when the order was cancelled.' })
   refundedCents!: number | null;
 
-  @Field(() => Date, { nullable: true, description: 'When the current step times out (null once final).' })
+  @Field(() => Date, { nullable: true, description: 'When the current step times out if the workers run until then; a stop of the workers moves it later by its length (null once final).' })
   stepDeadlineAt!: Date | null;
 
   @Field(() => Date, { description: 'When the order was placed.' })

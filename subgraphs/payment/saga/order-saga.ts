@@ -245,6 +245,12 @@ const sagaEventTypes: ReadonlySet<string> = new Set<SagaEventType>([
   'order.cancelled',
 ]);
 
+const replyTypes: ReadonlySet<string> = new Set<string>(sagaReplyTypes);
+
+export function isSagaReply(event: { type: string }): event is SagaReply {
+  return replyTypes.has(event.type);
+}
+
 export function isSagaEvent(event: { type: string }): event is StoredSagaEvent {
   return sagaEventTypes.has(event.type);
 }

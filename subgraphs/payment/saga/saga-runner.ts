@@ -8,8 +8,11 @@ import type { DocumentCollection } from '../../../messaging/state/document-store
 import type { Clock } from '../../../platform/clock';
 import { ConcurrencyError } from '../../../platform/errors';
 import { deterministicUuid } from '../../../platform/ids';
+import { inventoryStreamId } from '../domain/inventory';
+import { paymentStreamId } from '../domain/payment-service';
 import { saveOrderView, type OrderView } from '../domain/read-models';
-import { isOpen, isSagaEvent, orderStreamId, type OrderSaga, type SagaInput, type SagaState } from './order-saga';
+import { shipmentStreamId } from '../domain/shipping';
+import { isOpen, isSagaEvent, isSagaReply, orderStreamId, type OrderSaga, type SagaInput, type SagaReply, type SagaState } from './order-saga';
 
 export interface LoadedSaga {
   readonly state: SagaState;
@@ -85,6 +88,42 @@ export class OrderSagaRunner {
         if (!(error instanceof ConcurrencyError) || attempt >= MAX_CONFLICT_RETRIES) throw error;
       }
     }
+  }
+
+  /** A reply from payment, inventory or shipping, as the order saga's consumer takes it. */
+  applyReply(reply: SagaReply): Promise<LoadedSaga> {
+    return this.apply(
+      reply.payload.orderId,
+      { kind: 'reply', event: reply },
+      { correlationId: reply.correlationId, causationId: reply.id, actor: { id: 'order-saga', role: 'system' } },
+      reply.id,
+    );
+  }
+
+  /**
+   * Take the replies already recorded in the store for this order (its payment, reservation and
+   * shipment streams) that the saga has not taken yet; resolves to how many moved it on. The
+   * timeout scan calls this before deciding a timeout: a reply recorded while the saga's consumer
+   * was stopped, or is still on its way through the relay and the queue, wins over the deadline.
+   * Applied as the consumer would apply it (same cause key): whichever comes second changes nothing.
+   */
+  async applyRecordedReplies(orderId: string): Promise<number> {
+    const { state, version } = await this.load(orderId);
+    if (!isOpen(state)) return 0;
+    const { paymentId } = state.order;
+    const streams = [paymentStreamId(paymentId), inventoryStreamId(orderId), shipmentStreamId(orderId)];
+    const replies = (await Promise.all(streams.map((s) => this.store.readStream(s))))
+      .flat()
+      .filter(isSagaReply)
+      .sort((a, b) => a.position - b.position);
+    let moved = 0;
+    let at = version;
+    for (const reply of replies) {
+      const after = await this.applyReply(reply);
+      if (after.version !== at) moved++;
+      at = after.version;
+    }
+    return moved;
   }
 
   async saveView(loaded: LoadedSaga): Promise<void> {

@@ -29,6 +29,12 @@ export interface PaymentHarness {
   startWorkers(overrides?: PaymentWorkersOverrides): Promise<RunningWorkers>;
   order(memberId: string, items: { sku: string; quantity: number }[], cardNumber?: string): Promise<OrderView>;
   settled(orderId: string, timeoutMs?: number): Promise<OrderView>;
+  /**
+   * Let `ms` pass on the clock while the workers run: a timeout scan (and so a heartbeat) every
+   * SAGA_TIMEOUT_SCAN_MS, as the interval scan does. Moving the clock alone is downtime to the saga.
+   * Resolves to how many sagas timed out.
+   */
+  runFor(ms: number): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -56,6 +62,14 @@ export async function startPaymentHarness(
         const view = await harness.workers.payment.slice.orders.get(orderId);
         return view && !view.open ? view : null;
       }, `order ${orderId} to reach a final state`, timeoutMs),
+    runFor: async (ms) => {
+      let timedOut = 0;
+      for (let left = ms; left > 0; left -= cfg.SAGA_TIMEOUT_SCAN_MS) {
+        clock.advance(Math.min(left, cfg.SAGA_TIMEOUT_SCAN_MS));
+        timedOut += await harness.workers.payment.timeouts.scanOnce();
+      }
+      return timedOut;
+    },
     close: async () => {
       await harness.workers.close();
       if (!options.backends) await backends.close();

@@ -125,6 +125,18 @@ export class RawClient {
     this.socket.send(typeof message === 'string' ? message : JSON.stringify(message));
   }
 
+  /**
+   * Write only the header of a text frame announcing `length` bytes of payload, as a client about to
+   * stream a huge message would: a server that refuses it now has not read (nor held) any of it.
+   */
+  announceMessage(length: number): void {
+    const header = Buffer.alloc(14); // FIN + text, masked, 64-bit length, then a (zero) mask key
+    header[0] = 0x81;
+    header[1] = 0x80 | 127;
+    header.writeBigUInt64BE(BigInt(length), 2);
+    (this.socket as unknown as { _socket: import('node:net').Socket })._socket.write(header);
+  }
+
   /** The next protocol message if one comes within `ms`, else null. */
   poll(ms: number): Promise<Record<string, unknown> | null> {
     return this.messages.poll(ms) as never;

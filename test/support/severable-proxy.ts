@@ -1,0 +1,65 @@
+// A TCP proxy in front of RabbitMQ that a test controls: it can sever every connection and refuse
+// reconnects, to stage a lost broker without touching the broker itself.
+import net from 'node:net';
+
+const brokerUrl = new URL(process.env.RABBITMQ_URL || 'amqp://guest:guest@127.0.0.1:5672');
+
+/** A TCP proxy to the broker that can sever every connection and refuse the next reconnects. */
+export class SeverableProxy {
+  private readonly server = net.createServer((client) => this.accept(client));
+  private readonly sockets = new Set<net.Socket>();
+  private refuseNext = 0;
+  accepted = 0;
+  refused = 0;
+  cuts = 0;
+
+  /** `target`: the broker's URL (default RABBITMQ_URL, else the local broker). */
+  constructor(private readonly target: URL = brokerUrl) {}
+
+  async listen(): Promise<number> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    return (this.server.address() as net.AddressInfo).port;
+  }
+
+  /** Sever every open connection; refuse the next `refuse` connection attempts, then accept again. */
+  cut(refuse = 1): void {
+    this.cuts++;
+    this.refuseNext = refuse;
+    for (const socket of this.sockets) socket.destroy();
+    this.sockets.clear();
+  }
+
+  /** Accept connections again (after a cut that refused many). */
+  restore(): void {
+    this.refuseNext = 0;
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private accept(client: net.Socket): void {
+    if (this.refuseNext > 0) {
+      this.refuseNext--;
+      this.refused++;
+      client.destroy();
+      return;
+    }
+    this.accepted++;
+    const upstream = net.connect({ host: this.target.hostname, port: Number(this.target.port || 5672) });
+    for (const [a, b] of [
+      [client, upstream],
+      [upstream, client],
+    ] as const) {
+      this.sockets.add(a);
+      a.pipe(b);
+      a.on('error', () => b.destroy());
+      a.on('close', () => {
+        this.sockets.delete(a);
+        b.destroy();
+      });
+    }
+  }
+}
+
