@@ -9,6 +9,7 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { CORRELATION_ID_HEADER, correlationIdFrom } from '../platform/auth';
 import { apolloLogger, loggerFor } from '../platform/logger';
 import { metricsRoute } from '../messaging/monitor/metrics';
+import { useClientErrors } from './client-errors';
 import { authenticate, type GatewayContext } from './context';
 import { IDEMPOTENCY_KEY_HEADER, idempotencyHeaderOf } from '../platform/idempotency-key';
 import { gatewayErrorFormatter } from './format-error';
@@ -103,7 +104,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     formatError: gatewayErrorFormatter(logger, clientErrors),
     parseOptions: limitedParseOptions(queryLimits),
     validationRules: queryLimitRules(queryLimits),
-    plugins: [landingPage],
+    // Errors leave in one shape on every transport (the WebSocket side shapes them alike).
+    plugins: [landingPage, useClientErrors<GatewayContext>()],
     includeStacktraceInErrorResponses: false,
     // The process lifecycle (platform/lifecycle.ts) owns signals and closes servers in order.
     stopOnTerminationSignals: false,

@@ -1,9 +1,11 @@
-// `npm run compose`: writes supergraph.graphql from the subgraphs, printing errors and hints.
+// `npm run compose`: writes supergraph.graphql from the subgraphs, printing errors and hints, and
+// what the new API schema breaks (or may change) for clients compared with the committed file.
 // `--check` only compares and exits 1 when the committed file is stale.
 import 'reflect-metadata';
 import fs from 'node:fs';
 import path from 'node:path';
 import { composeSupergraph } from '../gateway/composition';
+import { apiChanges, formatApiChanges } from './api-changes';
 
 async function main(): Promise<void> {
   const check = process.argv.includes('--check');
@@ -16,6 +18,9 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const current = fs.existsSync(target) ? fs.readFileSync(target, 'utf8') : '';
+  if (current !== '') {
+    for (const line of formatApiChanges(await apiChanges(current, outcome.supergraphSdl))) console.log(line);
+  }
   if (check) {
     if (current !== outcome.supergraphSdl) {
       console.error('supergraph.graphql is stale: run `npm run compose` and commit it.');

@@ -11,7 +11,7 @@ import { createAnalyticsModule } from './analytics/module';
 /** The part of the configuration subgraph modules read. */
 export type ModuleConfig = Pick<
   Config,
-  'SNAPSHOT_EVERY' | 'FOLLOWER_POLL_MS' | 'SAGA_STEP_TIMEOUT_MS' | 'ANALYTICS_ALLOWED_LATENESS_MS' | 'ANALYTICS_TICK_MS'
+  'SNAPSHOT_EVERY' | 'FOLLOWER_POLL_MS' | 'SAGA_STEP_TIMEOUT_MS' | 'ANALYTICS_ALLOWED_LATENESS_MS' | 'ANALYTICS_TICK_MS' | 'QUEUE_PREFIX'
 >;
 
 export interface SubgraphEntry {

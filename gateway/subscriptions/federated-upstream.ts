@@ -12,7 +12,8 @@ import { createHash } from 'node:crypto';
 import { executeQueryPlan, type ServiceMap } from '@apollo/gateway';
 import type { QueryPlan } from '@apollo/query-planner';
 import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
-import { type ExecutionResult, type GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type ExecutionResult, type GraphQLFormattedError } from 'graphql';
+import { clientResultErrors } from '../client-errors';
 import type { FormattedExecutionResult } from 'graphql-ws';
 import { signForwardedIdentity } from '../../platform/auth';
 import type { Logger } from '../../platform/logger';
@@ -138,18 +139,25 @@ export function openFederatedUpstream(deps: FederatedUpstreamDeps, request: Fede
     cache: undefined,
   } as unknown as GatewayGraphQLRequestContext<GatewayContext>;
 
+  // An event's errors reach clients in the shape HTTP answers have (client-errors.ts).
+  const client = { operation: operationContext.operation, fragments: operationContext.fragments };
+
   const execute = async (upstream: UpstreamResult): Promise<FederatedResult> => {
     const cursorValue = upstream.extensions?.[CURSOR_EXTENSION];
     const cursor = typeof cursorValue === 'string' ? cursorValue : null;
     const services: ServiceMap = { ...deps.services, [primary.serviceName]: new EventDataSource(upstream as never) };
     const response = await executeQueryPlan(queryPlan, services, requestContext, operationContext, deps.planner.supergraphSchema, deps.planner.apiSchema);
     const { formatError } = deps;
-    const errors = formatError ? response.errors?.map((e) => formatError(e.toJSON(), e)) : response.errors;
+    const formatted = (response.errors ?? []).map((e) => {
+      const json = e instanceof GraphQLError ? e.toJSON() : e;
+      return formatError ? formatError(json, e) : json;
+    });
+    const { errors } = clientResultErrors({ errors: formatted, extensions: response.extensions as Record<string, unknown> | undefined }, client);
     return {
       cursor,
       result: {
         data: (response.data ?? null) as ExecutionResult['data'],
-        ...(errors && errors.length > 0 ? { errors: errors as ExecutionResult['errors'] } : {}),
+        ...(errors ? { errors: errors as unknown as ExecutionResult['errors'] } : {}),
         ...(cursor !== null ? { extensions: { [CURSOR_EXTENSION]: cursor } } : {}),
       },
     };

@@ -28,6 +28,7 @@ import type { Logger } from '../../platform/logger';
 import { parseCursor } from '../../messaging/live/resume-merge';
 import type { ClientErrorOptions } from '../../platform/client-errors';
 import type { GatewayContext } from '../context';
+import { clientOperation, toClientError } from '../client-errors';
 import { gatewayErrorFormatter, INTERNAL_ERROR_MESSAGE } from '../format-error';
 import { defaultQueryLimits, limitedParseOptions, queryLimitRules, type QueryLimits } from '../query-limits';
 import type { FederatedSubscription } from './client-subscription';
@@ -185,6 +186,15 @@ export function serveGatewaySubscriptions(options: GatewaySubscriptionOptions): 
   // gateway restart send the same few documents thousands of times; parsing and validating each
   // again cost about 0.4 ms (more than planning, which is cached too). The least recently used go first.
   const validated = new LRUCache<string, DocumentNode>({ max: VALIDATED_DOCUMENTS_KEPT });
+  const documentOf = (query: string): DocumentNode | undefined => {
+    const known = validated.get(query);
+    if (known) return known;
+    try {
+      return parse(query, parseOptions);
+    } catch {
+      return undefined;
+    }
+  };
   const upstream = new UpstreamClients(options.subgraphUrls, options.subgraphSecret);
   const shared = new SharedSubscriptions({
     planner,
@@ -365,7 +375,13 @@ export function serveGatewaySubscriptions(options: GatewaySubscriptionOptions): 
         };
         return tracked;
       },
-      onError: (_ctx, _id, _payload, errors) => errors.flatMap((error) => codedErrors(error).map((coded) => formatError(coded, error))),
+      onError: (_ctx, _id, payload, errors) => {
+        // The same shape as over HTTP (client-errors.ts): locations into the client's document.
+        const client = clientOperation(documentOf(payload.query), payload.operationName);
+        return errors.flatMap((error) =>
+          codedErrors(error).map((coded) => toClientError(formatError(coded, error), client, error.originalError instanceof UpstreamErrors)),
+        );
+      },
     },
     wss,
     limits.keepAliveMs,

@@ -1,7 +1,7 @@
 // The replay service's API side: validates a request, writes it as a pending `replays` document (the
 // durable hand-over to whichever worker claims it) and answers at once; cancels; reads runs and targets.
 import { randomUUID } from 'node:crypto';
-import type { DocumentStore } from '../state/document-store';
+import type { DocumentCollection, DocumentStore } from '../state/document-store';
 import { IdempotencyKeys } from '../state/idempotency-keys';
 import type { EventStore } from '../store/event-store';
 import type { Clock } from '../../platform/clock';
@@ -73,7 +73,9 @@ export class ReplayService {
     });
     if (!stored) throw new NotFoundError(`No replay with id ${id}.`, { id });
     if (isFinished(stored.status) && !stored.cancelRequested) {
-      throw new IllegalStateError(`Replay ${id} already ${stored.status}: there is nothing to cancel.`, { id, status: stored.status });
+      // The status as the API names it (ReplayStatus: COMPLETED, ...).
+      const status = stored.status.toUpperCase();
+      throw new IllegalStateError(`Replay ${id} is already ${status}: there is nothing to cancel.`, { id, status });
     }
     this.onChange();
     return stored;
@@ -83,9 +85,9 @@ export class ReplayService {
     return replaysCollection(this.documents).get(id);
   }
 
-  /** Most recent first. */
-  list(limit = 50): Promise<ReplayDoc[]> {
-    return replaysCollection(this.documents).find({ orderBy: { field: 'requestedAt', direction: 'desc' }, limit: Math.max(0, Math.min(limit, 500)) });
+  /** Every run, for listing (most recent first: by `requestedAt` descending). */
+  get runs(): DocumentCollection<ReplayDoc> {
+    return replaysCollection(this.documents);
   }
 
   async targets(): Promise<ReplayTargetDoc[]> {

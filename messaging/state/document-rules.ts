@@ -4,6 +4,22 @@
 import { DomainError, ValidationError } from '../../platform/errors';
 import type { Cursor, Doc, FindQuery, Scalar, Where } from './document-store';
 
+/** A range as the adapters get it: its operators in a fixed order and the one type of its bounds. */
+export interface CheckedRange {
+  readonly type: 'string' | 'number';
+  readonly bounds: readonly (readonly [RangeOperator, string | number])[];
+}
+
+export type RangeOperator = 'gt' | 'gte' | 'lt' | 'lte';
+const RANGE_OPERATORS: readonly RangeOperator[] = ['gt', 'gte', 'lt', 'lte'];
+
+/** A checked condition: equality with a scalar, or a range. */
+export type CheckedCondition = Scalar | CheckedRange;
+
+export function isRange(condition: CheckedCondition): condition is CheckedRange {
+  return typeof condition === 'object' && condition !== null;
+}
+
 const COLLECTION_NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,99}$/;
 const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,99}$/;
 /** `_id` and `_rev` are how the MongoDB adapter stores the id and the revision token. */
@@ -59,14 +75,18 @@ export function checkDocument(collection: string, doc: Doc, unique: ReadonlySet<
   }
 }
 
-export function checkWhere<T>(collection: string, where: Where<T> | undefined): [string, Scalar][] {
+export function checkWhere<T>(collection: string, where: Where<T> | undefined): [string, CheckedCondition][] {
   if (!where) return [];
-  const entries: [string, Scalar][] = [];
+  const entries: [string, CheckedCondition][] = [];
   for (const [field, value] of Object.entries(where) as [string, unknown][]) {
     if (value === undefined) continue;
     checkField(collection, field);
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      entries.push([field, checkRange(collection, field, value as Record<string, unknown>)]);
+      continue;
+    }
     if (value !== null && typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
-      throw new ValidationError(`where.${field} on "${collection}" must be a string, number, boolean or null.`, {
+      throw new ValidationError(`where.${field} on "${collection}" must be a string, number, boolean, null or a range.`, {
         collection,
         field,
       });
@@ -76,12 +96,37 @@ export function checkWhere<T>(collection: string, where: Where<T> | undefined): 
   return entries;
 }
 
+function checkRange(collection: string, field: string, range: Record<string, unknown>): CheckedRange {
+  const bounds: [RangeOperator, string | number][] = [];
+  for (const key of Object.keys(range)) {
+    if (range[key] !== undefined && !(RANGE_OPERATORS as readonly string[]).includes(key)) {
+      throw new ValidationError(`where.${field} on "${collection}": a range takes gt, gte, lt and lte only.`, { collection, field });
+    }
+  }
+  for (const operator of RANGE_OPERATORS) {
+    const bound = range[operator];
+    if (bound === undefined) continue;
+    if (typeof bound !== 'string' && (typeof bound !== 'number' || !Number.isFinite(bound))) {
+      throw new ValidationError(`where.${field}.${operator} on "${collection}" must be a string or a finite number.`, { collection, field });
+    }
+    bounds.push([operator, bound]);
+  }
+  const first = bounds[0];
+  if (!first) throw new ValidationError(`where.${field} on "${collection}": a range needs gt, gte, lt or lte.`, { collection, field });
+  const type = typeof first[1] === 'number' ? 'number' : 'string';
+  if (bounds.some(([, bound]) => typeof bound !== type)) {
+    throw new ValidationError(`where.${field} on "${collection}": the bounds of a range must all be numbers or all strings.`, { collection, field });
+  }
+  return { type, bounds };
+}
+
 export interface CheckedQuery {
-  readonly where: [string, Scalar][];
+  readonly where: [string, CheckedCondition][];
   readonly prefix: { readonly field: string; readonly value: string } | null;
   readonly orderField: string;
   readonly descending: boolean;
   readonly after: Cursor | null;
+  readonly before: Cursor | null;
   /** null = no limit. */
   readonly limit: number | null;
 }
@@ -102,16 +147,8 @@ export function checkQuery<T>(collection: string, query: FindQuery<T> = {}): Che
   if (direction !== 'asc' && direction !== 'desc') {
     throw new ValidationError(`orderBy.direction on "${collection}" must be "asc" or "desc".`, { collection });
   }
-  let after: Cursor | null = null;
-  if (query.after) {
-    const { value, id } = query.after;
-    if (typeof id !== 'string' || (value !== null && typeof value !== 'string' && typeof value !== 'number')) {
-      throw new ValidationError(`after on "${collection}" must be { value: string | number | null, id: string }.`, {
-        collection,
-      });
-    }
-    after = { value: orderField === 'id' ? id : value, id };
-  }
+  const after = query.after ? checkCursor(collection, 'after', orderField, query.after) : null;
+  const before = query.before ? checkCursor(collection, 'before', orderField, query.before) : null;
   let limit: number | null = null;
   if (query.limit !== undefined) {
     if (!Number.isInteger(query.limit) || query.limit < 0) {
@@ -119,7 +156,15 @@ export function checkQuery<T>(collection: string, query: FindQuery<T> = {}): Che
     }
     limit = query.limit;
   }
-  return { where, prefix, orderField, descending: direction === 'desc', after, limit };
+  return { where, prefix, orderField, descending: direction === 'desc', after, before, limit };
+}
+
+function checkCursor(collection: string, name: 'after' | 'before', orderField: string, cursor: Cursor): Cursor {
+  const { value, id } = cursor;
+  if (typeof id !== 'string' || (value !== null && typeof value !== 'string' && typeof value !== 'number')) {
+    throw new ValidationError(`${name} on "${collection}" must be { value: string | number | null, id: string }.`, { collection });
+  }
+  return { value: orderField === 'id' ? id : value, id };
 }
 
 /** The error every adapter throws when a write would give two documents the same unique value. */
@@ -192,15 +237,29 @@ export function runQuery<T extends Doc>(docs: Iterable<T>, query: CheckedQuery):
     sign * (compareValues(a.value, b.value) || compareStrings(a.id, b.id));
   const keyOf = (doc: T) => ({ value: fieldValue(doc, query.orderField), id: doc.id });
   selected.sort((a, b) => order(keyOf(a), keyOf(b)));
-  const after = query.after;
-  const paged = after ? selected.filter((doc) => order(keyOf(doc), after) > 0) : selected;
+  const { after, before } = query;
+  const paged =
+    after || before
+      ? selected.filter((doc) => (!after || order(keyOf(doc), after) > 0) && (!before || order(keyOf(doc), before) < 0))
+      : selected;
   return query.limit === null ? paged : paged.slice(0, query.limit);
 }
 
-export function matchesWhere(doc: Doc, where: readonly [string, Scalar][]): boolean {
+export function matchesWhere(doc: Doc, where: readonly [string, CheckedCondition][]): boolean {
   for (const [field, expected] of where) {
     const actual = fieldValue(doc, field);
-    if (expected === null ? actual !== undefined && actual !== null : actual !== expected) return false;
+    if (isRange(expected)) {
+      if (!inRange(actual, expected)) return false;
+    } else if (expected === null ? actual !== undefined && actual !== null : actual !== expected) return false;
+  }
+  return true;
+}
+
+function inRange(value: unknown, range: CheckedRange): boolean {
+  if (typeof value !== range.type) return false;
+  for (const [operator, bound] of range.bounds) {
+    const c = range.type === 'number' ? (value as number) - (bound as number) : compareStrings(value as string, bound as string);
+    if (operator === 'gt' ? !(c > 0) : operator === 'gte' ? !(c >= 0) : operator === 'lt' ? !(c < 0) : !(c <= 0)) return false;
   }
   return true;
 }

@@ -12,8 +12,23 @@ export type FieldOf<T> = keyof T & string;
 /** A value a `where` clause can compare with: equality on scalars; `null` matches null or missing. */
 export type Scalar = string | number | boolean | null;
 
-/** Equality on top-level scalar fields, combined with AND. */
-export type Where<T> = { readonly [K in FieldOf<T>]?: Scalar };
+/**
+ * Bounds on one field, for keyset pages and date windows: a document matches when its value is of
+ * the bounds' type (all bounds numbers, or all strings, compared by code point) and within every
+ * bound given. Null, missing and other-typed values never match a range.
+ */
+export interface Range {
+  readonly gt?: string | number;
+  readonly gte?: string | number;
+  readonly lt?: string | number;
+  readonly lte?: string | number;
+}
+
+/** A condition on one field: equality with a scalar, or a range. */
+export type Condition = Scalar | Range;
+
+/** Conditions on top-level fields (equality on scalars, or ranges), combined with AND. */
+export type Where<T> = { readonly [K in FieldOf<T>]?: Condition };
 
 export interface CollectionOptions<T> {
   /** Fields queried with `where`, `orderBy` or `prefix` often enough to deserve an index. */
@@ -43,6 +58,11 @@ export interface FindQuery<T> {
   readonly orderBy?: { readonly field: FieldOf<T>; readonly direction?: 'asc' | 'desc' };
   /** Only documents strictly after this cursor in the order above. Build it with `cursorOf`. */
   readonly after?: Cursor;
+  /**
+   * Only documents strictly before this cursor in the order above (with `after`, the documents
+   * between both). Paging backwards is a `find` in the opposite direction with `after`.
+   */
+  readonly before?: Cursor;
   /** At most this many documents (0 returns none). Default: all. */
   readonly limit?: number;
 }

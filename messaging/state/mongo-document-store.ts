@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Collection, Db, Filter, Sort } from 'mongodb';
 import { DomainError } from '../../platform/errors';
 import { codedMongoError, duplicateKeyOf, mongoCall, MongoConnection } from '../../platform/mongodb';
-import type { CollectionOptions, Doc, DocumentCollection, DocumentStore, FindQuery, Scalar, Where } from './document-store';
+import type { CollectionOptions, Cursor, Doc, DocumentCollection, DocumentStore, FindQuery, Where } from './document-store';
 import {
   checkCollectionName,
   checkDocument,
@@ -14,8 +14,10 @@ import {
   checkQuery,
   checkWhere,
   escapeRegExp,
+  isRange,
   jsonCopy,
   uniqueConflict,
+  type CheckedCondition,
 } from './document-rules';
 
 /**
@@ -47,11 +49,29 @@ function fromStored<T extends Doc>(stored: Stored): T {
   return { id: _id, ...rest } as unknown as T;
 }
 
-function whereFilter(where: readonly [string, Scalar][]): Record<string, unknown> {
+function whereFilter(where: readonly [string, CheckedCondition][]): Record<string, unknown> {
   const filter: Record<string, unknown> = {};
-  // `{ field: null }` matches null and missing, like the other adapters.
-  for (const [field, value] of where) filter[mongoField(field)] = value;
+  // `{ field: null }` matches null and missing, like the other adapters. A range's comparison
+  // operators match values of their bounds' BSON type only (type bracketing), as the others do.
+  for (const [field, value] of where) {
+    filter[mongoField(field)] = isRange(value) ? Object.fromEntries(value.bounds.map(([operator, bound]) => [`$${operator}`, bound])) : value;
+  }
   return filter;
+}
+
+/**
+ * Documents strictly after `cursor` in the order (field, _id), ascending with null/missing first or
+ * descending with them last (the reverse); `before` is `after` in the opposite direction.
+ */
+function keysetFilter(f: string, descending: boolean, cursor: Cursor): Record<string, unknown> {
+  const { value, id } = cursor;
+  if (f === '_id') return { _id: { [descending ? '$lt' : '$gt']: id } };
+  if (!descending) {
+    return value === null
+      ? { $or: [{ [f]: { $ne: null } }, { [f]: null, _id: { $gt: id } }] }
+      : { $or: [{ [f]: { $gt: value } }, { [f]: value, _id: { $gt: id } }] };
+  }
+  return value === null ? { [f]: null, _id: { $lt: id } } : { $or: [{ [f]: { $lt: value } }, { [f]: null }, { [f]: value, _id: { $lt: id } }] };
 }
 
 /**
@@ -205,25 +225,8 @@ class MongoCollection<T extends Doc> implements DocumentCollection<T> {
       and.push({ [mongoField(q.prefix.field)]: { $regex: `^${escapeRegExp(q.prefix.value)}`, $options: 'i' } });
     }
     const f = mongoField(q.orderField);
-    if (q.after) {
-      const { value, id } = q.after;
-      const beyond = q.descending ? '$lt' : '$gt';
-      if (f === '_id') and.push({ _id: { [beyond]: id } });
-      else if (!q.descending) {
-        // Ascending, null/missing first.
-        and.push(
-          value === null
-            ? { $or: [{ [f]: { $ne: null } }, { [f]: null, _id: { $gt: id } }] }
-            : { $or: [{ [f]: { $gt: value } }, { [f]: value, _id: { $gt: id } }] },
-        );
-      } else {
-        and.push(
-          value === null
-            ? { [f]: null, _id: { $lt: id } }
-            : { $or: [{ [f]: { $lt: value } }, { [f]: null }, { [f]: value, _id: { $lt: id } }] },
-        );
-      }
-    }
+    if (q.after) and.push(keysetFilter(f, q.descending, q.after));
+    if (q.before) and.push(keysetFilter(f, !q.descending, q.before));
     const filter = (and.length === 0 ? {} : and.length === 1 ? and[0] : { $and: and }) as Filter<Stored>;
     const direction = q.descending ? -1 : 1;
     const sort: Sort = f === '_id' ? { _id: direction } : { [f]: direction, _id: direction };

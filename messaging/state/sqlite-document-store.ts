@@ -3,15 +3,18 @@
 // Writes of one event-loop turn share a transaction (platform/sqlite.ts).
 import type Database from 'better-sqlite3';
 import { openSqlite, SqliteCheckpointer, SqliteGroupCommit } from '../../platform/sqlite';
-import type { CollectionOptions, Doc, DocumentCollection, DocumentStore, FindQuery, Scalar, Where } from './document-store';
+import type { CollectionOptions, Cursor, Doc, DocumentCollection, DocumentStore, FindQuery, Where } from './document-store';
 import {
   checkCollectionName,
   checkDocument,
   checkField,
   checkQuery,
   checkWhere,
+  isRange,
   prefixMatcher,
   uniqueConflict,
+  type CheckedCondition,
+  type CheckedRange,
 } from './document-rules';
 
 type SqlValue = string | number | null;
@@ -29,11 +32,54 @@ interface SqliteError extends Error {
   code?: string;
 }
 
-function whereSql(where: readonly [string, Scalar][], params: SqlValue[]): string[] {
+const RANGE_SQL = { gt: '>', gte: '>=', lt: '<', lte: '<=' } as const;
+
+/** A range matches values of its bounds' type only (SQLite would order numbers before all text). */
+function rangeSql(field: string, range: CheckedRange, params: SqlValue[]): string {
+  const expr = fieldExpr(field);
+  if (field === 'id' && range.type === 'number') return '0'; // ids are strings
+  const typed = field === 'id' ? [] : [range.type === 'string' ? `json_type(doc, '$.${field}') = 'text'` : `json_type(doc, '$.${field}') IN ('integer', 'real')`];
+  const bounds = range.bounds.map(([operator, bound]) => {
+    params.push(bound);
+    return `${expr} ${RANGE_SQL[operator]} ?`;
+  });
+  return [...typed, ...bounds].join(' AND ');
+}
+
+/**
+ * Documents strictly after `cursor` in the order (field, id), ascending with nulls first or
+ * descending with nulls last (the reverse); `before` is `after` in the opposite direction.
+ */
+function keysetSql(orderField: string, descending: boolean, cursor: Cursor, params: SqlValue[]): string {
+  const order = fieldExpr(orderField);
+  const { value, id } = cursor;
+  if (orderField === 'id') {
+    params.push(id);
+    return descending ? 'id < ?' : 'id > ?';
+  }
+  if (!descending) {
+    if (value === null) {
+      params.push(id);
+      return `(${order} IS NOT NULL OR id > ?)`;
+    }
+    params.push(value, value, id);
+    return `(${order} > ? OR (${order} = ? AND id > ?))`;
+  }
+  if (value === null) {
+    params.push(id);
+    return `(${order} IS NULL AND id < ?)`;
+  }
+  params.push(value, value, id);
+  return `(${order} < ? OR ${order} IS NULL OR (${order} = ? AND id < ?))`;
+}
+
+function whereSql(where: readonly [string, CheckedCondition][], params: SqlValue[]): string[] {
   const clauses: string[] = [];
   for (const [field, value] of where) {
     const expr = fieldExpr(field);
-    if (value === null) {
+    if (isRange(value)) {
+      clauses.push(rangeSql(field, value, params));
+    } else if (value === null) {
       clauses.push(`${expr} IS NULL`);
     } else if (typeof value === 'boolean') {
       // JSON booleans come out of json_extract as 1/0; json_type keeps `true` apart from the number 1.
@@ -192,28 +238,8 @@ class SqliteCollection<T extends Doc> implements DocumentCollection<T> {
       params.push(q.prefix.value);
     }
     const order = fieldExpr(q.orderField);
-    if (q.after) {
-      const { value, id } = q.after;
-      if (q.orderField === 'id') {
-        clauses.push(q.descending ? 'id < ?' : 'id > ?');
-        params.push(id);
-      } else if (!q.descending) {
-        // Ascending, nulls first.
-        if (value === null) {
-          clauses.push(`(${order} IS NOT NULL OR id > ?)`);
-          params.push(id);
-        } else {
-          clauses.push(`(${order} > ? OR (${order} = ? AND id > ?))`);
-          params.push(value, value, id);
-        }
-      } else if (value === null) {
-        clauses.push(`(${order} IS NULL AND id < ?)`);
-        params.push(id);
-      } else {
-        clauses.push(`(${order} < ? OR ${order} IS NULL OR (${order} = ? AND id < ?))`);
-        params.push(value, value, id);
-      }
-    }
+    if (q.after) clauses.push(keysetSql(q.orderField, q.descending, q.after, params));
+    if (q.before) clauses.push(keysetSql(q.orderField, !q.descending, q.before, params));
     const direction = q.descending ? 'DESC' : 'ASC';
     let sql = `SELECT doc FROM ${quote(this.table)}`;
     if (clauses.length) sql += ` WHERE ${clauses.join(' AND ')}`;

@@ -38,7 +38,7 @@ export interface AnalyticsModule extends SubgraphModule {
 /** The lease under which one analytics instance of a deployment runs the stream processor. */
 export const PROCESSOR_LEASE = 'analytics-stream-processor';
 
-export type AnalyticsModuleConfig = Pick<Config, 'FOLLOWER_POLL_MS' | 'ANALYTICS_ALLOWED_LATENESS_MS' | 'ANALYTICS_TICK_MS'>;
+export type AnalyticsModuleConfig = Pick<Config, 'FOLLOWER_POLL_MS' | 'ANALYTICS_ALLOWED_LATENESS_MS' | 'ANALYTICS_TICK_MS' | 'QUEUE_PREFIX'>;
 
 export async function createAnalyticsModule(backends: Backends, cfg: AnalyticsModuleConfig): Promise<AnalyticsModule> {
   const logger = loggerFor('analytics-subgraph');
@@ -81,7 +81,7 @@ export async function createAnalyticsModule(backends: Backends, cfg: AnalyticsMo
     orphanedTypes: [AnalyticsMember],
     pubSub: topicsNotSupported,
     container: resolverContainer([
-      new EventMonitorResolver(backends),
+      new EventMonitorResolver(backends, cfg.QUEUE_PREFIX),
       new ParkedEventsResolver(parked),
       new ActivityResolver(deps),
       new MemberAnalyticsResolver(deps),

@@ -50,8 +50,11 @@ export interface SubscriptionContext extends SubgraphContext {
 /** Base of every subscription payload type; unreferenced itself, so only its subclasses are emitted. */
 @ObjectType({ description: 'What every subscription payload carries.' })
 export abstract class EventUpdate {
-  @Field({ description: 'The event type, e.g. `member.profile.updated`.' })
-  eventType!: string;
+  @Field(() => ID, { description: 'Unique id: the id of the event this update is about.' })
+  id!: string;
+
+  /** Each payload type declares `eventType` as a field, describing the events it reports (eventTypeDescription). */
+  abstract eventType: string;
 
   @Field(() => Date, { description: 'When the event happened.' })
   occurredAt!: Date;
@@ -68,9 +71,15 @@ export abstract class EventUpdate {
   correlationId!: string;
 }
 
+/** The description of a payload's `eventType`: what it reports, and every event type it can be. */
+export function eventTypeDescription(what: string, types: readonly string[]): string {
+  const listed = types.map((t) => `\`${t}\``);
+  return types.length === 1 ? `${what}: always ${listed[0]}.` : `${what}: ${listed.slice(0, -1).join(', ')} or ${listed[listed.length - 1]}.`;
+}
+
 /** The common fields of an update, from the event that caused it. */
-export function updateFieldsOf(event: AnyEventEnvelope): Pick<EventUpdate, 'eventType' | 'occurredAt' | 'cursor' | 'correlationId'> {
-  return { eventType: event.type, occurredAt: new Date(event.occurredAt), cursor: cursorOf(event.position), correlationId: event.correlationId };
+export function updateFieldsOf(event: AnyEventEnvelope): Pick<EventUpdate, 'id' | 'eventType' | 'occurredAt' | 'cursor' | 'correlationId'> {
+  return { id: event.id, eventType: event.type, occurredAt: new Date(event.occurredAt), cursor: cursorOf(event.position), correlationId: event.correlationId };
 }
 
 /** The events of one entity for one subscription: missed ones after the cursor, then live ones. */

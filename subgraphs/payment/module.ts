@@ -22,7 +22,13 @@ export async function createPaymentModule(
   cfg: Pick<Config, 'SAGA_STEP_TIMEOUT_MS'>,
 ): Promise<PaymentModule> {
   const slice = createPaymentSlice(backends, { stepTimeoutMs: cfg.SAGA_STEP_TIMEOUT_MS });
-  const deps: OrderResolverDeps = { orders: slice.orderService, ledger: slice.ledger, inventory: slice.inventory };
+  const deps: OrderResolverDeps = {
+    orders: slice.orderService,
+    ledger: slice.ledger,
+    inventory: slice.inventory,
+    orderViews: slice.orders,
+    paymentViews: slice.payments,
+  };
   const schema = await buildFederatedSchema({
     resolvers: [ProductResolver, ProductStockResolver, OrderResolver, OrderFieldsResolver, MemberOrdersResolver, SagaProgressResolver],
     orphanedTypes: [MemberRef],

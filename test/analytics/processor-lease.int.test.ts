@@ -5,7 +5,7 @@ import { ManualClock } from '../../platform/clock';
 import { createMemoryBackends, type Backends } from '../../messaging/backends';
 import { createAnalyticsModule, type AnalyticsModule } from '../../subgraphs/analytics/module';
 
-const config = { FOLLOWER_POLL_MS: 10, ANALYTICS_ALLOWED_LATENESS_MS: 30_000, ANALYTICS_TICK_MS: 0 };
+const config = { FOLLOWER_POLL_MS: 10, ANALYTICS_ALLOWED_LATENESS_MS: 30_000, ANALYTICS_TICK_MS: 0, QUEUE_PREFIX: 'membership.' };
 
 describe('the stream processor across analytics instances', () => {
   let backends: Backends;

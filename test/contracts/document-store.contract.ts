@@ -375,6 +375,126 @@ export function documentStoreContract(adapter: string, factory: () => Promise<Do
       });
     });
 
+    describe('ranges and paging in both directions', () => {
+      interface Timed extends Doc {
+        readonly id: string;
+        readonly at?: string | number | null;
+        readonly n?: number | string | null;
+        readonly g?: string;
+      }
+      const timed = () => store.collection<Timed>('timed', { indexes: ['at', 'n', 'g'] });
+      const ids = (docs: readonly Doc[]) => docs.map((d) => d.id);
+      const seed = async () => {
+        const c = timed();
+        const docs: Timed[] = [
+          { id: 'e1', at: '2025-01-01T00:00:00.000Z', n: 1, g: 'x' },
+          { id: 'e2', at: '2025-01-02T00:00:00.000Z', n: 2, g: 'x' },
+          { id: 'e3', at: '2025-01-02T00:00:00.000Z', n: 2.5, g: 'y' },
+          { id: 'e4', at: '2025-01-03T00:00:00.000Z', n: 10, g: 'x' },
+          { id: 'e5', at: null, n: null, g: 'x' },
+          { id: 'e6', g: 'x' },
+          { id: 'e7', at: '2025-01-04T00:00:00.000Z', n: '3', g: 'x' },
+        ];
+        for (const d of docs) await c.put(d);
+        return c;
+      };
+
+      it('matches string ranges by code point, and never null, missing or numbers', async () => {
+        const c = await seed();
+        expect(ids(await c.find({ where: { at: { lt: '2025-01-03' } } }))).toEqual(['e1', 'e2', 'e3']);
+        expect(ids(await c.find({ where: { n: { lt: '4' } } }))).toEqual(['e7']);
+        expect(ids(await c.find({ where: { at: { gte: '2025-01-02T00:00:00.000Z', lte: '2025-01-03T00:00:00.000Z' } } }))).toEqual(['e2', 'e3', 'e4']);
+        expect(ids(await c.find({ where: { at: { gt: '2025-01-02T00:00:00.000Z' } } }))).toEqual(['e4', 'e7']);
+        expect(ids(await c.find({ where: { at: { gt: '' } } }))).toEqual(['e1', 'e2', 'e3', 'e4', 'e7']);
+        expect(ids(await c.find({ where: { n: { gt: '' } } }))).toEqual(['e7']);
+      });
+
+      it('matches number ranges numerically, and never null, missing or strings', async () => {
+        const c = await seed();
+        expect(ids(await c.find({ where: { n: { gt: 1, lt: 10 } } }))).toEqual(['e2', 'e3']);
+        expect(ids(await c.find({ where: { n: { gte: 2.5 } } }))).toEqual(['e3', 'e4']);
+        expect(ids(await c.find({ where: { n: { lte: 1e9 } } }))).toEqual(['e1', 'e2', 'e3', 'e4']);
+        expect(ids(await c.find({ where: { id: { gt: 1 } } }))).toEqual([]);
+      });
+
+      it('combines a range with equality, on the id too, and counts with it', async () => {
+        const c = await seed();
+        expect(ids(await c.find({ where: { g: 'x', at: { lt: '2025-01-03' } } }))).toEqual(['e1', 'e2']);
+        expect(ids(await c.find({ where: { id: { gte: 'e3', lt: 'e5' } } }))).toEqual(['e3', 'e4']);
+        expect(await c.count({ g: 'x', at: { lt: '2025-01-03' } })).toBe(2);
+        expect(await c.count({ n: { gte: 0 } })).toBe(4);
+      });
+
+      it('orders and pages a range on its own sort key', async () => {
+        const c = await seed();
+        const query = { where: { at: { lt: '2025-01-03' } }, orderBy: { field: 'at' as const, direction: 'desc' as const } };
+        expect(ids(await c.find(query))).toEqual(['e3', 'e2', 'e1']);
+        expect(ids(await pageAll(c, query, 1))).toEqual(['e3', 'e2', 'e1']);
+      });
+
+      it('returns only documents before a `before` cursor, and between `after` and `before`', async () => {
+        const c = await seed();
+        const all = await c.find({ orderBy: { field: 'at' } });
+        expect(ids(all)).toEqual(['e5', 'e6', 'e1', 'e2', 'e3', 'e4', 'e7']);
+        const at = (id: string) => cursorOf(all.find((d) => d.id === id) as Timed, 'at');
+        expect(ids(await c.find({ orderBy: { field: 'at' }, before: at('e3') }))).toEqual(['e5', 'e6', 'e1', 'e2']);
+        expect(ids(await c.find({ orderBy: { field: 'at' }, after: at('e5'), before: at('e3') }))).toEqual(['e6', 'e1', 'e2']);
+        expect(ids(await c.find({ orderBy: { field: 'at' }, after: at('e3') }))).toEqual(['e4', 'e7']);
+        expect(ids(await c.find({ orderBy: { field: 'at', direction: 'desc' }, before: at('e2') }))).toEqual(['e7', 'e4', 'e3']);
+        expect(ids(await c.find({ orderBy: { field: 'at', direction: 'desc' }, after: at('e1'), before: at('e6') }))).toEqual([]);
+        expect(ids(await c.find({ orderBy: { field: 'at', direction: 'desc' }, after: at('e1') }))).toEqual(['e6', 'e5']);
+        expect(ids(await c.find({ orderBy: { field: 'at', direction: 'desc' }, before: at('e6'), limit: 1 }))).toEqual(['e7']);
+        expect(await c.find({ orderBy: { field: 'at' }, after: at('e3'), before: at('e2') })).toEqual([]);
+      });
+
+      it('pages backwards (last n before a cursor) to the same list as forwards (property)', async () => {
+        const c = store.collection<Doc & { k?: number | null; g: string }>('paged_back', { indexes: ['k'] });
+        await fc.assert(
+          fc.asyncProperty(
+            fc.uniqueArray(
+              fc.record({ id: fc.string({ minLength: 1, maxLength: 4 }), k: fc.option(fc.integer({ min: 0, max: 4 }), { nil: null }), g: fc.constantFrom('x', 'y') }),
+              { selector: (d) => d.id, maxLength: 14 },
+            ),
+            fc.integer({ min: 1, max: 5 }),
+            fc.constantFrom('asc' as const, 'desc' as const),
+            async (docs, size, direction) => {
+              await c.clear();
+              for (const d of docs) await c.put(d);
+              const where = { g: 'x' };
+              const forward = await c.find({ where, orderBy: { field: 'k', direction } });
+              // Backwards: each page is the `size` documents before the previous page's first one.
+              const reverse = direction === 'asc' ? 'desc' : 'asc';
+              const collected: Doc[] = [];
+              let before: ReturnType<typeof cursorOf> | undefined;
+              for (let guard = 0; guard < 100; guard++) {
+                const page = (await c.find({ where, orderBy: { field: 'k', direction: reverse }, limit: size, ...(before ? { after: before } : {}) })).reverse();
+                collected.unshift(...page);
+                const first = page[0];
+                if (page.length < size || !first) break;
+                before = cursorOf(first, 'k');
+                // The same window through `before` in the forward order.
+                const tail = forward.slice(0, forward.findIndex((d) => d.id === first.id));
+                expect(ids(await c.find({ where, orderBy: { field: 'k', direction }, before }))).toEqual(ids(tail));
+              }
+              expect(ids(collected)).toEqual(ids(forward));
+            },
+          ),
+          { numRuns: 25 },
+        );
+      });
+
+      it('refuses malformed ranges', async () => {
+        const c = timed();
+        await expectCode(c.find({ where: { n: {} } }), 'BAD_USER_INPUT');
+        await expectCode(c.find({ where: { n: { gt: 1, lt: 'z' } } }), 'BAD_USER_INPUT');
+        await expectCode(c.find({ where: { n: { ne: 1 } as never } }), 'BAD_USER_INPUT');
+        await expectCode(c.find({ where: { n: { gt: Number.NaN } } }), 'BAD_USER_INPUT');
+        await expectCode(c.find({ where: { n: { gt: [1] } as never } }), 'BAD_USER_INPUT');
+        await expectCode(c.count({ n: { lt: { $gt: 1 } } as never }), 'BAD_USER_INPUT');
+        await expectCode(c.find({ before: { value: {} as never, id: 'x' } }), 'BAD_USER_INPUT');
+      });
+    });
+
     describe('refusals', () => {
       it('refuses bad collection names, reserved fields, and unsafe query fields', async () => {
         expect(() => store.collection('bad name')).toThrow(DomainError);

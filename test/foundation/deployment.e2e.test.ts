@@ -110,15 +110,15 @@ describe('the deployment of docker-compose.yml, one process per service, in prod
     );
     expect(updated.updateMemberProfile).toEqual({ firstName: 'Augusta', version: 2 });
     const member = await eventually(async () => {
-      const data = await ok<{ member: { crmSync: { upToDate: boolean; firstName: string } | null; emails: { subject: string }[] } }>(
-        `query($id: ID!) { member(id: $id) { crmSync { firstName upToDate } emails { subject } } }`,
+      const data = await ok<{ member: { crmSync: { upToDate: boolean; firstName: string } | null; emails: { edges: { node: { subject: string } }[] } } }>(
+        `query($id: ID!) { member(id: $id) { crmSync { firstName upToDate } emails { edges { node { subject } } } } }`,
         { id },
         token(id),
       );
-      return data.member.crmSync?.upToDate && data.member.emails.length >= 2 ? data.member : null;
+      return data.member.crmSync?.upToDate && data.member.emails.edges.length >= 2 ? data.member : null;
     }, 'the CRM sync and the emails', 30_000);
     expect(member.crmSync).toMatchObject({ firstName: 'Augusta' });
-    expect(member.emails.map((e) => e.subject)).toEqual(['Welcome to the organisation', 'Your profile was updated']);
+    expect(member.emails.edges.map((e) => e.node.subject)).toEqual(['Welcome to the organisation', 'Your profile was updated']);
   });
 
   it('a paid order: its saga runs to COMPLETED, watched over WebSocket with sagaProgress, every step under the request\'s correlation id', async () => {
@@ -216,19 +216,19 @@ describe('the deployment of docker-compose.yml, one process per service, in prod
     const before = await ok<{ analyticsStatus: { processed: number } }>(`{ analyticsStatus { processed } }`, {}, admin());
     // One activity now (into an open window) and one long past its window (kept aside as late).
     const occurredLate = new Date(Date.now() - 60 * 60 * 1000).toISOString();
-    await ok(`mutation($input: ActivityInput!) { trackActivity(input: $input) { eventId } }`, { input: { memberId: id, type: 'member.login', location: 'Ghent' } }, token(id));
+    await ok(`mutation($input: ActivityInput!) { trackActivity(input: $input) { eventId } }`, { input: { memberId: id, type: 'MEMBER_LOGIN', location: 'Ghent' } }, token(id));
     const late = await ok<{ trackActivity: { eventId: string } }>(
       `mutation($input: ActivityInput!) { trackActivity(input: $input) { eventId } }`,
-      { input: { memberId: id, type: 'member.login', occurredAt: occurredLate } },
+      { input: { memberId: id, type: 'MEMBER_LOGIN', occurredAt: occurredLate } },
       token(id),
     );
     const seen = await eventually(async () => {
-      const data = await ok<{ analyticsStatus: { processed: number; openWindows: number }; lateActivity: { eventId: string; memberId: string }[] }>(
-        `{ analyticsStatus { processed openWindows } lateActivity(limit: 200) { eventId memberId } }`,
+      const data = await ok<{ analyticsStatus: { processed: number; openWindows: number }; lateActivity: { edges: { node: { eventId: string; memberId: string } }[] } }>(
+        `{ analyticsStatus { processed openWindows } lateActivity(first: 100) { edges { node { eventId memberId } } } }`,
         {},
         admin(),
       );
-      return data.lateActivity.some((l) => l.eventId === late.trackActivity.eventId) ? data : null;
+      return data.lateActivity.edges.some((l) => l.node.eventId === late.trackActivity.eventId) ? data : null;
     }, 'the activity to be processed', 30_000);
     expect(seen.analyticsStatus.processed).toBeGreaterThanOrEqual(before.analyticsStatus.processed + 2);
     expect(seen.analyticsStatus.openWindows).toBeGreaterThanOrEqual(1);

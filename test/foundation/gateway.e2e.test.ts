@@ -33,9 +33,9 @@ describe('gateway', () => {
 
   it('refuses operations beyond the limits (depth, aliases, tokens), naming the limit; introspection is not held to the depth', async () => {
     const token = product.token('m1', 'member');
-    // Certification.member and Member.certifications make a cycle: 7 rounds go 15 levels deep.
+    // Certification.member and Member.certifications make a cycle: 4 rounds go 18 levels deep.
     let selection = 'id';
-    for (let i = 0; i < 7; i++) selection = `certifications { member { ${selection} } }`;
+    for (let i = 0; i < 4; i++) selection = `certifications { edges { node { member { ${selection} } } } }`;
     const deep = await product.graphql(`{ member(id: "m1") { ${selection} } }`, { token });
     expect(deep.status).toBe(400);
     expect(deep.body.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
@@ -53,7 +53,7 @@ describe('gateway', () => {
     expect(long.body.errors?.[0]?.message).toMatch(/tokens/);
 
     // Within the limits: a shallower cycle, and Sandbox's introspection query (deeper than 12).
-    const shallow = await product.graphql(`{ member(id: "m1") { certifications { member { id } } } }`, { token });
+    const shallow = await product.graphql(`{ member(id: "m1") { certifications { edges { node { member { id } } } } } }`, { token });
     expect(shallow.body.errors?.find((e) => e.extensions?.code === 'GRAPHQL_VALIDATION_FAILED')).toBeUndefined();
     const introspection = await product.graphql(getIntrospectionQuery(), { token });
     expect(introspection.status).toBe(200);

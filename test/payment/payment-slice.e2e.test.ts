@@ -88,14 +88,18 @@ describe('payment slice through the gateway (embedded store, RabbitMQ)', () => {
     ]);
     expect(steps.at(-1)).toMatchObject({ step: 'ORDER', status: 'SUCCEEDED', compensation: false, order: { member: { email: `${id}@example.org` } } });
     const { body } = await eventually(async () => {
-      const r = await product.graphql(`query($id: ID!) { member(id: $id) { tier orders { id status trackingNumber payment { status cardLast4 } } payments { status } } }`, {
+      const r = await product.graphql(`query($id: ID!) { member(id: $id) { tier orders { edges { node { id status trackingNumber payment { status cardLast4 } } } } payments { edges { node { status } } } } }`, {
         token: product.token(id),
         variables: { id },
       });
       return (r.body.data as { member?: { tier: string } } | undefined)?.member?.tier === 'VIP' ? r : null;
     }, 'the VIP membership to be activated');
     expect(body.data).toMatchObject({
-      member: { tier: 'VIP', orders: [{ id: order.id, status: 'COMPLETED', trackingNumber: expect.stringMatching(/^DG/), payment: { status: 'COMPLETED', cardLast4: '4242' } }], payments: [{ status: 'COMPLETED' }] },
+      member: {
+        tier: 'VIP',
+        orders: { edges: [{ node: { id: order.id, status: 'COMPLETED', trackingNumber: expect.stringMatching(/^DG/), payment: { status: 'COMPLETED', cardLast4: '4242' } } }] },
+        payments: { edges: [{ node: { status: 'COMPLETED' } }] },
+      },
     });
   });
 
@@ -142,7 +146,12 @@ describe('payment slice through the gateway (embedded store, RabbitMQ)', () => {
     expect(peek.body.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN' });
     const ledger = await product.graphql(`{ ledger { totalCents } }`, { token: product.token(id) });
     expect(ledger.body.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN' });
-    const orders = await product.graphql(`query($id: ID!) { orders(memberId: $id) { id } }`, { token: product.token(id), variables: { id } });
-    expect(orders.body.data).toEqual({ orders: [{ id: mine.createOrder.id }] });
+    const orders = await product.graphql(`query($id: ID!) { orders(memberId: $id) { totalCount edges { node { id } } } mine: orders { totalCount } }`, {
+      token: product.token(id),
+      variables: { id },
+    });
+    expect(orders.body.data).toEqual({ orders: { totalCount: 1, edges: [{ node: { id: mine.createOrder.id } }] }, mine: { totalCount: 1 } });
+    const theirs = await product.graphql(`query($id: ID!) { orders(memberId: $id) { totalCount } }`, { token: product.token(other), variables: { id } });
+    expect(theirs.body.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN' });
   });
 });

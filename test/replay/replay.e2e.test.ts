@@ -140,8 +140,8 @@ describe('replay through the gateway (embedded store, RabbitMQ)', () => {
     expect(ourMails().length).toBe(mailsBefore + 1);
     expect(await storedCount('email.sent')).toBe(ourMails().length);
 
-    const replay = await product.graphql(`query($id: ID!) { replay(id: $id) { ${REPLAY_FIELDS} } replays { id } }`, { token: admin(), variables: { id } });
-    expect(replay.body.data).toMatchObject({ replay: { id, status: 'COMPLETED', events: 4, stats: { events: 4, errors: 0 } } });
+    const replay = await product.graphql(`query($id: ID!) { replay(id: $id) { ${REPLAY_FIELDS} } replays { edges { node { id } } } }`, { token: admin(), variables: { id } });
+    expect(replay.body.data).toMatchObject({ replay: { id, status: 'COMPLETED', events: 4, stats: { events: 4, errors: 0 } }, replays: { edges: expect.arrayContaining([{ node: { id } }]) } });
 
     // The temporary exchange and queues are gone.
     await expect(amqp.exchangeDeclare({ exchange: `replay.${id}`, type: 'topic', passive: true })).rejects.toBeDefined();

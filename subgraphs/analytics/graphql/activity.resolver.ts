@@ -14,7 +14,7 @@ export class ActivityResolver {
 
   @Mutation(() => TrackedActivity, { description: 'Record one activity (login, profile view, course start or completion, support ticket).' })
   async trackActivity(
-    @Arg('input', () => ActivityInput) input: ActivityInput,
+    @Arg('input', () => ActivityInput, { description: 'The activity.' }) input: ActivityInput,
     @Ctx() ctx: SubgraphContext,
     @Arg('idempotencyKey', () => String, { nullable: true, description: IDEMPOTENCY_KEY_DESCRIPTION }) idempotencyKey?: string | null,
   ): Promise<TrackedActivity> {
@@ -26,8 +26,8 @@ export class ActivityResolver {
     description: 'Record up to 500 activities at once: all are stored, or none (the error names the bad entry). Pass batchId to make a retry store nothing new.',
   })
   async trackActivities(
-    @Arg('inputs', () => [ActivityInput]) inputs: ActivityInput[],
-    @Arg('batchId', () => ID, { nullable: true }) batchId: string | null,
+    @Arg('inputs', () => [ActivityInput], { description: 'The activities: 1 to 500.' }) inputs: ActivityInput[],
+    @Arg('batchId', () => ID, { nullable: true, description: 'Your id for the batch, so a retried call stores nothing new.' }) batchId: string | null,
     @Ctx() ctx: SubgraphContext,
     @Arg('idempotencyKey', () => String, { nullable: true, description: IDEMPOTENCY_KEY_DESCRIPTION }) idempotencyKey?: string | null,
   ): Promise<TrackedActivity[]> {

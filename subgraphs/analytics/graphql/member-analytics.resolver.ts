@@ -1,31 +1,19 @@
 // The analytics fields of Member: latest window summary, engagement, risk, reward points, patterns
 // and actions. A member sees its own; an admin anyone's.
-import { Arg, Ctx, FieldResolver, Int, Resolver, Root } from 'type-graphql';
+import { Args, Ctx, FieldResolver, Int, Resolver, Root } from 'type-graphql';
+import { ConnectionArgs, pageDocuments } from '../../common/connection';
 import { requireSelfOrAdmin, type SubgraphContext } from '../../common/context';
-import type { SummaryDoc } from '../projections/analytics-read-model';
 import type { AnalyticsDeps } from './analytics-deps';
-import { ActivitySummary, AnalyticsMember, DetectedPattern, EngagementScore, PatternAction, RiskAssessment } from './analytics.types';
-import { toAction, toPattern } from './mappers';
-
-function toSummary(doc: SummaryDoc): ActivitySummary {
-  const count = (key: string) => doc.counts[key] ?? 0;
-  return Object.assign(new ActivitySummary(), {
-    windowStart: new Date(doc.windowStart),
-    windowEnd: new Date(doc.windowEnd),
-    logins: count('logins'),
-    profileViews: count('profileViews'),
-    coursesStarted: count('coursesStarted'),
-    coursesCompleted: count('coursesCompleted'),
-    supportTickets: count('supportTickets'),
-    paymentsCompleted: count('paymentsCompleted'),
-    paymentsFailed: count('paymentsFailed'),
-    profileUpdates: count('profileUpdates'),
-    total: doc.total,
-    paidCents: doc.paidCents,
-  });
-}
-
-const clampLimit = (limit: number | null | undefined, fallback: number) => Math.min(200, Math.max(0, limit ?? fallback));
+import {
+  ActivitySummary,
+  ActivitySummaryConnection,
+  AnalyticsMember,
+  DetectedPatternConnection,
+  EngagementScore,
+  PatternActionConnection,
+  RiskAssessment,
+} from './analytics.types';
+import { newestActionsFirst, newestPatternsFirst, toAction, toPattern, toSummary } from './mappers';
 
 @Resolver(() => AnalyticsMember)
 export class MemberAnalyticsResolver {
@@ -39,25 +27,30 @@ export class MemberAnalyticsResolver {
     return summary ? toSummary(summary) : null;
   }
 
-  @FieldResolver(() => [ActivitySummary], { description: 'Closed windows, newest first (default 12, at most 200).' })
+  @FieldResolver(() => ActivitySummaryConnection, { description: "The member's closed 5-minute activity windows, newest first." })
   async activitySummaries(
     @Root() member: AnalyticsMember,
     @Ctx() ctx: SubgraphContext,
-    @Arg('limit', () => Int, { nullable: true }) limit: number | null,
-  ): Promise<ActivitySummary[]> {
+    @Args(() => ConnectionArgs) page: ConnectionArgs,
+  ): Promise<ActivitySummaryConnection> {
     requireSelfOrAdmin(ctx, member.id);
-    const docs = await this.deps.read.summaries.find({ where: { memberId: member.id }, orderBy: { field: 'windowStart', direction: 'desc' }, limit: clampLimit(limit, 12) });
-    return docs.map(toSummary);
+    return pageDocuments(
+      ActivitySummaryConnection,
+      this.deps.read.summaries,
+      { list: 'activity-summaries', where: { memberId: member.id }, orderBy: { field: 'windowStart', direction: 'desc' } },
+      page,
+      toSummary,
+    );
   }
 
-  @FieldResolver(() => EngagementScore, { nullable: true })
+  @FieldResolver(() => EngagementScore, { nullable: true, description: "The member's engagement after its latest closed window; null before the first." })
   async engagementScore(@Root() member: AnalyticsMember, @Ctx() ctx: SubgraphContext): Promise<EngagementScore | null> {
     requireSelfOrAdmin(ctx, member.id);
     const e = (await this.deps.read.members.get(member.id))?.engagement;
     return e ? Object.assign(new EngagementScore(), { ...e, windowEnd: new Date(e.windowEnd) }) : null;
   }
 
-  @FieldResolver(() => RiskAssessment, { nullable: true })
+  @FieldResolver(() => RiskAssessment, { nullable: true, description: "The member's risk after its latest closed window; null before the first." })
   async riskAssessment(@Root() member: AnalyticsMember, @Ctx() ctx: SubgraphContext): Promise<RiskAssessment | null> {
     requireSelfOrAdmin(ctx, member.id);
     const r = (await this.deps.read.members.get(member.id))?.risk;
@@ -70,25 +63,35 @@ export class MemberAnalyticsResolver {
     return (await this.deps.read.members.get(member.id))?.rewardPoints ?? 0;
   }
 
-  @FieldResolver(() => [DetectedPattern], { description: 'Patterns detected for the member, newest first.' })
+  @FieldResolver(() => DetectedPatternConnection, { description: 'Patterns detected for the member, newest first.' })
   async detectedPatterns(
     @Root() member: AnalyticsMember,
     @Ctx() ctx: SubgraphContext,
-    @Arg('limit', () => Int, { nullable: true }) limit: number | null,
-  ): Promise<DetectedPattern[]> {
+    @Args(() => ConnectionArgs) page: ConnectionArgs,
+  ): Promise<DetectedPatternConnection> {
     requireSelfOrAdmin(ctx, member.id);
-    const docs = await this.deps.read.patterns.find({ where: { memberId: member.id }, orderBy: { field: 'detectedAt', direction: 'desc' }, limit: clampLimit(limit, 50) });
-    return docs.map(toPattern);
+    return pageDocuments(
+      DetectedPatternConnection,
+      this.deps.read.patterns,
+      { list: 'detected-patterns', where: { memberId: member.id }, orderBy: newestPatternsFirst },
+      page,
+      toPattern,
+    );
   }
 
-  @FieldResolver(() => [PatternAction], { description: 'Actions taken for the member (campaigns, offers, alerts, rewards), newest first.' })
+  @FieldResolver(() => PatternActionConnection, { description: 'Actions taken for the member (campaigns, offers, alerts, rewards), newest first.' })
   async patternActions(
     @Root() member: AnalyticsMember,
     @Ctx() ctx: SubgraphContext,
-    @Arg('limit', () => Int, { nullable: true }) limit: number | null,
-  ): Promise<PatternAction[]> {
+    @Args(() => ConnectionArgs) page: ConnectionArgs,
+  ): Promise<PatternActionConnection> {
     requireSelfOrAdmin(ctx, member.id);
-    const docs = await this.deps.read.actions.find({ where: { memberId: member.id }, orderBy: { field: 'at', direction: 'desc' }, limit: clampLimit(limit, 50) });
-    return docs.map(toAction);
+    return pageDocuments(
+      PatternActionConnection,
+      this.deps.read.actions,
+      { list: 'pattern-actions', where: { memberId: member.id }, orderBy: newestActionsFirst },
+      page,
+      toAction,
+    );
   }
 }

@@ -5,7 +5,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import type { AnyEventEnvelope, EventEnvelope } from '../../../messaging/events/envelope';
 import type { EventType } from '../../../messaging/events/catalog';
 import { requireAdmin } from '../../common/context';
-import { EventUpdate, resolveEntityReference, subscribeToEntityEvents, updateFieldsOf, type SubscriptionContext } from '../../common/subscription-payload';
+import { EventUpdate, eventTypeDescription, resolveEntityReference, subscribeToEntityEvents, updateFieldsOf, type SubscriptionContext } from '../../common/subscription-payload';
 import { AnalyticsMember, DetectedPattern } from './analytics.types';
 import { toPattern } from './mappers';
 
@@ -13,7 +13,10 @@ export const patternDetectedEventTypes = ['pattern.detected'] as const satisfies
 
 @ObjectType({ description: 'A pattern the CEP rules detected, pushed by the `patternDetected` subscription.' })
 export class PatternDetectedUpdate extends EventUpdate {
-  @Field(() => DetectedPattern)
+  @Field({ description: eventTypeDescription('The event that reported it', patternDetectedEventTypes) })
+  override eventType!: string;
+
+  @Field(() => DetectedPattern, { description: 'The pattern detected, with the rule, the evidence and the action it took.' })
   pattern!: DetectedPattern;
 
   /** Not a field: the key `member` resolves by reference. */
@@ -39,7 +42,7 @@ export class PatternDetectedResolver {
       return subscribeToEntityEvents(ctx, patternDetectedEventTypes, (event) => isPatternEvent(event) && (memberId === null || event.payload.memberId === memberId));
     },
   })
-  patternDetected(@Root() event: AnyEventEnvelope, @Arg('memberId', () => ID, { nullable: true }) _memberId: string | null): PatternDetectedUpdate {
+  patternDetected(@Root() event: AnyEventEnvelope, @Arg('memberId', () => ID, { nullable: true, description: "Only this member's patterns; every member's without it." }) _memberId: string | null): PatternDetectedUpdate {
     if (!isPatternEvent(event)) throw new Error(`patternDetected got an unexpected ${event.type} event`);
     const p = event.payload;
     return Object.assign(new PatternDetectedUpdate(), {

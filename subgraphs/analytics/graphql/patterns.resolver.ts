@@ -1,14 +1,14 @@
 // Queries over detected patterns and actions (admins all, a member its own), the CEP rules, and the
 // stream processor's status and late events (admins).
-import { Arg, Ctx, ID, Int, Query, Resolver } from 'type-graphql';
+import { Arg, Args, Ctx, ID, Query, Resolver } from 'type-graphql';
+import { ConnectionArgs, pageDocuments } from '../../common/connection';
 import { requireAdmin, requireIdentity, type SubgraphContext } from '../../common/context';
 import { ForbiddenError } from '../../../platform/errors';
 import { NEVER } from '../domain/cep-engine';
 import type { AnalyticsDeps } from './analytics-deps';
-import { AnalyticsStatus, CepRuleInfo, DetectedPattern, LateActivity, PatternAction } from './analytics.types';
-import { toAction, toPattern } from './mappers';
-
-const clampLimit = (limit: number | null | undefined) => Math.min(200, Math.max(0, limit ?? 50));
+import { AnalyticsStatus, CepRuleInfo, DetectedPatternConnection, LateActivityConnection, PatternActionConnection } from './analytics.types';
+import { PatternKind } from './analytics.enums';
+import { newestActionsFirst, newestPatternsFirst, toAction, toLateActivity, toPattern } from './mappers';
 
 /** The member whose records the caller may list: an admin any (or all: null), a member itself. */
 function scope(ctx: SubgraphContext, memberId: string | null): string | null {
@@ -22,28 +22,27 @@ function scope(ctx: SubgraphContext, memberId: string | null): string | null {
 export class PatternResolver {
   constructor(private readonly deps: AnalyticsDeps) {}
 
-  @Query(() => [DetectedPattern], { description: 'Detected patterns, newest first: an admin sees all (or one member), a member its own.' })
+  @Query(() => DetectedPatternConnection, { description: 'Detected patterns, newest first: an admin sees all (or one member), a member its own.' })
   async detectedPatterns(
     @Ctx() ctx: SubgraphContext,
-    @Arg('memberId', () => ID, { nullable: true }) memberId: string | null,
-    @Arg('pattern', () => String, { nullable: true, description: 'churn_risk, vip_behaviour, fraud or high_engagement.' }) pattern: string | null,
-    @Arg('limit', () => Int, { nullable: true }) limit: number | null,
-  ): Promise<DetectedPattern[]> {
+    @Args(() => ConnectionArgs) page: ConnectionArgs,
+    @Arg('memberId', () => ID, { nullable: true, description: "Only this member's patterns (a member's own by default)." }) memberId: string | null,
+    @Arg('pattern', () => PatternKind, { nullable: true, description: 'Only patterns of this kind.' }) pattern: PatternKind | null,
+  ): Promise<DetectedPatternConnection> {
     const member = scope(ctx, memberId ?? null);
     const where = { ...(member !== null ? { memberId: member } : {}), ...(pattern ? { pattern } : {}) };
-    const docs = await this.deps.read.patterns.find({ where, orderBy: { field: 'detectedAt', direction: 'desc' }, limit: clampLimit(limit) });
-    return docs.map(toPattern);
+    return pageDocuments(DetectedPatternConnection, this.deps.read.patterns, { list: 'detected-patterns', where, orderBy: newestPatternsFirst }, page, toPattern);
   }
 
-  @Query(() => [PatternAction], { description: 'Actions the patterns took, newest first: an admin sees all (or one member), a member its own.' })
+  @Query(() => PatternActionConnection, { description: 'Actions the patterns took, newest first: an admin sees all (or one member), a member its own.' })
   async patternActions(
     @Ctx() ctx: SubgraphContext,
-    @Arg('memberId', () => ID, { nullable: true }) memberId: string | null,
-    @Arg('limit', () => Int, { nullable: true }) limit: number | null,
-  ): Promise<PatternAction[]> {
+    @Args(() => ConnectionArgs) page: ConnectionArgs,
+    @Arg('memberId', () => ID, { nullable: true, description: "Only this member's actions (a member's own by default)." }) memberId: string | null,
+  ): Promise<PatternActionConnection> {
     const member = scope(ctx, memberId ?? null);
-    const docs = await this.deps.read.actions.find({ where: member !== null ? { memberId: member } : {}, orderBy: { field: 'at', direction: 'desc' }, limit: clampLimit(limit) });
-    return docs.map(toAction);
+    const where = member !== null ? { memberId: member } : {};
+    return pageDocuments(PatternActionConnection, this.deps.read.actions, { list: 'pattern-actions', where, orderBy: newestActionsFirst }, page, toAction);
   }
 
   @Query(() => [CepRuleInfo], { description: 'The complex-event-processing rules, as data.' })
@@ -71,19 +70,9 @@ export class PatternResolver {
     });
   }
 
-  @Query(() => [LateActivity], { description: 'Activity that arrived after its window closed, newest first (admins).' })
-  async lateActivity(@Ctx() ctx: SubgraphContext, @Arg('limit', () => Int, { nullable: true }) limit: number | null): Promise<LateActivity[]> {
+  @Query(() => LateActivityConnection, { description: 'Activity that arrived after its window closed, the latest to arrive first (admins).' })
+  async lateActivity(@Ctx() ctx: SubgraphContext, @Args(() => ConnectionArgs) page: ConnectionArgs): Promise<LateActivityConnection> {
     requireAdmin(ctx);
-    const docs = await this.deps.late.find({ orderBy: { field: 'position', direction: 'desc' }, limit: clampLimit(limit) });
-    return docs.map((d) =>
-      Object.assign(new LateActivity(), {
-        eventId: d.eventId,
-        memberId: d.memberId,
-        type: d.type,
-        occurredAt: new Date(d.occurredAt),
-        windowStart: new Date(d.windowStart),
-        watermark: new Date(d.watermark),
-      }),
-    );
+    return pageDocuments(LateActivityConnection, this.deps.late, { list: 'late-activity', orderBy: { field: 'position', direction: 'desc' } }, page, toLateActivity);
   }
 }

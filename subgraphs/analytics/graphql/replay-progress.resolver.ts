@@ -5,22 +5,15 @@
 import type { GraphQLSchema } from 'graphql';
 import { Arg, FieldResolver, ID, Resolver, Root, Subscription } from 'type-graphql';
 import type { AnyEventEnvelope } from '../../../messaging/events/envelope';
-import type { EventType } from '../../../messaging/events/catalog';
 import { cursorOf } from '../../../messaging/live/resume-merge';
 import type { ReplayService } from '../../../messaging/replay/replay-service';
 import { IllegalStateError, NotFoundError } from '../../../platform/errors';
 import { requireAdmin } from '../../common/context';
 import { endAfter, subscribeToEntityEvents, updateFieldsOf, type SubscriptionContext } from '../../common/subscription-payload';
 import { toReplay, toStats, toTargetStats } from './replay.mapper';
-import { Replay, ReplayProgress, ReplayStatus } from './replay.type';
+import { Replay, ReplayProgress, replayProgressEventTypes, ReplayStatus } from './replay.type';
 
-export const replayProgressEventTypes = [
-  'replay.started',
-  'replay.progressed',
-  'replay.completed',
-  'replay.cancelled',
-  'replay.failed',
-] as const satisfies readonly EventType[];
+export { replayProgressEventTypes };
 
 type ReplayEvent = Extract<AnyEventEnvelope, { type: (typeof replayProgressEventTypes)[number] }>;
 
@@ -73,7 +66,8 @@ export class ReplayProgressResolver {
       const doc = await service?.get(id);
       if (!doc) throw new NotFoundError(`No replay with id ${id}.`, { id });
       if (doc.startedPosition === null && (doc.status === 'cancelled' || doc.status === 'failed')) {
-        throw new IllegalStateError(`Replay ${id} was ${doc.status} before it started: there is no progress to watch.`, { id, status: doc.status });
+        const status = doc.status.toUpperCase(); // as ReplayStatus names it
+        throw new IllegalStateError(`Replay ${id} was ${status} before it started: there is no progress to watch.`, { id, status });
       }
       const subscription = ctx.subscription;
       const start = doc.startedPosition !== null ? doc.startedPosition - 1 : head;
@@ -87,7 +81,7 @@ export class ReplayProgressResolver {
       );
     },
   })
-  replayProgress(@Root() event: AnyEventEnvelope, @Arg('id', () => ID) _id: string): ReplayProgress {
+  replayProgress(@Root() event: AnyEventEnvelope, @Arg('id', () => ID, { description: 'The replay to watch.' }) _id: string): ReplayProgress {
     if (!isReplayEvent(event)) throw new Error(`replayProgress got an unexpected ${event.type} event`);
     const progress = event.type === 'replay.started' || event.type === 'replay.progressed' ? event.payload.progress : event.payload.stats;
     const stats = event.type === 'replay.started' || event.type === 'replay.progressed' ? null : event.payload.stats;

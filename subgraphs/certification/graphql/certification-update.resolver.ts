@@ -38,7 +38,7 @@ export class CertificationUpdateResolver {
       return subscribeToEntityEvents(ctx, certificationUpdateEventTypes, (e) => isCertificationEvent(e) && e.payload.certificationId === id);
     },
   })
-  certificationLifecycle(@Root() event: AnyEventEnvelope, @Arg('id', () => ID) _id: string): Promise<CertificationUpdate> {
+  certificationLifecycle(@Root() event: AnyEventEnvelope, @Arg('id', () => ID, { description: 'The certification to watch.' }) _id: string): Promise<CertificationUpdate> {
     return this.toUpdate(event);
   }
 
@@ -51,7 +51,7 @@ export class CertificationUpdateResolver {
       return subscribeToEntityEvents(ctx, certificationUpdateEventTypes, (e) => isCertificationEvent(e) && e.payload.applicantId === memberId);
     },
   })
-  certificationChanged(@Root() event: AnyEventEnvelope, @Arg('memberId', () => ID) _memberId: string): Promise<CertificationUpdate> {
+  certificationChanged(@Root() event: AnyEventEnvelope, @Arg('memberId', () => ID, { description: 'The member whose certifications to watch.' }) _memberId: string): Promise<CertificationUpdate> {
     return this.toUpdate(event);
   }
 

@@ -2,7 +2,7 @@
 import { Field, ID, InputType } from 'type-graphql';
 import { IDEMPOTENCY_KEY_DESCRIPTION } from '../../common/idempotency';
 
-@InputType()
+@InputType({ description: 'A document supporting an application: what it is and where it can be read.' })
 export class CertificationDocumentInput {
   @Field({ description: 'What the document is, e.g. "University transcript".' })
   name!: string;
@@ -11,7 +11,7 @@ export class CertificationDocumentInput {
   url!: string;
 }
 
-@InputType()
+@InputType({ description: 'An application for a certification: for whom, of which type, with which documents.' })
 export class ApplyForCertificationInput {
   @Field(() => ID, { nullable: true, description: 'The applicant: yourself by default; admins may apply for any member.' })
   memberId?: string | null;
@@ -19,7 +19,7 @@ export class ApplyForCertificationInput {
   @Field({ description: 'A certification type code (see `certificationTypes`).' })
   certType!: string;
 
-  @Field(() => [CertificationDocumentInput])
+  @Field(() => [CertificationDocumentInput], { description: 'Supporting documents: 1 to 20.' })
   documents!: CertificationDocumentInput[];
 
   @Field(() => String, { nullable: true, description: IDEMPOTENCY_KEY_DESCRIPTION })

@@ -1,7 +1,6 @@
 // Queries over the certification read model: by applicant and status, optionally only those
-// expiring before a date (ordered by expiry date, so the scan stops at the first later one).
+// expiring before a date, soonest expiry first (not yet issued ones, without a date, come first).
 import type { DocumentCollection, Where } from '../../../messaging/state/document-store';
-import { cursorOf } from '../../../messaging/state/document-store';
 import type { CertificationStatus } from '../domain/certification';
 import type { CertificationDoc } from './certification-read-model';
 
@@ -10,32 +9,27 @@ export interface CertificationFilter {
   readonly status: CertificationStatus | null;
   /** Only certifications with an expiry date strictly before this instant (ISO-8601). */
   readonly expiringBefore: string | null;
-  readonly limit: number;
 }
 
-const PAGE = 200;
-
-export async function findCertifications(collection: DocumentCollection<CertificationDoc>, filter: CertificationFilter): Promise<CertificationDoc[]> {
-  const where: Where<CertificationDoc> = {
-    ...(filter.applicantId !== null ? { applicantId: filter.applicantId } : {}),
-    ...(filter.status !== null ? { status: filter.status } : {}),
+/** The filter as a read-model query: a range on the expiry date, which is also the sort key. */
+export function certificationQuery(filter: CertificationFilter): {
+  readonly where: Where<CertificationDoc>;
+  readonly orderBy: { readonly field: 'expiryDate'; readonly direction: 'asc' };
+} {
+  return {
+    where: {
+      ...(filter.applicantId !== null ? { applicantId: filter.applicantId } : {}),
+      ...(filter.status !== null ? { status: filter.status } : {}),
+      // Dates are stored as ISO-8601 UTC strings, which sort as the instants do.
+      ...(filter.expiringBefore !== null ? { expiryDate: { lt: new Date(filter.expiringBefore).toISOString() } } : {}),
+    },
+    orderBy: { field: 'expiryDate', direction: 'asc' },
   };
-  const orderBy = { field: 'expiryDate' as const, direction: 'asc' as const };
-  if (filter.expiringBefore === null) return collection.find({ where, orderBy, limit: filter.limit });
-  const before = new Date(filter.expiringBefore).getTime();
-  const out: CertificationDoc[] = [];
-  let after: ReturnType<typeof cursorOf> | undefined;
-  for (;;) {
-    const page = await collection.find({ where, orderBy, limit: PAGE, ...(after ? { after } : {}) });
-    for (const doc of page) {
-      // Null expiry dates (not yet issued) sort first; skip them, stop at the first too late.
-      if (doc.expiryDate === null) continue;
-      if (new Date(doc.expiryDate).getTime() >= before) return out;
-      out.push(doc);
-      if (out.length >= filter.limit) return out;
-    }
-    const last = page[page.length - 1];
-    if (!last || page.length < PAGE) return out;
-    after = cursorOf(last, 'expiryDate');
-  }
+}
+
+export function findCertifications(
+  collection: DocumentCollection<CertificationDoc>,
+  filter: CertificationFilter & { readonly limit: number },
+): Promise<CertificationDoc[]> {
+  return collection.find({ ...certificationQuery(filter), limit: filter.limit });
 }

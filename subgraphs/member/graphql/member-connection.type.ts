@@ -1,33 +1,14 @@
-// A cursor connection of members (Relay style).
-import { Field, Int, ObjectType } from 'type-graphql';
+// The member subgraph's connections: members (search) and the lists the consumers keep per member.
+import { ObjectType } from 'type-graphql';
+import { ConnectionOf } from '../../common/connection';
+import { AuditEntry, SentEmail } from './member-effects.type';
 import { Member } from './member.type';
 
-@ObjectType()
-export class MemberEdge {
-  @Field()
-  cursor!: string;
+@ObjectType({ description: 'A page of members, by last name, first name and id.' })
+export class MemberConnection extends ConnectionOf(Member, 'Member', 'member') {}
 
-  @Field(() => Member)
-  node!: Member;
-}
+@ObjectType({ description: "A page of a member's audit trail, oldest change first." })
+export class AuditEntryConnection extends ConnectionOf(AuditEntry, 'AuditEntry', 'audit entry') {}
 
-@ObjectType()
-export class PageInfo {
-  @Field()
-  hasNextPage!: boolean;
-
-  @Field(() => String, { nullable: true })
-  endCursor!: string | null;
-}
-
-@ObjectType()
-export class MemberConnection {
-  @Field(() => [MemberEdge])
-  edges!: MemberEdge[];
-
-  @Field(() => PageInfo)
-  pageInfo!: PageInfo;
-
-  @Field(() => Int, { description: 'Members matching the filters, all pages together.' })
-  totalCount!: number;
-}
+@ObjectType({ description: 'A page of confirmation emails, in the order of the changes they confirm.' })
+export class SentEmailConnection extends ConnectionOf(SentEmail, 'SentEmail', 'email') {}

@@ -1,12 +1,14 @@
 // Member fields showing the consumers' results: audit trail, CRM sync and emails (the member
 // itself or an admin may read them).
-import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
+import { Args, Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
+import { ConnectionArgs, pageDocuments } from '../../common/connection';
 import type { DocumentCollection } from '../../../messaging/state/document-store';
 import { requireSelfOrAdmin, type SubgraphContext } from '../../common/context';
 import type { AuditEntry as AuditDoc } from '../consumers/audit.consumer';
 import type { CrmContact } from '../consumers/crm.consumer';
 import type { MailboxEntry } from '../consumers/email.consumer';
-import { AuditEntry, CrmSync, SentEmail } from './member-effects.type';
+import { AuditChange, AuditEntry, CrmSync, MemberField, SentEmail } from './member-effects.type';
+import { AuditEntryConnection, SentEmailConnection } from './member-connection.type';
 import { Member } from './member.type';
 
 export interface MemberEffectsDeps {
@@ -15,16 +17,28 @@ export interface MemberEffectsDeps {
   readonly mailbox: DocumentCollection<MailboxEntry>;
 }
 
+const memberFields: ReadonlySet<string> = new Set(Object.values(MemberField));
+
+/** A recorded change as the API shows it: a tier as the MemberTier value (BASIC), fields it knows only. */
+function toApiChange(change: AuditDoc['changes'][number]): AuditChange[] {
+  if (!memberFields.has(change.field)) return [];
+  const shown = (value: string | null) => (value !== null && change.field === MemberField.TIER ? value.toUpperCase() : value);
+  return [Object.assign(new AuditChange(), { field: change.field as MemberField, before: shown(change.before), after: shown(change.after) })];
+}
+
 @Resolver(() => Member)
 export class MemberEffectsResolver {
   constructor(private readonly deps: MemberEffectsDeps) {}
 
-  @FieldResolver(() => [AuditEntry], { description: 'Every recorded change of this member, oldest first.' })
-  async auditTrail(@Root() member: Member, @Ctx() ctx: SubgraphContext): Promise<AuditEntry[]> {
+  @FieldResolver(() => AuditEntryConnection, { description: 'Every recorded change of this member, oldest first.' })
+  async auditTrail(@Root() member: Member, @Ctx() ctx: SubgraphContext, @Args(() => ConnectionArgs) page: ConnectionArgs): Promise<AuditEntryConnection> {
     requireSelfOrAdmin(ctx, member.id);
-    const entries = await this.deps.auditLog.find({ where: { memberId: member.id }, orderBy: { field: 'position' } });
-    return entries.map((e) =>
-      Object.assign(new AuditEntry(), { ...e, occurredAt: new Date(e.occurredAt), changes: e.changes.map((c) => ({ ...c })) }),
+    return pageDocuments(
+      AuditEntryConnection,
+      this.deps.auditLog,
+      { list: 'audit-trail', where: { memberId: member.id }, orderBy: { field: 'position', direction: 'asc' } },
+      page,
+      (e) => Object.assign(new AuditEntry(), { ...e, occurredAt: new Date(e.occurredAt), changes: e.changes.flatMap(toApiChange) }),
     );
   }
 
@@ -40,10 +54,15 @@ export class MemberEffectsResolver {
     });
   }
 
-  @FieldResolver(() => [SentEmail], { description: 'Confirmation emails sent to this member, in the order of the changes they confirm.' })
-  async emails(@Root() member: Member, @Ctx() ctx: SubgraphContext): Promise<SentEmail[]> {
+  @FieldResolver(() => SentEmailConnection, { description: 'Confirmation emails sent to this member, in the order of the changes they confirm.' })
+  async emails(@Root() member: Member, @Ctx() ctx: SubgraphContext, @Args(() => ConnectionArgs) page: ConnectionArgs): Promise<SentEmailConnection> {
     requireSelfOrAdmin(ctx, member.id);
-    const mails = await this.deps.mailbox.find({ where: { memberId: member.id }, orderBy: { field: 'sourcePosition' } });
-    return mails.map((m) => Object.assign(new SentEmail(), { ...m, sentAt: new Date(m.sentAt) }));
+    return pageDocuments(
+      SentEmailConnection,
+      this.deps.mailbox,
+      { list: 'emails', where: { memberId: member.id }, orderBy: { field: 'sourcePosition', direction: 'asc' } },
+      page,
+      (m) => Object.assign(new SentEmail(), { ...m, sentAt: new Date(m.sentAt) }),
+    );
   }
 }

@@ -3,7 +3,6 @@
 import { Arg, Ctx, FieldResolver, ID, Info, Resolver, Root, Subscription } from 'type-graphql';
 import type { GraphQLResolveInfo } from 'graphql';
 import type { AnyEventEnvelope } from '../../../messaging/events/envelope';
-import type { EventType } from '../../../messaging/events/catalog';
 import { requireSelfOrAdmin } from '../../common/context';
 import {
   resolveEntityReference,
@@ -12,15 +11,9 @@ import {
   type SubscriptionContext,
 } from '../../common/subscription-payload';
 import { Member } from './member.type';
-import { MemberUpdate } from './member-update.type';
+import { MemberUpdate, memberUpdateEventTypes } from './member-update.type';
 
-/** The member events that change what `memberUpdated` shows. */
-export const memberUpdateEventTypes = [
-  'member.created',
-  'member.profile.updated',
-  'membership.renewed',
-  'membership.activated',
-] as const satisfies readonly EventType[];
+export { memberUpdateEventTypes };
 
 type MemberUpdateEvent = Extract<AnyEventEnvelope, { type: (typeof memberUpdateEventTypes)[number] }>;
 
@@ -40,7 +33,7 @@ export class MemberUpdateResolver {
       return subscribeToEntityEvents(ctx, memberUpdateEventTypes, (event) => isMemberUpdateEvent(event) && event.payload.memberId === id);
     },
   })
-  memberUpdated(@Root() event: AnyEventEnvelope, @Arg('id', () => ID) _id: string): MemberUpdate {
+  memberUpdated(@Root() event: AnyEventEnvelope, @Arg('id', () => ID, { description: 'The member to watch.' }) _id: string): MemberUpdate {
     if (!isMemberUpdateEvent(event)) throw new Error(`memberUpdated got an unexpected ${event.type} event`);
     return Object.assign(new MemberUpdate(), { ...updateFieldsOf(event), memberId: event.payload.memberId, streamVersion: event.streamVersion });
   }

@@ -1,6 +1,7 @@
 // Member queries and the seed's member commands as mutations. A mutation answers as soon as its
 // events are stored, with the new state from the aggregate; queries read the projections.
-import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Args, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
+import { ConnectionArgs, pageArray } from '../../common/connection';
 import type { DocumentCollection } from '../../../messaging/state/document-store';
 import type { EventStore } from '../../../messaging/store/event-store';
 import type { Clock } from '../../../platform/clock';
@@ -8,7 +9,7 @@ import { causationOf, idempotencyKeyOf, requireAdmin, requireIdentity, requireSe
 import type { MemberService } from '../domain/member-service';
 import { applyToMemberDoc, type MemberDoc } from '../projections/member-read-model';
 import { memberStreamId } from '../domain/member';
-import type { MemberSearchIndex } from '../projections/member-search-index';
+import { MemberSearchIndex } from '../projections/member-search-index';
 import { CreateMemberInput, RenewMembershipInput, UpdateMemberProfileInput } from './member.inputs';
 import { MemberConnection } from './member-connection.type';
 import { memberFromDoc, memberFromSnapshot } from './member.mapper';
@@ -48,7 +49,7 @@ export class MemberResolver {
   constructor(private readonly deps: MemberResolverDeps) {}
 
   @Query(() => Member, { nullable: true, description: 'A member by id (yourself, or anyone for admins); null when unknown.' })
-  async member(@Arg('id', () => ID) id: string, @Ctx() ctx: SubgraphContext): Promise<Member | null> {
+  async member(@Arg('id', () => ID, { description: 'The member id.' }) id: string, @Ctx() ctx: SubgraphContext): Promise<Member | null> {
     requireSelfOrAdmin(ctx, id);
     const doc = await this.deps.members.get(id);
     return doc ? memberFromDoc(doc, this.deps.clock.now()) : null;
@@ -57,32 +58,27 @@ export class MemberResolver {
   @Query(() => MemberConnection, { description: 'Admins: search members by name or email prefix, membership status and tier.' })
   async members(
     @Ctx() ctx: SubgraphContext,
-    @Arg('search', () => String, { nullable: true }) search: string | null,
-    @Arg('status', () => MembershipStatus, { nullable: true }) status: MembershipStatus | null,
-    @Arg('tier', () => MemberTier, { nullable: true }) tier: MemberTier | null,
-    @Arg('first', () => Int, { defaultValue: 20 }) first: number,
-    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Args(() => ConnectionArgs) page: ConnectionArgs,
+    @Arg('search', () => String, { nullable: true, description: 'Prefix of a first name, last name, full name or email (any case).' }) search: string | null,
+    @Arg('status', () => MembershipStatus, { nullable: true, description: 'Only members in this membership status.' }) status: MembershipStatus | null,
+    @Arg('tier', () => MemberTier, { nullable: true, description: 'Only members of this tier.' }) tier: MemberTier | null,
   ): Promise<MemberConnection> {
     requireAdmin(ctx);
-    const page = this.deps.searchIndex.search({ search, status, tier, first, after });
-    const docs = await this.deps.members.getMany(page.ids);
+    const matches = this.deps.searchIndex.search({ search, status, tier });
     const now = this.deps.clock.now();
-    const byId = new Map(docs.map((d) => [d.id, d]));
-    const edges = page.ids.flatMap((id, i) => {
-      const doc = byId.get(id);
-      return doc ? [{ cursor: page.cursors[i] as string, node: memberFromDoc(doc, now) }] : [];
-    });
-    return Object.assign(new MemberConnection(), {
-      edges,
-      pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.cursors[page.cursors.length - 1] ?? null },
-      totalCount: page.totalCount,
+    return pageArray(MemberConnection, matches, { list: 'members', keyOf: (m) => m.sortKey, compare: (a, b) => MemberSearchIndex.compareKeys(String(a), String(b)) }, page, async (selected) => {
+      const docs = new Map((await this.deps.members.getMany(selected.map((m) => m.id))).map((d) => [d.id, d]));
+      return selected.map((m) => {
+        const doc = docs.get(m.id);
+        return doc ? memberFromDoc(doc, now) : null;
+      });
     });
   }
 
   @Mutation(() => Member, {
     description: 'Register a member: yourself (id = your token subject) at BASIC, or anyone at any tier as an admin. A paid tier comes with its order.',
   })
-  async createMember(@Arg('input') input: CreateMemberInput, @Ctx() ctx: SubgraphContext): Promise<Member> {
+  async createMember(@Arg('input', { description: 'The new member.' }) input: CreateMemberInput, @Ctx() ctx: SubgraphContext): Promise<Member> {
     const identity = requireIdentity(ctx);
     const snapshot = await this.deps.service.create(
       identity,
@@ -95,9 +91,9 @@ export class MemberResolver {
 
   @Mutation(() => Member, { description: 'Change profile fields. A stale expectedVersion is refused with CONFLICT.' })
   async updateMemberProfile(
-    @Arg('id', () => ID) id: string,
-    @Arg('input') input: UpdateMemberProfileInput,
-    @Arg('expectedVersion', () => Int) expectedVersion: number,
+    @Arg('id', () => ID, { description: 'The member to change.' }) id: string,
+    @Arg('input', { description: 'The fields to change.' }) input: UpdateMemberProfileInput,
+    @Arg('expectedVersion', () => Int, { description: 'The version you last read (Member.version): a stale one is refused with CONFLICT.' }) expectedVersion: number,
     @Ctx() ctx: SubgraphContext,
   ): Promise<Member> {
     requireSelfOrAdmin(ctx, id);
@@ -111,9 +107,9 @@ export class MemberResolver {
       'Admins: renew a membership (paid or granted outside the shop) for some months, from its end if it is still running. Members renew by ordering a membership product.',
   })
   async renewMembership(
-    @Arg('id', () => ID) id: string,
-    @Arg('input', () => RenewMembershipInput, { defaultValue: { months: 12 } }) input: RenewMembershipInput,
-    @Arg('expectedVersion', () => Int, { nullable: true }) expectedVersion: number | null,
+    @Arg('id', () => ID, { description: 'The member whose membership to renew.' }) id: string,
+    @Arg('input', () => RenewMembershipInput, { defaultValue: { months: 12 }, description: 'For how long, and optionally a new tier.' }) input: RenewMembershipInput,
+    @Arg('expectedVersion', () => Int, { nullable: true, description: 'Pass the version you last read (Member.version) to be refused with CONFLICT if it changed; omit it to renew the latest.' }) expectedVersion: number | null,
     @Ctx() ctx: SubgraphContext,
   ): Promise<Member> {
     const identity = requireIdentity(ctx);

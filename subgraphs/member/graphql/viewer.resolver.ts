@@ -1,7 +1,8 @@
 // `viewer`: tells a client who the API thinks it is; needs a token.
 import { Ctx, Query, Resolver } from 'type-graphql';
 import { requireIdentity, type SubgraphContext } from '../../common/context';
-import { RoleValue, Viewer } from './viewer.type';
+import { Role } from '../../common/role';
+import { Viewer } from './viewer.type';
 
 @Resolver(() => Viewer)
 export class ViewerResolver {
@@ -10,7 +11,7 @@ export class ViewerResolver {
     const identity = requireIdentity(ctx);
     return Object.assign(new Viewer(), {
       id: identity.sub,
-      role: identity.role === 'admin' ? RoleValue.ADMIN : RoleValue.MEMBER,
+      role: identity.role === 'admin' ? Role.ADMIN : Role.MEMBER,
     });
   }
 }

@@ -1,6 +1,6 @@
 // The member search index: an in-memory projection each member-subgraph instance builds from the
 // event store at start and keeps current. Finds members by name or email prefix, membership status
-// and tier, in a stable order (last name, first name, id) with opaque keyset cursors.
+// and tier, in a stable order (last name, first name, id); the API pages the matches by that key.
 import type { AnyEventEnvelope } from '../../../messaging/events/envelope';
 import { ValidationError } from '../../../platform/errors';
 import { evolve, isMemberEvent, membershipStatus, type MembershipStatus, type MemberState, type Tier } from '../domain/member';
@@ -18,27 +18,12 @@ export interface SearchQuery {
   readonly search?: string | null;
   readonly status?: MembershipStatus | null;
   readonly tier?: Tier | null;
-  readonly first: number;
-  readonly after?: string | null;
 }
 
-export interface SearchPage {
-  readonly ids: string[];
-  readonly cursors: string[];
-  readonly hasNextPage: boolean;
-  readonly totalCount: number;
-}
-
-function encodeCursor(sortKey: string): string {
-  return Buffer.from(sortKey, 'utf8').toString('base64url');
-}
-
-function decodeCursor(cursor: string): string {
-  const decoded = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!decoded.includes('\u0000') || encodeCursor(decoded) !== cursor) {
-    throw new ValidationError('after is not a cursor this API gave out.', { field: 'after' });
-  }
-  return decoded;
+/** A match: the member and its unique sort key (last name, first name, id). */
+export interface SearchMatch {
+  readonly id: string;
+  readonly sortKey: string;
 }
 
 export class MemberSearchIndex {
@@ -83,10 +68,8 @@ export class MemberSearchIndex {
     this.sorted.length = 0;
   }
 
-  search(query: SearchQuery): SearchPage {
-    if (!Number.isInteger(query.first) || query.first < 1 || query.first > 100) {
-      throw new ValidationError('first must be a whole number from 1 to 100.', { field: 'first' });
-    }
+  /** Every member matching the query, in the index's order. */
+  search(query: SearchQuery): SearchMatch[] {
     const search = query.search?.trim().toLowerCase() ?? '';
     if (search.length > 254) throw new ValidationError('search must be at most 254 characters.', { field: 'search' });
     const now = this.now();
@@ -94,33 +77,17 @@ export class MemberSearchIndex {
       (search === '' || e.terms.some((t) => t.startsWith(search))) &&
       (!query.status || membershipStatus(e.membershipExpiresAt, now) === query.status) &&
       (!query.tier || e.tier === query.tier);
-
-    let start = 0;
-    if (query.after) {
-      const key = decodeCursor(query.after);
-      start = this.lowerBound(key);
-      if (this.sorted[start] === key) start++;
-    }
-    const ids: string[] = [];
-    const cursors: string[] = [];
-    let totalCount = 0;
-    let hasNextPage = false;
+    const found: SearchMatch[] = [];
     for (const key of this.sorted) {
       const entry = this.byKey.get(key);
-      if (entry && matches(entry)) totalCount++;
+      if (entry && matches(entry)) found.push({ id: entry.id, sortKey: key });
     }
-    for (let i = start; i < this.sorted.length; i++) {
-      const key = this.sorted[i] as string;
-      const entry = this.byKey.get(key);
-      if (!entry || !matches(entry)) continue;
-      if (ids.length === query.first) {
-        hasNextPage = true;
-        break;
-      }
-      ids.push(entry.id);
-      cursors.push(encodeCursor(key));
-    }
-    return { ids, cursors, hasNextPage, totalCount };
+    return found;
+  }
+
+  /** The order of sort keys (as `sorted` holds them). */
+  static compareKeys(a: string, b: string): number {
+    return a < b ? -1 : a > b ? 1 : 0;
   }
 
   private remove(entry: Entry): void {

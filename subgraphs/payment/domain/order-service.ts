@@ -7,7 +7,7 @@ import type { CausationContext } from '../../../messaging/events/envelope';
 import type { DocumentCollection } from '../../../messaging/state/document-store';
 import type { Identity } from '../../../platform/auth';
 import type { Clock } from '../../../platform/clock';
-import { ForbiddenError, NotFoundError, ValidationError } from '../../../platform/errors';
+import { ForbiddenError, ValidationError } from '../../../platform/errors';
 import type { OrderSagaRunner } from '../saga/saga-runner';
 import { requireMembers, type MemberDirectory } from '../../common/member-directory';
 import { orderViewOf } from '../saga/saga-runner';
@@ -94,31 +94,23 @@ export class OrderService {
     }
   }
 
-  /** An order its member or an admin may see; anyone else gets FORBIDDEN. */
-  async get(identity: Identity, orderId: string): Promise<OrderView> {
+  /** An order its member or an admin may see (null when there is none); anyone else gets FORBIDDEN. */
+  async get(identity: Identity, orderId: string): Promise<OrderView | null> {
     const order = await this.orders.get(orderId);
-    if (!order) throw new NotFoundError(`No order with id ${orderId}.`, { id: orderId });
+    if (!order) return null;
     if (identity.role !== 'admin' && order.memberId !== identity.sub) {
       throw new ForbiddenError(`Order ${orderId} belongs to another member.`);
     }
     return order;
   }
 
-  async getPayment(identity: Identity, paymentId: string): Promise<PaymentView> {
+  /** A payment its member or an admin may see (null when there is none); anyone else gets FORBIDDEN. */
+  async getPayment(identity: Identity, paymentId: string): Promise<PaymentView | null> {
     const payment = await this.payments.get(paymentId);
-    if (!payment) throw new NotFoundError(`No payment with id ${paymentId}.`, { id: paymentId });
+    if (!payment) return null;
     if (identity.role !== 'admin' && payment.memberId !== identity.sub) {
       throw new ForbiddenError(`Payment ${paymentId} belongs to another member.`);
     }
     return payment;
-  }
-
-  /** Newest first. */
-  ordersOf(memberId: string, limit = 100): Promise<OrderView[]> {
-    return this.orders.find({ where: { memberId }, orderBy: { field: 'createdAt', direction: 'desc' }, limit });
-  }
-
-  paymentsOf(memberId: string, limit = 100): Promise<PaymentView[]> {
-    return this.payments.find({ where: { memberId }, orderBy: { field: 'createdAt', direction: 'desc' }, limit });
   }
 }

@@ -60,6 +60,9 @@ export function paymentsCollection(documents: DocumentStore): DocumentCollection
   return documents.collection<PaymentView>('payment_payments', { indexes: ['memberId', 'orderId', 'createdAt'] });
 }
 
+/** How a member's orders and payments are listed: newest first (ties by id). */
+export const newestFirst = { field: 'createdAt', direction: 'desc' } as const;
+
 /** Save an order view unless a newer one is stored. */
 export async function saveOrderView(orders: DocumentCollection<OrderView>, view: OrderView): Promise<void> {
   await orders.update(view.id, (current) => (current && current.version >= view.version ? null : view));

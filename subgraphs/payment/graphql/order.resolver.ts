@@ -1,15 +1,16 @@
 // The checkout and order/payment queries. createOrder answers as soon as the saga started (the
 // order is AWAITING_PAYMENT); follow it with `order(id)` or the `sagaProgress` subscription.
-import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { ConnectionArgs, pageDocuments } from '../../common/connection';
 import { causationOf, idempotencyKeyOf, requireAdmin, requireIdentity, requireSelfOrAdmin, type SubgraphContext } from '../../common/context';
 import type { Inventory } from '../domain/inventory';
 import type { Ledger as LedgerService } from '../domain/ledger';
 import type { OrderService } from '../domain/order-service';
 import type { DocumentCollection } from '../../../messaging/state/document-store';
-import type { PaymentView } from '../domain/read-models';
+import { newestFirst, type OrderView, type PaymentView } from '../domain/read-models';
 import { CreateOrderInput } from './order.inputs';
 import { toOrder, toPayment } from './order.mapper';
-import { Ledger, LedgerAccount, MemberRef, Order, Payment } from './order.type';
+import { Ledger, LedgerAccount, MemberRef, Order, OrderConnection, Payment, PaymentConnection } from './order.type';
 import { Product } from './product.type';
 import { toProduct } from './product.resolver';
 import { findProduct } from '../domain/product-catalog';
@@ -19,6 +20,15 @@ export interface OrderResolverDeps {
   readonly orders: OrderService;
   readonly ledger: LedgerService;
   readonly inventory: Inventory;
+  /** The read models the lists page through. */
+  readonly orderViews: DocumentCollection<OrderView>;
+  readonly paymentViews: DocumentCollection<PaymentView>;
+}
+
+/** A member's orders, or everyone's (memberId null), as a connection. */
+function pageOrders(deps: OrderResolverDeps, memberId: string | null, args: ConnectionArgs): Promise<OrderConnection> {
+  const where = memberId === null ? {} : { memberId };
+  return pageDocuments(OrderConnection, deps.orderViews, { list: 'orders', where, orderBy: newestFirst }, args, toOrder);
 }
 
 @Resolver(() => Order)
@@ -29,31 +39,37 @@ export class OrderResolver {
     description:
       'Place an order: validates items, member and card, starts the order saga and answers at once (AWAITING_PAYMENT). Unknown sku, quantity < 1, bad card data: BAD_USER_INPUT; no such member: NOT_FOUND; nothing stored. With an idempotency key (input field or Idempotency-Key header) a repeat answers the first order; the same key with another request: CONFLICT.',
   })
-  async createOrder(@Arg('input', () => CreateOrderInput) input: CreateOrderInput, @Ctx() ctx: SubgraphContext): Promise<Order> {
+  async createOrder(@Arg('input', () => CreateOrderInput, { description: 'What to order and how to pay.' }) input: CreateOrderInput, @Ctx() ctx: SubgraphContext): Promise<Order> {
     const identity = requireIdentity(ctx);
     const { idempotencyKey, ...order } = input;
     const view = await this.deps.orders.create(identity, order, causationOf(ctx), idempotencyKeyOf(ctx, idempotencyKey));
     return toOrder(view);
   }
 
-  @Query(() => Order, { description: 'An order (yours, or anyone\'s for admins). Someone else\'s order: FORBIDDEN.' })
-  async order(@Arg('id', () => ID) id: string, @Ctx() ctx: SubgraphContext): Promise<Order> {
-    return toOrder(await this.deps.orders.get(requireIdentity(ctx), id));
+  @Query(() => Order, { nullable: true, description: "An order by id (yours, or anyone's for admins); null when unknown. Someone else's order: FORBIDDEN." })
+  async order(@Arg('id', () => ID, { description: 'The order id.' }) id: string, @Ctx() ctx: SubgraphContext): Promise<Order | null> {
+    const view = await this.deps.orders.get(requireIdentity(ctx), id);
+    return view ? toOrder(view) : null;
   }
 
-  @Query(() => [Order], { description: 'A member\'s orders, newest first (yourself, or anyone for admins).' })
+  @Query(() => OrderConnection, {
+    description: "Orders, newest first: yours (memberId defaults to you); admins any member's, or everyone's without memberId.",
+  })
   async orders(
-    @Arg('memberId', () => ID) memberId: string,
     @Ctx() ctx: SubgraphContext,
-    @Arg('limit', () => Int, { nullable: true }) limit: number | null,
-  ): Promise<Order[]> {
-    requireSelfOrAdmin(ctx, memberId);
-    return (await this.deps.orders.ordersOf(memberId, clampLimit(limit))).map(toOrder);
+    @Args(() => ConnectionArgs) page: ConnectionArgs,
+    @Arg('memberId', () => ID, { nullable: true, description: 'Whose orders: yourself by default.' }) memberId: string | null,
+  ): Promise<OrderConnection> {
+    const identity = requireIdentity(ctx);
+    const whose = memberId ?? (identity.role === 'admin' ? null : identity.sub);
+    if (whose !== null) requireSelfOrAdmin(ctx, whose);
+    return pageOrders(this.deps, whose, page);
   }
 
-  @Query(() => Payment, { description: 'A payment (yours, or anyone\'s for admins).' })
-  async payment(@Arg('id', () => ID) id: string, @Ctx() ctx: SubgraphContext): Promise<Payment> {
-    return toPayment(await this.deps.orders.getPayment(requireIdentity(ctx), id));
+  @Query(() => Payment, { nullable: true, description: "A payment by id (yours, or anyone's for admins); null when unknown. Someone else's payment: FORBIDDEN." })
+  async payment(@Arg('id', () => ID, { description: 'The payment id.' }) id: string, @Ctx() ctx: SubgraphContext): Promise<Payment | null> {
+    const view = await this.deps.orders.getPayment(requireIdentity(ctx), id);
+    return view ? toPayment(view) : null;
   }
 
   @Query(() => Ledger, { description: 'Admins: the double-entry ledger\'s balances (they always sum to zero).' })
@@ -69,8 +85,8 @@ export class OrderResolver {
 
   @Mutation(() => Product, { description: 'Admins: set how many units of a product are on sale.' })
   async setStock(
-    @Arg('sku', () => ID) sku: string,
-    @Arg('available', () => Int) available: number,
+    @Arg('sku', () => ID, { description: 'The product, by SKU.' }) sku: string,
+    @Arg('available', () => Int, { description: 'Units on sale from now on (0 or more).' }) available: number,
     @Ctx() ctx: SubgraphContext,
   ): Promise<Product> {
     requireAdmin(ctx);
@@ -107,19 +123,15 @@ export class ProductStockResolver {
 export class MemberOrdersResolver {
   constructor(private readonly deps: OrderResolverDeps) {}
 
-  @FieldResolver(() => [Order], { description: 'The member\'s orders, newest first (the member itself or an admin).' })
-  async orders(@Root() member: MemberRef, @Ctx() ctx: SubgraphContext, @Arg('limit', () => Int, { nullable: true }) limit: number | null): Promise<Order[]> {
+  @FieldResolver(() => OrderConnection, { description: "The member's orders, newest first (the member itself or an admin)." })
+  async orders(@Root() member: MemberRef, @Ctx() ctx: SubgraphContext, @Args(() => ConnectionArgs) page: ConnectionArgs): Promise<OrderConnection> {
     requireSelfOrAdmin(ctx, member.id);
-    return (await this.deps.orders.ordersOf(member.id, clampLimit(limit))).map(toOrder);
+    return pageOrders(this.deps, member.id, page);
   }
 
-  @FieldResolver(() => [Payment], { description: 'The member\'s payments, newest first (the member itself or an admin).' })
-  async payments(@Root() member: MemberRef, @Ctx() ctx: SubgraphContext, @Arg('limit', () => Int, { nullable: true }) limit: number | null): Promise<Payment[]> {
+  @FieldResolver(() => PaymentConnection, { description: "The member's payments, newest first (the member itself or an admin)." })
+  async payments(@Root() member: MemberRef, @Ctx() ctx: SubgraphContext, @Args(() => ConnectionArgs) page: ConnectionArgs): Promise<PaymentConnection> {
     requireSelfOrAdmin(ctx, member.id);
-    return (await this.deps.orders.paymentsOf(member.id, clampLimit(limit))).map(toPayment);
+    return pageDocuments(PaymentConnection, this.deps.paymentViews, { list: 'payments', where: { memberId: member.id }, orderBy: newestFirst }, page, toPayment);
   }
-}
-
-function clampLimit(limit: number | null): number {
-  return Math.min(Math.max(limit ?? 50, 1), 200);
 }

@@ -57,7 +57,7 @@ export class SagaProgressResolver {
       );
     },
   })
-  sagaProgress(@Root() event: AnyEventEnvelope, @Arg('orderId', () => ID) _orderId: string): SagaProgress {
+  sagaProgress(@Root() event: AnyEventEnvelope, @Arg('orderId', () => ID, { description: 'The order whose saga to watch.' }) _orderId: string): SagaProgress {
     if (!isSagaProgressEvent(event)) throw new Error(`sagaProgress got an unexpected ${event.type} event`);
     const progress = progressOf(event);
     return Object.assign(new SagaProgress(), {
