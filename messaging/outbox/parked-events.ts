@@ -106,6 +106,11 @@ export class ParkedEvents implements ParkingLot {
     });
   }
 
+  /** The parked list itself, for paging it (the graph's `parkedEvents`). */
+  get documents(): DocumentCollection<ParkedEventDoc> {
+    return this.collection;
+  }
+
   get(eventId: string): Promise<ParkedEventDoc | null> {
     return this.collection.get(eventId);
   }

@@ -36,10 +36,14 @@ describe('outbox relay on RabbitMQ with a poison event', () => {
       variables: { input: { id, email: `${id}@example.org`, firstName: 'Poi', lastName: 'Son' } },
     });
 
-  const monitor = async () =>
-    (
-      await product.graphql('{ eventMonitor { parkedTotal parkedEvents { eventId type position reason status failedAttempts } } }', { token: admin })
-    ).body as { data?: { eventMonitor: { parkedTotal: number; parkedEvents: { eventId: string; type: string; position: number; reason: string; status: string; failedAttempts: number }[] } } };
+  type Parked = { eventId: string; type: string; position: number; reason: string; status: string; failedAttempts: number };
+  const monitor = async () => {
+    const body = (
+      await product.graphql('{ eventMonitor { parkedTotal parkedEvents { edges { node { eventId type position reason status failedAttempts } } } } }', { token: admin })
+    ).body as { data?: { eventMonitor: { parkedTotal: number; parkedEvents: { edges: { node: Parked }[] } } } };
+    const monitor = body.data?.eventMonitor;
+    return { data: monitor ? { eventMonitor: { parkedTotal: monitor.parkedTotal, parkedEvents: monitor.parkedEvents.edges.map((e) => e.node) } } : undefined };
+  };
 
   it('parks the event RabbitMQ cannot take, and later events still reach the consumers', async () => {
     expect((await createMember('p1')).body.errors).toBeUndefined();

@@ -54,7 +54,7 @@ export const BOUNDED_LISTS = [
 ];
 
 /** Free-text fields whose names look like a closed set: an admin's or a system's words, not codes. */
-export const FREE_TEXT = ['Certification.reason', 'CertificationTransition.reason', 'Order.failureReason', 'ReplayError.reason', 'EventContract.type', 'EventTypeTraffic.type'];
+export const FREE_TEXT = ['Certification.reason', 'CertificationTransition.reason', 'Order.failureReason', 'ReplayError.reason', 'EventContract.type', 'EventTypeTraffic.type', 'ParkedEvent.type', 'ParkedEvent.reason'];
 
 function namedOf(type: TypeNode): NamedTypeNode {
   return type.kind === Kind.NAMED_TYPE ? type : namedOf(type.type);

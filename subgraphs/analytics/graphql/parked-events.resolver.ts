@@ -1,13 +1,12 @@
 // Admins: the outbox relay's parked events on `eventMonitor`, and the two ways out of the list:
 // publish it again (once its cause is fixed) or skip it for good. Both are recorded as events.
-import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Resolver } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, ID, Int, Mutation, Resolver } from 'type-graphql';
 import type { ParkedEventDoc, ParkedEvents, ParkedStatus } from '../../../messaging/outbox/parked-events';
 import { ValidationError } from '../../../platform/errors';
+import { ConnectionArgs, pageDocuments } from '../../common/connection';
 import { requireAdmin, type SubgraphContext } from '../../common/context';
 import { EventMonitor } from './event-monitor.type';
-import { ParkedEvent, ParkedEventStatus } from './parked-event.type';
-
-const MAX_FIRST = 500;
+import { ParkedEvent, ParkedEventConnection, ParkedEventStatus } from './parked-event.type';
 
 // The enum's values are its names: a default argument value reaches the resolver as the name.
 const statusOf = { PARKED: 'parked', REPUBLISHED: 'republished', SKIPPED: 'skipped' } as const satisfies Record<ParkedEventStatus, ParkedStatus>;
@@ -18,6 +17,7 @@ const graphStatusOf = { parked: ParkedEventStatus.PARKED, republished: ParkedEve
 
 function toParkedEvent(doc: ParkedEventDoc): ParkedEvent {
   return Object.assign(new ParkedEvent(), {
+    id: doc.id,
     eventId: doc.id,
     type: doc.type,
     streamId: doc.streamId,
@@ -42,26 +42,35 @@ export class ParkedEventsResolver {
     return this.parked.count('parked');
   }
 
-  @FieldResolver(() => [ParkedEvent], { description: 'Events the outbox relay parked, in store order (PARKED ones by default; null for all).' })
-  async parkedEvents(
-    @Arg('status', () => ParkedEventStatus, { nullable: true, defaultValue: ParkedEventStatus.PARKED }) status: ParkedEventStatus | null,
-    @Arg('first', () => Int, { defaultValue: 50, description: `At most this many (1 to ${MAX_FIRST}).` }) first: number,
-  ): Promise<ParkedEvent[]> {
-    if (!Number.isInteger(first) || first < 1 || first > MAX_FIRST) throw new ValidationError(`first must be from 1 to ${MAX_FIRST}.`, { field: 'first' });
-    return (await this.parked.list(status === null ? null : statusOf[status], first)).map(toParkedEvent);
+  @FieldResolver(() => ParkedEventConnection, { description: 'Events the outbox relay parked, in store order (PARKED ones by default; null for all).' })
+  parkedEvents(
+    @Args(() => ConnectionArgs) page: ConnectionArgs,
+    @Arg('status', () => ParkedEventStatus, { nullable: true, defaultValue: ParkedEventStatus.PARKED, description: 'Only events in this status (PARKED by default); null for all.' })
+    status: ParkedEventStatus | null,
+  ): Promise<ParkedEventConnection> {
+    return pageDocuments(
+      ParkedEventConnection,
+      this.parked.documents,
+      { list: 'parkedEvents', ...(status === null ? {} : { where: { status: statusOf[status] } }), orderBy: { field: 'position', direction: 'asc' } },
+      page,
+      toParkedEvent,
+    );
   }
 
   @Mutation(() => ParkedEvent, {
     description:
       'Admins: publish a parked event again, once its cause is fixed (it arrives after the events that followed it). Still refused: INVALID_EVENT, it stays parked; bus down: UNAVAILABLE.',
   })
-  async retryParkedEvent(@Arg('eventId', () => ID) eventId: string, @Ctx() ctx: SubgraphContext): Promise<ParkedEvent> {
+  async retryParkedEvent(@Arg('eventId', () => ID, { description: 'The parked event to publish again.' }) eventId: string, @Ctx() ctx: SubgraphContext): Promise<ParkedEvent> {
     const identity = requireAdmin(ctx);
     return toParkedEvent(await this.parked.republish(eventId, { id: identity.sub, role: identity.role }, ctx.correlationId));
   }
 
   @Mutation(() => ParkedEvent, { description: 'Admins: never publish a parked event (it stays in the store); say why.' })
-  async skipParkedEvent(@Arg('eventId', () => ID) eventId: string, @Arg('reason') reason: string, @Ctx() ctx: SubgraphContext): Promise<ParkedEvent> {
+  async skipParkedEvent(
+    @Arg('eventId', () => ID, { description: 'The parked event to skip for good (it stays in the store).' }) eventId: string,
+    @Arg('reason', { description: 'Why it is skipped (1 to 500 characters), kept with it and in the audit event.' }) reason: string,
+    @Ctx() ctx: SubgraphContext): Promise<ParkedEvent> {
     const identity = requireAdmin(ctx);
     const note = reason.trim();
     if (note.length === 0 || note.length > 500) throw new ValidationError('reason must be 1 to 500 characters.', { field: 'reason' });
