@@ -38,7 +38,9 @@ describe('idempotent creation through the gateway', () => {
   const code = (response: GraphQLResponse) => response.body.errors?.[0]?.extensions;
 
   async function ordersOf(memberId: string): Promise<string[]> {
-    return data<{ orders: { id: string }[] }>(await product.graphql(`query($m: ID!) { orders(memberId: $m) { id } }`, { token: admin, variables: { m: memberId } })).orders.map((o) => o.id);
+    return data<{ orders: { edges: { node: { id: string } }[] } }>(
+      await product.graphql(`query($m: ID!) { orders(memberId: $m, first: 100) { edges { node { id } } } }`, { token: admin, variables: { m: memberId } }),
+    ).orders.edges.map((e) => e.node.id);
   }
 
   it('creates one order and one charge for two concurrent identical createOrder requests, and the same for a later repeat', async () => {
@@ -102,12 +104,12 @@ describe('idempotent creation through the gateway', () => {
     expect(code(await product.graphql(CREATE, { token: admin, variables: { input: { ...member, firstName: 'Other' } } }))).toMatchObject({ code: 'CONFLICT' });
 
     const TRACK = 'mutation($input: ActivityInput!, $key: String) { trackActivity(input: $input, idempotencyKey: $key) { eventId } }';
-    const activity = { memberId: 'ida', type: 'member.login' };
+    const activity = { memberId: 'ida', type: 'MEMBER_LOGIN' };
     const key = randomUUID();
     const tracked = await Promise.all([1, 2].map(() => product.graphql(TRACK, { token: product.token('ida'), variables: { input: activity, key } })));
     const eventIds = tracked.map((t) => data<{ trackActivity: { eventId: string } }>(t).trackActivity.eventId);
     expect(eventIds[0]).toBe(eventIds[1]);
-    expect(code(await product.graphql(TRACK, { token: product.token('ida'), variables: { input: { ...activity, type: 'course.started', courseId: 'c1' }, key } }))).toMatchObject({
+    expect(code(await product.graphql(TRACK, { token: product.token('ida'), variables: { input: { ...activity, type: 'COURSE_STARTED', courseId: 'c1' }, key } }))).toMatchObject({
       code: 'CONFLICT',
     });
 
