@@ -142,6 +142,9 @@ export function validateReplayRequest(
     );
   }
   let types: EventType[] | null = null;
+  if (input.types && input.types.length === 0) {
+    throw new ValidationError('types must name at least one event type; leave it out to replay every type the targets handle.', { field: 'types' });
+  }
   if (input.types && input.types.length > 0) {
     const bad = input.types.filter((t) => !isEventType(t));
     if (bad.length > 0) throw new ValidationError(`Unknown event type${bad.length > 1 ? 's' : ''} ${bad.join(', ')}.`, { field: 'types', unknown: bad });

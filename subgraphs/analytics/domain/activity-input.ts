@@ -7,6 +7,7 @@ import { ForbiddenError, ValidationError } from '../../../platform/errors';
 import { deterministicUuid } from '../../../platform/ids';
 import { DEFAULT_MAX_FUTURE_SKEW_MS, parseEventTime } from '../../../platform/instants';
 import type { AnyNewEvent } from '../../../messaging/events/envelope';
+import { unsafeCharacterIn } from '../../../platform/safe-text';
 
 /** The activity types a client may track (payment and member events come from their own services). */
 export const trackableTypes = ['member.login', 'member.profile.viewed', 'course.started', 'course.completed', 'support.ticket.opened'] as const;
@@ -43,9 +44,24 @@ export type ActivityEvent = Extract<AnyNewEvent, { type: TrackableType }> & { re
 function text(value: string | null | undefined, field: string, max = 200): string | null {
   if (value === undefined || value === null) return null;
   const trimmed = value.trim();
-  if (trimmed === '' || trimmed.length > max) throw new ValidationError(`${field} must be 1 to ${max} characters.`, { field });
+  if (trimmed === '' || trimmed.length > max) throw new ValidationError(`${field} must be 1 to ${max} characters (omit it rather than send it blank).`, { field });
+  const unsafe = unsafeCharacterIn(trimmed);
+  if (unsafe) throw new ValidationError(`${field} may not contain ${unsafe}.`, { field });
   return trimmed;
 }
+
+/** The optional fields each type takes; another one given is a mistake, refused rather than dropped. */
+const fieldsOf: Readonly<Record<TrackableType, readonly (keyof ActivityInput)[]>> = {
+  'member.login': ['location', 'ip', 'device'],
+  'member.profile.viewed': ['profileId'],
+  'course.started': ['courseId'],
+  'course.completed': ['courseId'],
+  'support.ticket.opened': ['ticketId', 'subject'],
+};
+const typeSpecificFields: readonly (keyof ActivityInput)[] = ['location', 'ip', 'device', 'profileId', 'courseId', 'ticketId', 'subject'];
+
+/** A client-chosen id: 1 to 128 visible ASCII characters (no spaces or controls). */
+const CLIENT_ID = /^[\x21-\x7e]{1,128}$/;
 
 function requiredId(value: string | null | undefined, field: string, type: string): string {
   if (value === undefined || value === null) throw new ValidationError(`${field} is required for ${type}.`, { field });
@@ -79,12 +95,17 @@ export function activityEvents(
       throw new ValidationError(`Unknown activity type "${input.type}": use one of ${trackableTypes.join(', ')}.`, { field: at('type') });
     }
     const type = input.type as TrackableType;
+    for (const field of typeSpecificFields) {
+      if (input[field] !== undefined && input[field] !== null && !fieldsOf[type].includes(field)) {
+        throw new ValidationError(`${field} does not apply to ${type} (it takes ${fieldsOf[type].join(', ') || 'none of them'}).`, { field: at(field) });
+      }
+    }
     const occurredAt =
       input.occurredAt === undefined || input.occurredAt === null
         ? now.toISOString()
         : parseEventTime(input.occurredAt, at('occurredAt'), now, limits.maxFutureSkewMs);
     const activityId = input.activityId ?? `${batchId}:${index}`;
-    if (activityId.length > 128) throw new ValidationError('activityId must be at most 128 characters.', { field: at('activityId') });
+    if (!CLIENT_ID.test(activityId)) throw new ValidationError('activityId must be 1 to 128 visible ASCII characters (no spaces).', { field: at('activityId') });
     if (seen.has(activityId)) throw new ValidationError(`activityId ${activityId} appears twice in the batch.`, { field: at('activityId') });
     seen.add(activityId);
     const id = deterministicUuid(`activity:${input.memberId}:${activityId}`);

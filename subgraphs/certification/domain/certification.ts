@@ -4,6 +4,7 @@ import type { EventEnvelope } from '../../../messaging/events/envelope';
 import type { EventPayload } from '../../../messaging/events/catalog';
 import { DomainError, IllegalStateError, NotFoundError, ValidationError } from '../../../platform/errors';
 import { findCertificationType, certificationTypes, type CertificationType } from './certification-types';
+import { unsafeCharacterIn } from '../../../platform/safe-text';
 
 export const certificationStatuses = [
   'Applied',
@@ -179,6 +180,8 @@ export function requireCertificationType(code: string): CertificationType {
 
 function validReason(reason: string): string {
   const trimmed = reason.trim();
+  const unsafe = unsafeCharacterIn(trimmed);
+  if (unsafe) throw new ValidationError(`reason may not contain ${unsafe}.`, { field: 'reason' });
   if (trimmed === '' || trimmed.length > limits.reason) {
     throw new ValidationError(`reason must be 1 to ${limits.reason} characters.`, { field: 'reason' });
   }
@@ -194,6 +197,8 @@ function validDocuments(documents: readonly CertificationDocument[]): Certificat
     if (name === '' || name.length > limits.documentName) {
       throw new ValidationError(`documents[${i}].name must be 1 to ${limits.documentName} characters.`, { field: 'documents' });
     }
+    const unsafe = unsafeCharacterIn(name);
+    if (unsafe) throw new ValidationError(`documents[${i}].name may not contain ${unsafe}.`, { field: 'documents' });
     let url: URL | null = null;
     try {
       url = d.url.length <= limits.url ? new URL(d.url) : null;

@@ -8,6 +8,9 @@ import type { Clock } from '../../../platform/clock';
 import { NotFoundError, ValidationError } from '../../../platform/errors';
 import { productCatalog, initialStock } from './product-catalog';
 
+/** The most of one sku on sale at once: a bound on what an admin may set (and on the sums built on it). */
+export const MAX_STOCK = 1_000_000;
+
 /** The stream of an order's reservation outcomes (inventory.reserved / failed / released). */
 export function inventoryStreamId(orderId: string): string {
   return `inventory-${orderId}`;
@@ -64,7 +67,9 @@ export class Inventory {
   /** Admin: set what is on sale for a sku (held quantities stay held). */
   async setAvailable(sku: string, available: number): Promise<StockDoc> {
     if (!productCatalog.some((p) => p.sku === sku)) throw new NotFoundError(`Unknown sku "${sku}".`, { field: 'sku' });
-    if (!Number.isInteger(available) || available < 0) throw new ValidationError('available must be a whole number, 0 or more.', { field: 'available' });
+    if (!Number.isInteger(available) || available < 0 || available > MAX_STOCK) {
+      throw new ValidationError(`available must be a whole number from 0 to ${MAX_STOCK}.`, { field: 'available' });
+    }
     const at = this.now();
     const doc = await this.stock.update(sku, (current) => ({ id: sku, available, holds: current?.holds ?? {}, updatedAt: at }));
     return doc as StockDoc;

@@ -14,6 +14,7 @@ import { randomUUID } from 'node:crypto';
 import type { DocumentCollection, DocumentStore } from '../../../messaging/state/document-store';
 import { ValidationError } from '../../../platform/errors';
 import { deterministicUuid } from '../../../platform/ids';
+import { unsafeCharacterIn } from '../../../platform/safe-text';
 import {
   TransientGatewayError,
   type AuthorizeResult,
@@ -98,6 +99,12 @@ export class SimulatedCardProcessor implements PaymentGateway {
     const endOfExpiry = Date.UTC(card.expYear, card.expMonth, 1);
     if (endOfExpiry <= now.getTime()) throw new ValidationError('The card has expired.', { field: 'card.expYear' });
     if (!/^\d{3,4}$/.test(card.cvc)) throw new ValidationError('card.cvc must be 3 or 4 digits.', { field: 'card.cvc' });
+    if (card.holderName !== undefined && card.holderName !== null) {
+      const holder = card.holderName.trim();
+      if (holder === '' || holder.length > 100) throw new ValidationError('card.holderName must be 1 to 100 characters (omit it rather than send it blank).', { field: 'card.holderName' });
+      const unsafe = unsafeCharacterIn(holder);
+      if (unsafe) throw new ValidationError(`card.holderName may not contain ${unsafe}.`, { field: 'card.holderName' });
+    }
     const behaviour = behaviourOf[digits] ?? 'success';
     return { token: `tok_sim_${behaviour}_${randomUUID().replace(/-/g, '').slice(0, 16)}`, brand: brandOf(digits), last4: digits.slice(-4) };
   }
