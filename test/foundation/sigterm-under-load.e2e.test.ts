@@ -58,12 +58,13 @@ interface Outcome {
  * CLIENTS loops of createMember over keep-alive connections to `url`, each until a connection is
  * refused; `midLoad` runs once `after` mutations have been answered.
  */
-async function loadUntilRefused(url: string, after: number, midLoad: () => void): Promise<Outcome[]> {
+async function loadUntilRefused(url: string, after: number, midLoad: (inFlight: number) => void): Promise<Outcome[]> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
   const token = mintClientToken({ sub: 'admin', role: 'admin' }, JWT_SECRET);
   const outcomes: Outcome[] = [];
   let answered = 0;
   let n = 0;
+  let inFlight = 0;
   const runId = Math.random().toString(36).slice(2, 8);
   const send = (id: string) =>
     new Promise<Outcome>((resolve) => {
@@ -90,9 +91,11 @@ async function loadUntilRefused(url: string, after: number, midLoad: () => void)
     });
   const client = async () => {
     for (;;) {
+      inFlight++;
       const outcome = await send(`load-${runId}-${++n}`);
+      inFlight--;
       outcomes.push(outcome);
-      if (outcome.status !== null && ++answered === after) midLoad();
+      if (outcome.status !== null && ++answered === after) midLoad(inFlight);
       if (outcome.error === 'ECONNREFUSED') return;
     }
   };
@@ -145,7 +148,11 @@ describe('SIGTERM under load', () => {
     const env: Record<string, string> = { DATA_DIR: dataDir, LOG_LEVEL: 'info' };
     for (const [k, v] of Object.entries(ports)) env[k] = String(v);
     const product = await startProcess('scripts/start.js', env, /Mint a token/);
-    const outcomes = await loadUntilRefused(`http://127.0.0.1:${ports.PORT}/graphql`, 80, () => product.child.kill('SIGTERM'));
+    let inFlightAtSigterm = 0;
+    const outcomes = await loadUntilRefused(`http://127.0.0.1:${ports.PORT}/graphql`, 80, (inFlight) => {
+      inFlightAtSigterm = inFlight;
+      product.child.kill('SIGTERM');
+    });
     expect(await product.exited).toBe(0);
     expect(product.output()).toMatch(/stopped cleanly/);
 
@@ -155,8 +162,10 @@ describe('SIGTERM under load', () => {
     expect(result.answeredButNotExecuted).toEqual([]);
     expect(result.otherAnswers).toEqual([]);
     expect(result.answeredOk.length).toBeGreaterThanOrEqual(80);
-    // Mid-load: clients were still sending on their keep-alive connections when the drain began.
-    expect(result.refused.length).toBeGreaterThan(0);
+    // Mid-load: requests were in flight on their keep-alive connections when the drain began. (Whether
+    // one then arrives during the drain and is refused with 503, rather than finding the listener
+    // closed, depends on the machine's timing: http-drain.int.test.ts proves that path exactly.)
+    expect(inFlightAtSigterm).toBeGreaterThan(0);
   }, PROCESS_TEST_TIMEOUT_MS);
 
   it('split into processes: a member subgraph stopped under load refuses unexecuted, and the gateway says UNAVAILABLE', async () => {
