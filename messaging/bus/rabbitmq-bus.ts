@@ -107,6 +107,9 @@ export const busHeaders = {
   lastPosition: 'x-last-original-position',
 } as const;
 
+/** See RabbitMqBusOptions.confirmTimeoutMs. */
+export const DEFAULT_CONFIRM_TIMEOUT_MS = 30_000;
+
 export interface RabbitMqBusOptions {
   readonly url: string;
   /** The live topic exchange. Default `events`. */
@@ -136,6 +139,13 @@ export interface RabbitMqBusOptions {
   /** TCP_NODELAY. Default true: with Nagle on, each small confirmed publish waits ~40 ms for a
    * delayed ACK, capping a one-at-a-time publisher at ~25 round trips per second. */
   readonly noDelay?: boolean;
+  /**
+   * How long a publish waits for the broker's confirm before it counts as not confirmed (and the
+   * caller publishes again; consumers deduplicate by id). A confirm can be lost for good when a
+   * quorum queue's leader dies mid-publish; without a bound the relay or a consumer would wait on it
+   * forever. Default 30 s.
+   */
+  readonly confirmTimeoutMs?: number;
 }
 
 export interface RabbitMqBusDeps {
@@ -275,6 +285,7 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
     queueType: QueueType,
     deps: RabbitMqBusDeps,
     private readonly maxMessageBytes: number = DEFAULT_MAX_MESSAGE_BYTES,
+    private readonly confirmTimeoutMs: number = DEFAULT_CONFIRM_TIMEOUT_MS,
   ) {
     this.exchange = exchange;
     this.queueType = queueType;
@@ -309,7 +320,7 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
       noDelay: options.noDelay ?? true,
     });
     if (options.exchange !== undefined) assertExchangeName(options.exchange);
-    const bus = new RabbitMqEventBus(connection, options.exchange ?? EVENTS_EXCHANGE, queueType, deps, options.maxMessageBytes);
+    const bus = new RabbitMqEventBus(connection, options.exchange ?? EVENTS_EXCHANGE, queueType, deps, options.maxMessageBytes, options.confirmTimeoutMs);
     const where = hosts ? `${redactUrl(options.url)} (hosts ${options.hosts?.join(', ')})` : redactUrl(options.url);
     connection.on('error', (error: unknown) => bus.connectionLost(error));
     connection.on('connection', () => bus.connectionUp(where));
@@ -351,7 +362,7 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
     // All sends start synchronously in array order on one channel, so the broker routes them in
     // order while their confirms are pipelined.
     this.coalesceWrites();
-    const sends = events.map((event, index) => this.publisher.send(this.envelopeFor(event, exchange), Buffer.from(bodies[index] as string)));
+    const sends = events.map((event, index) => this.confirmed(this.publisher.send(this.envelopeFor(event, exchange), Buffer.from(bodies[index] as string))));
     const results = await Promise.allSettled(sends);
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     // An encoding failure closes the channel, so the sends after it fail too: only the events whose
@@ -387,7 +398,7 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
     };
     if (replayInfo) headers[busHeaders.replayId] = replayInfo.replayId;
     try {
-      await this.publisher.send(
+      await this.confirmed(this.publisher.send(
         {
           exchange: options.topic,
           routingKey: options.routingKey,
@@ -402,7 +413,7 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
           headers,
         },
         events,
-      );
+      ));
     } catch (error) {
       throw new DomainError(
         'UNAVAILABLE',
@@ -668,6 +679,24 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
     return this.closing;
   }
 
+  /**
+   * `send` bounded by the confirm timeout: past it the publish counts as not confirmed (UNAVAILABLE,
+   * a transient failure), so the caller publishes again or the delivery is requeued, instead of
+   * waiting for good on a confirm the broker lost. A confirm that comes later changes nothing.
+   */
+  private confirmed<T>(send: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new DomainError('UNAVAILABLE', `RabbitMQ did not confirm the publish within ${this.confirmTimeoutMs} ms`, { confirmTimeoutMs: this.confirmTimeoutMs })),
+        this.confirmTimeoutMs,
+      );
+      timer.unref();
+    });
+    send.catch(() => undefined);
+    return Promise.race([send, timeout]).finally(() => clearTimeout(timer));
+  }
+
   private assertOpen(): void {
     if (this.closing) throw new DomainError('UNAVAILABLE', 'The event bus is closed.');
   }
@@ -746,7 +775,7 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
         report('discarded', reason);
         return ConsumerStatus.ACK;
       }
-      await outbound.send(
+      await this.confirmed(outbound.send(
         this.republishEnvelope(message, this.deadLetterExchange, queue, {
           [busHeaders.deathReason]: reason,
           [busHeaders.attempts]: attempt,
@@ -754,7 +783,7 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
           [busHeaders.originalQueue]: queue,
         }),
         message.body,
-      );
+      ));
       this.logger.warn({ queue, eventId: id, type, reason, attempts: attempt }, 'dead-lettered');
       report('dead-letter', reason);
       return ConsumerStatus.ACK;
@@ -773,7 +802,7 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
       case 'dead-letter':
         return deadLetter(settlement.reason);
       case 'retry':
-        await outbound.send(
+        await this.confirmed(outbound.send(
           {
             ...this.republishEnvelope(message, '', retryQueueOf(queue), {
               [busHeaders.attempt]: settlement.nextAttempt,
@@ -782,7 +811,7 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
             expiration: String(retryDelayMs),
           },
           message.body,
-        );
+        ));
         report('retry', settlement.reason);
         return ConsumerStatus.ACK;
       default: {
@@ -825,7 +854,7 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
         [busHeaders.originalQueue]: queue,
       };
       sends.push(
-        outbound.send({ exchange: this.deadLetterExchange, routingKey: queue, durable: true, messageId: id, type, contentType: 'application/json', headers }, body).then(() => {
+        this.confirmed(outbound.send({ exchange: this.deadLetterExchange, routingKey: queue, durable: true, messageId: id, type, contentType: 'application/json', headers }, body)).then(() => {
           this.logger.warn({ queue, eventId: id, type, reason, attempts: attempt }, 'dead-lettered');
           report(id, type, 'dead-letter', reason);
         }),
@@ -860,8 +889,8 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
         case 'retry': {
           const own = this.envelopeFor(event, '');
           sends.push(
-            outbound
-              .send(
+            this.confirmed(
+              outbound.send(
                 {
                   ...own,
                   routingKey: retryQueueOf(queue),
@@ -869,8 +898,8 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
                   headers: { ...own.headers, [busHeaders.attempt]: settlement.nextAttempt, [busHeaders.retryReason]: settlement.reason },
                 },
                 event,
-              )
-              .then(() => report(event.id, event.type, 'retry', settlement.reason)),
+              ),
+            ).then(() => report(event.id, event.type, 'retry', settlement.reason)),
           );
           return;
         }

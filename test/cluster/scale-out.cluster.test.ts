@@ -290,7 +290,9 @@ describe('the product on a three-node RabbitMQ cluster, losing a node, a gateway
         180_000,
       );
     } catch (error) {
-      throw new Error(`${(error as Error).message}\nstill missing (${last.length}):\n${last.slice(0, 30).join('\n')}`);
+      // What the processes warned about, so that a failure in CI can be read without a rerun.
+      const warnings = logs.filter((l) => (l.level ?? 0) >= 40).slice(-40).map((l) => `${l.service}: ${l.text.slice(0, 400)}`);
+      throw new Error(`${(error as Error).message}\nstill missing (${last.length}):\n${last.slice(0, 30).join('\n')}\nlast warnings and errors of the processes:\n${warnings.join('\n') || '(none)'}`);
     }
   }
 

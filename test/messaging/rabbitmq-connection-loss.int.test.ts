@@ -149,4 +149,29 @@ describe('RabbitMqEventBus across a lost connection', () => {
       await cutter.close();
     }
   }, 60_000);
+
+  it('fails a publish the broker never confirms within the confirm timeout, and publishes again once it answers', async () => {
+    const held = new SeverableProxy();
+    const port = await held.listen();
+    const proxied = new URL(brokerUrl.toString());
+    proxied.hostname = '127.0.0.1';
+    proxied.port = String(port);
+    const timed = await createEventBus({ kind: 'rabbitmq', url: proxied.toString(), confirmTimeoutMs: 300, acquireTimeoutMs: 15_000 });
+    try {
+      await timed.publish([makeEnvelope('member.created')]);
+      // The broker gets the publish but its confirm never reaches the client (as when a quorum
+      // queue's leader dies mid-publish): the publish fails as UNAVAILABLE instead of waiting for good.
+      held.hold();
+      await expect(timed.publish([makeEnvelope('member.created')])).rejects.toMatchObject({
+        code: 'UNAVAILABLE',
+        message: expect.stringMatching(/did not confirm 1 of 1 events \(RabbitMQ did not confirm the publish within 300 ms\)/),
+      });
+      held.release();
+      await expect(timed.publish([makeEnvelope('member.created')])).resolves.toBeUndefined();
+    } finally {
+      held.release();
+      await timed.close();
+      await held.close();
+    }
+  });
 });

@@ -8,6 +8,9 @@ const brokerUrl = new URL(process.env.RABBITMQ_URL || 'amqp://guest:guest@127.0.
 export class SeverableProxy {
   private readonly server = net.createServer((client) => this.accept(client));
   private readonly sockets = new Set<net.Socket>();
+  /** Broker-to-client pipes: held (nothing forwarded, the sockets kept open) while `holding`. */
+  private readonly downstream = new Map<net.Socket, net.Socket>();
+  private holding = false;
   private refuseNext = 0;
   accepted = 0;
   refused = 0;
@@ -27,6 +30,25 @@ export class SeverableProxy {
     this.refuseNext = refuse;
     for (const socket of this.sockets) socket.destroy();
     this.sockets.clear();
+  }
+
+  /**
+   * Stop forwarding what the broker sends (its confirms, deliveries, heartbeats) while keeping every
+   * connection open: a broker that has the publishes and never answers.
+   */
+  hold(): void {
+    this.holding = true;
+    for (const [upstream, client] of this.downstream) {
+      upstream.unpipe(client);
+      upstream.pause();
+    }
+  }
+
+  /** Forward again what was held, and what comes next. */
+  release(): void {
+    if (!this.holding) return;
+    this.holding = false;
+    for (const [upstream, client] of this.downstream) upstream.pipe(client);
   }
 
   /** Accept connections again (after a cut that refused many). */
@@ -53,13 +75,16 @@ export class SeverableProxy {
       [upstream, client],
     ] as const) {
       this.sockets.add(a);
-      a.pipe(b);
+      if (a === upstream && this.holding) a.pause();
+      else a.pipe(b);
       a.on('error', () => b.destroy());
       a.on('close', () => {
         this.sockets.delete(a);
+        this.downstream.delete(a);
         b.destroy();
       });
     }
+    this.downstream.set(upstream, client);
   }
 }
 
