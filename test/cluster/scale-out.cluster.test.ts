@@ -292,7 +292,18 @@ describe('the product on a three-node RabbitMQ cluster, losing a node, a gateway
     } catch (error) {
       // What the processes warned about, so that a failure in CI can be read without a rerun.
       const warnings = logs.filter((l) => (l.level ?? 0) >= 40).slice(-40).map((l) => `${l.service}: ${l.text.slice(0, 400)}`);
-      throw new Error(`${(error as Error).message}\nstill missing (${last.length}):\n${last.slice(0, 30).join('\n')}\nlast warnings and errors of the processes:\n${warnings.join('\n') || '(none)'}`);
+      // And what the broker holds: messages ready or unacknowledged, and consumers, per queue.
+      const live = cluster as RabbitCluster;
+      const alive = live.nodes.find((n) => n.running);
+      const queues = alive
+        ? await live
+            .ctl(alive, 'list_queues', 'name', 'type', 'leader', 'messages_ready', 'messages_unacknowledged', 'consumers', '--no-table-headers', '--quiet')
+            .catch((e: unknown) => `(list_queues failed: ${String(e)})`)
+        : '(no node running)';
+      throw new Error(
+        `${(error as Error).message}\nstill missing (${last.length}):\n${last.slice(0, 30).join('\n')}\n` +
+          `queues (name type leader ready unacked consumers):\n${queues}\nlast warnings and errors of the processes:\n${warnings.join('\n') || '(none)'}`,
+      );
     }
   }
 
