@@ -16,6 +16,7 @@ import { gatewayErrorFormatter } from './format-error';
 import { SignedSubgraphDataSource } from './subgraph-data-source';
 import { serveGatewaySubscriptions, type GatewaySubscriptionOptions, type GatewaySubscriptionServer } from './subscriptions/subscription-server';
 import { listen } from '../platform/http-listen';
+import { applyCors, defaultCorsOrigins, type CorsPolicy } from '../platform/cors';
 import { acceptsHtml, graphqlRoute, routedServer, sendJson, type Route } from '../platform/http-server';
 import { defaultQueryLimits, limitedParseOptions, queryLimitRules, type QueryLimits } from './query-limits';
 
@@ -35,6 +36,8 @@ export interface GatewayOptions {
   readonly supergraphSdl?: string;
   /** Limits on client operations, over HTTP and WebSocket (defaultQueryLimits when absent). */
   readonly queryLimits?: QueryLimits;
+  /** Browser origins allowed (CORS); defaultCorsOrigins(production) when absent. */
+  readonly corsOrigins?: readonly string[];
   /** graphql-ws at /graphql: limits, and the clock/timers/observer tests inject. */
   readonly subscriptions?: Pick<GatewaySubscriptionOptions, 'limits' | 'clock' | 'timers' | 'observer'>;
 }
@@ -91,7 +94,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 
   // The routes are filled in once Apollo has started.
   const routes: Record<string, Route> = {};
-  const httpServer = routedServer(routes, logger);
+  const cors: CorsPolicy = { origins: options.corsOrigins ?? defaultCorsOrigins(options.production) };
+  const httpServer = routedServer(routes, logger, {}, (req, res) => applyCors(cors, req, res));
   // Sandbox is embedded whenever it is on (SANDBOX defaults to off in production).
   const landingPage = options.sandbox
     ? ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false })
@@ -107,6 +111,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     // Errors leave in one shape on every transport (the WebSocket side shapes them alike).
     plugins: [landingPage, useClientErrors<GatewayContext>()],
     includeStacktraceInErrorResponses: false,
+    // Apollo's own two headers, and: a request carrying a token cannot be a simple request (authorization is no CORS-safelisted
+    // header, so a browser preflights it): no CSRF risk, and what urql's GET queries send.
+    csrfPrevention: { requestHeaders: ['x-apollo-operation-name', 'apollo-require-preflight', 'authorization'] },
     // The process lifecycle (platform/lifecycle.ts) owns signals and closes servers in order.
     stopOnTerminationSignals: false,
     logger: apolloLogger(logger),

@@ -1,6 +1,7 @@
 // The one config module: every environment variable the product reads is declared, documented,
 // defaulted and validated here, once, at start. A bad value stops the start naming the variable.
 import path from 'node:path';
+import { defaultCorsOrigins, originPatternProblem } from './cors';
 import { parseMongoUri } from './mongodb-uri';
 import { DEVELOPMENT_JWT_SECRET, DEVELOPMENT_SUBGRAPH_SECRET, publishedSecretProblem } from './published-secrets';
 
@@ -296,6 +297,20 @@ export const variables = {
     description: 'Directives one operation may use at the gateway; more are refused with GRAPHQL_VALIDATION_FAILED.',
     defaultText: '50',
     parse: positiveInt(50),
+  },
+  CORS_ORIGINS: {
+    description:
+      'Browser origins allowed to call the gateway (CORS), comma-separated: `https://app.example.com`, `http://localhost:*` (any port), `https://*.example.com` (any subdomain), or `*`. A preflight from one of them is answered 204; any other origin is refused with 403 FORBIDDEN. Requests without an Origin (servers) are not concerned.',
+    defaultText: 'http://localhost:*,http://127.0.0.1:*; none in production',
+    parse: (raw: string | undefined, name: string, env: Env): string[] => {
+      if (raw === undefined || raw.trim() === '') return defaultCorsOrigins(isProduction(env));
+      const origins = raw.split(',').map((o) => o.trim()).filter((o) => o !== '');
+      for (const origin of origins) {
+        const problem = originPatternProblem(origin);
+        if (problem) throw new ConfigError(name, problem);
+      }
+      return origins;
+    },
   },
   WS_MAX_CONNECTIONS: {
     description: 'WebSocket (graphql-ws) connections one gateway accepts; more are refused with HTTP 503 at the upgrade.',
