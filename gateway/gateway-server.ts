@@ -38,14 +38,14 @@ export interface GatewayOptions {
   readonly queryLimits?: QueryLimits;
   /** Browser origins allowed (CORS); defaultCorsOrigins(production) when absent. */
   readonly corsOrigins?: readonly string[];
-  /** graphql-ws at /graphql: limits, and the clock/timers/observer tests inject. */
+  /** Subscriptions at /graphql (graphql-ws, SSE, multipart): limits, and the clock/timers/observer tests inject. */
   readonly subscriptions?: Pick<GatewaySubscriptionOptions, 'limits' | 'clock' | 'timers' | 'observer'>;
 }
 
 export interface RunningGateway {
   readonly url: string;
   readonly port: number;
-  /** graphql-ws counts: connections, client subscriptions, upstream subscriptions on subgraphs. */
+  /** Subscription counts over every transport: connections, client subscriptions, upstream subscriptions on subgraphs. */
   readonly subscriptions: Pick<GatewaySubscriptionServer, 'connectionCount' | 'subscriptionCount' | 'upstreamSubscriptionCount'>;
   close(): Promise<void>;
 }
@@ -153,17 +153,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       sendJson(res, 404, { message: 'The GraphQL endpoint is /graphql.' });
     },
   };
-  routes['/graphql'] = graphqlRoute(apollo, {
-    maxBody: '1mb',
-    context: async (req, res) => {
-      const correlationId = correlationIdFrom(req.headers[CORRELATION_ID_HEADER]);
-      res.setHeader(CORRELATION_ID_HEADER, correlationId);
-      const idempotencyKey = idempotencyHeaderOf(req.headers[IDEMPOTENCY_KEY_HEADER]);
-      return { identity: authenticate(req.headers.authorization, options.jwtSecret, options.jwtMaxLifetimeSeconds), correlationId, idempotencyKey };
-    },
-  });
-
-  // Subscriptions over graphql-ws on the same server and path (Sandbox uses them as they are).
+  // Subscriptions on the same server and path: graphql-ws (Sandbox uses it as it is), SSE and multipart.
   const subscriptions = serveGatewaySubscriptions({
     httpServer,
     supergraphSdl,
@@ -180,13 +170,29 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     ...options.subscriptions,
   });
 
+  const apolloRoute = graphqlRoute(apollo, {
+    maxBody: '1mb',
+    context: async (req, res) => {
+      const correlationId = correlationIdFrom(req.headers[CORRELATION_ID_HEADER]);
+      res.setHeader(CORRELATION_ID_HEADER, correlationId);
+      const idempotencyKey = idempotencyHeaderOf(req.headers[IDEMPOTENCY_KEY_HEADER]);
+      return { identity: authenticate(req.headers.authorization, options.jwtSecret, options.jwtMaxLifetimeSeconds), correlationId, idempotencyKey };
+    },
+  });
+
+  routes['/graphql'] = {
+    methods: null,
+    handle: (req, res) => (subscriptions.handleHttp(req, res) ? undefined : apolloRoute.handle(req, res)),
+  };
+
   const { port, origin } = await listen(httpServer, options.port, options.host);
   return {
     url: `${origin}/graphql`,
     port,
     subscriptions,
     close: async () => {
-      // WebSockets first (1012: clients reconnect elsewhere); they would otherwise hold the drain.
+      // Subscriptions first (WebSockets closed with 1012, SSE and multipart ended as interrupted:
+      // clients reconnect elsewhere and resume); they would otherwise hold the drain.
       await subscriptions.close();
       // Then HTTP: requests in flight are answered, later ones refused unexecuted (platform/http-drain.ts).
       await httpServer.drain();
