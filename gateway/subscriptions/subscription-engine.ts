@@ -417,6 +417,8 @@ export class SubscriptionEngine {
   /** A thrown ending as GraphQL errors (the iterator of start() rejects with GraphQLErrors; anything else is internal). */
   errorsOf(error: unknown): GraphQLError[] {
     if (error instanceof GraphQLError) return [error];
+    // The subgraph's own refusal (FORBIDDEN, ...) or a coded error of ours: relayed as it is.
+    if (error instanceof UpstreamErrors || isDomainError(error)) return [new GraphQLError(error.message, { originalError: error })];
     this.logger.warn({ err: error }, 'a subscription ended with an unexpected error');
     return [new GraphQLError(INTERNAL_ERROR_MESSAGE, { extensions: { code: 'INTERNAL_SERVER_ERROR' } })];
   }
