@@ -313,12 +313,12 @@ export const variables = {
     },
   },
   WS_MAX_CONNECTIONS: {
-    description: 'WebSocket (graphql-ws) connections one gateway accepts; more are refused with HTTP 503 at the upgrade.',
+    description: 'Subscription connections one gateway accepts, all transports together (WebSockets, SSE streams, multipart responses); more are refused with HTTP 503 (at the upgrade for WebSockets).',
     defaultText: '10000',
     parse: positiveInt(10_000),
   },
   WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: {
-    description: 'Active subscriptions per WebSocket connection; one more is refused with TOO_MANY_SUBSCRIPTIONS.',
+    description: 'Active subscriptions per WebSocket connection (and per graphql-sse single-connection stream); one more is refused with TOO_MANY_SUBSCRIPTIONS.',
     defaultText: '100',
     parse: positiveInt(100),
   },
@@ -334,7 +334,7 @@ export const variables = {
     parse: positiveInt(1_048_576),
   },
   WS_KEEPALIVE_MS: {
-    description: 'Interval of WebSocket pings that detect dead peers (gateway and subgraphs).',
+    description: 'Interval of WebSocket pings that detect dead peers (gateway and subgraphs), and of the heartbeat parts of multipart subscriptions.',
     defaultText: '12000',
     parse: positiveInt(12_000),
   },
