@@ -8,10 +8,11 @@
 import type http from 'node:http';
 import type { GraphQLFormattedError } from 'graphql';
 import type { Logger } from '../../platform/logger';
+import type { TransportName } from './subscription-metrics';
 import { BodyTooLarge, readBody, sendErrors, StreamOutput, unauthenticated, unavailable } from './http-stream';
 import { tokenOfAuthorization, type SubscribePayload, type SubscriptionEngine } from './subscription-engine';
 
-const TRANSPORT = 'multipart';
+const TRANSPORT: TransportName = 'multipart';
 const BOUNDARY = 'graphql';
 // Every part is followed by its boundary at once (clients yield a part when they see the boundary
 // after it): the body opens with a boundary, each part ends with one, and `--` closes the last.
@@ -56,7 +57,7 @@ function payloadOf(body: string): SubscribePayload | null {
 
 export function serveMultipart(engine: SubscriptionEngine, logger: Logger): MultipartTransport {
   const open = new Set<http.ServerResponse>();
-  engine.countConnections(() => open.size);
+  engine.countConnections(TRANSPORT, () => open.size);
 
   const serve = async (req: http.IncomingMessage, res: http.ServerResponse, closing: boolean): Promise<void> => {
     if (req.method !== 'POST') {

@@ -16,10 +16,11 @@ import type { ExecutionResult } from 'graphql';
 import { createHandler, type Request, type Response } from 'graphql-sse';
 import type { Identity } from '../../platform/auth';
 import type { Logger } from '../../platform/logger';
+import type { TransportName } from './subscription-metrics';
 import { BodyTooLarge, readBody, sendErrors, StreamOutput, unauthenticated, unavailable } from './http-stream';
 import { tokenOfAuthorization, type SubscribePayload, type SubscriptionEngine, type SubscriptionSession } from './subscription-engine';
 
-const TRANSPORT = 'sse';
+const TRANSPORT: TransportName = 'sse';
 const STREAM_TOKEN_HEADER = 'x-graphql-event-stream-token';
 
 export interface SseTransport {
@@ -78,7 +79,7 @@ export function serveSse(engine: SubscriptionEngine, logger: Logger): SseTranspo
   const reserved = new Map<string, ReservedStream>();
   /** Open event streams (either mode): connections against the gateway's limit. */
   const open = new Set<http.ServerResponse>();
-  engine.countConnections(() => open.size);
+  engine.countConnections(TRANSPORT, () => open.size);
   let closing = false;
 
   /** The ending of a started subscription as the handler iterates it: nothing, or one `next` with the errors. */

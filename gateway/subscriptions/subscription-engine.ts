@@ -37,6 +37,7 @@ import { UpstreamInterrupted } from './federated-upstream';
 import { SharedSubscriptions, type SubscriptionObserver } from './shared-subscriptions';
 import { tokenExpiredError, TOO_MANY_SUBSCRIPTIONS, UpstreamErrors } from './subscription-errors';
 import { SubscriptionPlanner } from './subscription-planner';
+import { reportSubscriptionCounts, subscriptionOverflows, type TransportName } from './subscription-metrics';
 import { CURSOR_EXTENSION, UpstreamClients } from './upstream-clients';
 
 /** Longest delay a Node timer takes; longer expiries re-arm. */
@@ -112,7 +113,7 @@ export interface SubscriptionSession {
   readonly identity: Identity;
   readonly correlationId: string;
   /** The transport's name, for logs and metrics. */
-  readonly transport: string;
+  readonly transport: TransportName;
   /**
    * Subscriptions accepted and not ended yet: counted in prepare(), before the transport awaits
    * anything, so subscribes sent back to back cannot all pass the limit before any has started.
@@ -180,7 +181,8 @@ export class SubscriptionEngine {
   private readonly shared: SharedSubscriptions;
   private readonly sessions = new Set<SubscriptionSession>();
   /** Each transport's count of open connections, summed against the one limit. */
-  private readonly connectionCounters: (() => number)[] = [];
+  private readonly connectionCounters = new Map<TransportName, () => number>();
+  private readonly stopReporting: () => void;
   // Documents that passed parsing and validation, by their text. Clients reconnecting after a
   // gateway restart send the same few documents thousands of times; parsing and validating each
   // again cost about 0.4 ms (more than planning, which is cached too). The least recently used go first.
@@ -205,7 +207,22 @@ export class SubscriptionEngine {
       bufferSize: this.limits.bufferSize,
       logger: this.logger,
       formatError: this.formatError,
-      ...(options.observer ? { observer: options.observer } : {}),
+      observer: {
+        ...options.observer,
+        overflowed: (subscriptionId, cursor) => {
+          subscriptionOverflows.inc();
+          options.observer?.overflowed?.(subscriptionId, cursor);
+        },
+      },
+    });
+    this.stopReporting = reportSubscriptionCounts({
+      connections: (transport) => this.connectionCounters.get(transport)?.() ?? 0,
+      subscriptions: (transport) => {
+        let n = 0;
+        for (const session of this.sessions) if (session.transport === transport) n += session.subscriptions.size;
+        return n;
+      },
+      upstreams: () => this.upstreamSubscriptionCount,
     });
   }
 
@@ -220,13 +237,15 @@ export class SubscriptionEngine {
     }
   }
 
-  /** Count a transport's open connections against maxConnections. */
-  countConnections(count: () => number): void {
-    this.connectionCounters.push(count);
+  /** Count a transport's open connections against maxConnections (and in its metrics). */
+  countConnections(transport: TransportName, count: () => number): void {
+    this.connectionCounters.set(transport, count);
   }
 
   get connectionCount(): number {
-    return this.connectionCounters.reduce((sum, count) => sum + count(), 0);
+    let n = 0;
+    for (const count of this.connectionCounters.values()) n += count();
+    return n;
   }
 
   /** No room for one more connection (the transport refuses it: 503, Retry-After). */
@@ -246,7 +265,7 @@ export class SubscriptionEngine {
   }
 
   /** A client's session: its token's expiry ends its subscriptions. */
-  openSession(identity: Identity, transport: string): SubscriptionSession {
+  openSession(identity: Identity, transport: TransportName): SubscriptionSession {
     const session: SubscriptionSession = {
       identity,
       correlationId: randomUUID(),
@@ -437,7 +456,7 @@ export class SubscriptionEngine {
    * End the subscriptions of the given transport's sessions as interrupted (the client resumes from
    * the cursor it is told), for a shutdown.
    */
-  interrupt(transport: string, reason: string): void {
+  interrupt(transport: TransportName, reason: string): void {
     for (const session of this.sessions) {
       if (session.transport !== transport) continue;
       for (const subscription of session.subscriptions.values()) subscription.terminate(new UpstreamInterrupted(reason));
@@ -445,6 +464,7 @@ export class SubscriptionEngine {
   }
 
   async close(): Promise<void> {
+    this.stopReporting();
     await this.upstream.close();
   }
 }

@@ -56,7 +56,7 @@ export function serveGatewaySubscriptions(options: GatewaySubscriptionOptions): 
   const sessions = new Map<WebSocket, SubscriptionSession>();
   // ws's own default (100 MiB) let a few unauthenticated connection_init messages take a gigabyte.
   const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxPayloadBytes });
-  engine.countConnections(() => wss.clients.size);
+  engine.countConnections('graphql-ws', () => wss.clients.size);
   const sse: SseTransport = serveSse(engine, logger.child({ transport: 'sse' }));
   const multipart: MultipartTransport = serveMultipart(engine, logger.child({ transport: 'multipart' }));
   let closing = false;

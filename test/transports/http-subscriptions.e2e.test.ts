@@ -136,6 +136,13 @@ describe('one engine behind every transport', () => {
       const overWs = subscribeWs(ws, { query });
       await eventually(() => harness.gateways[0]?.subscriptions.subscriptionCount === 3, 'three subscriptions at the gateway');
       expect(harness.gateways[0]?.subscriptions.upstreamSubscriptionCount).toBe(1);
+      // The same metrics for every transport, labelled by it.
+      const metrics = await (await fetch(new URL('/metrics', harness.gateways[0]?.url))).text();
+      for (const transport of ['graphql-ws', 'sse', 'multipart']) {
+        expect(metrics).toContain(`membership_gateway_subscriptions{transport="${transport}"} 1`);
+        expect(metrics).toContain(`membership_gateway_subscription_connections{transport="${transport}"} 1`);
+      }
+      expect(metrics).toMatch(/^membership_gateway_upstream_subscriptions 1$/m);
       const live = await untilLive(harness, id, sse);
       const event = await harness.emit(id);
       expect(resultOf(await sse.takeData('the event over SSE')).extensions?.cursor).toBe(String(event.position));
@@ -245,6 +252,8 @@ describe('a slow HTTP client', () => {
       if (errors) {
         expect(errors[0]?.extensions).toMatchObject({ code: 'SUBSCRIPTION_OVERFLOW', cursor: lastCursor });
         expect(errors[0]?.message).toMatch(/Resubscribe with extensions.cursor/);
+        const metrics = await (await fetch(new URL('/metrics', harness.gateways[0]?.url))).text();
+        expect(Number(/^membership_gateway_subscription_overflows_total (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
         break;
       }
       lastCursor = resultOf(message).extensions?.cursor;
