@@ -7,6 +7,7 @@ import type http from 'node:http';
 import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
+import { quietProtocolErrors } from '../../platform/ws-protocol-errors';
 import type { GatewayContext } from '../context';
 import { SubscriptionEngine, tokenOfAuthorization, type PreparedSubscription, type SubscriptionEngineOptions, type SubscriptionSession } from './subscription-engine';
 import { acceptsMultipartSubscription, serveMultipart, type MultipartTransport } from './multipart-transport';
@@ -117,6 +118,8 @@ export function serveGatewaySubscriptions(options: GatewaySubscriptionOptions): 
     wss,
     limits.keepAliveMs,
   );
+
+  quietProtocolErrors(wss, logger);
 
   return {
     get connectionCount() {
