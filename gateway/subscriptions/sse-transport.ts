@@ -18,7 +18,7 @@ import type { Identity } from '../../platform/auth';
 import type { Logger } from '../../platform/logger';
 import type { TransportName } from './subscription-metrics';
 import { BodyTooLarge, readBody, sendErrors, StreamOutput, unauthenticated, unavailable } from './http-stream';
-import { tokenOfAuthorization, type SubscribePayload, type SubscriptionEngine, type SubscriptionSession } from './subscription-engine';
+import { tokenOfAuthorization, type SubscribePayload, type SubscriptionEngine, type SubscriptionIterator, type SubscriptionSession } from './subscription-engine';
 
 const TRANSPORT: TransportName = 'sse';
 const STREAM_TOKEN_HEADER = 'x-graphql-event-stream-token';
@@ -83,10 +83,10 @@ export function serveSse(engine: SubscriptionEngine, logger: Logger): SseTranspo
   let closing = false;
 
   /** The ending of a started subscription as the handler iterates it: nothing, or one `next` with the errors. */
-  const endingOf = (payload: SubscribePayload, started: ReturnType<SubscriptionEngine['start']>): AsyncGenerator<ExecutionResult> => {
+  const endingOf = (payload: SubscribePayload, started: ReturnType<SubscriptionEngine['start']>): AsyncIterableIterator<ExecutionResult> => {
     if (!(Symbol.asyncIterator in started)) return once({ errors: engine.clientErrors(payload, started.errors) as never });
     let finished = false;
-    const ending: AsyncGenerator<ExecutionResult> = {
+    const ending: SubscriptionIterator = {
       next: async () => {
         if (finished) return { done: true, value: undefined };
         try {
@@ -109,9 +109,6 @@ export function serveSse(engine: SubscriptionEngine, logger: Logger): SseTranspo
         throw error;
       },
       [Symbol.asyncIterator]: () => ending,
-      [Symbol.asyncDispose]: async () => {
-        await ending.return(undefined);
-      },
     };
     return ending;
   };
@@ -244,7 +241,7 @@ export function serveSse(engine: SubscriptionEngine, logger: Logger): SseTranspo
   };
 }
 
-function once(result: ExecutionResult): AsyncGenerator<ExecutionResult> {
+function once(result: ExecutionResult): AsyncIterableIterator<ExecutionResult> {
   return (async function* () {
     yield result;
   })();

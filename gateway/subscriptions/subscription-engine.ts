@@ -124,6 +124,15 @@ export interface SubscriptionSession {
   expired: boolean;
 }
 
+/**
+ * The iterator a transport gets for a started subscription: yields nothing, settles when it ends;
+ * `return` and `throw` end it from the client's side (graphql-sse calls them, as on an async generator).
+ */
+export interface SubscriptionIterator extends AsyncIterableIterator<ExecutionResult> {
+  return(value?: unknown): Promise<IteratorResult<ExecutionResult>>;
+  throw(error?: unknown): Promise<IteratorResult<ExecutionResult>>;
+}
+
 /** A subscribe that passed every check, holding its place in its session's limit until it ends. */
 export interface PreparedSubscription {
   readonly session: SubscriptionSession;
@@ -370,7 +379,7 @@ export class SubscriptionEngine {
    * every event was written; return() ends it from the client's side. A subscription that cannot be
    * planned answers its errors instead.
    */
-  start(prepared: PreparedSubscription, socket: SubscriberSocket): AsyncGenerator<ExecutionResult> | { errors: GraphQLError[] } {
+  start(prepared: PreparedSubscription, socket: SubscriberSocket): SubscriptionIterator | { errors: GraphQLError[] } {
     const { session, id } = prepared;
     let subscription: FederatedSubscription;
     try {
@@ -396,7 +405,7 @@ export class SubscriptionEngine {
       prepared.release();
       if (session.subscriptions.get(id) === subscription) session.subscriptions.delete(id);
     };
-    const tracked: AsyncGenerator<ExecutionResult> = {
+    const tracked: SubscriptionIterator = {
       next: async () => {
         try {
           const result = await subscription.next();
@@ -418,9 +427,6 @@ export class SubscriptionEngine {
         throw error;
       },
       [Symbol.asyncIterator]: () => tracked,
-      [Symbol.asyncDispose]: async () => {
-        await tracked.return(undefined);
-      },
     };
     return tracked;
   }
