@@ -1,5 +1,8 @@
 // A browser app on another origin calling the gateway: preflights, allowed and refused origins,
-// and GET queries with a token (urql's default) served while simple requests stay CSRF-guarded.
+// and GET queries with a token (urql's default) served while simple requests stay CSRF-guarded;
+// queries from urql and Apollo Client with their defaults.
+import { ApolloClient, HttpLink, InMemoryCache, gql } from '@apollo/client';
+import { Client, fetchExchange } from '@urql/core';
 import { startProduct, type RunningProduct } from '../support/product';
 
 const APP = 'https://app.example.com';
@@ -79,5 +82,40 @@ describe('CORS and GET at the gateway', () => {
     const url = `${product.gateway.url}?query=${encodeURIComponent('mutation { __typename }')}`;
     const response = await fetch(url, { headers: { authorization: `Bearer ${product.token('m-1')}` } });
     expect(response.status).toBe(405);
+  });
+});
+
+describe('queries from the clients, with their defaults', () => {
+  let product: RunningProduct;
+  beforeAll(async () => {
+    product = await startProduct();
+  });
+  afterAll(async () => {
+    await product.close();
+  });
+
+  it("answers urql's GET query carrying a token", async () => {
+    const sent: string[] = [];
+    const client = new Client({
+      url: product.gateway.url,
+      exchanges: [fetchExchange],
+      fetchOptions: { headers: { authorization: `Bearer ${product.token('m-1')}` } },
+      // Record the method urql chose (its default sends queries as GET).
+      fetch: (input, init) => {
+        sent.push(init?.method ?? 'GET');
+        return fetch(input, init);
+      },
+    });
+    const result = await client.query('query Me { viewer { id role } }', {}).toPromise();
+    expect(result.error).toBeUndefined();
+    expect(result.data).toEqual({ viewer: { id: 'm-1', role: 'MEMBER' } });
+    expect(sent).toEqual(['GET']);
+  });
+
+  it("answers Apollo Client's HttpLink query", async () => {
+    const client = new ApolloClient({ link: new HttpLink({ uri: product.gateway.url, headers: { authorization: `Bearer ${product.token('m-1')}` } }), cache: new InMemoryCache() });
+    const result = await client.query<{ viewer: { id: string } }>({ query: gql`query Me { viewer { id } }` });
+    expect(result.data?.viewer.id).toBe('m-1');
+    client.stop();
   });
 });
