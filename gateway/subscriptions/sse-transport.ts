@@ -51,6 +51,8 @@ interface RequestContext {
   reserved: ReservedStream | null;
   /** The reserved stream's token, when the request names one of its owner's. */
   streamToken: string | null;
+  /** Set on the handler's own request that disposes of a reservation nobody connected to. */
+  readonly purge?: string;
 }
 
 type SseRequest = Request<http.IncomingMessage, RequestContext>;
@@ -115,6 +117,7 @@ export function serveSse(engine: SubscriptionEngine, logger: Logger): SseTranspo
 
   const handler = createHandler<http.IncomingMessage, RequestContext>({
     authenticate: (req) => {
+      if (req.context.purge) return req.context.purge;
       const identity = engine.identify(tokenOfAuthorization(req.raw.headers.authorization));
       if (!identity) return json({ errors: [unauthenticated] }, 401, 'Unauthorized', { 'www-authenticate': 'Bearer' });
       req.context.identity = identity;
@@ -123,6 +126,11 @@ export function serveSse(engine: SubscriptionEngine, logger: Logger): SseTranspo
         const token = randomUUID();
         const stream: ReservedStream = { owner: identity, session: engine.openSession(identity, TRANSPORT), output: new StreamOutput() };
         reserved.set(token, stream);
+        // A reservation must be connected to as a connection_init must come: in time.
+        const timer = setTimeout(() => {
+          if (!stream.output.attached) void purge(token, stream);
+        }, engine.limits.connectionInitWaitTimeoutMs);
+        timer.unref();
         return token;
       }
       const token = streamTokenOf(req);
@@ -137,6 +145,7 @@ export function serveSse(engine: SubscriptionEngine, logger: Logger): SseTranspo
       return token;
     },
     onConnect: (req) => {
+      if (req.context.purge) return undefined;
       if (closing || engine.full) return json({ errors: [unavailable] }, 503, 'Service Unavailable', { 'retry-after': '5' });
       return undefined;
     },
@@ -155,6 +164,27 @@ export function serveSse(engine: SubscriptionEngine, logger: Logger): SseTranspo
       return endingOf(params, engine.start(prepared, socket));
     },
   });
+
+  /**
+   * Forget a reservation nobody connected to: ours, and the handler's (it keeps a stream per token
+   * until that stream's response ends), by opening its stream from here and ending it at once.
+   */
+  async function purge(token: string, stream: ReservedStream): Promise<void> {
+    if (reserved.get(token) !== stream) return;
+    reserved.delete(token);
+    engine.closeSession(stream.session);
+    stream.output.end();
+    const context: RequestContext = { identity: null, output: new StreamOutput(), session: null, reserved: null, streamToken: null, purge: token };
+    const [body] = await handler({
+      method: 'GET',
+      url: '/graphql',
+      headers: { get: (key) => (key.toLowerCase() === 'accept' ? 'text/event-stream' : undefined) },
+      body: null,
+      raw: { headers: {} } as http.IncomingMessage,
+      context,
+    });
+    if (body && typeof body !== 'string') await body.return(undefined);
+  }
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     const context: RequestContext = { identity: null, output: new StreamOutput(), session: null, reserved: null, streamToken: null };

@@ -265,7 +265,7 @@ describe('a slow HTTP client', () => {
 describe("graphql-sse's single connection mode", () => {
   let harness: Harness;
   beforeAll(async () => {
-    harness = await startHarness({ gatewaySubscriptions: { limits: { maxSubscriptionsPerConnection: 1 } } });
+    harness = await startHarness({ gatewaySubscriptions: { limits: { maxSubscriptionsPerConnection: 1, connectionInitWaitTimeoutMs: 500 } } });
   });
   afterAll(async () => {
     await harness.close();
@@ -299,12 +299,15 @@ describe("graphql-sse's single connection mode", () => {
       const refused = await stream.takeData('the refusal of the second operation');
       expect(refused.data).toMatchObject({ id: 'two', payload: { errors: [{ extensions: { code: 'TOO_MANY_SUBSCRIPTIONS', max: 1 } }] } });
       expect(await stream.takeData('its completion')).toEqual({ event: 'complete', data: { id: 'two' } });
+      const emitted: string[] = [];
       for (let attempt = 1; ; attempt++) {
         if (attempt > 100) throw new Error('never went live');
-        const event = await harness.emit(id);
+        emitted.push(String((await harness.emit(id)).position));
         const message = await stream.poll(50);
         if (!message) continue;
-        expect(message).toMatchObject({ event: 'next', data: { id: 'one', payload: { data: { memberUpdated: { member: { id } } }, extensions: { cursor: String(event.position) } } } });
+        // The first event to arrive: any of those emitted so far (a slow machine delivers an earlier one late).
+        expect(message).toMatchObject({ event: 'next', data: { id: 'one', payload: { data: { memberUpdated: { member: { id } } } } } });
+        expect(emitted).toContain((message.data as { payload: { extensions: { cursor: string } } }).payload.extensions.cursor);
         expect(message.id).toBeUndefined(); // ids are per operation here: resume with extensions.cursor
         break;
       }
@@ -317,5 +320,21 @@ describe("graphql-sse's single connection mode", () => {
       stream.abort();
     }
     await eventually(() => harness.gateways[0]?.subscriptions.subscriptionCount === 0, 'the stream’s operations to end with it');
+  });
+
+  it('forgets a reservation nobody connects to in time', async () => {
+    const token = harness.token('m-late');
+    const streamToken = await reserve(token);
+    const connect = () =>
+      fetch(url(), { headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream', 'x-graphql-event-stream-token': streamToken } });
+    // Polled, not slept: the reservation goes once connectionInitWaitTimeoutMs (500 ms here) passed.
+    const gone = await eventually(async () => {
+      const response = await operation(token, streamToken, 'late', watch('m-late'));
+      return response.status === 404 ? response : null;
+    }, 'the reservation to be forgotten');
+    expect(await gone.json()).toMatchObject({ errors: [{ extensions: { code: 'NOT_FOUND' } }] });
+    const late = await connect();
+    expect(late.status).toBe(404);
+    await late.body?.cancel();
   });
 });
