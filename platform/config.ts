@@ -323,7 +323,7 @@ export const variables = {
     parse: positiveInt(100),
   },
   WS_CONNECTION_INIT_TIMEOUT_MS: {
-    description: 'Time a WebSocket client has to send connection_init before it is closed with 4408.',
+    description: 'Time a WebSocket client has to send connection_init before it is closed with 4408 (and a graphql-sse client has to connect to the stream it reserved with PUT before the reservation is forgotten).',
     defaultText: '3000',
     parse: positiveInt(3000),
   },
