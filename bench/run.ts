@@ -16,7 +16,7 @@ const benchmarks: readonly { name: string; args: string[]; needs?: 'hive' }[] = 
   { name: 'replay-throughput', args: [] },
   {
     name: 'subscription-latency',
-    args: ['--rate', '200', '--low-rate', '50', '--seconds', '10', '--members', '200', '--subscribers', '5000', '--fanout-events', '10', '--rounds', '2', '--gateways', 'ours,hive'],
+    args: ['--rate', '200', '--low-rate', '50', '--seconds', '10', '--members', '200', '--subscribers', '5000', '--fanout-events', '10', '--rounds', '2', '--gateways', 'ours,hive', '--transports', 'ws,sse,multipart'],
     needs: 'hive',
   },
 ];

@@ -1,8 +1,10 @@
-// Client side of the subscription benchmark: graphql-ws subscribers on `memberUpdated(id)` that
-// timestamp each event by its cursor (so a delivery is matched to the mutation that caused it, not
-// guessed by order), opened in bounded batches; and the mutation that feeds them, over HTTP.
+// Client side of the subscription benchmark: subscribers on `memberUpdated(id)` over graphql-ws,
+// SSE (graphql-sse's distinct connections mode, which Hive Gateway serves too) or HTTP multipart
+// (Apollo's protocol), that timestamp each event by its cursor (so a delivery is matched to the
+// mutation that caused it, not guessed by order), opened in bounded batches; and the mutation that
+// feeds them, over HTTP.
 import { performance } from 'node:perf_hooks';
-import { createClient, type Client } from 'graphql-ws';
+import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { Agent, request } from 'undici';
 
@@ -99,10 +101,94 @@ export class Arrivals {
   }
 }
 
+/** How subscribers subscribe: graphql-ws, SSE or HTTP multipart. */
+export type Transport = 'ws' | 'sse' | 'multipart';
+export const TRANSPORTS: readonly Transport[] = ['ws', 'sse', 'multipart'];
+
 export interface Subscriber {
-  readonly client: Client;
+  close(): Promise<void>;
   /** Errors and unexpected completions seen on this subscription. */
   readonly problems: string[];
+}
+
+/** HTTP subscription streams: as many connections as subscribers, idle bodies never time out. */
+const streams = new Agent({ connections: null, pipelining: 1, bodyTimeout: 0, headersTimeout: 30_000, keepAliveTimeout: 4000, keepAliveMaxTimeout: 4000 });
+
+const ACCEPT: Record<Exclude<Transport, 'ws'>, string> = {
+  sse: 'text/event-stream',
+  multipart: 'multipart/mixed;boundary="graphql";subscriptionSpec="1.0",application/json',
+};
+
+/**
+ * One subscription over SSE or multipart, read with undici (lighter per stream than fetch's web
+ * streams, so the load generator takes less of the shared cores). Each message's result is parsed
+ * for its cursor when it arrives.
+ */
+async function openHttpSubscriber(url: string, transport: Exclude<Transport, 'ws'>, spec: { token: string; memberId: string }, arrivals: Arrivals): Promise<Subscriber | string> {
+  const controller = new AbortController();
+  const problems: string[] = [];
+  let response: Awaited<ReturnType<typeof request>>;
+  try {
+    response = await request(url, {
+      dispatcher: streams,
+      method: 'POST',
+      signal: controller.signal,
+      headers: { 'content-type': 'application/json', accept: ACCEPT[transport], authorization: `Bearer ${spec.token}` },
+      body: JSON.stringify({ query: MEMBER_UPDATED, variables: { id: spec.memberId } }),
+    });
+  } catch (error) {
+    return `request failed: ${(error as Error).message}`;
+  }
+  if (response.statusCode !== 200) {
+    const text = await response.body.text().catch(() => '');
+    return `HTTP ${response.statusCode}: ${text.slice(0, 200)}`;
+  }
+  const separator = transport === 'sse' ? '\n\n' : '\r\n--graphql';
+  const onMessage = (message: string, at: number) => {
+    let json: string;
+    if (transport === 'sse') {
+      const data = message.split('\n').filter((line) => line.startsWith('data:')).map((line) => line.slice(5).trimStart());
+      if (data.length === 0) return; // a keep-alive comment, or `complete`
+      json = data.join('\n');
+    } else {
+      const body = message.indexOf('\r\n\r\n');
+      if (body === -1) return; // the preamble, or the closing `--`
+      json = message.slice(body + 4);
+    }
+    try {
+      const parsed = JSON.parse(json) as { payload?: unknown; data?: { memberUpdated?: { cursor?: string } }; errors?: unknown };
+      const result = (transport === 'multipart' ? parsed.payload : parsed) as { data?: { memberUpdated?: { cursor?: string } }; errors?: unknown } | undefined;
+      if (transport === 'multipart' && parsed.payload === undefined) return; // a heartbeat `{}`
+      const cursor = result?.data?.memberUpdated?.cursor;
+      if (cursor) arrivals.record(cursor, at);
+      else if (json !== '') problems.push(`next without data: ${json}`.slice(0, 300));
+    } catch {
+      problems.push(`unparsable message: ${json.slice(0, 200)}`);
+    }
+  };
+  const reading = (async () => {
+    let buffer = '';
+    response.body.setEncoding('utf8');
+    try {
+      for await (const chunk of response.body as AsyncIterable<string>) {
+        const at = performance.now();
+        buffer += chunk;
+        for (let i = buffer.indexOf(separator); i >= 0; i = buffer.indexOf(separator)) {
+          onMessage(buffer.slice(0, i), at);
+          buffer = buffer.slice(i + separator.length);
+        }
+      }
+    } catch (error) {
+      if (!controller.signal.aborted) problems.push(`stream failed: ${(error as Error).message}`);
+    }
+  })();
+  return {
+    problems,
+    close: async () => {
+      controller.abort();
+      await reading;
+    },
+  };
 }
 
 export interface OpenResult {
@@ -114,14 +200,17 @@ export interface OpenResult {
 
 /**
  * Open one connection per spec and subscribe on it, `batch` connections at a time, each batch
- * waiting for its acknowledgements (bounded by `timeoutMs` overall).
+ * waiting for its acknowledgements (graphql-ws) or response heads (SSE, multipart), bounded by
+ * `timeoutMs` overall. `url`: the gateway's http(s) URL of /graphql.
  */
 export async function openSubscribers(
-  wsUrl: string,
+  url: string,
   specs: readonly { token: string; memberId: string }[],
   arrivals: Arrivals,
-  options: { batch: number; timeoutMs: number },
+  options: { batch: number; timeoutMs: number; transport?: Transport },
 ): Promise<OpenResult> {
+  const transport = options.transport ?? 'ws';
+  const wsUrl = url.replace(/^http/, 'ws');
   const started = performance.now();
   const subscribers: Subscriber[] = [];
   let failed = 0;
@@ -133,9 +222,10 @@ export async function openSubscribers(
       break;
     }
     const opened = await Promise.all(
-      specs.slice(i, i + options.batch).map(
-        (spec) =>
-          new Promise<Subscriber | string>((resolve) => {
+      specs.slice(i, i + options.batch).map((spec) =>
+        transport !== 'ws'
+          ? openHttpSubscriber(url, transport, spec, arrivals)
+          : new Promise<Subscriber | string>((resolve) => {
             const problems: string[] = [];
             const timer = setTimeout(() => resolve('no connection_ack within 30 s'), 30_000);
             const client = createClient({
@@ -151,7 +241,7 @@ export async function openSubscribers(
               on: {
                 connected: () => {
                   clearTimeout(timer);
-                  resolve({ client, problems });
+                  resolve({ problems, close: async () => void (await client.dispose()) });
                 },
                 closed: (event) => {
                   clearTimeout(timer);
@@ -192,7 +282,7 @@ export async function openSubscribers(
 
 export async function closeSubscribers(subscribers: readonly Subscriber[]): Promise<void> {
   for (let i = 0; i < subscribers.length; i += 500) {
-    await Promise.all(subscribers.slice(i, i + 500).map((s) => s.client.dispose()));
+    await Promise.all(subscribers.slice(i, i + 500).map((s) => s.close()));
   }
 }
 

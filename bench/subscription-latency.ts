@@ -10,10 +10,13 @@
 //     (matched by cursor), measured over `--seconds` right after `--warm-seconds` of the same load
 //     (whose figures are reported apart, as the cold start). Goals: p50 <= 10 ms, p99 <= 50 ms. Measured again at a lower rate, which
 //     shows the pipeline's own latency when the (shared, two-core) machine is not saturated.
-//  b) fan-out: N WebSocket subscribers on one gateway watching one member; each event must reach
+//  b) fan-out: N subscribers on one gateway watching one member; each event must reach
 //     all of them; p99 delivery latency (goal <= 250 ms) and gateway memory per idle subscription.
+// Both phases run per transport (`--transports`): graphql-ws, SSE (graphql-sse's distinct connections
+// mode; Hive Gateway serves it too) and HTTP multipart (Apollo's protocol; ours only).
 //   node dist/bench/subscription-latency.js [--rate 200] [--low-rate 50] [--seconds 10] [--warm-seconds 10] [--members 200]
-//     [--subscribers 5000] [--fanout-events 10] [--rounds 2] [--gateways ours,hive] [--workers in-process|process]
+//     [--subscribers 5000] [--fanout-events 10] [--rounds 2] [--gateways ours,hive] [--transports ws,sse,multipart]
+//     [--workers in-process|process]
 import 'reflect-metadata';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -29,7 +32,7 @@ import { loadConfig, type Config } from '../platform/config';
 import { arg, choiceArg, machine, numberArg, percentile, runAsMain } from './report';
 import { onFreshVhost } from './broker';
 import type { ProductReady } from './subscription-product';
-import { Arrivals, closeSubscribers, openSubscribers, problemsOf, updateProfile } from './subscription-clients';
+import { Arrivals, closeSubscribers, openSubscribers, problemsOf, TRANSPORTS, updateProfile, type Transport } from './subscription-clients';
 import { hiveInstalled, processCpuSeconds, repoRoot, startTarget, type GatewayKind, type GatewayTarget } from './subscription-targets';
 
 export interface SubscriptionLatencyOptions {
@@ -50,6 +53,8 @@ export interface SubscriptionLatencyOptions {
   /** Each gateway is measured this many times, alternating (the machine is shared). */
   readonly rounds: number;
   readonly gateways: readonly GatewayKind[];
+  /** The transports subscribers use (Hive Gateway is measured on ws and sse only). */
+  readonly transports: readonly Transport[];
   /** Run the outbox relay and the consumers in a worker process of their own, as deployed. */
   readonly workerProcess: boolean;
 }
@@ -174,14 +179,14 @@ async function warmUp(writer: MemberWriter, product: Product, url: string, arriv
   throw new Error(`subscribers of ${writer.memberId} never all went live (${tries} warm-up events${lastError ? `; last failure: ${lastError}` : ''})`);
 }
 
-async function latencyPhase(product: Product, target: GatewayTarget, options: SubscriptionLatencyOptions & { rate: number }, memberIds: readonly string[]) {
+async function latencyPhase(product: Product, target: GatewayTarget, options: SubscriptionLatencyOptions & { rate: number }, memberIds: readonly string[], transport: Transport) {
   const settled = await settle(product);
   const arrivals = new Arrivals();
   const opened = await openSubscribers(
-    target.url.replace(/^http/, 'ws'),
+    target.url,
     memberIds.map((id) => ({ memberId: id, token: product.token(id) })),
     arrivals,
-    { batch: 50, timeoutMs: 60_000 },
+    { batch: 50, timeoutMs: 60_000, transport },
   );
   if (opened.failed > 0) throw new Error(`latency subscribers: ${opened.failed} failed (${opened.firstFailure})`);
   const writers = memberIds.map((id) => new MemberWriter(id, product.token(id)));
@@ -293,16 +298,16 @@ async function latencyPhase(product: Product, target: GatewayTarget, options: Su
   };
 }
 
-async function fanOutPhase(product: Product, target: GatewayTarget, options: SubscriptionLatencyOptions, memberId: string) {
+async function fanOutPhase(product: Product, target: GatewayTarget, options: SubscriptionLatencyOptions, memberId: string, transport: Transport) {
   const settled = await settle(product);
   const arrivals = new Arrivals();
   const token = product.token(memberId);
   const before = await target.memory();
   const opened = await openSubscribers(
-    target.url.replace(/^http/, 'ws'),
+    target.url,
     Array.from({ length: options.subscribers }, () => ({ memberId, token })),
     arrivals,
-    { batch: 250, timeoutMs: 180_000 },
+    { batch: 250, timeoutMs: 180_000, transport },
   );
   const count = opened.subscribers.length;
   const writer = new MemberWriter(memberId, token);
@@ -375,11 +380,17 @@ async function fanOutPhase(product: Product, target: GatewayTarget, options: Sub
 type Measurement =
   | {
       readonly gateway: GatewayKind;
+      readonly transport: Transport;
       readonly latency: Awaited<ReturnType<typeof latencyPhase>>;
       readonly latencyAtLowRate: Awaited<ReturnType<typeof latencyPhase>> | null;
-      readonly fanOut: Awaited<ReturnType<typeof fanOutPhase>>;
+      readonly fanOut: Awaited<ReturnType<typeof fanOutPhase>> | null;
     }
-  | { readonly gateway: GatewayKind; readonly error: string };
+  | { readonly gateway: GatewayKind; readonly transport: Transport; readonly error: string };
+
+/** The transports a gateway is measured on: Hive Gateway serves graphql-ws and SSE, not Apollo's multipart. */
+function transportsOf(kind: GatewayKind, transports: readonly Transport[]): Transport[] {
+  return transports.filter((t) => kind === 'ours' || t !== 'multipart');
+}
 
 async function measure(
   kind: GatewayKind,
@@ -388,7 +399,7 @@ async function measure(
   memberIds: readonly string[],
   fanMember: string,
   supergraphPath: string,
-): Promise<Measurement> {
+): Promise<Measurement[]> {
   const env: Record<string, string> = {
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     JWT_SECRET: product.cfg.JWT_SECRET,
@@ -397,25 +408,37 @@ async function measure(
     WS_MAX_CONNECTIONS: String(options.subscribers + 1000),
     WS_KEEPALIVE_MS: '30000',
   };
+  const out: Measurement[] = [];
   let target: GatewayTarget | null = null;
   try {
     target = await startTarget(kind, { subgraphUrls: product.subgraphUrls, env, supergraphPath });
-    console.error(`[${kind}] latency: ${options.rate}/s for ${options.seconds} s after ${options.warmSeconds} s of warm-up, over ${memberIds.length} members`);
-    const latency = await latencyPhase(product, target, options, memberIds);
-    const cold = latency.warmUp ? ` (warm-up: p50 ${latency.warmUp.latencyMs.p50} ms, p99 ${latency.warmUp.latencyMs.p99} ms)` : '';
-    console.error(`[${kind}] latency p50 ${latency.latencyMs.p50} ms, p99 ${latency.latencyMs.p99} ms${cold}`);
-    const latencyAtLowRate = options.lowRate > 0 ? await latencyPhase(product, target, { ...options, rate: options.lowRate }, memberIds) : null;
-    if (latencyAtLowRate) console.error(`[${kind}] at ${options.lowRate}/s: p50 ${latencyAtLowRate.latencyMs.p50} ms, p99 ${latencyAtLowRate.latencyMs.p99} ms`);
-    console.error(`[${kind}] fan-out to ${options.subscribers}`);
-    const fanOut = await fanOutPhase(product, target, options, fanMember);
-    console.error(`[${kind}] fan-out p99 ${fanOut.deliveryLatencyMs.p99} ms, ${fanOut.subscribers.open} open`);
-    return { gateway: kind, latency, latencyAtLowRate, fanOut };
+    for (const transport of transportsOf(kind, options.transports)) {
+      const tag = `[${kind} ${transport}]`;
+      try {
+        console.error(`${tag} latency: ${options.rate}/s for ${options.seconds} s after ${options.warmSeconds} s of warm-up, over ${memberIds.length} members`);
+        const latency = await latencyPhase(product, target, options, memberIds, transport);
+        const cold = latency.warmUp ? ` (warm-up: p50 ${latency.warmUp.latencyMs.p50} ms, p99 ${latency.warmUp.latencyMs.p99} ms)` : '';
+        console.error(`${tag} latency p50 ${latency.latencyMs.p50} ms, p99 ${latency.latencyMs.p99} ms${cold}`);
+        const latencyAtLowRate = options.lowRate > 0 ? await latencyPhase(product, target, { ...options, rate: options.lowRate }, memberIds, transport) : null;
+        if (latencyAtLowRate) console.error(`${tag} at ${options.lowRate}/s: p50 ${latencyAtLowRate.latencyMs.p50} ms, p99 ${latencyAtLowRate.latencyMs.p99} ms`);
+        console.error(`${tag} fan-out to ${options.subscribers}`);
+        const fanOut = options.subscribers > 0 ? await fanOutPhase(product, target, options, fanMember, transport) : null;
+        if (fanOut) console.error(`${tag} fan-out p99 ${fanOut.deliveryLatencyMs.p99} ms, ${fanOut.subscribers.open} open`);
+        out.push({ gateway: kind, transport, latency, latencyAtLowRate, fanOut });
+      } catch (error) {
+        console.error(`${tag} failed:`, error);
+        out.push({ gateway: kind, transport, error: (error as Error).message });
+      }
+    }
   } catch (error) {
     console.error(`[${kind}] failed:`, error);
-    return { gateway: kind, error: (error as Error).message };
+    for (const transport of transportsOf(kind, options.transports)) {
+      if (!out.some((m) => m.transport === transport)) out.push({ gateway: kind, transport, error: (error as Error).message });
+    }
   } finally {
     await target?.close();
   }
+  return out;
 }
 
 function ratio(ours: number | undefined, hive: number | undefined): number | null {
@@ -423,24 +446,25 @@ function ratio(ours: number | undefined, hive: number | undefined): number | nul
   return Math.round((ours / hive) * 100) / 100;
 }
 
-/** Ours / Hive per round, on the figures the goals are about (below 1: ours is lower). */
+/** Ours / Hive per round and transport, on the figures the goals are about (below 1: ours is lower). */
 function comparison(rounds: readonly Measurement[][]) {
-  return rounds.map((round) => {
-    const ours = round.find((m) => m.gateway === 'ours');
-    const hive = round.find((m) => m.gateway === 'hive');
+  return rounds.flatMap((round) => TRANSPORTS.filter((t) => t !== 'multipart').map((transport) => {
+    const ours = round.find((m) => m.gateway === 'ours' && m.transport === transport);
+    const hive = round.find((m) => m.gateway === 'hive' && m.transport === transport);
     if (!ours || !hive || 'error' in ours || 'error' in hive) return null;
     return {
+      transport,
       latencyP50: ratio(ours.latency.latencyMs.p50, hive.latency.latencyMs.p50),
       latencyP99: ratio(ours.latency.latencyMs.p99, hive.latency.latencyMs.p99),
       lowRateLatencyP50: ratio(ours.latencyAtLowRate?.latencyMs.p50, hive.latencyAtLowRate?.latencyMs.p50),
       lowRateLatencyP99: ratio(ours.latencyAtLowRate?.latencyMs.p99, hive.latencyAtLowRate?.latencyMs.p99),
-      fanOutP99: ratio(ours.fanOut.deliveryLatencyMs.p99, hive.fanOut.deliveryLatencyMs.p99),
-      memoryPerIdleSubscriptionRss: ratio(ours.fanOut.memory.perIdleSubscriptionKiB?.rss, hive.fanOut.memory.perIdleSubscriptionKiB?.rss),
-      memoryPerIdleSubscriptionHeap: ratio(ours.fanOut.memory.perIdleSubscriptionKiB?.heapUsed, hive.fanOut.memory.perIdleSubscriptionKiB?.heapUsed),
+      fanOutP99: ratio(ours.fanOut?.deliveryLatencyMs.p99, hive.fanOut?.deliveryLatencyMs.p99),
+      memoryPerIdleSubscriptionRss: ratio(ours.fanOut?.memory.perIdleSubscriptionKiB?.rss, hive.fanOut?.memory.perIdleSubscriptionKiB?.rss),
+      memoryPerIdleSubscriptionHeap: ratio(ours.fanOut?.memory.perIdleSubscriptionKiB?.heapUsed, hive.fanOut?.memory.perIdleSubscriptionKiB?.heapUsed),
       gatewayCpuLatencyPhase: ratio(ours.latency.cpu.gatewaySeconds, hive.latency.cpu.gatewaySeconds),
-      gatewayCpuFanOutPhase: ratio(ours.fanOut.cpu.gatewaySeconds, hive.fanOut.cpu.gatewaySeconds),
+      gatewayCpuFanOutPhase: ratio(ours.fanOut?.cpu.gatewaySeconds, hive.fanOut?.cpu.gatewaySeconds),
     };
-  });
+  }));
 }
 
 export async function runSubscriptionLatency(options: SubscriptionLatencyOptions) {
@@ -527,7 +551,7 @@ export async function runSubscriptionLatency(options: SubscriptionLatencyOptions
     const rounds: Measurement[][] = [];
     for (let r = 0; r < options.rounds; r++) {
       const round: Measurement[] = [];
-      for (const kind of gateways) round.push(await measure(kind, product, options, memberIds, fanMember, supergraphPath));
+      for (const kind of gateways) round.push(...(await measure(kind, product, options, memberIds, fanMember, supergraphPath)));
       rounds.push(round);
     }
     return {
@@ -543,6 +567,7 @@ export async function runSubscriptionLatency(options: SubscriptionLatencyOptions
         subscribers: options.subscribers,
         fanOutEvents: options.fanOutEvents,
         rounds: options.rounds,
+        transports: options.transports,
         workers: options.workerProcess ? 'a worker process of their own' : 'in the product process',
         bus: 'RabbitMQ',
         store: 'embedded SQLite',
@@ -593,6 +618,14 @@ function gatewaysArg(): GatewayKind[] {
   return [...new Set(names as GatewayKind[])];
 }
 
+/** `--transports ws,sse,multipart` (the default): the transports subscribers use. */
+function transportsArg(): Transport[] {
+  const names = (arg('transports') ?? TRANSPORTS.join(',')).split(',').map((t) => t.trim());
+  const unknown = names.filter((t) => !(TRANSPORTS as readonly string[]).includes(t));
+  if (unknown.length > 0 || names.length === 0) throw new Error(`--transports must list ws, sse and/or multipart, comma-separated (got "${arg('transports')}").`);
+  return [...new Set(names as Transport[])];
+}
+
 function openFilesLimit(): string {
   try {
     const limits = fs.readFileSync('/proc/self/limits', 'utf8');
@@ -618,6 +651,7 @@ if (require.main === module) {
       fanOutEvents: numberArg('fanout-events', 10, { min: 0 }),
       rounds: numberArg('rounds', 2),
       gateways: gatewaysArg(),
+      transports: transportsArg(),
       workerProcess: choiceArg('workers', ['in-process', 'process'] as const, 'in-process') === 'process',
     })),
   );

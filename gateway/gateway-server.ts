@@ -16,6 +16,7 @@ import { gatewayErrorFormatter } from './format-error';
 import { SignedSubgraphDataSource } from './subgraph-data-source';
 import { serveGatewaySubscriptions, type GatewaySubscriptionOptions, type GatewaySubscriptionServer } from './subscriptions/subscription-server';
 import { listen } from '../platform/http-listen';
+import { applyCors, defaultCorsOrigins, type CorsPolicy } from '../platform/cors';
 import { acceptsHtml, graphqlRoute, routedServer, sendJson, type Route } from '../platform/http-server';
 import { defaultQueryLimits, limitedParseOptions, queryLimitRules, type QueryLimits } from './query-limits';
 
@@ -35,14 +36,16 @@ export interface GatewayOptions {
   readonly supergraphSdl?: string;
   /** Limits on client operations, over HTTP and WebSocket (defaultQueryLimits when absent). */
   readonly queryLimits?: QueryLimits;
-  /** graphql-ws at /graphql: limits, and the clock/timers/observer tests inject. */
+  /** Browser origins allowed (CORS); defaultCorsOrigins(production) when absent. */
+  readonly corsOrigins?: readonly string[];
+  /** Subscriptions at /graphql (graphql-ws, SSE, multipart): limits, and the clock/timers/observer tests inject. */
   readonly subscriptions?: Pick<GatewaySubscriptionOptions, 'limits' | 'clock' | 'timers' | 'observer'>;
 }
 
 export interface RunningGateway {
   readonly url: string;
   readonly port: number;
-  /** graphql-ws counts: connections, client subscriptions, upstream subscriptions on subgraphs. */
+  /** Subscription counts over every transport: connections, client subscriptions, upstream subscriptions on subgraphs. */
   readonly subscriptions: Pick<GatewaySubscriptionServer, 'connectionCount' | 'subscriptionCount' | 'upstreamSubscriptionCount'>;
   close(): Promise<void>;
 }
@@ -91,7 +94,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 
   // The routes are filled in once Apollo has started.
   const routes: Record<string, Route> = {};
-  const httpServer = routedServer(routes, logger);
+  const cors: CorsPolicy = { origins: options.corsOrigins ?? defaultCorsOrigins(options.production) };
+  const httpServer = routedServer(routes, logger, {}, (req, res) => applyCors(cors, req, res));
   // Sandbox is embedded whenever it is on (SANDBOX defaults to off in production).
   const landingPage = options.sandbox
     ? ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false })
@@ -107,6 +111,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     // Errors leave in one shape on every transport (the WebSocket side shapes them alike).
     plugins: [landingPage, useClientErrors<GatewayContext>()],
     includeStacktraceInErrorResponses: false,
+    // Apollo's own two headers, and: a request carrying a token cannot be a simple request (authorization is no CORS-safelisted
+    // header, so a browser preflights it): no CSRF risk, and what urql's GET queries send.
+    csrfPrevention: { requestHeaders: ['x-apollo-operation-name', 'apollo-require-preflight', 'authorization'] },
     // The process lifecycle (platform/lifecycle.ts) owns signals and closes servers in order.
     stopOnTerminationSignals: false,
     logger: apolloLogger(logger),
@@ -146,17 +153,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       sendJson(res, 404, { message: 'The GraphQL endpoint is /graphql.' });
     },
   };
-  routes['/graphql'] = graphqlRoute(apollo, {
-    maxBody: '1mb',
-    context: async (req, res) => {
-      const correlationId = correlationIdFrom(req.headers[CORRELATION_ID_HEADER]);
-      res.setHeader(CORRELATION_ID_HEADER, correlationId);
-      const idempotencyKey = idempotencyHeaderOf(req.headers[IDEMPOTENCY_KEY_HEADER]);
-      return { identity: authenticate(req.headers.authorization, options.jwtSecret, options.jwtMaxLifetimeSeconds), correlationId, idempotencyKey };
-    },
-  });
-
-  // Subscriptions over graphql-ws on the same server and path (Sandbox uses them as they are).
+  // Subscriptions on the same server and path: graphql-ws (Sandbox uses it as it is), SSE and multipart.
   const subscriptions = serveGatewaySubscriptions({
     httpServer,
     supergraphSdl,
@@ -173,13 +170,29 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     ...options.subscriptions,
   });
 
+  const apolloRoute = graphqlRoute(apollo, {
+    maxBody: '1mb',
+    context: async (req, res) => {
+      const correlationId = correlationIdFrom(req.headers[CORRELATION_ID_HEADER]);
+      res.setHeader(CORRELATION_ID_HEADER, correlationId);
+      const idempotencyKey = idempotencyHeaderOf(req.headers[IDEMPOTENCY_KEY_HEADER]);
+      return { identity: authenticate(req.headers.authorization, options.jwtSecret, options.jwtMaxLifetimeSeconds), correlationId, idempotencyKey };
+    },
+  });
+
+  routes['/graphql'] = {
+    methods: null,
+    handle: (req, res) => (subscriptions.handleHttp(req, res) ? undefined : apolloRoute.handle(req, res)),
+  };
+
   const { port, origin } = await listen(httpServer, options.port, options.host);
   return {
     url: `${origin}/graphql`,
     port,
     subscriptions,
     close: async () => {
-      // WebSockets first (1012: clients reconnect elsewhere); they would otherwise hold the drain.
+      // Subscriptions first (WebSockets closed with 1012, SSE and multipart ended as interrupted:
+      // clients reconnect elsewhere and resume); they would otherwise hold the drain.
       await subscriptions.close();
       // Then HTTP: requests in flight are answered, later ones refused unexecuted (platform/http-drain.ts).
       await httpServer.drain();

@@ -22,6 +22,7 @@ export function startConfiguredGateway(cfg: Config = config()): Promise<RunningG
     sandbox: cfg.SANDBOX,
     introspection: cfg.INTROSPECTION,
     production: cfg.NODE_ENV === 'production',
+    corsOrigins: cfg.CORS_ORIGINS,
     queryLimits: {
       maxTokens: cfg.QUERY_MAX_TOKENS,
       maxDepth: cfg.QUERY_MAX_DEPTH,

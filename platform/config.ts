@@ -1,6 +1,7 @@
 // The one config module: every environment variable the product reads is declared, documented,
 // defaulted and validated here, once, at start. A bad value stops the start naming the variable.
 import path from 'node:path';
+import { defaultCorsOrigins, originPatternProblem } from './cors';
 import { parseMongoUri } from './mongodb-uri';
 import { DEVELOPMENT_JWT_SECRET, DEVELOPMENT_SUBGRAPH_SECRET, publishedSecretProblem } from './published-secrets';
 
@@ -297,18 +298,32 @@ export const variables = {
     defaultText: '50',
     parse: positiveInt(50),
   },
+  CORS_ORIGINS: {
+    description:
+      'Browser origins allowed to call the gateway (CORS), comma-separated: `https://app.example.com`, `http://localhost:*` (any port), `https://*.example.com` (any subdomain), or `*`. A preflight from one of them is answered 204; any other origin is refused with 403 FORBIDDEN. Requests without an Origin (servers) are not concerned.',
+    defaultText: 'http://localhost:*,http://127.0.0.1:*; none in production',
+    parse: (raw: string | undefined, name: string, env: Env): string[] => {
+      if (raw === undefined || raw.trim() === '') return defaultCorsOrigins(isProduction(env));
+      const origins = raw.split(',').map((o) => o.trim()).filter((o) => o !== '');
+      for (const origin of origins) {
+        const problem = originPatternProblem(origin);
+        if (problem) throw new ConfigError(name, problem);
+      }
+      return origins;
+    },
+  },
   WS_MAX_CONNECTIONS: {
-    description: 'WebSocket (graphql-ws) connections one gateway accepts; more are refused with HTTP 503 at the upgrade.',
+    description: 'Subscription connections one gateway accepts, all transports together (WebSockets, SSE streams, multipart responses); more are refused with HTTP 503 (at the upgrade for WebSockets).',
     defaultText: '10000',
     parse: positiveInt(10_000),
   },
   WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: {
-    description: 'Active subscriptions per WebSocket connection; one more is refused with TOO_MANY_SUBSCRIPTIONS.',
+    description: 'Active subscriptions per WebSocket connection (and per graphql-sse single-connection stream); one more is refused with TOO_MANY_SUBSCRIPTIONS.',
     defaultText: '100',
     parse: positiveInt(100),
   },
   WS_CONNECTION_INIT_TIMEOUT_MS: {
-    description: 'Time a WebSocket client has to send connection_init before it is closed with 4408.',
+    description: 'Time a WebSocket client has to send connection_init before it is closed with 4408 (and a graphql-sse client has to connect to the stream it reserved with PUT before the reservation is forgotten).',
     defaultText: '3000',
     parse: positiveInt(3000),
   },
@@ -319,7 +334,7 @@ export const variables = {
     parse: positiveInt(1_048_576),
   },
   WS_KEEPALIVE_MS: {
-    description: 'Interval of WebSocket pings that detect dead peers (gateway and subgraphs).',
+    description: 'Interval of WebSocket pings that detect dead peers (gateway and subgraphs), and of the heartbeat parts of multipart subscriptions.',
     defaultText: '12000',
     parse: positiveInt(12_000),
   },

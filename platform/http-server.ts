@@ -67,11 +67,18 @@ export interface RoutedServer extends http.Server {
  * An HTTP server answering `routes` by path: 404 for another path, 405 (with Allow) for another
  * method, 500 if a handler fails before answering (logged); 503 once it drains.
  */
-export function routedServer(routes: Readonly<Record<string, Route>>, logger: Logger, drainOptions: HttpDrainOptions = {}): RoutedServer {
+export function routedServer(
+  routes: Readonly<Record<string, Route>>,
+  logger: Logger,
+  drainOptions: HttpDrainOptions = {},
+  /** Runs before routing (CORS); true when it answered the request itself. */
+  intercept?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean,
+): RoutedServer {
   // Assigned right below, before the server can take a request.
   let drainer!: HttpDrain;
   const server = http.createServer((req, res) => {
     if (drainer.refuse(req, res)) return;
+    if (intercept?.(req, res)) return;
     const path = pathOf(req.url);
     const route = routes[path];
     if (!route) {

@@ -1,9 +1,9 @@
 // One client's side of a (possibly shared) subscription, written straight to the client's
-// WebSocket: each event goes out as a graphql-ws `next` message the moment its federated
-// execution finishes, serialized once per event however many clients share it. graphql-ws still
-// owns the protocol (subscribe, complete, errors): the iterator it is given yields nothing and
-// settles once the subscription ends, so the `error` or `complete` it then sends comes after every
-// event written before.
+// connection: each event goes out framed for its transport (a graphql-ws `next` message, an SSE
+// `next` event, a multipart part) the moment its federated execution finishes, serialized once per
+// event however many clients share it. The transport still owns the protocol (subscribe,
+// complete, errors): the iterator it is given yields nothing and settles once the subscription
+// ends, so the error or completion it then sends comes after every event written before.
 //
 // Why not through graphql-ws's own `next`: per client and per event that took an async iteration,
 // a copy of the result and a JSON.stringify of the whole message, which with thousands of clients
@@ -18,14 +18,19 @@ import { UpstreamInterrupted, type FederatedResult } from './federated-upstream'
 import { interruptedError, overflowError } from './subscription-errors';
 
 export interface FederatedSubscription extends AsyncIterableIterator<ExecutionResult> {
-  /** End the subscription now with an error (token expiry, shutdown). */
-  terminate(error: GraphQLError): void;
+  /** End the subscription now with an error (token expiry; UpstreamInterrupted at a shutdown, told with the cursor to resume from). */
+  terminate(error: GraphQLError | UpstreamInterrupted): void;
 }
 
-/** The client's WebSocket, as far as writing events to it goes. */
+/** The client's connection (a WebSocket, an SSE stream, a multipart response), as far as writing events to it goes. */
 export interface SubscriberSocket {
   /** Send one text message; `written` runs once the socket took it (with an error when it is closed). */
   send(message: string, written: (error?: Error) => void): void;
+  /**
+   * The message of one event, from its result's JSON (serialized once for all clients) and its
+   * cursor: the transport's framing. A graphql-ws `next` message when absent.
+   */
+  readonly frame?: (payload: string, cursor: string | null) => string;
 }
 
 /** The payload of an event, serialized once for every client that receives it. */
@@ -74,7 +79,8 @@ export class ClientSubscription implements FederatedSubscription {
       return false;
     }
     this.pending += 1;
-    this.socket.send(`${this.messagePrefix}${payloadOf(event)}}`, this.written);
+    const { frame } = this.socket;
+    this.socket.send(frame ? frame(payloadOf(event), event.cursor) : `${this.messagePrefix}${payloadOf(event)}}`, this.written);
     if (event.cursor !== null) this.lastCursor = event.cursor;
     return true;
   }
@@ -90,7 +96,7 @@ export class ClientSubscription implements FederatedSubscription {
     this.finish(error);
   }
 
-  terminate(error: GraphQLError): void {
+  terminate(error: GraphQLError | UpstreamInterrupted): void {
     this.finish(error);
   }
 

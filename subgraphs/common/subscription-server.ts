@@ -8,6 +8,7 @@ import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { correlationIdFrom, verifyForwardedIdentity, type Identity } from '../../platform/auth';
 import type { Logger } from '../../platform/logger';
+import { quietProtocolErrors } from '../../platform/ws-protocol-errors';
 import type { EventBus } from '../../messaging/bus/event-bus';
 import type { EventType } from '../../messaging/events/catalog';
 import type { EventStore } from '../../messaging/store/event-store';
@@ -103,6 +104,7 @@ export function serveSubgraphSubscriptions(options: SubgraphSubscriptionOptions)
     wss,
     options.keepAliveMs ?? 12_000,
   );
+  quietProtocolErrors(wss, logger);
   return {
     close: async () => {
       for (const client of wss.clients) client.close(GOING_AWAY, 'Server shutting down');

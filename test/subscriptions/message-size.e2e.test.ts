@@ -25,8 +25,15 @@ describe('WebSocket message size', () => {
     return client;
   };
 
+  // graphql-ws would report ws's 1009 as an internal error on the console; the gateway answers it quietly.
+  let consoleError: jest.SpyInstance;
   beforeAll(async () => {
+    consoleError = jest.spyOn(console, 'error');
     harness = await startHarness({ gatewaySubscriptions: { limits: { maxPayloadBytes: LIMIT } } });
+  });
+  afterAll(() => {
+    expect(consoleError).not.toHaveBeenCalled();
+    consoleError.mockRestore();
   });
   afterEach(() => {
     for (const s of sockets.splice(0)) s.socket.terminate();

@@ -59,6 +59,7 @@ export async function startProduct(options: ProductOptions = {}): Promise<Runnin
     sandbox: config.SANDBOX,
     introspection: config.INTROSPECTION,
     production: config.NODE_ENV === 'production',
+    corsOrigins: config.CORS_ORIGINS,
     ...options.gateway,
   });
   return {
