@@ -10,6 +10,7 @@ import type { MailboxEntry } from '../consumers/email.consumer';
 import { AuditChange, AuditEntry, CrmSync, MemberField, SentEmail } from './member-effects.type';
 import { AuditEntryConnection, SentEmailConnection } from './member-connection.type';
 import { Member } from './member.type';
+import { loadDocument } from '../../common/request-loaders';
 
 export interface MemberEffectsDeps {
   readonly auditLog: DocumentCollection<AuditDoc>;
@@ -45,7 +46,7 @@ export class MemberEffectsResolver {
   @FieldResolver(() => CrmSync, { nullable: true, description: 'Null until the CRM has synchronised this member.' })
   async crmSync(@Root() member: Member, @Ctx() ctx: SubgraphContext): Promise<CrmSync | null> {
     requireSelfOrAdmin(ctx, member.id);
-    const contact = await this.deps.crmContacts.get(member.id);
+    const contact = await loadDocument(ctx, this.deps.crmContacts, member.id);
     if (!contact) return null;
     return Object.assign(new CrmSync(), {
       ...contact,

@@ -15,6 +15,7 @@ import { Product } from './product.type';
 import { toProduct } from './product.resolver';
 import { findProduct } from '../domain/product-catalog';
 import { NotFoundError } from '../../../platform/errors';
+import { loadDocument } from '../../common/request-loaders';
 
 export interface OrderResolverDeps {
   readonly orders: OrderService;
@@ -103,8 +104,8 @@ export class OrderFieldsResolver {
   constructor(private readonly payments: DocumentCollection<PaymentView>) {}
 
   @FieldResolver(() => Payment, { nullable: true })
-  async payment(@Root() order: Order): Promise<Payment | null> {
-    const view = await this.payments.get(order.paymentId);
+  async payment(@Root() order: Order, @Ctx() ctx: SubgraphContext): Promise<Payment | null> {
+    const view = await loadDocument(ctx, this.payments, order.paymentId);
     return view ? toPayment(view) : null;
   }
 }
