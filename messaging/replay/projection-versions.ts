@@ -6,7 +6,7 @@
 // until the next rebuild) for that long.
 import type { AnyEventEnvelope } from '../events/envelope';
 import type { EventType } from '../events/catalog';
-import type { Doc, DocumentCollection, DocumentStore } from '../state/document-store';
+import { findEach, type Doc, type DocumentCollection, type DocumentStore } from '../state/document-store';
 import type { EventStore } from '../store/event-store';
 import type { Clock } from '../../platform/clock';
 
@@ -111,6 +111,7 @@ export function versionedCollection<T extends Doc>(
     update: async (id, change) => (await current()).update(id, change),
     delete: async (id) => (await current()).delete(id),
     find: async (query) => (await forReading()).find(query),
+    findMany: async (queries) => findEach(await forReading(), queries),
     count: async (where) => (await forReading()).count(where),
     clear: async () => (await current()).clear(),
   };

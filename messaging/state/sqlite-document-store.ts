@@ -230,8 +230,26 @@ class SqliteCollection<T extends Doc> implements DocumentCollection<T> {
   }
 
   async find(query?: FindQuery<T>): Promise<T[]> {
-    const q = checkQuery(this.name, query);
     const params: SqlValue[] = [];
+    const sql = this.findSql(checkQuery(this.name, query), params);
+    const rows = this.prepared<{ doc: string }>(sql).all(...params);
+    return rows.map((row) => JSON.parse(row.doc) as T);
+  }
+
+  /** Several finds as one statement: each a subquery, their rows tagged with its index, UNION ALL. */
+  async findMany(queries: readonly FindQuery<T>[]): Promise<T[][]> {
+    const checked = queries.map((query) => checkQuery(this.name, query));
+    const results: T[][] = queries.map(() => []);
+    if (checked.length === 0) return results;
+    const params: SqlValue[] = [];
+    const sql = checked.map((q, i) => `SELECT ${i} AS q, doc FROM (${this.findSql(q, params)})`).join(' UNION ALL ');
+    for (const row of this.prepared<{ q: number; doc: string }>(sql).all(...params)) {
+      (results[row.q] as T[]).push(JSON.parse(row.doc) as T);
+    }
+    return results;
+  }
+
+  private findSql(q: ReturnType<typeof checkQuery<T>>, params: SqlValue[]): string {
     const clauses = whereSql(q.where, params);
     if (q.prefix) {
       clauses.push(`doc_ci_prefix(${fieldExpr(q.prefix.field)}, ?)`);
@@ -248,8 +266,7 @@ class SqliteCollection<T extends Doc> implements DocumentCollection<T> {
       sql += ' LIMIT ?';
       params.push(q.limit);
     }
-    const rows = this.prepared<{ doc: string }>(sql).all(...params);
-    return rows.map((row) => JSON.parse(row.doc) as T);
+    return sql;
   }
 
   async count(where?: Where<T>): Promise<number> {

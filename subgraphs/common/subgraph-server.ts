@@ -3,7 +3,7 @@
 // refused before any GraphQL runs). Graceful close drains requests.
 import type http from 'node:http';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import type { GraphQLSchema } from 'graphql';
 import { CORRELATION_ID_HEADER, GATEWAY_IDENTITY_HEADER, correlationIdFrom, verifyForwardedIdentity, type Identity } from '../../platform/auth';
 import { isDomainError } from '../../platform/errors';
@@ -61,7 +61,10 @@ export async function startSubgraphServer(options: SubgraphServerOptions): Promi
     // The process lifecycle (platform/lifecycle.ts) owns signals and closes servers in order.
     stopOnTerminationSignals: false,
     logger: apolloLogger(logger),
-    plugins: [ApolloServerPluginInlineTraceDisabled()],
+    // No cache control: the subgraphs declare no cache hints and the gateway reads none
+    // (gateway/subgraph-data-source.ts), and its default plugin wraps every field's resolver to
+    // look for them (a few per cent of a subgraph's CPU on list queries).
+    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled()],
   });
   await apollo.start();
 

@@ -1,7 +1,7 @@
 // Entity resolution through the gateway reads each type once per request: the subgraphs batch every
-// `_entities` call and every per-row field read into one getMany per collection (counted on the
-// product's document store), instead of one read per entity, and the member read model's version
-// pointer is not read per call.
+// `_entities` call and every per-row field read into one getMany per collection, and every per-row
+// list into one findMany (counted on the product's document store), instead of one read per entity,
+// and the member read model's version pointer is not read per call.
 import { createMemoryBackends } from '../../messaging/backends';
 import { testCards } from '../../subgraphs/payment/domain/simulated-card-processor';
 import { countingDocuments, type CountingDocuments } from '../support/counting-documents';
@@ -81,6 +81,18 @@ describe('entity batching in the subgraphs', () => {
     expect(documents.reads('members', 'get')).toBe(0);
     expect(documents.reads('members', 'getMany')).toBe(1);
     expect(documents.reads('projection_versions', 'get')).toBe(0);
+  });
+
+  it('reads each member\'s certifications in a page of members (a list per row) with one findMany', async () => {
+    documents.reset();
+    const data = await ok<{ members: { edges: { node: { id: string; certifications: { edges: { node: { certType: string } }[] } } }[] } }>(
+      `{ members(first: ${MEMBERS}) { edges { node { id certifications(first: 3) { edges { node { certType } } } } } } }`,
+      {},
+      admin(),
+    );
+    expect(data.members.edges.map((e) => e.node.certifications.edges.map((c) => c.node.certType))).toEqual(ids.map(() => ['CPA']));
+    expect(documents.reads('certifications', 'find')).toBe(0);
+    expect(documents.reads('certifications', 'findMany')).toBe(1);
   });
 
   it('reads the payment of each of a member\'s orders with one getMany', async () => {

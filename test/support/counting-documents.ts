@@ -1,8 +1,8 @@
-// A DocumentStore that counts the reads made on each collection (get, getMany, find, count), for
+// A DocumentStore that counts the reads made on each collection (get, getMany, find, findMany, count), for
 // tests that prove reads are batched or remembered. Everything else passes through unchanged.
 import type { Doc, DocumentCollection, DocumentStore } from '../../messaging/state/document-store';
 
-export type ReadKind = 'get' | 'getMany' | 'find' | 'count';
+export type ReadKind = 'get' | 'getMany' | 'find' | 'findMany' | 'count';
 
 export interface CountingDocuments extends DocumentStore {
   /** Reads of `kind` on the collection named `collection` since the last reset. */
@@ -32,6 +32,14 @@ export function countingDocuments(inner: DocumentStore): CountingDocuments {
           return c.getMany(ids);
         },
         find: (query) => (count(name, 'find'), c.find(query)),
+        ...(c.findMany
+          ? {
+              findMany: (queries: Parameters<NonNullable<DocumentCollection<T>['findMany']>>[0]) => {
+                count(name, 'findMany');
+                return (c as Required<DocumentCollection<T>>).findMany(queries);
+              },
+            }
+          : {}),
         count: (where) => (count(name, 'count'), c.count(where)),
         put: (doc) => c.put(doc),
         insert: (doc) => c.insert(doc),

@@ -38,7 +38,7 @@ export class MemberAnalyticsResolver {
     return pageDocuments(
       ActivitySummaryConnection,
       this.deps.read.summaries,
-      { list: 'activity-summaries', where: { memberId: member.id }, orderBy: { field: 'windowStart', direction: 'desc' } },
+      { list: 'activity-summaries', where: { memberId: member.id }, orderBy: { field: 'windowStart', direction: 'desc' }, batchIn: ctx },
       page,
       toSummary,
     );
@@ -74,7 +74,7 @@ export class MemberAnalyticsResolver {
     return pageDocuments(
       DetectedPatternConnection,
       this.deps.read.patterns,
-      { list: 'detected-patterns', where: { memberId: member.id }, orderBy: newestPatternsFirst },
+      { list: 'detected-patterns', where: { memberId: member.id }, orderBy: newestPatternsFirst, batchIn: ctx },
       page,
       toPattern,
     );
@@ -90,7 +90,7 @@ export class MemberAnalyticsResolver {
     return pageDocuments(
       PatternActionConnection,
       this.deps.read.actions,
-      { list: 'pattern-actions', where: { memberId: member.id }, orderBy: newestActionsFirst },
+      { list: 'pattern-actions', where: { memberId: member.id }, orderBy: newestActionsFirst, batchIn: ctx },
       page,
       toAction,
     );

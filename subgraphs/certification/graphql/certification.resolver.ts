@@ -40,9 +40,9 @@ export async function readCertification(deps: CertificationResolverDeps, id: str
   return certificationFromDoc(doc);
 }
 
-/** Certifications matching a filter, as a connection. */
-export function pageCertifications(deps: CertificationResolverDeps, filter: CertificationFilter, args: ConnectionArgs): Promise<CertificationConnection> {
-  return pageDocuments(CertificationConnection, deps.certifications, { list: 'certifications', ...certificationQuery(filter) }, args, certificationFromDoc);
+/** Certifications matching a filter, as a connection (read with the request's other pages when `batchIn` is given). */
+export function pageCertifications(deps: CertificationResolverDeps, filter: CertificationFilter, args: ConnectionArgs, batchIn?: object): Promise<CertificationConnection> {
+  return pageDocuments(CertificationConnection, deps.certifications, { list: 'certifications', ...certificationQuery(filter), ...(batchIn ? { batchIn } : {}) }, args, certificationFromDoc);
 }
 
 @Resolver(() => Certification)

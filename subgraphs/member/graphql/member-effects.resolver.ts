@@ -37,7 +37,7 @@ export class MemberEffectsResolver {
     return pageDocuments(
       AuditEntryConnection,
       this.deps.auditLog,
-      { list: 'audit-trail', where: { memberId: member.id }, orderBy: { field: 'position', direction: 'asc' } },
+      { list: 'audit-trail', where: { memberId: member.id }, orderBy: { field: 'position', direction: 'asc' }, batchIn: ctx },
       page,
       (e) => Object.assign(new AuditEntry(), { ...e, occurredAt: new Date(e.occurredAt), changes: e.changes.flatMap(toApiChange) }),
     );
@@ -61,7 +61,7 @@ export class MemberEffectsResolver {
     return pageDocuments(
       SentEmailConnection,
       this.deps.mailbox,
-      { list: 'emails', where: { memberId: member.id }, orderBy: { field: 'sourcePosition', direction: 'asc' } },
+      { list: 'emails', where: { memberId: member.id }, orderBy: { field: 'sourcePosition', direction: 'asc' }, batchIn: ctx },
       page,
       (m) => Object.assign(new SentEmail(), { ...m, sentAt: new Date(m.sentAt) }),
     );

@@ -26,10 +26,10 @@ export interface OrderResolverDeps {
   readonly paymentViews: DocumentCollection<PaymentView>;
 }
 
-/** A member's orders, or everyone's (memberId null), as a connection. */
-function pageOrders(deps: OrderResolverDeps, memberId: string | null, args: ConnectionArgs): Promise<OrderConnection> {
+/** A member's orders, or everyone's (memberId null), as a connection (read with the request's other pages when `batchIn` is given). */
+function pageOrders(deps: OrderResolverDeps, memberId: string | null, args: ConnectionArgs, batchIn?: object): Promise<OrderConnection> {
   const where = memberId === null ? {} : { memberId };
-  return pageDocuments(OrderConnection, deps.orderViews, { list: 'orders', where, orderBy: newestFirst }, args, toOrder);
+  return pageDocuments(OrderConnection, deps.orderViews, { list: 'orders', where, orderBy: newestFirst, ...(batchIn ? { batchIn } : {}) }, args, toOrder);
 }
 
 @Resolver(() => Order)
@@ -127,12 +127,12 @@ export class MemberOrdersResolver {
   @FieldResolver(() => OrderConnection, { description: "The member's orders, newest first (the member itself or an admin)." })
   async orders(@Root() member: MemberRef, @Ctx() ctx: SubgraphContext, @Args(() => ConnectionArgs) page: ConnectionArgs): Promise<OrderConnection> {
     requireSelfOrAdmin(ctx, member.id);
-    return pageOrders(this.deps, member.id, page);
+    return pageOrders(this.deps, member.id, page, ctx);
   }
 
   @FieldResolver(() => PaymentConnection, { description: "The member's payments, newest first (the member itself or an admin)." })
   async payments(@Root() member: MemberRef, @Ctx() ctx: SubgraphContext, @Args(() => ConnectionArgs) page: ConnectionArgs): Promise<PaymentConnection> {
     requireSelfOrAdmin(ctx, member.id);
-    return pageDocuments(PaymentConnection, this.deps.paymentViews, { list: 'payments', where: { memberId: member.id }, orderBy: newestFirst }, page, toPayment);
+    return pageDocuments(PaymentConnection, this.deps.paymentViews, { list: 'payments', where: { memberId: member.id }, orderBy: newestFirst, batchIn: ctx }, page, toPayment);
   }
 }
