@@ -4,6 +4,9 @@
 // each gateway runs in a child process of its own (bench/subscription-targets.ts): ours; Hive Gateway
 // as its CLI runs when not told otherwise (its default `--fork` is 1 in 2.15: one process, no
 // workers); and Hive Gateway with one worker per core (`--fork <cores>`, the most its CLI allows).
+// With `--gateways` naming them, also our gateway inside the product's process, as `npm start` runs
+// it: `ours-1p` calling the subgraphs in process (IN_PROCESS_SUBGRAPHS), `ours-1p-http` over HTTP
+// (their CPU is the product's: gateway and subgraphs together).
 // This process seeds the data and runs the load generator (autocannon, `--connections` connections).
 //
 // Workloads (bench/gateway-query-workloads.ts): one subgraph; the frontend query across all four;
@@ -15,7 +18,8 @@
 // every error. CPU per request is read from /proc/<pid>/stat: the gateway (with its worker
 // processes) and the product (the subgraphs).
 //   node dist/bench/gateway-queries.js [--members 50] [--seconds 10] [--warm-seconds 3]
-//     [--connections 50] [--rounds 2] [--gateways ours,hive,hive-cores] [--workloads single,frontend,list,mutation]
+//     [--connections 50] [--rounds 2] [--gateways ours,hive,hive-cores,ours-1p-http,ours-1p] [--workloads single,frontend,list,mutation]
+//     [--wait-for-windows yes|no]
 import 'reflect-metadata';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -25,14 +29,17 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { isDeepStrictEqual } from 'node:util';
 import autocannon from 'autocannon';
 import { GATEWAY_IDENTITY_HEADER, mintClientToken, signForwardedIdentity, type Identity } from '../platform/auth';
-import { arg, machine, numberArg, runAsMain } from './report';
+import { arg, choiceArg, machine, numberArg, runAsMain } from './report';
 import type { ProductReady } from './subscription-product';
 import { hiveInstalled, processTreeCpuSeconds, repoRoot, startTarget, type GatewayTarget } from './subscription-targets';
 import { workloads, type Workload, type WorkloadName } from './gateway-query-workloads';
 import { testCards } from '../subgraphs/payment/domain/simulated-card-processor';
+import { GATEWAY_NODE_FLAGS } from '../gateway/node-flags';
 
 /** The gateways measured: ours; Hive Gateway as its users run it (its default: one process); Hive with a worker per core. */
-const gatewayNames = ['ours', 'hive', 'hive-cores'] as const;
+const gatewayNames = ['ours', 'hive', 'hive-cores', 'ours-1p-http', 'ours-1p'] as const;
+/** Our gateway in the product's process (`npm start`): over HTTP, and calling the subgraphs in process. */
+const inProductGateways: readonly GatewayName[] = ['ours-1p-http', 'ours-1p'];
 type GatewayName = (typeof gatewayNames)[number];
 
 export interface GatewayQueriesOptions {
@@ -43,6 +50,8 @@ export interface GatewayQueriesOptions {
   readonly rounds: number;
   readonly gateways: readonly GatewayName[];
   readonly workloads: readonly WorkloadName[];
+  /** Wait for the seeded analytics windows to close before measuring (off only for profiling runs: the data may then change mid-run). */
+  readonly waitForWindows: boolean;
 }
 
 /** The product's allowed lateness of analytics events (default 30 s): shortens the wait for the seeded windows to close. */
@@ -188,8 +197,12 @@ interface Measurement {
   readonly non2xx: number;
   readonly errors: number;
   readonly timeouts: number;
-  /** CPU milliseconds per request: the gateway (all its processes), the product (the subgraphs), the load generator. */
-  readonly cpuMsPerRequest: { readonly gateway: number; readonly subgraphs: number; readonly loadGenerator: number };
+  /**
+   * CPU milliseconds per request: the gateway (all its processes), the product (the subgraphs), the
+   * load generator. A gateway in the product's process has no figure of its own (null): `subgraphs`
+   * is then gateway and subgraphs together.
+   */
+  readonly cpuMsPerRequest: { readonly gateway: number | null; readonly subgraphs: number; readonly loadGenerator: number };
 }
 
 async function load(url: string, request: Request, seconds: number, connections: number, expectBody: string | undefined) {
@@ -222,6 +235,7 @@ async function measure(
   }
   // Mutations answer the same each time here (setStock to one value), so their bodies are checked too.
   if (options.warmSeconds > 0) await load(target.url, request, options.warmSeconds, options.connections, before.text);
+  const inProduct = target.pid === productPid;
   const gateway0 = target.cpuSeconds();
   const product0 = processTreeCpuSeconds(productPid);
   const self0 = process.cpuUsage();
@@ -246,7 +260,7 @@ async function measure(
     errors: result.errors,
     timeouts: result.timeouts,
     cpuMsPerRequest: {
-      gateway: perRequest(gatewaySeconds),
+      gateway: inProduct ? null : perRequest(gatewaySeconds),
       subgraphs: perRequest(productSeconds),
       loadGenerator: perRequest((self.user + self.system) / 1e6),
     },
@@ -263,13 +277,23 @@ function comparison(rounds: readonly Measurement[][]) {
   return rounds.map((round) => {
     const out: Record<string, Record<string, { requestsPerSecond: number | null; p99: number | null; gatewayCpuPerRequest: number | null }>> = {};
     for (const ours of round.filter((m) => m.gateway === 'ours')) {
-      for (const hive of round.filter((m) => m.gateway !== 'ours' && m.workload === ours.workload)) {
+      for (const hive of round.filter((m) => m.gateway.startsWith('hive') && m.workload === ours.workload)) {
         (out[ours.workload] ??= {})[`ours/${hive.gateway}`] = {
           requestsPerSecond: ratio(ours.requestsPerSecond, hive.requestsPerSecond),
           p99: ratio(ours.latencyMs.p99, hive.latencyMs.p99),
-          gatewayCpuPerRequest: ratio(ours.cpuMsPerRequest.gateway, hive.cpuMsPerRequest.gateway),
+          gatewayCpuPerRequest: ratio(ours.cpuMsPerRequest.gateway ?? undefined, hive.cpuMsPerRequest.gateway ?? undefined),
         };
       }
+    }
+    // In process ÷ over HTTP, both in the product's process (`npm start`).
+    for (const local of round.filter((m) => m.gateway === 'ours-1p')) {
+      const http = round.find((m) => m.gateway === 'ours-1p-http' && m.workload === local.workload);
+      if (!http) continue;
+      (out[local.workload] ??= {})['ours-1p/ours-1p-http'] = {
+        requestsPerSecond: ratio(local.requestsPerSecond, http.requestsPerSecond),
+        p99: ratio(local.latencyMs.p99, http.latencyMs.p99),
+        gatewayCpuPerRequest: ratio(local.cpuMsPerRequest.subgraphs, http.cpuMsPerRequest.subgraphs),
+      };
     }
     return out;
   });
@@ -306,11 +330,15 @@ export async function runGatewayQueries(options: GatewayQueriesOptions) {
         JWT_SECRET: secrets.jwtSecret,
         SUBGRAPH_SECRET: secrets.subgraphSecret,
         BENCH_WORKERS: 'in-process',
+        // As deployed (Hive Gateway runs in production mode too): graphql-js's development checks off.
+        NODE_ENV: 'production',
+        BENCH_GATEWAYS_IN_PRODUCT: options.gateways.some((g) => inProductGateways.includes(g)) ? '1' : '0',
         // The seeded windows close sooner after their 5 minutes (the wait before measuring).
         ANALYTICS_ALLOWED_LATENESS_MS: String(ANALYTICS_LATENESS_MS),
       },
       // BENCH_PRODUCT_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the subgraphs.
-      execArgv: (process.env.BENCH_PRODUCT_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''),
+      // With the gateway's V8 flags, as `npm start` runs the product (it may hold gateways here).
+      execArgv: [...GATEWAY_NODE_FLAGS, ...(process.env.BENCH_PRODUCT_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')],
       stdio: ['ignore', 2, 2, 'ipc'],
     });
     const ready = await productReady(child);
@@ -326,9 +354,15 @@ export async function runGatewayQueries(options: GatewayQueriesOptions) {
     const seeded = await seed(ready.subgraphUrls, secrets, options.members);
     const seedSeconds = round1((Date.now() - seedStarted) / 1000);
 
-    const gateways = options.gateways.filter((g) => g === 'ours' || hiveInstalled());
-    const env = { JWT_SECRET: secrets.jwtSecret, SUBGRAPH_SECRET: secrets.subgraphSecret, LOG_LEVEL: logLevel };
+    const gateways = options.gateways.filter((g) => !g.startsWith('hive') || hiveInstalled());
+    const env = { JWT_SECRET: secrets.jwtSecret, SUBGRAPH_SECRET: secrets.subgraphSecret, LOG_LEVEL: logLevel, NODE_ENV: 'production' };
     for (const name of gateways) {
+      if (inProductGateways.includes(name)) {
+        const url = name === 'ours-1p' ? ready.gatewayUrls?.inProcess : ready.gatewayUrls?.http;
+        if (!url) throw new Error('the product did not start its gateways');
+        targets.set(name, inProductTarget(url, productPid));
+        continue;
+      }
       targets.set(
         name,
         await startTarget(name === 'ours' ? 'ours' : 'hive', {
@@ -339,7 +373,7 @@ export async function runGatewayQueries(options: GatewayQueriesOptions) {
         }),
       );
     }
-    const windowWaitSeconds = await windowsClosed(ready.subgraphUrls.analytics as string, secrets);
+    const windowWaitSeconds = options.waitForWindows ? await windowsClosed(ready.subgraphUrls.analytics as string, secrets) : null;
     const chosen = workloads.filter((w) => options.workloads.includes(w.name));
     const requests = new Map(chosen.map((w) => [w.name, requestOf(w, seeded, secrets)]));
     const reference = new Map<WorkloadName, unknown>();
@@ -370,7 +404,7 @@ export async function runGatewayQueries(options: GatewayQueriesOptions) {
         rounds: options.rounds,
         gateways,
         // Worker processes each Hive ran with (0: it served from its one process).
-        hiveWorkers: Object.fromEntries(gateways.filter((g) => g !== 'ours').map((g) => [g, targets.get(g)?.workers() ?? null])),
+        hiveWorkers: Object.fromEntries(gateways.filter((g) => g.startsWith('hive')).map((g) => [g, targets.get(g)?.workers() ?? null])),
         workloads: chosen.map((w) => ({ name: w.name, description: w.description, query: w.request(seeded).query })),
         store: 'embedded SQLite',
         bus: 'in-process',
@@ -387,6 +421,19 @@ export async function runGatewayQueries(options: GatewayQueriesOptions) {
     process.off('SIGTERM', interrupted);
     await cleanup();
   }
+}
+
+/** Our gateway in the product's process: measured on the product's CPU, stopped with it. */
+function inProductTarget(url: string, productPid: number): GatewayTarget {
+  return {
+    kind: 'ours',
+    url,
+    pid: productPid,
+    workers: () => null,
+    cpuSeconds: () => processTreeCpuSeconds(productPid),
+    memory: () => Promise.reject(new Error('not measured')),
+    close: async () => undefined,
+  };
 }
 
 function productReady(child: ChildProcess): Promise<ProductReady> {
@@ -434,6 +481,7 @@ if (require.main === module) {
       rounds: numberArg('rounds', 2),
       gateways: listArg('gateways', gatewayNames, gatewayNames),
       workloads: listArg('workloads', workloadNames, workloadNames),
+      waitForWindows: choiceArg('wait-for-windows', ['yes', 'no'] as const, 'yes') === 'yes',
     }),
   );
 }

@@ -21,7 +21,7 @@ const benchmarks: readonly { name: string; args: string[]; needs?: 'hive' }[] = 
   },
   {
     name: 'gateway-queries',
-    args: ['--members', '50', '--seconds', '10', '--warm-seconds', '3', '--connections', '50', '--rounds', '2', '--gateways', 'ours,hive,hive-cores'],
+    args: ['--members', '50', '--seconds', '10', '--warm-seconds', '3', '--connections', '50', '--rounds', '2', '--gateways', 'ours,hive,hive-cores,ours-1p-http,ours-1p'],
     needs: 'hive',
   },
 ];
