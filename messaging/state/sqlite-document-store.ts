@@ -236,17 +236,18 @@ class SqliteCollection<T extends Doc> implements DocumentCollection<T> {
     return rows.map((row) => JSON.parse(row.doc) as T);
   }
 
-  /** Several finds as one statement: each a subquery, their rows tagged with its index, UNION ALL. */
+  /**
+   * Several finds in one call: their prepared statements run back to back, synchronously (one
+   * statement of them all, a UNION ALL of subqueries, measured 2.5 times slower than this).
+   */
   async findMany(queries: readonly FindQuery<T>[]): Promise<T[][]> {
-    const checked = queries.map((query) => checkQuery(this.name, query));
-    const results: T[][] = queries.map(() => []);
-    if (checked.length === 0) return results;
-    const params: SqlValue[] = [];
-    const sql = checked.map((q, i) => `SELECT ${i} AS q, doc FROM (${this.findSql(q, params)})`).join(' UNION ALL ');
-    for (const row of this.prepared<{ q: number; doc: string }>(sql).all(...params)) {
-      (results[row.q] as T[]).push(JSON.parse(row.doc) as T);
-    }
-    return results;
+    return queries.map((query) => {
+      const params: SqlValue[] = [];
+      const sql = this.findSql(checkQuery(this.name, query), params);
+      return this.prepared<{ doc: string }>(sql)
+        .all(...params)
+        .map((row) => JSON.parse(row.doc) as T);
+    });
   }
 
   private findSql(q: ReturnType<typeof checkQuery<T>>, params: SqlValue[]): string {
