@@ -19,6 +19,11 @@ const benchmarks: readonly { name: string; args: string[]; needs?: 'hive' }[] = 
     args: ['--rate', '200', '--low-rate', '50', '--seconds', '10', '--members', '200', '--subscribers', '5000', '--fanout-events', '10', '--rounds', '2', '--gateways', 'ours,hive', '--transports', 'ws,sse,multipart'],
     needs: 'hive',
   },
+  {
+    name: 'gateway-queries',
+    args: ['--members', '50', '--seconds', '10', '--warm-seconds', '3', '--connections', '50', '--rounds', '2', '--gateways', 'ours,hive,hive-cores,ours-1p-http,ours-1p'],
+    needs: 'hive',
+  },
 ];
 
 const repoRoot = path.resolve(__dirname, '..', '..');

@@ -5,7 +5,9 @@
 // their own (dist/scripts/worker.js), as a compose deployment runs them.
 // Settings come from the environment (DATA_DIR, RABBITMQ_URL, QUEUE_PREFIX, RABBITMQ_EXCHANGE,
 // JWT_SECRET, SUBGRAPH_SECRET); it reports ProductReady over IPC and stops on SIGTERM or a
-// `bench:stop` message.
+// `bench:stop` message. With BENCH_GATEWAYS_IN_PRODUCT=1 it also runs two gateways in its own
+// process, as `npm start` does: one calling the subgraphs in process, one over HTTP (the query
+// benchmark's single-process modes).
 import 'reflect-metadata';
 import { createBackends } from '../messaging/backends';
 import { loadConfig } from '../platform/config';
@@ -13,6 +15,7 @@ import { subgraphEntries } from '../subgraphs';
 import { startSubgraph, type StartedSubgraph } from '../subgraphs/common/start-subgraph';
 import { startWorkers, type RunningWorkers } from '../subgraphs/workers';
 import { startWorkerProcess, type WorkerProcess } from './report';
+import { startGateway, type RunningGateway } from '../gateway/gateway-server';
 
 export interface ProductReady {
   readonly type: 'bench:product-ready';
@@ -21,6 +24,8 @@ export interface ProductReady {
   readonly workerPid: number | null;
   /** Durable consumer queues the product declared (the benchmark deletes them afterwards). */
   readonly queues: readonly string[];
+  /** Gateways in this process (BENCH_GATEWAYS_IN_PRODUCT=1): subgraphs called in process, and over HTTP. */
+  readonly gatewayUrls: { readonly inProcess: string; readonly http: string } | null;
 }
 
 async function main(): Promise<void> {
@@ -30,8 +35,10 @@ async function main(): Promise<void> {
   let workers: RunningWorkers | null = null;
   let workerProcess: WorkerProcess | null = null;
   let stopping: Promise<void> | null = null;
+  const gateways: RunningGateway[] = [];
   const stop = () =>
     (stopping ??= (async () => {
+      for (const gateway of gateways) await gateway.close();
       await workers?.close();
       await workerProcess?.stop();
       for (const subgraph of subgraphs) await subgraph.close();
@@ -72,11 +79,29 @@ async function main(): Promise<void> {
     // No mail leaves a benchmark: the consumer still composes, records and reports every email.
     workers = await startWorkers(backends, cfg, { mailer: { transport: 'mailbox', send: async () => undefined, close: async () => undefined } });
   }
+  let gatewayUrls: ProductReady['gatewayUrls'] = null;
+  if (process.env.BENCH_GATEWAYS_IN_PRODUCT === '1') {
+    const common = {
+      host: '127.0.0.1',
+      port: 0,
+      subgraphUrls,
+      jwtSecret: cfg.JWT_SECRET,
+      subgraphSecret: cfg.SUBGRAPH_SECRET,
+      sandbox: false,
+      introspection: false,
+      production: true,
+    };
+    const inProcess = await startGateway({ ...common, inProcessSubgraphs: Object.fromEntries(subgraphEntries.map((e, i) => [e.name, subgraphs[i] as StartedSubgraph])) });
+    const overHttp = await startGateway(common);
+    gateways.push(inProcess, overHttp);
+    gatewayUrls = { inProcess: inProcess.url, http: overHttp.url };
+  }
   const ready: ProductReady = {
     type: 'bench:product-ready',
     subgraphUrls,
     workerPid: workerProcess?.pid ?? null,
     queues: workers?.consumers.map((c) => c.queue) ?? workerProcess?.queues ?? [],
+    gatewayUrls,
   };
   process.send?.(ready);
 }

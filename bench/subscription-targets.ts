@@ -21,9 +21,11 @@ export interface GatewayTarget {
   /** HTTP and graphql-ws endpoint. */
   readonly url: string;
   readonly pid: number;
+  /** Hive Gateway's worker processes now (0: it serves in its main process); null for ours. */
+  workers(): number | null;
   /** The process's memory after a full GC. */
   memory(): Promise<GatewayMemory>;
-  /** CPU time (user + system) the process has used so far, in seconds (Linux /proc; NaN elsewhere). */
+  /** CPU time (user + system) the process and its children have used so far, in seconds (Linux /proc; NaN elsewhere). */
   cpuSeconds(): number;
   close(): Promise<void>;
 }
@@ -33,6 +35,11 @@ export interface TargetOptions {
   /** Environment the gateway's configuration is read from (secrets, WS limits, LOG_LEVEL). */
   readonly env: Readonly<Record<string, string>>;
   readonly supergraphPath: string;
+  /**
+   * Hive Gateway's worker processes: a number (1 in the subscription benchmark), or 'default' for
+   * what its CLI picks on this machine when not told (as its users run it).
+   */
+  readonly hiveWorkers?: number | 'default';
 }
 
 const distBench = __dirname;
@@ -91,13 +98,38 @@ export function processCpuSeconds(pid: number): number {
   }
 }
 
+/** Children of a process (Linux: /proc/<pid>/task/<tid>/children), empty elsewhere. */
+function childrenOf(pid: number): number[] {
+  try {
+    const out: number[] = [];
+    for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+      const text = fs.readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim();
+      if (text !== '') out.push(...text.split(' ').map(Number));
+    }
+    return out;
+  } catch {
+    return [];
+  }
+}
+
+/** CPU seconds of a process and all its live descendants (Hive Gateway's workers are child processes). */
+export function processTreeCpuSeconds(pid: number): number {
+  let total = processCpuSeconds(pid);
+  for (const child of childrenOf(pid)) {
+    const seconds = processTreeCpuSeconds(child);
+    if (Number.isFinite(seconds)) total += seconds;
+  }
+  return total;
+}
+
 function wrap(kind: GatewayKind, child: ChildProcess, url: string): GatewayTarget {
   let nextId = 1;
   return {
     kind,
     url,
     pid: child.pid ?? -1,
-    cpuSeconds: () => processCpuSeconds(child.pid ?? -1),
+    workers: () => (kind === 'hive' ? childrenOf(child.pid ?? -1).length : null),
+    cpuSeconds: () => processTreeCpuSeconds(child.pid ?? -1),
     memory: () =>
       new Promise<GatewayMemory>((resolve, reject) => {
         const id = nextId++;
@@ -158,9 +190,22 @@ export async function startTarget(kind: GatewayKind, options: TargetOptions): Pr
   }
   if (!hiveInstalled()) throw new Error(`Hive Gateway is not installed (${hiveBin}): npm ci --prefix bench/hive`);
   const config = path.join(distBench, 'hive', 'gateway.config.js');
+  const workers = options.hiveWorkers ?? 1;
   const child = spawn(
     process.execPath,
-    [...probe, hiveBin, 'supergraph', options.supergraphPath, '--config-path', config, '--host', '127.0.0.1', '--port', String(port), '--fork', '1'],
+    [
+      ...probe,
+      hiveBin,
+      'supergraph',
+      options.supergraphPath,
+      '--config-path',
+      config,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      ...(workers === 'default' ? [] : ['--fork', String(workers)]),
+    ],
     { env: { ...env, NODE_ENV: 'production' }, stdio },
   );
   const url = `http://127.0.0.1:${port}/graphql`;

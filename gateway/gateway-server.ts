@@ -14,6 +14,7 @@ import { authenticate, type GatewayContext } from './context';
 import { IDEMPOTENCY_KEY_HEADER, idempotencyHeaderOf } from '../platform/idempotency-key';
 import { gatewayErrorFormatter } from './format-error';
 import { SignedSubgraphDataSource } from './subgraph-data-source';
+import { InProcessSubgraphDataSource, type InProcessSubgraph } from './in-process-data-source';
 import { serveGatewaySubscriptions, type GatewaySubscriptionOptions, type GatewaySubscriptionServer } from './subscriptions/subscription-server';
 import { listen } from '../platform/http-listen';
 import { applyCors, defaultCorsOrigins, type CorsPolicy } from '../platform/cors';
@@ -29,6 +30,11 @@ export interface GatewayOptions {
   /** Longest client token lifetime accepted (DEFAULT_CLIENT_TOKEN_MAX_LIFETIME_SECONDS when absent). */
   readonly jwtMaxLifetimeSeconds?: number;
   readonly subgraphSecret: string;
+  /**
+   * Subgraphs served in this process (`npm start`): queries and mutations call them in process
+   * (gateway/in-process-data-source.ts); the others, and subscriptions, go over HTTP/WebSocket.
+   */
+  readonly inProcessSubgraphs?: Readonly<Record<string, InProcessSubgraph>>;
   readonly sandbox: boolean;
   readonly introspection: boolean;
   readonly production: boolean;
@@ -86,6 +92,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const gateway = new ApolloGateway({
     supergraphSdl,
     buildService: ({ name, url }) => {
+      const local = options.inProcessSubgraphs?.[name];
+      if (local) return new InProcessSubgraphDataSource(local, options.subgraphSecret, name);
       const target = options.subgraphUrls[name] ?? url;
       if (!target) throw new Error(`No URL for subgraph "${name}".`);
       return new SignedSubgraphDataSource(target, options.subgraphSecret, name);

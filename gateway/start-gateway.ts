@@ -1,6 +1,7 @@
 // Starts the gateway from the configuration.
 import { config, type Config } from '../platform/config';
 import { startGateway, type RunningGateway } from './gateway-server';
+import type { InProcessSubgraph } from './in-process-data-source';
 
 export function subgraphUrlsFrom(cfg: Config): Record<string, string> {
   return {
@@ -11,11 +12,13 @@ export function subgraphUrlsFrom(cfg: Config): Record<string, string> {
   };
 }
 
-export function startConfiguredGateway(cfg: Config = config()): Promise<RunningGateway> {
+/** `inProcess`: the subgraphs this process serves (`npm start`), called in process when IN_PROCESS_SUBGRAPHS is on. */
+export function startConfiguredGateway(cfg: Config = config(), inProcess: Readonly<Record<string, InProcessSubgraph>> = {}): Promise<RunningGateway> {
   return startGateway({
     host: cfg.HOST,
     port: cfg.PORT,
     subgraphUrls: subgraphUrlsFrom(cfg),
+    ...(cfg.IN_PROCESS_SUBGRAPHS ? { inProcessSubgraphs: inProcess } : {}),
     jwtSecret: cfg.JWT_SECRET,
     jwtMaxLifetimeSeconds: cfg.JWT_MAX_LIFETIME_SECONDS,
     subgraphSecret: cfg.SUBGRAPH_SECRET,

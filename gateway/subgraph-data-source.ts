@@ -77,7 +77,7 @@ export class SignedSubgraphDataSource implements GraphQLDataSource<GatewayContex
 
   constructor(
     readonly url: string,
-    private readonly subgraphSecret: string,
+    protected readonly subgraphSecret: string,
     /** The subgraph's name, the only thing about it an error tells the client. */
     readonly name = 'subgraph',
   ) {
@@ -85,7 +85,7 @@ export class SignedSubgraphDataSource implements GraphQLDataSource<GatewayContex
   }
 
   /** A coded error for the client (the details, URL included, go to the log). */
-  private failure(code: string, message: string, details: Record<string, unknown>): GraphQLError {
+  protected failure(code: string, message: string, details: Record<string, unknown>): GraphQLError {
     this.logger.warn({ url: this.url, ...details }, `subgraph call failed: ${code}`);
     return new GraphQLError(message, { extensions: { code, serviceName: this.name } });
   }
@@ -130,13 +130,18 @@ export class SignedSubgraphDataSource implements GraphQLDataSource<GatewayContex
       const text = await answer.body.text();
       const body = parseBody(text, answer.headers['content-type']);
       if (status === 503 && refusedUnexecuted(body) && attempt < MAX_ATTEMPTS) continue;
-      if (status === 400) return badUserInputFrom(body, this.name);
-      if (status < 200 || status > 299) throw this.statusFailure(status, body, text);
-      if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-        throw this.failure('INTERNAL_SERVER_ERROR', `The ${this.name} subgraph answered something other than GraphQL.`, { status, body: truncate(text, 1000) });
-      }
-      return body as GatewayGraphQLResponse;
+      return this.settle(status, body, () => text);
     }
+  }
+
+  /** The gateway's answer for a subgraph's status and body (`text`: the body for the log, made only on failure). */
+  protected settle(status: number, body: unknown, text: () => string): GatewayGraphQLResponse {
+    if (status === 400) return badUserInputFrom(body, this.name);
+    if (status < 200 || status > 299) throw this.statusFailure(status, body, text());
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      throw this.failure('INTERNAL_SERVER_ERROR', `The ${this.name} subgraph answered something other than GraphQL.`, { status, body: truncate(text(), 1000) });
+    }
+    return body as GatewayGraphQLResponse;
   }
 
   private statusFailure(status: number, body: unknown, text: string): GraphQLError {

@@ -224,6 +224,12 @@ export const variables = {
     defaultText: '(development default)',
     parse: secret(DEVELOPMENT_SUBGRAPH_SECRET),
   },
+  IN_PROCESS_SUBGRAPHS: {
+    description:
+      'When the gateway runs in the same process as the subgraphs (`npm start`), call them in process: no HTTP and no JSON round trip, the same signed identity checked by the subgraph. `false`: over HTTP on their ports, as a split deployment does. Ignored by a gateway running alone.',
+    defaultText: 'true',
+    parse: bool(true),
+  },
   SANDBOX: {
     description: 'Serve the Apollo Sandbox landing page at the gateway.',
     defaultText: 'true, false in production',

@@ -16,7 +16,8 @@ runUntilSignal('membership', async () => {
   const subgraphs: { name: string; server: StartedSubgraph }[] = [];
   for (const entry of subgraphEntries) subgraphs.push({ name: entry.name, server: await startSubgraph(entry.name, backends, cfg) });
   const workers = await startWorkers(backends, cfg);
-  const gateway = await startConfiguredGateway(cfg);
+  // The gateway calls these subgraphs in process (IN_PROCESS_SUBGRAPHS), with the same signed identity.
+  const gateway = await startConfiguredGateway(cfg, Object.fromEntries(subgraphs.map((s) => [s.name, s.server])));
 
   const origin = new URL(gateway.url).origin;
   const lines = [
@@ -26,6 +27,7 @@ runUntilSignal('membership', async () => {
     cfg.SANDBOX ? `  Apollo Sandbox:  ${origin}/` : '  Apollo Sandbox:  off (SANDBOX=false)',
     `  Health / ready:  ${origin}/health  ${origin}/ready`,
     ...subgraphs.map((s) => `  Subgraph ${s.name.padEnd(13)} ${s.server.url}`),
+    `  Gateway to subgraphs: ${cfg.IN_PROCESS_SUBGRAPHS ? 'in process (IN_PROCESS_SUBGRAPHS=true)' : 'HTTP (IN_PROCESS_SUBGRAPHS=false)'}`,
     `  Event store:     ${backends.description.eventStore}`,
     `  Event bus:       ${backends.description.eventBus}`,
     ...(cfg.usingDevelopmentSecrets

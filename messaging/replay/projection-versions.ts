@@ -1,10 +1,12 @@
 // Projection rebuilds without downtime: a read model lives in a versioned collection named by a
 // pointer document; a rebuild fills a new version while the active one serves queries and the live
-// projection keeps writing it, then the pointer is swapped. Readers and the live projection resolve
-// the pointer on every call, so after the swap nobody writes the old version any more.
+// projection keeps writing it, then the pointer is swapped. Writers resolve the pointer on every
+// call, so after the swap nobody writes the old version any more; readers may remember it
+// (ActiveVersions) until a replay's end is seen in the store, and read the previous version (kept
+// until the next rebuild) for that long.
 import type { AnyEventEnvelope } from '../events/envelope';
 import type { EventType } from '../events/catalog';
-import type { Doc, DocumentCollection, DocumentStore } from '../state/document-store';
+import { findEach, type Doc, type DocumentCollection, type DocumentStore } from '../state/document-store';
 import type { EventStore } from '../store/event-store';
 import type { Clock } from '../../platform/clock';
 
@@ -32,29 +34,85 @@ export async function activeCollectionName(documents: DocumentStore, projection:
   return (await projectionVersions(documents).get(projection))?.active ?? base;
 }
 
+/** Events after which a projection's active version may have changed: a replay ended (a rebuild swaps before it records `replay.completed`; a failed or cancelled one may have swapped before it failed). */
+export const VERSION_SWAP_EVENT_TYPES = ['replay.completed', 'replay.failed', 'replay.cancelled'] as const satisfies readonly EventType[];
+
 /**
- * A collection that is always the projection's active version. One pointer read per call: the
- * price of swapping versions across processes without a restart.
+ * The active version of each projection as last read, so readers need not read the pointer on every
+ * call. Forgotten when a replay's end is observed (`observe`, fed by a follower of
+ * VERSION_SWAP_EVENT_TYPES in every process that reads): until then readers see the previous
+ * version, which a swap keeps and stops writing, so for that long they read data as of the swap.
+ */
+export class ActiveVersions {
+  private readonly known = new Map<string, Promise<string>>();
+  /** Bumped by every `forget`: a pointer read that began before it is not remembered. */
+  private generation = 0;
+
+  constructor(private readonly documents: DocumentStore) {}
+
+  /** The projection's active collection name: remembered, or read (and remembered) once. */
+  name(projection: string, base: string): Promise<string> {
+    const known = this.known.get(projection);
+    if (known) return known;
+    const generation = this.generation;
+    const read = activeCollectionName(this.documents, projection, base);
+    this.known.set(projection, read);
+    read.then(
+      () => {
+        if (generation !== this.generation && this.known.get(projection) === read) this.known.delete(projection);
+      },
+      () => {
+        // A failed read is not remembered: the next call tries again.
+        if (this.known.get(projection) === read) this.known.delete(projection);
+      },
+    );
+    return read;
+  }
+
+  forget(): void {
+    this.generation++;
+    this.known.clear();
+  }
+
+  /** Forget every remembered pointer when the batch holds the end of a replay. */
+  observe(batch: readonly AnyEventEnvelope[]): void {
+    if (batch.some((event) => (VERSION_SWAP_EVENT_TYPES as readonly string[]).includes(event.type))) this.forget();
+  }
+}
+
+/**
+ * A collection that is always the projection's active version. Writes read the pointer on every
+ * call (the price of swapping versions across processes without a restart: after a swap no write
+ * goes to the old version); reads too, unless `versions` remembers it for them.
  */
 export function versionedCollection<T extends Doc>(
   documents: DocumentStore,
   projection: string,
   base: string,
   open: (name: string) => DocumentCollection<T>,
+  versions?: ActiveVersions,
 ): DocumentCollection<T> {
-  const current = async () => open(await activeCollectionName(documents, projection, base));
+  const opened = new Map<string, DocumentCollection<T>>();
+  const collection = (name: string) => {
+    let found = opened.get(name);
+    if (!found) opened.set(name, (found = open(name)));
+    return found;
+  };
+  const current = async () => collection(await activeCollectionName(documents, projection, base));
+  const forReading = versions ? async () => collection(await versions.name(projection, base)) : current;
   return {
     get name() {
       return base;
     },
-    get: async (id) => (await current()).get(id),
-    getMany: async (ids) => (await current()).getMany(ids),
+    get: async (id) => (await forReading()).get(id),
+    getMany: async (ids) => (await forReading()).getMany(ids),
     put: async (doc) => (await current()).put(doc),
     insert: async (doc) => (await current()).insert(doc),
     update: async (id, change) => (await current()).update(id, change),
     delete: async (id) => (await current()).delete(id),
-    find: async (query) => (await current()).find(query),
-    count: async (where) => (await current()).count(where),
+    find: async (query) => (await forReading()).find(query),
+    findMany: async (queries) => findEach(await forReading(), queries),
+    count: async (where) => (await forReading()).count(where),
     clear: async () => (await current()).clear(),
   };
 }

@@ -83,6 +83,10 @@ class MemoryCollection<T extends Doc> implements DocumentCollection<T> {
     return runQuery(this.docs.values(), checkQuery(this.name, query)).map(jsonCopy);
   }
 
+  async findMany(queries: readonly FindQuery<T>[]): Promise<T[][]> {
+    return queries.map((query) => runQuery(this.docs.values(), checkQuery(this.name, query)).map(jsonCopy));
+  }
+
   async count(where?: Where<T>): Promise<number> {
     const checked = checkWhere(this.name, where);
     let n = 0;

@@ -230,8 +230,27 @@ class SqliteCollection<T extends Doc> implements DocumentCollection<T> {
   }
 
   async find(query?: FindQuery<T>): Promise<T[]> {
-    const q = checkQuery(this.name, query);
     const params: SqlValue[] = [];
+    const sql = this.findSql(checkQuery(this.name, query), params);
+    const rows = this.prepared<{ doc: string }>(sql).all(...params);
+    return rows.map((row) => JSON.parse(row.doc) as T);
+  }
+
+  /**
+   * Several finds in one call: their prepared statements run back to back, synchronously (one
+   * statement of them all, a UNION ALL of subqueries, measured 2.5 times slower than this).
+   */
+  async findMany(queries: readonly FindQuery<T>[]): Promise<T[][]> {
+    return queries.map((query) => {
+      const params: SqlValue[] = [];
+      const sql = this.findSql(checkQuery(this.name, query), params);
+      return this.prepared<{ doc: string }>(sql)
+        .all(...params)
+        .map((row) => JSON.parse(row.doc) as T);
+    });
+  }
+
+  private findSql(q: ReturnType<typeof checkQuery<T>>, params: SqlValue[]): string {
     const clauses = whereSql(q.where, params);
     if (q.prefix) {
       clauses.push(`doc_ci_prefix(${fieldExpr(q.prefix.field)}, ?)`);
@@ -248,8 +267,7 @@ class SqliteCollection<T extends Doc> implements DocumentCollection<T> {
       sql += ' LIMIT ?';
       params.push(q.limit);
     }
-    const rows = this.prepared<{ doc: string }>(sql).all(...params);
-    return rows.map((row) => JSON.parse(row.doc) as T);
+    return sql;
   }
 
   async count(where?: Where<T>): Promise<number> {

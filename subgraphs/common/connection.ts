@@ -2,7 +2,8 @@
 // (first/after, last/before) and their bounds, opaque cursors, PageInfo and the generic
 // Connection/Edge types, and paging over a DocumentStore collection (keyset) or a sorted array.
 import { ArgsType, Directive, Field, Int, ObjectType, type ClassType } from 'type-graphql';
-import { cursorOf, type Cursor, type Doc, type DocumentCollection, type FieldOf, type Where } from '../../messaging/state/document-store';
+import { cursorOf, type Cursor, type Doc, type DocumentCollection, type FieldOf, type FindQuery, type Where } from '../../messaging/state/document-store';
+import { findDocuments } from './request-loaders';
 import { ValidationError } from '../../platform/errors';
 
 /** Elements of a page when the client gives neither `first` nor `last`. */
@@ -180,6 +181,11 @@ export interface DocumentListQuery<D extends Doc> {
   readonly where?: Where<D>;
   /** The list's order; ties are broken by id. */
   readonly orderBy: { readonly field: FieldOf<D>; readonly direction: 'asc' | 'desc' };
+  /**
+   * The request (its context object) whose pages of this collection are read together: one list per
+   * row of a page (each member's certifications) is then one read, not one per row.
+   */
+  readonly batchIn?: object;
 }
 
 /** One page of a collection as a connection of `toNode(doc)`. */
@@ -206,15 +212,16 @@ export async function pageDocuments<D extends Doc, T, C extends object>(
     (await collection.find({ where, orderBy: { field, direction: order }, after, limit: 1 })).length > 0;
   const bounds = (after: Cursor | null, before: Cursor | null) => ({ ...(after ? { after } : {}), ...(before ? { before } : {}) });
 
+  const read = (find: FindQuery<D>) => (query.batchIn ? findDocuments(query.batchIn, collection, find) : collection.find(find));
   let docs: D[];
   let more: boolean;
   if (request.direction === 'forward') {
-    docs = await collection.find({ where, orderBy: { field, direction }, ...bounds(request.after, request.before), limit: request.size + 1 });
+    docs = await read({ where, orderBy: { field, direction }, ...bounds(request.after, request.before), limit: request.size + 1 });
     more = docs.length > request.size;
     docs = docs.slice(0, request.size);
   } else {
     // Backwards is forwards in the opposite order, from `before` (and bounded by `after`).
-    docs = await collection.find({ where, orderBy: { field, direction: reverse }, ...bounds(request.before, request.after), limit: request.size + 1 });
+    docs = await read({ where, orderBy: { field, direction: reverse }, ...bounds(request.before, request.after), limit: request.size + 1 });
     more = docs.length > request.size;
     docs = docs.slice(0, request.size).reverse();
   }

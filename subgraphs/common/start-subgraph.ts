@@ -51,6 +51,7 @@ export async function startSubgraph(
   return {
     url: server.url,
     port: server.port,
+    execute: server.execute,
     module,
     // Idempotent: tests and shutdown paths may close a subgraph that is already closed.
     close: () =>

@@ -3,13 +3,14 @@
 // refused before any GraphQL runs). Graceful close drains requests.
 import type http from 'node:http';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import type { GraphQLSchema } from 'graphql';
 import { CORRELATION_ID_HEADER, GATEWAY_IDENTITY_HEADER, correlationIdFrom, verifyForwardedIdentity, type Identity } from '../../platform/auth';
 import { isDomainError } from '../../platform/errors';
 import { apolloLogger, loggerFor } from '../../platform/logger';
 import { metricsRoute } from '../../messaging/monitor/metrics';
 import type { SubgraphContext } from './context';
+import type { InProcessCall } from '../../gateway/in-process-data-source';
 import { IDEMPOTENCY_KEY_HEADER, idempotencyHeaderOf } from '../../platform/idempotency-key';
 import { formatErrorWith } from './format-error';
 import { startSubgraphSubscriptions, type SubgraphSubscriptionsConfig } from './subscription-server';
@@ -37,6 +38,12 @@ export interface SubgraphServerOptions {
 export interface RunningServer {
   readonly url: string;
   readonly port: number;
+  /**
+   * A gateway call from this process (gateway/in-process-data-source.ts): the signature is checked
+   * as /graphql checks the header, then the operation runs through the same Apollo pipeline; the
+   * answer is the status and body /graphql would send, unserialised.
+   */
+  execute(call: InProcessCall): Promise<{ readonly status: number; readonly body: unknown }>;
   close(): Promise<void>;
 }
 
@@ -54,7 +61,10 @@ export async function startSubgraphServer(options: SubgraphServerOptions): Promi
     // The process lifecycle (platform/lifecycle.ts) owns signals and closes servers in order.
     stopOnTerminationSignals: false,
     logger: apolloLogger(logger),
-    plugins: [ApolloServerPluginInlineTraceDisabled()],
+    // No cache control: the subgraphs declare no cache hints and the gateway reads none
+    // (gateway/subgraph-data-source.ts), and its default plugin wraps every field's resolver to
+    // look for them (a few per cent of a subgraph's CPU on list queries).
+    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled()],
   });
   await apollo.start();
 
@@ -100,10 +110,27 @@ export async function startSubgraphServer(options: SubgraphServerOptions): Promi
     config: options.subscriptions,
   });
 
+  const execute = async (call: InProcessCall) => {
+    let identity: Identity | null;
+    try {
+      identity = verifyForwardedIdentity(call.identitySignature, options.subgraphSecret);
+    } catch (error) {
+      return { status: 403, body: { errors: [{ message: isDomainError(error) ? error.message : 'Forbidden.', extensions: { code: 'FORBIDDEN' } }] } };
+    }
+    const correlationId = correlationIdFrom(call.correlationId);
+    const idempotencyKey = idempotencyHeaderOf(call.idempotencyKey ?? undefined);
+    const response = await apollo.executeOperation(call.request, {
+      contextValue: { identity, correlationId, idempotencyKey, logger: logger.child({ correlationId }) },
+    });
+    if (response.body.kind !== 'single') throw new Error(`The ${options.name} subgraph answered an incremental result in process.`);
+    return { status: response.http.status ?? 200, body: response.body.singleResult };
+  };
+
   const { port, origin } = await listen(httpServer, options.port, options.host);
   return {
     url: `${origin}/graphql`,
     port,
+    execute,
     close: async () => {
       // WebSockets first: open sockets would otherwise hold the HTTP drain.
       await subscriptions.close();

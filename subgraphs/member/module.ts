@@ -19,13 +19,15 @@ import { auditLog } from './consumers/audit.consumer';
 import { crmContacts } from './consumers/crm.consumer';
 import { mailbox } from './consumers/email.consumer';
 import { memberEventTypes, memberReadModelProjection, membersCollection } from './projections/member-read-model';
-import { versionedCollection } from '../../messaging/replay/projection-versions';
+import { ActiveVersions, VERSION_SWAP_EVENT_TYPES, versionedCollection } from '../../messaging/replay/projection-versions';
 import { MemberSearchIndex } from './projections/member-search-index';
 
 export interface MemberModule extends SubgraphModule {
   readonly service: MemberService;
   readonly readModel: StoreFollower;
   readonly searchIndex: StoreFollower;
+  /** Follows the ends of replays, to forget the read model's remembered active version. */
+  readonly versionSwaps: StoreFollower;
 }
 
 export async function createMemberModule(
@@ -36,7 +38,9 @@ export async function createMemberModule(
   const { store, documents, clock } = backends;
   const service = new MemberService(store, documents, clock, cfg.SNAPSHOT_EVERY);
   // Always the active version: a rebuild (replay target member-read-model) swaps in a new one.
-  const members = versionedCollection(documents, 'member-read-model', 'members', (name) => membersCollection(documents, name));
+  // Reads remember the version until a replay's end reaches this process (versionSwaps).
+  const activeVersions = new ActiveVersions(documents);
+  const members = versionedCollection(documents, 'member-read-model', 'members', (name) => membersCollection(documents, name), activeVersions);
   const index = new MemberSearchIndex(() => clock.now());
   const followerOptions = { types: memberEventTypes, pollIntervalMs: cfg.FOLLOWER_POLL_MS };
   const readModel = new StoreFollower(
@@ -55,6 +59,10 @@ export async function createMemberModule(
     logger,
     followerOptions,
   );
+  const versionSwaps = new StoreFollower('member-read-model-version', store, memoryCheckpoint(), async (batch) => activeVersions.observe(batch), logger, {
+    types: VERSION_SWAP_EVENT_TYPES,
+    pollIntervalMs: cfg.FOLLOWER_POLL_MS,
+  });
   const deps: MemberResolverDeps = { service, members, searchIndex: index, clock, store };
   const schema = await buildFederatedSchema({
     resolvers: [ViewerResolver, MemberResolver, MemberEffectsResolver, MemberUpdateResolver],
@@ -77,11 +85,14 @@ export async function createMemberModule(
     service,
     readModel,
     searchIndex,
+    versionSwaps,
     start: async () => {
       offAppend = backends.onAppend((appended) => {
         readModel.wake(appended);
         searchIndex.wake(appended);
+        versionSwaps.wake(appended);
       });
+      await versionSwaps.start();
       await readModel.start();
       await searchIndex.start();
       await searchIndex.caughtUp();
@@ -90,6 +101,7 @@ export async function createMemberModule(
       offAppend?.();
       await readModel.stop();
       await searchIndex.stop();
+      await versionSwaps.stop();
     },
   };
 }

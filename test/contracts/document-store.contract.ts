@@ -2,7 +2,7 @@
 // factory that returns a fresh, empty store and a way to dispose of it.
 import fc from 'fast-check';
 import { DomainError } from '../../platform/errors';
-import { cursorOf, type Doc, type DocumentCollection, type DocumentStore, type FindQuery } from '../../messaging/state/document-store';
+import { cursorOf, findEach, type Doc, type DocumentCollection, type DocumentStore, type FindQuery } from '../../messaging/state/document-store';
 
 export interface DocumentStoreFixture {
   readonly store: DocumentStore;
@@ -284,6 +284,23 @@ export function documentStoreContract(adapter: string, factory: () => Promise<Do
         expect(await c.count({ tier: 'basic' })).toBe(2);
         expect(await c.count()).toBe(6);
         expect(await c.count({ tier: 'nope' })).toBe(0);
+      });
+
+      it('answers several finds read together (findMany where the adapter has it) as each find alone, in the order asked', async () => {
+        const c = await seed();
+        const queries: FindQuery<Member>[] = [
+          { where: { tier: 'vip' }, orderBy: { field: 'score', direction: 'desc' }, limit: 1 },
+          { where: { tier: 'basic' } },
+          { where: { tier: 'nope' } },
+          { orderBy: { field: 'name', direction: 'asc' }, after: { value: 'Zed', id: 'a6' }, limit: 2 },
+          { where: { tier: 'vip' }, limit: 0 },
+          { where: { tier: 'vip' }, orderBy: { field: 'score', direction: 'desc' }, limit: 1 },
+          { prefix: { field: 'name', value: 'EM' }, orderBy: { field: 'id', direction: 'desc' } },
+        ];
+        const alone = await Promise.all(queries.map((q) => c.find(q)));
+        expect(alone.map(ids)).toEqual([['a1'], ['a2', 'a4'], [], ['a4', 'a5'], [], ['a1'], ['a2']]);
+        expect(await findEach(c, queries)).toEqual(alone);
+        expect(await findEach(c, [])).toEqual([]);
       });
 
       it('matches null against null and missing fields', async () => {

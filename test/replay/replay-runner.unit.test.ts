@@ -8,7 +8,7 @@ import { hasTemporaryTopics } from '../../messaging/bus/event-bus';
 import { ReplayRunner, replayTopicOf } from '../../messaging/replay/replay-runner';
 import { ReplayService } from '../../messaging/replay/replay-service';
 import { consumerTarget, projectionTarget } from '../../messaging/replay/replay-targets';
-import { projectionVersions, versionedCollection } from '../../messaging/replay/projection-versions';
+import { ActiveVersions, VERSION_SWAP_EVENT_TYPES, projectionVersions, versionedCollection } from '../../messaging/replay/projection-versions';
 import { emptyProgress, replaysCollection, type ReplayDoc } from '../../messaging/replay/replay-model';
 import { memoryCheckpoint } from '../../messaging/store/checkpoints';
 import { StoreFollower } from '../../messaging/store/store-follower';
@@ -19,6 +19,7 @@ import { MemberService } from '../../subgraphs/member/domain/member-service';
 import { memberEventTypes, memberReadModelProjection, membersCollection } from '../../subgraphs/member/projections/member-read-model';
 import { memberReadModelRebuild } from '../../subgraphs/analytics/replay/replay-targets';
 import { eventually } from '../support/wait';
+import { countingDocuments } from '../support/counting-documents';
 
 const logger = loggerFor('replay-test');
 const admin = { sub: 'admin-1', role: 'admin' as const, expiresAt: null };
@@ -196,6 +197,49 @@ describe('replay runner (in memory)', () => {
       expect((await membersCollection(backends.documents, 'members_v2').get('r1'))?.lastName).toBe('Byron');
       expect((await live.get('r1'))?.lastName).toBe('Byron');
     } finally {
+      await follower.stop();
+    }
+  });
+
+  it('a reader remembers the active version instead of reading the pointer per call, and reads the new one once the rebuild\'s end reaches it', async () => {
+    const live = versionedCollection(backends.documents, 'member-read-model', 'members', (name) => membersCollection(backends.documents, name));
+    const follower = new StoreFollower('member-read-model', backends.store, memoryCheckpoint(), memberReadModelProjection(live), logger, {
+      types: memberEventTypes,
+      pollIntervalMs: 5,
+    });
+    // The reader as the member subgraph builds it: remembered versions, forgotten by a follower of replays' ends.
+    const counted = countingDocuments(backends.documents);
+    const versions = new ActiveVersions(counted);
+    const reader = versionedCollection(counted, 'member-read-model', 'members', (name) => membersCollection(counted, name), versions);
+    const swaps = new StoreFollower('member-read-model-version', backends.store, memoryCheckpoint(), async (batch) => versions.observe(batch), logger, {
+      types: VERSION_SWAP_EVENT_TYPES,
+      pollIntervalMs: 5,
+    });
+    await follower.start();
+    await swaps.start();
+    try {
+      for (let i = 0; i < 3; i++) await createAt(`2025-03-01T10:0${i}:00.000Z`, `r${i}`);
+      await follower.caughtUp();
+      counted.reset();
+      for (let i = 0; i < 5; i++) expect((await reader.get('r1'))?.lastName).toBe('Lovelace');
+      expect(await reader.count()).toBe(3);
+      expect(counted.reads('projection_versions', 'get')).toBe(1);
+
+      clock.set('2025-03-01T12:00:00.000Z');
+      const { service } = await startRunner();
+      const requested = await service.rebuildProjection('member-read-model', { id: 'admin-1', correlationId: 'c-5' });
+      expect(await finished(service, requested.id)).toMatchObject({ status: 'completed', kind: 'rebuild' });
+      // Written to the new version only (writers read the pointer every time); the reader finds it
+      // once replay.completed reached its follower.
+      await members.updateProfile('r1', { lastName: 'Byron' }, 1, ctx);
+      await follower.caughtUp();
+      expect((await membersCollection(backends.documents, 'members').get('r1'))?.lastName).toBe('Lovelace');
+      await eventually(async () => (await reader.get('r1'))?.lastName === 'Byron', 'the reader to read the swapped-in version');
+      const pointerReads = counted.reads('projection_versions', 'get');
+      for (let i = 0; i < 5; i++) await reader.get('r2');
+      expect(counted.reads('projection_versions', 'get')).toBe(pointerReads);
+    } finally {
+      await swaps.stop();
       await follower.stop();
     }
   });

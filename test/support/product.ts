@@ -38,6 +38,8 @@ export interface ProductOptions {
   readonly backends?: Backends;
   /** Replaces the email consumer's mailer (to hold or inspect deliveries). */
   readonly mailer?: Mailer;
+  /** The gateway calls the subgraphs in process, as `npm start` does (default: over HTTP). */
+  readonly inProcessSubgraphs?: boolean;
 }
 
 export async function startProduct(options: ProductOptions = {}): Promise<RunningProduct> {
@@ -60,6 +62,7 @@ export async function startProduct(options: ProductOptions = {}): Promise<Runnin
     introspection: config.INTROSPECTION,
     production: config.NODE_ENV === 'production',
     corsOrigins: config.CORS_ORIGINS,
+    ...(options.inProcessSubgraphs ? { inProcessSubgraphs: subgraphs } : {}),
     ...options.gateway,
   });
   return {

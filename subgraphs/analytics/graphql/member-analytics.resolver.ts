@@ -14,6 +14,7 @@ import {
   RiskAssessment,
 } from './analytics.types';
 import { newestActionsFirst, newestPatternsFirst, toAction, toPattern, toSummary } from './mappers';
+import { loadDocument } from '../../common/request-loaders';
 
 @Resolver(() => AnalyticsMember)
 export class MemberAnalyticsResolver {
@@ -22,8 +23,8 @@ export class MemberAnalyticsResolver {
   @FieldResolver(() => ActivitySummary, { nullable: true, description: "The member's latest closed 5-minute activity window." })
   async activitySummary(@Root() member: AnalyticsMember, @Ctx() ctx: SubgraphContext): Promise<ActivitySummary | null> {
     requireSelfOrAdmin(ctx, member.id);
-    const doc = await this.deps.read.members.get(member.id);
-    const summary = doc?.summaryId ? await this.deps.read.summaries.get(doc.summaryId) : null;
+    const doc = await loadDocument(ctx, this.deps.read.members, member.id);
+    const summary = doc?.summaryId ? await loadDocument(ctx, this.deps.read.summaries, doc.summaryId) : null;
     return summary ? toSummary(summary) : null;
   }
 
@@ -37,7 +38,7 @@ export class MemberAnalyticsResolver {
     return pageDocuments(
       ActivitySummaryConnection,
       this.deps.read.summaries,
-      { list: 'activity-summaries', where: { memberId: member.id }, orderBy: { field: 'windowStart', direction: 'desc' } },
+      { list: 'activity-summaries', where: { memberId: member.id }, orderBy: { field: 'windowStart', direction: 'desc' }, batchIn: ctx },
       page,
       toSummary,
     );
@@ -46,21 +47,21 @@ export class MemberAnalyticsResolver {
   @FieldResolver(() => EngagementScore, { nullable: true, description: "The member's engagement after its latest closed window; null before the first." })
   async engagementScore(@Root() member: AnalyticsMember, @Ctx() ctx: SubgraphContext): Promise<EngagementScore | null> {
     requireSelfOrAdmin(ctx, member.id);
-    const e = (await this.deps.read.members.get(member.id))?.engagement;
+    const e = (await loadDocument(ctx, this.deps.read.members, member.id))?.engagement;
     return e ? Object.assign(new EngagementScore(), { ...e, windowEnd: new Date(e.windowEnd) }) : null;
   }
 
   @FieldResolver(() => RiskAssessment, { nullable: true, description: "The member's risk after its latest closed window; null before the first." })
   async riskAssessment(@Root() member: AnalyticsMember, @Ctx() ctx: SubgraphContext): Promise<RiskAssessment | null> {
     requireSelfOrAdmin(ctx, member.id);
-    const r = (await this.deps.read.members.get(member.id))?.risk;
+    const r = (await loadDocument(ctx, this.deps.read.members, member.id))?.risk;
     return r ? Object.assign(new RiskAssessment(), { ...r, factors: [...r.factors], windowEnd: new Date(r.windowEnd) }) : null;
   }
 
   @FieldResolver(() => Int, { description: 'Reward points earned (high engagement pattern).' })
   async rewardPoints(@Root() member: AnalyticsMember, @Ctx() ctx: SubgraphContext): Promise<number> {
     requireSelfOrAdmin(ctx, member.id);
-    return (await this.deps.read.members.get(member.id))?.rewardPoints ?? 0;
+    return (await loadDocument(ctx, this.deps.read.members, member.id))?.rewardPoints ?? 0;
   }
 
   @FieldResolver(() => DetectedPatternConnection, { description: 'Patterns detected for the member, newest first.' })
@@ -73,7 +74,7 @@ export class MemberAnalyticsResolver {
     return pageDocuments(
       DetectedPatternConnection,
       this.deps.read.patterns,
-      { list: 'detected-patterns', where: { memberId: member.id }, orderBy: newestPatternsFirst },
+      { list: 'detected-patterns', where: { memberId: member.id }, orderBy: newestPatternsFirst, batchIn: ctx },
       page,
       toPattern,
     );
@@ -89,7 +90,7 @@ export class MemberAnalyticsResolver {
     return pageDocuments(
       PatternActionConnection,
       this.deps.read.actions,
-      { list: 'pattern-actions', where: { memberId: member.id }, orderBy: newestActionsFirst },
+      { list: 'pattern-actions', where: { memberId: member.id }, orderBy: newestActionsFirst, batchIn: ctx },
       page,
       toAction,
     );

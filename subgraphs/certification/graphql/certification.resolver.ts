@@ -24,6 +24,7 @@ import {
   MemberRef,
   TransitionActor,
 } from './certification.type';
+import { loadDocument } from '../../common/request-loaders';
 
 export interface CertificationResolverDeps {
   readonly service: CertificationService;
@@ -33,15 +34,15 @@ export interface CertificationResolverDeps {
 /** A certification for a reference or a query: its applicant or an admin only. */
 export async function readCertification(deps: CertificationResolverDeps, id: string, ctx: SubgraphContext): Promise<Certification | null> {
   const identity = requireIdentity(ctx);
-  const doc = await deps.certifications.get(id);
+  const doc = await loadDocument(ctx, deps.certifications, id);
   if (!doc) return null;
   if (identity.role !== 'admin' && doc.applicantId !== identity.sub) throw new ForbiddenError(`Certification ${id} is not yours.`);
   return certificationFromDoc(doc);
 }
 
-/** Certifications matching a filter, as a connection. */
-export function pageCertifications(deps: CertificationResolverDeps, filter: CertificationFilter, args: ConnectionArgs): Promise<CertificationConnection> {
-  return pageDocuments(CertificationConnection, deps.certifications, { list: 'certifications', ...certificationQuery(filter) }, args, certificationFromDoc);
+/** Certifications matching a filter, as a connection (read with the request's other pages when `batchIn` is given). */
+export function pageCertifications(deps: CertificationResolverDeps, filter: CertificationFilter, args: ConnectionArgs, batchIn?: object): Promise<CertificationConnection> {
+  return pageDocuments(CertificationConnection, deps.certifications, { list: 'certifications', ...certificationQuery(filter), ...(batchIn ? { batchIn } : {}) }, args, certificationFromDoc);
 }
 
 @Resolver(() => Certification)

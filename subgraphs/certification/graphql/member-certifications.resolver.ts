@@ -18,6 +18,6 @@ export class MemberCertificationsResolver {
     @Arg('status', () => CertificationStatus, { nullable: true, description: 'Only certifications in this status.' }) status: CertificationStatus | null,
   ): Promise<CertificationConnection> {
     requireSelfOrAdmin(ctx, member.id);
-    return pageCertifications(this.deps, { applicantId: member.id, status: status as DomainStatus | null, expiringBefore: null }, page);
+    return pageCertifications(this.deps, { applicantId: member.id, status: status as DomainStatus | null, expiringBefore: null }, page, ctx);
   }
 }

@@ -10,6 +10,7 @@ import type { MailboxEntry } from '../consumers/email.consumer';
 import { AuditChange, AuditEntry, CrmSync, MemberField, SentEmail } from './member-effects.type';
 import { AuditEntryConnection, SentEmailConnection } from './member-connection.type';
 import { Member } from './member.type';
+import { loadDocument } from '../../common/request-loaders';
 
 export interface MemberEffectsDeps {
   readonly auditLog: DocumentCollection<AuditDoc>;
@@ -36,7 +37,7 @@ export class MemberEffectsResolver {
     return pageDocuments(
       AuditEntryConnection,
       this.deps.auditLog,
-      { list: 'audit-trail', where: { memberId: member.id }, orderBy: { field: 'position', direction: 'asc' } },
+      { list: 'audit-trail', where: { memberId: member.id }, orderBy: { field: 'position', direction: 'asc' }, batchIn: ctx },
       page,
       (e) => Object.assign(new AuditEntry(), { ...e, occurredAt: new Date(e.occurredAt), changes: e.changes.flatMap(toApiChange) }),
     );
@@ -45,7 +46,7 @@ export class MemberEffectsResolver {
   @FieldResolver(() => CrmSync, { nullable: true, description: 'Null until the CRM has synchronised this member.' })
   async crmSync(@Root() member: Member, @Ctx() ctx: SubgraphContext): Promise<CrmSync | null> {
     requireSelfOrAdmin(ctx, member.id);
-    const contact = await this.deps.crmContacts.get(member.id);
+    const contact = await loadDocument(ctx, this.deps.crmContacts, member.id);
     if (!contact) return null;
     return Object.assign(new CrmSync(), {
       ...contact,
@@ -60,7 +61,7 @@ export class MemberEffectsResolver {
     return pageDocuments(
       SentEmailConnection,
       this.deps.mailbox,
-      { list: 'emails', where: { memberId: member.id }, orderBy: { field: 'sourcePosition', direction: 'asc' } },
+      { list: 'emails', where: { memberId: member.id }, orderBy: { field: 'sourcePosition', direction: 'asc' }, batchIn: ctx },
       page,
       (m) => Object.assign(new SentEmail(), { ...m, sentAt: new Date(m.sentAt) }),
     );

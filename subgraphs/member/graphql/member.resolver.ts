@@ -14,6 +14,7 @@ import { CreateMemberInput, RenewMembershipInput, UpdateMemberProfileInput } fro
 import { MemberConnection } from './member-connection.type';
 import { memberFromDoc, memberFromSnapshot } from './member.mapper';
 import { Member, MemberTier, MembershipStatus } from './member.type';
+import { loadDocument } from '../../common/request-loaders';
 
 export interface MemberResolverDeps {
   readonly service: MemberService;
@@ -31,7 +32,7 @@ export async function resolveMemberReference(
   ctx: SubgraphContext,
 ): Promise<Member | null> {
   requireSelfOrAdmin(ctx, reference.id);
-  let doc = await deps.members.get(reference.id);
+  let doc = await loadDocument(ctx, deps.members, reference.id);
   const wanted = reference.atLeastVersion;
   if (wanted !== undefined && (doc?.version ?? 0) < wanted) {
     // A pushed event can outrun the read model's follower: fold the events it has not applied yet,

@@ -15,6 +15,7 @@ import { Product } from './product.type';
 import { toProduct } from './product.resolver';
 import { findProduct } from '../domain/product-catalog';
 import { NotFoundError } from '../../../platform/errors';
+import { loadDocument } from '../../common/request-loaders';
 
 export interface OrderResolverDeps {
   readonly orders: OrderService;
@@ -25,10 +26,10 @@ export interface OrderResolverDeps {
   readonly paymentViews: DocumentCollection<PaymentView>;
 }
 
-/** A member's orders, or everyone's (memberId null), as a connection. */
-function pageOrders(deps: OrderResolverDeps, memberId: string | null, args: ConnectionArgs): Promise<OrderConnection> {
+/** A member's orders, or everyone's (memberId null), as a connection (read with the request's other pages when `batchIn` is given). */
+function pageOrders(deps: OrderResolverDeps, memberId: string | null, args: ConnectionArgs, batchIn?: object): Promise<OrderConnection> {
   const where = memberId === null ? {} : { memberId };
-  return pageDocuments(OrderConnection, deps.orderViews, { list: 'orders', where, orderBy: newestFirst }, args, toOrder);
+  return pageDocuments(OrderConnection, deps.orderViews, { list: 'orders', where, orderBy: newestFirst, ...(batchIn ? { batchIn } : {}) }, args, toOrder);
 }
 
 @Resolver(() => Order)
@@ -103,8 +104,8 @@ export class OrderFieldsResolver {
   constructor(private readonly payments: DocumentCollection<PaymentView>) {}
 
   @FieldResolver(() => Payment, { nullable: true })
-  async payment(@Root() order: Order): Promise<Payment | null> {
-    const view = await this.payments.get(order.paymentId);
+  async payment(@Root() order: Order, @Ctx() ctx: SubgraphContext): Promise<Payment | null> {
+    const view = await loadDocument(ctx, this.payments, order.paymentId);
     return view ? toPayment(view) : null;
   }
 }
@@ -126,12 +127,12 @@ export class MemberOrdersResolver {
   @FieldResolver(() => OrderConnection, { description: "The member's orders, newest first (the member itself or an admin)." })
   async orders(@Root() member: MemberRef, @Ctx() ctx: SubgraphContext, @Args(() => ConnectionArgs) page: ConnectionArgs): Promise<OrderConnection> {
     requireSelfOrAdmin(ctx, member.id);
-    return pageOrders(this.deps, member.id, page);
+    return pageOrders(this.deps, member.id, page, ctx);
   }
 
   @FieldResolver(() => PaymentConnection, { description: "The member's payments, newest first (the member itself or an admin)." })
   async payments(@Root() member: MemberRef, @Ctx() ctx: SubgraphContext, @Args(() => ConnectionArgs) page: ConnectionArgs): Promise<PaymentConnection> {
     requireSelfOrAdmin(ctx, member.id);
-    return pageDocuments(PaymentConnection, this.deps.paymentViews, { list: 'payments', where: { memberId: member.id }, orderBy: newestFirst }, page, toPayment);
+    return pageDocuments(PaymentConnection, this.deps.paymentViews, { list: 'payments', where: { memberId: member.id }, orderBy: newestFirst, batchIn: ctx }, page, toPayment);
   }
 }
