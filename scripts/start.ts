@@ -24,6 +24,7 @@ runUntilSignal('membership', async () => {
     'Membership API is running.',
     `  Gateway (GraphQL over HTTP and WebSocket): ${gateway.url}`,
     cfg.SANDBOX ? `  Apollo Sandbox:  ${origin}/` : '  Apollo Sandbox:  off (SANDBOX=false)',
+    cfg.CONSOLE_ENABLED ? `  Console:         ${origin}/console/  (explorer: ${origin}/console/#/explorer)` : '  Console:         off (CONSOLE_ENABLED=false)',
     `  Health / ready:  ${origin}/health  ${origin}/ready`,
     ...subgraphs.map((s) => `  Subgraph ${s.name.padEnd(13)} ${s.server.url}`),
     `  Event store:     ${backends.description.eventStore}`,
@@ -31,7 +32,7 @@ runUntilSignal('membership', async () => {
     ...(cfg.usingDevelopmentSecrets
       ? ['', '  WARNING: using DEVELOPMENT secrets (JWT_SECRET / SUBGRAPH_SECRET unset). Never expose this instance.']
       : []),
-    '  Mint a token: npm run token -- --sub m1 --role member',
+    '  Mint a token: npm run token -- --sub m1 --role member (or --role admin for every console page)',
     '',
   ];
   console.log(lines.join('\n'));

@@ -21,6 +21,7 @@ import { ParkedEvents } from '../../messaging/outbox/parked-events';
 import { IdempotencyKeys } from '../../messaging/state/idempotency-keys';
 import { MemberAnalyticsResolver } from './graphql/member-analytics.resolver';
 import { PatternDetectedResolver } from './graphql/pattern-detected.resolver';
+import { EventFlowResolver } from './graphql/event-flow.resolver';
 import { PatternResolver } from './graphql/patterns.resolver';
 import { analyticsCollections, analyticsReadModelProjection, readModelEventTypes } from './projections/analytics-read-model';
 import { lateEvents, StreamProcessorRunner } from './stream/processor-runner';
@@ -77,7 +78,7 @@ export async function createAnalyticsModule(backends: Backends, cfg: AnalyticsMo
   // The relay runs in the workers; its parked list is read and worked here.
   const parked = new ParkedEvents({ store, bus: backends.bus, documents, clock, logger });
   const schema = await buildFederatedSchema({
-    resolvers: [EventContractResolver, EventMonitorResolver, ParkedEventsResolver, ActivityResolver, MemberAnalyticsResolver, PatternResolver, PatternDetectedResolver, ReplayResolver, ReplayProgressResolver],
+    resolvers: [EventContractResolver, EventMonitorResolver, ParkedEventsResolver, ActivityResolver, MemberAnalyticsResolver, PatternResolver, PatternDetectedResolver, EventFlowResolver, ReplayResolver, ReplayProgressResolver],
     orphanedTypes: [AnalyticsMember],
     pubSub: topicsNotSupported,
     container: resolverContainer([
