@@ -108,7 +108,7 @@ export function landingPage(options: { sandbox: boolean; console: boolean }): st
     options.sandbox ? `<li><a href="/graphql">Apollo Sandbox</a>: Apollo's IDE, loaded from Apollo's CDN, so it needs internet access.</li>` : '',
   ].join('\n');
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Membership events API</title>
+<html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>Membership events API</title>
 <style>body{font-family:system-ui,sans-serif;max-width:720px;margin:60px auto;color:#0f172a}li{margin:10px 0}code{font-size:13px}</style></head>
 <body><h1>Membership events API</h1>
 <p>GraphQL over HTTP and WebSocket (graphql-ws) at <code>/graphql</code>. Send <code>Authorization: Bearer &lt;token&gt;</code> (<code>npm run token -- --sub a1 --role admin</code>).</p>

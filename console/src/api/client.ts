@@ -17,7 +17,15 @@ export class ApiError extends Error {
   }
   /** The error about one input field (by `extensions.field`, which names it), if any. */
   forField(field: string): GraphQLErrorShape | undefined {
-    return this.errors.find((e) => typeof e.extensions?.field === 'string' && (e.extensions.field === field || e.extensions.field.endsWith(`.${field}`)));
+    const names = (e: GraphQLErrorShape): string | undefined => {
+      if (typeof e.extensions?.field === 'string') return e.extensions.field;
+      // A value refused by the scalar while coercing variables: "... at \"input.from\"; ...".
+      return /got invalid value .* at "([^"]+)"/.exec(e.message)?.[1];
+    };
+    return this.errors.find((e) => {
+      const named = names(e);
+      return named !== undefined && (named === field || named.endsWith(`.${field}`));
+    });
   }
 }
 

@@ -24,9 +24,9 @@ interface Transition {
   readonly reason: string | null;
 }
 
-const counts = `query ConsoleCertCounts($soon: DateTimeISO!) { ${STATES.map((s) => `${s.toLowerCase()}: certifications(status: ${s}, first: 0) { totalCount }`).join(' ')}
-  expiring: certifications(expiringBefore: $soon, first: 50) { edges { node { id memberId certType status expiryDate } } }
-  recent: certifications(first: 50) { edges { node { id memberId certType status expiryDate } } } }`;
+const counts = `query ConsoleCertCounts($soon: DateTimeISO!) { ${STATES.map((s) => `count${s}: certifications(status: ${s}, first: 0) { totalCount }`).join(' ')}
+  upcoming: certifications(expiringBefore: $soon, first: 50) { edges { node { id memberId certType status expiryDate } } }
+  latest: certifications(first: 50) { edges { node { id memberId certType status expiryDate } } } }`;
 const HISTORY = `query ConsoleCertHistory($id: ID!) { certification(id: $id) { id status certType memberId timeline(first: 100) { edges { node { id eventType occurredAt fromState toState reason } } } } }`;
 const LIFECYCLE = `subscription ConsoleCertLifecycle($id: ID!) { certificationLifecycle(id: $id) { id cursor occurredAt eventType fromState toState certification { status } } }`;
 
@@ -41,8 +41,8 @@ export function CertificationsPage() {
     request<Record<string, { totalCount: number } | { edges: { node: CertRow }[] }>>(token, counts, { soon })
       .then((d) => {
         const c = new Map<string, number>();
-        for (const s of STATES) c.set(s, (d[s.toLowerCase()] as { totalCount: number }).totalCount);
-        setData({ counts: c, expiring: (d.expiring as { edges: { node: CertRow }[] }).edges.map((e) => e.node), recent: (d.recent as { edges: { node: CertRow }[] }).edges.map((e) => e.node) });
+        for (const s of STATES) c.set(s, (d[`count${s}`] as { totalCount: number }).totalCount);
+        setData({ counts: c, expiring: (d.upcoming as { edges: { node: CertRow }[] }).edges.map((e) => e.node), recent: (d.latest as { edges: { node: CertRow }[] }).edges.map((e) => e.node) });
       })
       .catch(setError);
   };

@@ -12,13 +12,11 @@ import { SessionContext, storedToken } from '../api/session';
 import { useContext } from 'react';
 
 const DEFAULT_QUERY = `# Queries and mutations go over HTTP, subscriptions over graphql-ws, both at /graphql.
-query Viewer {
+# The token is in the headers tab. A subscription to try (admins):
+#   subscription { eventFlow { eventType streamId correlationId cursor } }
+{
   viewer { id role }
 }
-
-# subscription Flow {
-#   eventFlow { eventType streamId correlationId cursor }
-# }
 `;
 
 function isSubscription(params: FetcherParams): boolean {
@@ -40,34 +38,37 @@ export function productFetcher(): Fetcher {
     if (isSubscription(params)) {
       const authorization = authorizationOf(headers);
       const cursorHeader = Object.entries(headers).find(([k]) => k.toLowerCase() === 'x-resume-cursor')?.[1];
-      const client = createClient({ url: wsUrl, connectionParams: authorization ? { authorization } : {}, lazy: true, retryAttempts: 0 });
-      const iterator = client.iterate({
+      const payload = {
         query: params.query,
         variables: params.variables ?? {},
         ...(params.operationName ? { operationName: params.operationName } : {}),
         ...(cursorHeader ? { extensions: { cursor: String(cursorHeader) } } : {}),
-      });
-      // One connection per subscription run: closed when GraphiQL stops it or it completes.
-      const wrapped: AsyncIterableIterator<unknown> = {
-        next: async () => {
-          try {
-            const result = await iterator.next();
-            if (result.done) void client.dispose();
-            return result;
-          } catch (error) {
-            void client.dispose();
-            if (Array.isArray(error)) return { done: false, value: { errors: error } };
-            throw error;
-          }
-        },
-        return: async () => {
-          await iterator.return?.();
-          void client.dispose();
-          return { done: true, value: undefined };
-        },
-        [Symbol.asyncIterator]: () => wrapped,
       };
-      return wrapped as never;
+      // An observable GraphiQL subscribes to; one connection per run, closed when it ends.
+      return {
+        subscribe: (observer: { next(value: unknown): void; error(error: unknown): void; complete(): void }) => {
+          const client = createClient({ url: wsUrl, connectionParams: authorization ? { authorization } : {}, lazy: true, retryAttempts: 0 });
+          const stop = client.subscribe(payload, {
+            next: (value) => observer.next(value),
+            error: (error) => {
+              void client.dispose();
+              // Refused by the API: show its coded errors as a result; a dropped socket as an error.
+              if (Array.isArray(error)) observer.next({ errors: error });
+              else observer.error(error instanceof Error ? error : new Error('The WebSocket closed.'));
+            },
+            complete: () => {
+              void client.dispose();
+              observer.complete();
+            },
+          });
+          return {
+            unsubscribe: () => {
+              stop();
+              void client.dispose();
+            },
+          };
+        },
+      } as never;
     }
     return fetch(graphqlPath, {
       method: 'POST',

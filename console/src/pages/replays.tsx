@@ -1,7 +1,7 @@
 // Replays and rebuilds: start one (range, types, targets) or a projection rebuild, watch it with a
 // progress bar, rate and ETA from `replayProgress`, cancel it; the history with its stats.
 import { useEffect, useState, type FormEvent } from 'react';
-import { request, subscribeLive, type ApiError } from '../api/client';
+import { ApiError, request, subscribeLive } from '../api/client';
 import { useSession } from '../api/session';
 import { ErrorList, Field, time } from '../components/common';
 
@@ -51,7 +51,7 @@ export function ReplaysPage() {
   const [formError, setFormError] = useState<unknown>(null);
   const [watching, setWatching] = useState<string | null>(null);
   const [from, setFrom] = useState('2000-01-01T00:00:00Z');
-  const [to, setTo] = useState(() => new Date(Date.now() + 60_000).toISOString());
+  const [to, setTo] = useState('');
   const [types, setTypes] = useState('');
   const [chosen, setChosen] = useState<readonly string[]>([]);
 
@@ -75,7 +75,7 @@ export function ReplaysPage() {
         .split(',')
         .map((t) => t.trim())
         .filter((t) => t !== '');
-      const input = { from, to, targets: chosen, ...(typeList.length ? { types: typeList } : {}) };
+      const input = { from, to: to.trim() === '' ? new Date().toISOString() : to, targets: chosen, ...(typeList.length ? { types: typeList } : {}) };
       const { startReplay } = await request<{ startReplay: ReplayRow }>(token, START, { input });
       setWatching(startReplay.id);
       void load();
@@ -104,8 +104,8 @@ export function ReplaysPage() {
             <Field label="From (RFC 3339)" name="from" error={formError}>
               <input name="from" value={from} onChange={(e) => setFrom(e.target.value)} />
             </Field>
-            <Field label="To (RFC 3339)" name="to" error={formError}>
-              <input name="to" value={to} onChange={(e) => setTo(e.target.value)} />
+            <Field label="To (RFC 3339; now when empty)" name="to" error={formError}>
+              <input name="to" value={to} placeholder="now" onChange={(e) => setTo(e.target.value)} />
             </Field>
             <Field label="Event types (comma-separated; all when empty)" name="types" error={formError}>
               <input name="types" value={types} onChange={(e) => setTypes(e.target.value)} />
@@ -126,7 +126,7 @@ export function ReplaysPage() {
               </div>
             </Field>
             <button type="submit">Start replay</button>
-            <ErrorList error={formError && !(formError as ApiError).forField?.('from') ? formError : null} />
+            <ErrorList error={formError instanceof ApiError && ['from', 'to', 'types', 'targets'].some((f) => formError.forField(f)) ? null : formError} />
           </form>
           <h2>Rebuild a projection</h2>
           <div className="inline">
