@@ -10,6 +10,8 @@ import type { Browser, Page } from 'playwright-core';
 import { defaultConsoleDir } from '../../gateway/console-route';
 import { testCards } from '../../subgraphs/payment/domain/simulated-card-processor';
 import { startProduct, type RunningProduct } from '../support/product';
+import { makeInvalidEnvelope } from '../support/envelopes';
+import { eventually } from '../support/wait';
 import { launchChromium, recordedPage, requestsOffHost, screenshot, type RecordedPage } from '../support/browser';
 
 jest.setTimeout(90_000);
@@ -171,10 +173,41 @@ describe('web console (headless Chromium, real product)', () => {
     await page.click('.graphiql-execute-button'); // stops the subscription
   });
 
-  it('shows the remaining pages (consumers, certifications, analytics) without errors', async () => {
+  it('requeues a dead letter and discards another from the consumers page, each recorded as an event', async () => {
+    // Events no consumer can take (invalid payloads) go straight to the dead-letter queues of the
+    // consumers bound to their type, the CRM's among them.
+    const [kept, dropped] = [
+      makeInvalidEnvelope('member.created', { memberId: 'm-dead-1', email: 'not-an-email' }),
+      makeInvalidEnvelope('member.created', { memberId: 'm-dead-2', email: 'not-an-email' }),
+    ];
+    await product.backends.bus.publish([kept, dropped]);
     await go('consumers');
-    await page.locator('[data-testid="consumers"] tbody tr').first().waitFor();
+    const crm = page.locator('[data-testid="dead-letters"][data-consumer="crm"]');
+    await crm.locator(`tr[data-event-id="${dropped.id}"]`).waitFor();
     await screenshot(page, 'consumers');
+
+    // Discard without a reason: the API's coded error shows next to the reason field.
+    await crm.locator(`tr[data-event-id="${dropped.id}"] button[name="discard"]`).click();
+    await page.locator('.field-error[data-field="reason"]').filter({ hasText: 'BAD_USER_INPUT' }).waitFor();
+    await page.fill('input[name="discardReason"]', 'test data, never to be handled');
+    await crm.locator(`tr[data-event-id="${dropped.id}"] button[name="discard"]`).click();
+    await crm.locator(`tr[data-event-id="${dropped.id}"]`).waitFor({ state: 'detached' });
+
+    // A requeue sends it back through the queue: still invalid, it is dead-lettered again.
+    await crm.locator(`tr[data-event-id="${kept.id}"] button[name="requeue"]`).click();
+    const recorded = async () => {
+      const types: string[] = [];
+      for await (const batch of product.backends.store.readAll({ types: ['dead.letter.requeued', 'dead.letter.discarded'] })) types.push(...batch.map((e) => `${e.type}:${(e.payload as { eventId: string }).eventId}`));
+      return types;
+    };
+    await eventually(async () => (await recorded()).includes(`dead.letter.requeued:${kept.id}`), 'the requeue recorded');
+    expect(await recorded()).toEqual(expect.arrayContaining([`dead.letter.discarded:${dropped.id}`, `dead.letter.requeued:${kept.id}`]));
+    await eventually(async () => (await product.backends.bus.peekDeadLetters('membership.crm', 100)).some((l) => l.event.id === kept.id), 'the requeued letter dead again');
+    await crm.locator(`tr[data-event-id="${kept.id}"]`).waitFor();
+  });
+
+  it('shows the remaining pages (certifications, analytics) without errors', async () => {
+    await page.locator('[data-testid="consumers"] tbody tr').first().waitFor();
     await go('certifications');
     await page.locator('[data-testid="cert-counts"] .card strong').filter({ hasNotText: '…' }).first().waitFor();
     await screenshot(page, 'certifications');

@@ -1,12 +1,24 @@
-// Consumers and projections: every one's position, lag and throughput, dead letters per queue, and
-// the outbox relay's parked events with retry and skip (admin mutations, recorded as events). The
-// monitor has no subscription, so this page reads it again every few seconds while it is open.
+// Consumers and projections: every one's position, lag and throughput, dead letters per queue with
+// requeue and discard, and the outbox relay's parked events with retry and skip (admin mutations,
+// each recorded as an event). The monitor has no subscription, so this page reads it again every
+// few seconds while it is open.
 import { useEffect, useRef, useState } from 'react';
 import { request } from '../api/client';
 import { useSession } from '../api/session';
-import { ErrorList, time } from '../components/common';
+import { ErrorList, Field, time } from '../components/common';
+
+interface DeadLetterRow {
+  readonly id: string;
+  readonly eventId: string;
+  readonly eventType: string;
+  readonly streamId: string | null;
+  readonly reason: string;
+  readonly attempts: number;
+  readonly deadLetteredAt: string;
+}
 
 interface ConsumerRow {
+  readonly deadLetterSample: readonly DeadLetterRow[];
   readonly id: string;
   readonly name: string;
   readonly queue: string | null;
@@ -46,11 +58,13 @@ interface Monitor {
 }
 
 const MONITOR = `query ConsoleMonitor { eventMonitor { headPosition deadLetterTotal parkedTotal takenAt
-  consumers { id name queue kind position lag processed deadLetters lastEventAt }
+  consumers { id name queue kind position lag processed deadLetters lastEventAt deadLetterSample(size: 20) { id eventId eventType streamId reason attempts deadLetteredAt } }
   types { type published consumed retried deadLettered }
   parkedEvents(first: 50) { edges { node { eventId type streamId reason failedAttempts parkedAt } } } } }`;
 const RETRY_PARKED = `mutation ConsoleRetryParked($eventId: ID!) { retryParkedEvent(eventId: $eventId) { eventId status } }`;
 const SKIP_PARKED = `mutation ConsoleSkipParked($eventId: ID!, $reason: String!) { skipParkedEvent(eventId: $eventId, reason: $reason) { eventId status } }`;
+const REQUEUE = `mutation ConsoleRequeueDeadLetter($consumer: String!, $eventId: ID!) { requeueDeadLetter(consumer: $consumer, eventId: $eventId) { id } }`;
+const DISCARD = `mutation ConsoleDiscardDeadLetter($consumer: String!, $eventId: ID!, $reason: String!) { discardDeadLetter(consumer: $consumer, eventId: $eventId, reason: $reason) { id } }`;
 const REFRESH_MS = 2000;
 
 export function ConsumersPage() {
@@ -60,6 +74,7 @@ export function ConsumersPage() {
   const [actionError, setActionError] = useState<unknown>(null);
   const previous = useRef<{ at: number; processed: Map<string, number> } | null>(null);
   const [rates, setRates] = useState<Map<string, number>>(new Map());
+  const [discardReason, setDiscardReason] = useState('');
 
   const load = async () => {
     try {
@@ -148,8 +163,59 @@ export function ConsumersPage() {
         </table>
       </section>
       <section>
-        <h2>Parked events (the outbox relay could not publish them)</h2>
+        <h2>Dead letters by queue</h2>
         <ErrorList error={actionError} />
+        <div className="inline">
+          <Field label="Reason for a discard" name="reason" error={actionError}>
+            <input name="discardReason" value={discardReason} onChange={(e) => setDiscardReason(e.target.value)} placeholder="why it is dropped" />
+          </Field>
+        </div>
+        {monitor.consumers.filter((c) => c.deadLetterSample.length > 0).length === 0 ? <p className="hint">No dead letters.</p> : null}
+        {monitor.consumers
+          .filter((c) => c.deadLetterSample.length > 0)
+          .map((c) => (
+            <div key={c.id} data-testid="dead-letters" data-consumer={c.name}>
+              <h3>
+                {c.name} <span className="mono hint">{c.queue}.dlq</span> <span className="pill warn">{c.deadLetters}</span>
+              </h3>
+              <table>
+                <thead>
+                  <tr>
+                    <th>Event</th>
+                    <th>Type</th>
+                    <th>Stream</th>
+                    <th>Reason</th>
+                    <th>Attempts</th>
+                    <th>Dead since</th>
+                    <th />
+                  </tr>
+                </thead>
+                <tbody>
+                  {c.deadLetterSample.map((d) => (
+                    <tr key={d.id} data-event-id={d.eventId}>
+                      <td className="mono">{d.eventId}</td>
+                      <td>{d.eventType}</td>
+                      <td>{d.streamId ?? '—'}</td>
+                      <td title={d.reason}>{d.reason}</td>
+                      <td>{d.attempts}</td>
+                      <td>{time(d.deadLetteredAt)}</td>
+                      <td>
+                        <button name="requeue" onClick={() => void act(REQUEUE, { consumer: c.name, eventId: d.eventId })}>
+                          Requeue
+                        </button>
+                        <button name="discard" onClick={() => void act(DISCARD, { consumer: c.name, eventId: d.eventId, reason: discardReason })}>
+                          Discard
+                        </button>
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          ))}
+      </section>
+      <section>
+        <h2>Parked events (the outbox relay could not publish them)</h2>
         <table>
           <thead>
             <tr>
@@ -171,7 +237,7 @@ export function ConsumersPage() {
                 <td>{time(p.parkedAt)}</td>
                 <td>
                   <button onClick={() => void act(RETRY_PARKED, { eventId: p.eventId })}>Retry</button>
-                  <button onClick={() => void act(SKIP_PARKED, { eventId: p.eventId, reason: window.prompt('Why skip it?') ?? '' })}>Skip</button>
+                  <button onClick={() => void act(SKIP_PARKED, { eventId: p.eventId, reason: discardReason })}>Skip</button>
                 </td>
               </tr>
             ))}
