@@ -12,6 +12,7 @@ import { testCards } from '../../subgraphs/payment/domain/simulated-card-process
 import { startProduct, type RunningProduct } from '../support/product';
 import { makeInvalidEnvelope } from '../support/envelopes';
 import { eventually } from '../support/wait';
+import { SeverableProxy } from '../support/severable-proxy';
 import { launchChromium, recordedPage, requestsOffHost, screenshot, type RecordedPage } from '../support/browser';
 
 jest.setTimeout(90_000);
@@ -215,6 +216,36 @@ describe('web console (headless Chromium, real product)', () => {
     await page.locator('.cards .card').first().waitFor();
     await screenshot(page, 'analytics');
     expect(await page.locator('.errors').count()).toBe(0);
+  });
+
+  it('shows a dropped connection, then resumes the flow from its cursor: what happened meanwhile arrives once', async () => {
+    // A second tab reaching the gateway through a proxy the test can cut.
+    const proxy = new SeverableProxy(new URL(product.gateway.url));
+    const port = await proxy.listen();
+    const tab = await recordedPage(browser);
+    try {
+      tab.page.setDefaultTimeout(UI_TIMEOUT);
+      await tab.page.goto(`http://127.0.0.1:${port}/console/#/flow`);
+      await tab.page.fill('textarea[name="token"]', product.token('admin-1', 'admin'));
+      await tab.page.click('button[type="submit"]');
+      await tab.page.locator('[data-testid="connection"][data-state="connected"]').waitFor();
+      const before = await createMember();
+      await tab.page.locator(`tr[data-event-type="member.created"][data-stream="member-${before}"]`).waitFor();
+
+      proxy.cut(1_000_000);
+      await tab.page.locator('[data-testid="connection"][data-state="reconnecting"]').waitFor();
+      await screenshot(tab.page, 'event-flow-disconnected');
+      const during = await createMember();
+      proxy.restore();
+      await tab.page.locator('[data-testid="connection"][data-state="connected"]').waitFor();
+      await tab.page.locator(`tr[data-event-type="member.created"][data-stream="member-${during}"]`).waitFor();
+      // Resumed after the last cursor seen: nothing shown twice.
+      for (const id of [before, during]) expect(await tab.page.locator(`tr[data-event-type="member.created"][data-stream="member-${id}"]`).count()).toBe(1);
+      expect(requestsOffHost(tab.requests)).toEqual([]);
+    } finally {
+      await tab.context.close();
+      await proxy.close();
+    }
   });
 
   it('made no request to any host but 127.0.0.1, and no page error', () => {
