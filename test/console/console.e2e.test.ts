@@ -248,6 +248,28 @@ describe('web console (headless Chromium, real product)', () => {
     }
   });
 
+  it('shows a member their own pages only: their orders and certifications, and the explorer', async () => {
+    const memberId = await createMember();
+    const tab = await recordedPage(browser);
+    try {
+      tab.page.setDefaultTimeout(UI_TIMEOUT);
+      await tab.page.goto(`${base}/console/`);
+      await tab.page.fill('textarea[name="token"]', product.token(memberId, 'member'));
+      await tab.page.click('button[type="submit"]');
+      await tab.page.locator('[data-testid="viewer"]').filter({ hasText: `member ${memberId}` }).waitFor();
+      expect(await tab.page.locator('header nav a').allTextContents()).toEqual(['Sagas', 'Certifications', 'Explorer']);
+      // An admin page asked for by its address shows the member's first page instead.
+      await tab.page.evaluate('location.hash = "#/flow"');
+      await tab.page.locator('main[data-page="sagas"]').waitFor();
+      await tab.page.locator('[data-testid="saga-counts"]').waitFor({ state: 'attached' });
+      expect(await tab.page.locator('.errors').count()).toBe(0);
+      await screenshot(tab.page, 'member-sagas');
+      expect(tab.errors).toEqual([]);
+    } finally {
+      await tab.context.close();
+    }
+  });
+
   it('made no request to any host but 127.0.0.1, and no page error', () => {
     expect(recorded.requests.length).toBeGreaterThan(10);
     expect(requestsOffHost(recorded.requests)).toEqual([]);
