@@ -49,10 +49,6 @@ export function Field({ label, name, error, children }: { label: string; name: s
   );
 }
 
-export function AdminOnly({ children }: { children: ReactNode }) {
-  return <>{children}</>;
-}
-
 export function time(iso: string): string {
   const d = new Date(iso);
   return `${d.toLocaleTimeString(undefined, { hour12: false })}.${String(d.getMilliseconds()).padStart(3, '0')}`;
