@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
+import type { AnyNewEvent } from '../../messaging/events/envelope';
 import { defaultConsoleDir } from '../../gateway/console-route';
 import { testCards } from '../../subgraphs/payment/domain/simulated-card-processor';
 import { startProduct, type RunningProduct } from '../support/product';
@@ -207,13 +208,27 @@ describe('web console (headless Chromium, real product)', () => {
     await crm.locator(`tr[data-event-id="${kept.id}"]`).waitFor();
   });
 
-  it('shows the remaining pages (certifications, analytics) without errors', async () => {
-    await page.locator('[data-testid="consumers"] tbody tr').first().waitFor();
+  it('shows the remaining pages without errors: certifications, and analytics with a pattern firing live', async () => {
     await go('certifications');
     await page.locator('[data-testid="cert-counts"] .card strong').filter({ hasNotText: '…' }).first().waitFor();
     await screenshot(page, 'certifications');
     await go('analytics');
     await page.locator('.cards .card').first().waitFor();
+    // A fraud pattern fires while the page is open (failed payments, then a login from a new place).
+    const memberId = await createMember();
+    const admin = product.token('admin-1', 'admin');
+    const track = async (location: string) => {
+      const { body } = await product.graphql('mutation($inputs: [ActivityInput!]!) { trackActivities(inputs: $inputs) { eventId } }', {
+        token: admin,
+        variables: { inputs: [{ memberId, type: 'MEMBER_LOGIN', location }] },
+      });
+      expect(body.errors).toBeUndefined();
+    };
+    await track('Berlin');
+    const failed = (n: number): AnyNewEvent => ({ type: 'payment.failed', payload: { paymentId: `p-${memberId}-${n}`, orderId: `o-${memberId}-${n}`, memberId, reason: 'card_declined', message: 'declined' } });
+    await product.backends.store.append(`payment-${memberId}`, [failed(1), failed(2)], { expectedVersion: 'any', context: { correlationId: `console-${memberId}` } });
+    await track('Lagos');
+    await page.locator(`[data-testid="patterns"] li[data-pattern="FRAUD"][data-member="${memberId}"]`).waitFor();
     await screenshot(page, 'analytics');
     expect(await page.locator('.errors').count()).toBe(0);
   });

@@ -1,6 +1,6 @@
 // Analytics: the stream processor's windows and watermark, engagement and risk levels of members,
 // and patterns as they fire (`patternDetected`, live).
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { request, subscribeLive, type ApiError } from '../api/client';
 import { useSession } from '../api/session';
 import { ErrorList, time } from '../components/common';
@@ -18,7 +18,7 @@ interface PatternUpdate {
   readonly id: string;
   readonly cursor: string;
   readonly occurredAt: string;
-  readonly pattern: { readonly pattern: string; readonly memberId: string; readonly ruleId: string; readonly action: string };
+  readonly pattern: { readonly id: string; readonly pattern: string; readonly memberId: string; readonly ruleId: string; readonly action: string };
 }
 
 interface Scored {
@@ -30,7 +30,8 @@ interface Scored {
 const STATUS = `query ConsoleAnalytics { analyticsStatus { position watermark openWindows members lateEvents processed }
   detectedPatterns(first: 50) { edges { node { id pattern memberId ruleId action detectedAt } } } }`;
 const LEVELS = `query ConsoleLevels { members(first: 100) { edges { node { id engagementScore { level } riskAssessment { level } } } } }`;
-const PATTERNS = `subscription ConsolePatterns { patternDetected { id cursor occurredAt pattern { pattern memberId ruleId action } } }`;
+const STATUS_REFRESH_MS = 5000;
+const PATTERNS = `subscription ConsolePatterns { patternDetected { id cursor occurredAt pattern { id pattern memberId ruleId action } } }`;
 
 function distribution(members: readonly Scored[], pick: (m: Scored) => string | undefined): [string, number][] {
   const counts = new Map<string, number>();
@@ -47,12 +48,19 @@ export function AnalyticsPage() {
   const [members, setMembers] = useState<readonly Scored[]>([]);
   const [patterns, setPatterns] = useState<readonly PatternUpdate[]>([]);
   const [error, setError] = useState<unknown>(null);
+  const seeded = useRef(false);
 
   const load = () => {
-    request<{ analyticsStatus: Status; detectedPatterns: { edges: { node: PatternUpdate['pattern'] & { id: string; detectedAt: string } }[] } }>(token, STATUS)
+    request<{ analyticsStatus: Status; detectedPatterns: { edges: { node: PatternUpdate['pattern'] & { detectedAt: string } }[] } }>(token, STATUS)
       .then((d) => {
         setStatus(d.analyticsStatus);
-        setPatterns((prev) => (prev.length ? prev : d.detectedPatterns.edges.map(({ node }) => ({ id: node.id, cursor: '', occurredAt: node.detectedAt, pattern: node }))));
+        setError(null);
+        // The patterns found before the page opened, once; later ones come from the subscription only.
+        if (!seeded.current) {
+          seeded.current = true;
+          const earlier = d.detectedPatterns.edges.map(({ node }) => ({ id: node.id, cursor: '', occurredAt: node.detectedAt, pattern: node }));
+          setPatterns((prev) => [...prev, ...earlier.filter((e) => !prev.some((p) => p.pattern.id === e.pattern.id))]);
+        }
       })
       .catch(setError);
     request<{ members: { edges: { node: Scored }[] } }>(token, LEVELS)
@@ -61,12 +69,29 @@ export function AnalyticsPage() {
   };
   useEffect(() => {
     load();
-    return subscribeLive<{ patternDetected: PatternUpdate }>(live, {
-      query: PATTERNS,
-      cursorOf: (d) => d.patternDetected.cursor,
-      onData: (d) => setPatterns((prev) => [d.patternDetected, ...prev].slice(0, 200)),
-      onError: (e: ApiError) => setError(e),
-    });
+    // The processor's figures have no subscription: read again every few seconds while open.
+    const timer = setInterval(load, STATUS_REFRESH_MS);
+    let stop: (() => void) | undefined;
+    let cancelled = false;
+    // Patterns from the store's head on: a drop before the first one still resumes without a gap.
+    void request<{ eventMonitor: { headPosition: number } }>(token, 'query ConsolePatternsHead { eventMonitor { headPosition } }')
+      .then((d) => String(d.eventMonitor.headPosition))
+      .catch(() => null)
+      .then((cursor) => {
+        if (cancelled) return;
+        stop = subscribeLive<{ patternDetected: PatternUpdate }>(live, {
+          query: PATTERNS,
+          cursor,
+          cursorOf: (d) => d.patternDetected.cursor,
+          onData: (d) => setPatterns((prev) => [d.patternDetected, ...prev.filter((p) => p.pattern.id !== d.patternDetected.pattern.id)].slice(0, 200)),
+          onError: (e: ApiError) => setError(e),
+        });
+      });
+    return () => {
+      cancelled = true;
+      clearInterval(timer);
+      stop?.();
+    };
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [token, live]);
 
@@ -113,7 +138,7 @@ export function AnalyticsPage() {
           <h2>Patterns firing (live)</h2>
           <ol className="timeline" data-testid="patterns">
             {patterns.map((p) => (
-              <li key={p.id}>
+              <li key={p.pattern.id} data-pattern={p.pattern.pattern} data-member={p.pattern.memberId}>
                 <span className="hint">{time(p.occurredAt)}</span> <strong>{p.pattern.pattern}</strong> member {p.pattern.memberId} → {p.pattern.action}
               </li>
             ))}
