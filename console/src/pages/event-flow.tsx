@@ -28,6 +28,11 @@ const WINDOW_SECONDS = 300;
 /** How many earlier events the page shows on opening. */
 const BACKLOG = 300;
 const TOP_TYPES = 8;
+/**
+ * How far before the selected event the chain is looked for: the server reads the store from there
+ * (a request's events are close together; reading a whole large store per click is not).
+ */
+const CHAIN_LOOKBACK = 100_000;
 
 type Counts = Map<number, Map<string, number>>;
 
@@ -194,7 +199,7 @@ export function EventDetails({ event }: { event: FlowEvent }) {
     return subscribeLive<{ eventFlow: FlowEvent }>(live, {
       query: FLOW_SUBSCRIPTION,
       variables: { correlationId: event.correlationId },
-      cursor: '0',
+      cursor: String(Math.max(0, event.position - CHAIN_LOOKBACK - 1)),
       cursorOf: (d) => d.eventFlow.cursor,
       onData: (d) => setChain((prev) => [...prev, d.eventFlow]),
       onError: setError,
@@ -230,6 +235,7 @@ export function EventDetails({ event }: { event: FlowEvent }) {
       <h3>Payload</h3>
       <pre className="payload">{payload}</pre>
       <h3>Causation chain ({chain.length} events of this correlation id)</h3>
+      {event.position > CHAIN_LOOKBACK ? <p className="hint">From position {event.position - CHAIN_LOOKBACK} on.</p> : null}
       <ErrorList error={error} />
       <div data-testid="causation-chain">
         <ChainList nodes={chainTree(chain)} focus={event.id} />
