@@ -219,7 +219,7 @@ function ReplayWatch({ id, onFinished }: { id: string; onFinished: () => void })
         <span>{percent} %</span>
       </div>
       {progress ? (
-        <p>
+        <p data-testid="replay-figures">
           {progress.processed} of {progress.total} events · {progress.ratePerSecond.toFixed(0)} events/s · ETA {progress.estimatedSecondsLeft === null ? '—' : `${progress.estimatedSecondsLeft.toFixed(1)} s`} · {progress.errors} errors
         </p>
       ) : null}
