@@ -2,7 +2,7 @@
 # picks the process with `command`. Build: `docker build -t membership-events .`
 ARG NODE_IMAGE=node:20-bookworm-slim
 
-# ---- build: install with dev dependencies, compile TypeScript, then drop dev dependencies ----
+# ---- build: install with dev dependencies, compile TypeScript and bundle the console, then drop dev dependencies ----
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 # better-sqlite3 (the embedded event store) compiles from source when no prebuilt binary matches.
@@ -28,6 +28,8 @@ COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/supergraph.graphql ./supergraph.graphql
+# The web console's static files (served at /console when CONSOLE_ENABLED=true).
+COPY --from=build /app/console/dist ./console/dist
 RUN mkdir -p /app/data && chown node:node /app/data
 USER node
 EXPOSE 4000

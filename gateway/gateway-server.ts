@@ -1,5 +1,6 @@
 // The gateway: @apollo/gateway executing the committed supergraph inside @apollo/server, at
-// /graphql, with Sandbox (development), /health, /ready and a draining shutdown.
+// /graphql, with Sandbox (development), the web console at /console, /health, /ready and a
+// draining shutdown.
 import fs from 'node:fs';
 import path from 'node:path';
 import { ApolloGateway } from '@apollo/gateway';
@@ -18,6 +19,7 @@ import { InProcessSubgraphDataSource, type InProcessSubgraph } from './in-proces
 import { serveGatewaySubscriptions, type GatewaySubscriptionOptions, type GatewaySubscriptionServer } from './subscriptions/subscription-server';
 import { listen } from '../platform/http-listen';
 import { applyCors, defaultCorsOrigins, type CorsPolicy } from '../platform/cors';
+import { CONSOLE_CSP, consoleRoute, defaultConsoleDir, landingPage as consoleLandingPage } from './console-route';
 import { acceptsHtml, graphqlRoute, routedServer, sendJson, type Route } from '../platform/http-server';
 import { defaultQueryLimits, limitedParseOptions, queryLimitRules, type QueryLimits } from './query-limits';
 
@@ -36,6 +38,9 @@ export interface GatewayOptions {
    */
   readonly inProcessSubgraphs?: Readonly<Record<string, InProcessSubgraph>>;
   readonly sandbox: boolean;
+  /** Serve the web console at /console (from `consoleDir`, default console/dist). */
+  readonly console?: boolean;
+  readonly consoleDir?: string;
   readonly introspection: boolean;
   readonly production: boolean;
   /** Defaults to the repository's supergraph.graphql. */
@@ -150,12 +155,19 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       );
     },
   };
+  if (options.console) {
+    const route = consoleRoute(options.consoleDir ?? defaultConsoleDir());
+    routes['/console'] = route;
+    routes['/console/*'] = route;
+  }
   routes['/'] = {
     methods: ['GET'],
     handle: (req, res) => {
-      if (options.sandbox && acceptsHtml(req)) {
-        res.writeHead(302, { location: '/graphql', 'content-length': 0 });
-        res.end();
+      if ((options.sandbox || options.console) && acceptsHtml(req)) {
+        // The landing page: the console's explorer (works offline) and, when on, Sandbox (Apollo's CDN).
+        const html = consoleLandingPage({ sandbox: options.sandbox, console: options.console === true });
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(html), 'content-security-policy': CONSOLE_CSP });
+        res.end(req.method === 'HEAD' ? undefined : html);
         return;
       }
       sendJson(res, 404, { message: 'The GraphQL endpoint is /graphql.' });

@@ -23,6 +23,7 @@ export function startConfiguredGateway(cfg: Config = config(), inProcess: Readon
     jwtMaxLifetimeSeconds: cfg.JWT_MAX_LIFETIME_SECONDS,
     subgraphSecret: cfg.SUBGRAPH_SECRET,
     sandbox: cfg.SANDBOX,
+    console: cfg.CONSOLE_ENABLED,
     introspection: cfg.INTROSPECTION,
     production: cfg.NODE_ENV === 'production',
     corsOrigins: cfg.CORS_ORIGINS,

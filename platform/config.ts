@@ -235,6 +235,11 @@ export const variables = {
     defaultText: 'true, false in production',
     parse: bool((env) => !isProduction(env)),
   },
+  CONSOLE_ENABLED: {
+    description: 'Serve the web console (live operations pages and an offline GraphQL explorer) at `/console` on the gateway, from the files `npm run build` writes to `console/dist`.',
+    defaultText: 'true, false in production',
+    parse: bool((env) => !isProduction(env)),
+  },
   INTROSPECTION: {
     description: 'Allow introspection queries.',
     defaultText: 'true, false in production',

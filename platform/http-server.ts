@@ -64,7 +64,7 @@ export interface RoutedServer extends http.Server {
 }
 
 /**
- * An HTTP server answering `routes` by path: 404 for another path, 405 (with Allow) for another
+ * An HTTP server answering `routes` by path (`/x/*` for every path below `/x`): 404 for another path, 405 (with Allow) for another
  * method, 500 if a handler fails before answering (logged); 503 once it drains.
  */
 export function routedServer(
@@ -80,7 +80,8 @@ export function routedServer(
     if (drainer.refuse(req, res)) return;
     if (intercept?.(req, res)) return;
     const path = pathOf(req.url);
-    const route = routes[path];
+    // A route named `/<segment>/*` answers every path below `/<segment>` (the console's files).
+    const route = routes[path] ?? routes[`/${path.split('/')[1] ?? ''}/*`];
     if (!route) {
       sendJson(res, 404, { message: `Nothing at ${path}.` });
       return;

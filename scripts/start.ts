@@ -25,6 +25,7 @@ runUntilSignal('membership', async () => {
     'Membership API is running.',
     `  Gateway (GraphQL over HTTP and WebSocket): ${gateway.url}`,
     cfg.SANDBOX ? `  Apollo Sandbox:  ${origin}/` : '  Apollo Sandbox:  off (SANDBOX=false)',
+    cfg.CONSOLE_ENABLED ? `  Console:         ${origin}/console/  (explorer: ${origin}/console/#/explorer)` : '  Console:         off (CONSOLE_ENABLED=false)',
     `  Health / ready:  ${origin}/health  ${origin}/ready`,
     ...subgraphs.map((s) => `  Subgraph ${s.name.padEnd(13)} ${s.server.url}`),
     `  Gateway to subgraphs: ${cfg.IN_PROCESS_SUBGRAPHS ? 'in process (IN_PROCESS_SUBGRAPHS=true)' : 'HTTP (IN_PROCESS_SUBGRAPHS=false)'}`,
@@ -33,7 +34,7 @@ runUntilSignal('membership', async () => {
     ...(cfg.usingDevelopmentSecrets
       ? ['', '  WARNING: using DEVELOPMENT secrets (JWT_SECRET / SUBGRAPH_SECRET unset). Never expose this instance.']
       : []),
-    '  Mint a token: npm run token -- --sub m1 --role member',
+    '  Mint a token: npm run token -- --sub m1 --role member (or --role admin for every console page)',
     '',
   ];
   console.log(lines.join('\n'));

@@ -121,6 +121,12 @@ export interface Consumer {
   close(): Promise<void>;
 }
 
+/** What an operator does with a dead letter. */
+export type DeadLetterAction = 'requeue' | 'discard';
+
+/** How far settleDeadLetter looks into a dead-letter queue for the letter it is asked for. */
+export const DEAD_LETTER_SCAN_LIMIT = 1000;
+
 export interface DeadLetter {
   readonly event: AnyEventEnvelope;
   readonly queue: string;
@@ -146,6 +152,12 @@ export interface EventBus {
   deadLetterCount(queue: string): Promise<number>;
   /** Read (and keep) up to `limit` dead letters of a queue, for inspection. */
   peekDeadLetters(queue: string, limit: number): Promise<DeadLetter[]>;
+  /**
+   * Take one dead letter (by its event id, among the first `DEAD_LETTER_SCAN_LIMIT`) out of a queue's
+   * dead-letter queue: `requeue` sends it back to the queue for a fresh round of attempts, `discard`
+   * drops it. Answers the letter as it was, or null when there is no such letter. The others stay.
+   */
+  settleDeadLetter(queue: string, eventId: string, action: DeadLetterAction): Promise<DeadLetter | null>;
   /** Whether the bus can carry events right now (a broker connection is up; in-process: always), for /ready. */
   health(): Promise<BackendHealth>;
   close(): Promise<void>;

@@ -4,7 +4,7 @@
 import { healthy, unhealthy, type BackendHealth } from '../../platform/health';
 import type { AnyEventEnvelope } from '../events/envelope';
 import { systemClock, type Clock } from '../../platform/clock';
-import { DomainError } from '../../platform/errors';
+import { DomainError, IllegalStateError } from '../../platform/errors';
 import { loggerFor, type Logger } from '../../platform/logger';
 import { DEFAULT_MAX_MESSAGE_BYTES, findUnpublishable, serialiseForPublish, type UnpublishableEvent } from './publish-failure';
 import {
@@ -25,6 +25,7 @@ import type {
   ConsumeOptions,
   Consumer,
   DeadLetter,
+  DeadLetterAction,
   DeliverySettlement,
   EventBus,
   EventHandler,
@@ -32,7 +33,7 @@ import type {
   TemporaryTopics,
   TopicDeletion,
 } from './event-bus';
-import { LIVE_TOPIC } from './event-bus';
+import { DEAD_LETTER_SCAN_LIMIT, LIVE_TOPIC } from './event-bus';
 import { TopicBindings } from './topic-pattern';
 
 /** Timers as a dependency, so tests can fire retries by hand instead of waiting. */
@@ -257,6 +258,23 @@ export class InProcessEventBus implements EventBus, TemporaryTopics {
 
   async peekDeadLetters(queue: string, limit: number): Promise<DeadLetter[]> {
     return this.deadLettersOf(queue).slice(0, Math.max(0, limit)).map((d) => ({ ...d }));
+  }
+
+  async settleDeadLetter(queue: string, eventId: string, action: DeadLetterAction): Promise<DeadLetter | null> {
+    const state = this.queues.get(queue);
+    const letters = state?.deadLetters ?? this.keptDeadLetters.get(queue);
+    const index = letters ? letters.slice(0, DEAD_LETTER_SCAN_LIMIT).findIndex((d) => (d.event as { id?: unknown }).id === eventId) : -1;
+    if (!letters || index === -1) return null;
+    if (action === 'requeue' && (!state || state.deleted)) {
+      throw new IllegalStateError(`The queue "${queue}" is gone (a finished replay's): its dead letters can only be discarded.`, { queue });
+    }
+    const [letter] = letters.splice(index, 1);
+    if (action === 'requeue' && state) {
+      const event = letter!.event;
+      state.ready.push({ json: JSON.stringify(event), id: event.id, type: event.type, attempt: 1 });
+      this.schedulePump(state);
+    }
+    return { ...letter! };
   }
 
   async createTopic(topic: string): Promise<void> {

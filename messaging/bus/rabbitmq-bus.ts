@@ -42,7 +42,7 @@ import {
   settle,
   type ResolvedConsumeOptions,
 } from './delivery-policy';
-import { LIVE_TOPIC } from './event-bus';
+import { DEAD_LETTER_SCAN_LIMIT, LIVE_TOPIC } from './event-bus';
 import {
   classifyPublishFailure,
   DEFAULT_MAX_MESSAGE_BYTES,
@@ -60,6 +60,7 @@ import type {
   ConsumeOptions,
   Consumer,
   DeadLetter,
+  DeadLetterAction,
   DeliverySettlement,
   EventBus,
   EventHandler,
@@ -627,6 +628,53 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
     // counts them again, so that a count right after a peek sees what the peek saw.
     if (returned && this.queueType === 'quorum') await this.untilCounted(queue, letters.length);
     return letters;
+  }
+
+  /**
+   * basic.get through the dead-letter queue (up to DEAD_LETTER_SCAN_LIMIT) until the letter of that
+   * event: a requeue publishes it to the queue (default exchange, confirmed, attempts from 1 and its
+   * dead-letter headers dropped) before it is acked; everything else taken is nacked back.
+   */
+  async settleDeadLetter(queue: string, eventId: string, action: DeadLetterAction): Promise<DeadLetter | null> {
+    const channel = await this.connection.acquire();
+    let found: DeadLetter | null = null;
+    const others: number[] = [];
+    try {
+      for (let i = 0; i < DEAD_LETTER_SCAN_LIMIT && !found; i++) {
+        const message = await channel.basicGet({ queue: deadLetterQueueOf(queue), noAck: false });
+        if (!message) break;
+        const letter = this.toDeadLetter(queue, message);
+        if ((letter.event as { id?: unknown }).id !== eventId && message.messageId !== eventId) {
+          others.push(message.deliveryTag);
+          continue;
+        }
+        if (action === 'requeue') {
+          const headers = copyableHeaders(message.headers);
+          for (const key of [busHeaders.deathReason, busHeaders.attempts, busHeaders.deadLetteredAt, busHeaders.originalQueue, busHeaders.retryReason]) delete headers[key];
+          headers[busHeaders.attempt] = 1;
+          const envelope: Envelope = { exchange: '', routingKey: queue, durable: true, headers };
+          if (message.messageId !== undefined) envelope.messageId = message.messageId;
+          if (message.type !== undefined) envelope.type = message.type;
+          if (message.correlationId !== undefined) envelope.correlationId = message.correlationId;
+          if (message.timestamp !== undefined) envelope.timestamp = message.timestamp;
+          if (Buffer.isBuffer(message.body) && message.contentType !== undefined) envelope.contentType = message.contentType;
+          // Confirmed before the letter is acked: a failed publish leaves it where it was.
+          await this.publisher.send(envelope, message.body);
+        }
+        channel.basicAck({ deliveryTag: message.deliveryTag });
+        found = letter;
+      }
+      for (const tag of others) channel.basicNack({ deliveryTag: tag, requeue: true });
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw error;
+    } finally {
+      // Closing the channel also returns anything still unacked.
+      if (channel.active) await channel.close().catch(() => undefined);
+    }
+    // As after a peek: a count right after this sees the others back in a quorum queue.
+    if (others.length > 0 && this.queueType === 'quorum') await this.untilCounted(queue, others.length);
+    return found;
   }
 
   private async untilCounted(queue: string, atLeast: number, withinMs = 2000): Promise<void> {

@@ -21,6 +21,9 @@ import { ParkedEvents } from '../../messaging/outbox/parked-events';
 import { IdempotencyKeys } from '../../messaging/state/idempotency-keys';
 import { MemberAnalyticsResolver } from './graphql/member-analytics.resolver';
 import { PatternDetectedResolver } from './graphql/pattern-detected.resolver';
+import { EventFlowResolver } from './graphql/event-flow.resolver';
+import { DeadLettersResolver } from './graphql/dead-letters.resolver';
+import { DeadLetters } from '../../messaging/monitor/dead-letters';
 import { PatternResolver } from './graphql/patterns.resolver';
 import { analyticsCollections, analyticsReadModelProjection, readModelEventTypes } from './projections/analytics-read-model';
 import { lateEvents, StreamProcessorRunner } from './stream/processor-runner';
@@ -77,12 +80,13 @@ export async function createAnalyticsModule(backends: Backends, cfg: AnalyticsMo
   // The relay runs in the workers; its parked list is read and worked here.
   const parked = new ParkedEvents({ store, bus: backends.bus, documents, clock, logger });
   const schema = await buildFederatedSchema({
-    resolvers: [EventContractResolver, EventMonitorResolver, ParkedEventsResolver, ActivityResolver, MemberAnalyticsResolver, PatternResolver, PatternDetectedResolver, ReplayResolver, ReplayProgressResolver],
+    resolvers: [EventContractResolver, EventMonitorResolver, ParkedEventsResolver, DeadLettersResolver, ActivityResolver, MemberAnalyticsResolver, PatternResolver, PatternDetectedResolver, EventFlowResolver, ReplayResolver, ReplayProgressResolver],
     orphanedTypes: [AnalyticsMember],
     pubSub: topicsNotSupported,
     container: resolverContainer([
       new EventMonitorResolver(backends, cfg.QUEUE_PREFIX),
       new ParkedEventsResolver(parked),
+      new DeadLettersResolver(new DeadLetters({ bus: backends.bus, store, queuePrefix: cfg.QUEUE_PREFIX })),
       new ActivityResolver(deps),
       new MemberAnalyticsResolver(deps),
       new PatternResolver(deps),

@@ -5,11 +5,13 @@ import { certificationUpdateEventTypes } from '../certification/graphql/certific
 import { sagaProgressEventTypes } from '../payment/saga/saga-progress';
 import { patternDetectedEventTypes } from '../analytics/graphql/pattern-detected.resolver';
 import { replayProgressEventTypes } from '../analytics/graphql/replay-progress.resolver';
+import { eventFlowEventTypes } from '../analytics/graphql/event-flow.resolver';
 import type { SubgraphName } from './subgraph-server';
 
 export const subscriptionEventTypes: Readonly<Record<SubgraphName, readonly EventType[]>> = {
   member: memberUpdateEventTypes,
   payment: sagaProgressEventTypes,
   certification: certificationUpdateEventTypes,
-  analytics: [...patternDetectedEventTypes, ...replayProgressEventTypes],
+  // eventFlow (the console's event flow page) takes every type, the others' included.
+  analytics: [...new Set([...patternDetectedEventTypes, ...replayProgressEventTypes, ...eventFlowEventTypes])],
 };

@@ -95,8 +95,9 @@ describe('the API as a frontend sees it', () => {
       }
       // Free text, by design: an admin's reason for a rejection, suspension or revocation; why an
       // order ended ("out of stock: GOODS-HANDBOOK"); why a replay delivery failed.
-      // And a parked event's type (an event type name) and reason (the bus's refusal, in its words).
-      expect(offenders.sort()).toEqual(['Certification.reason', 'CertificationTransition.reason', 'Order.failureReason', 'ParkedEvent.reason', 'ParkedEvent.type', 'ReplayError.reason']);
+      // And a parked event's type (an event type name) and reason (the bus's refusal, in its words),
+      // and why a consumer gave up on a dead letter (its last failure, in its words).
+      expect(offenders.sort()).toEqual(['Certification.reason', 'CertificationTransition.reason', 'DeadLetter.reason', 'Order.failureReason', 'ParkedEvent.reason', 'ParkedEvent.type', 'ReplayError.reason']);
     });
 
     it("shows the CRM's tier as the member's: the same value of the same enum", async () => {
@@ -287,7 +288,7 @@ describe('the API as a frontend sees it', () => {
       const { body } = await product.graphql(`{ __schema { types { name fields { name description } } } }`, { token: admin() });
       const described = (body.data as { __schema: { types: { name: string; fields: { name: string; description: string | null }[] | null }[] } }).__schema.types;
       const payloads = [...types.values()].filter((t) => t.fields?.some((f) => f.name === 'eventType') && t.fields.some((f) => f.name === 'cursor')).map((t) => t.name);
-      expect(payloads.sort()).toEqual(['CertificationUpdate', 'MemberUpdate', 'PatternDetectedUpdate', 'ReplayProgress', 'SagaProgress']);
+      expect(payloads.sort()).toEqual(['CertificationUpdate', 'EventFlowUpdate', 'MemberUpdate', 'PatternDetectedUpdate', 'ReplayProgress', 'SagaProgress']);
       const descriptions = payloads.map((name) => described.find((t) => t.name === name)?.fields?.find((f) => f.name === 'eventType')?.description ?? '');
       expect(new Set(descriptions).size).toBe(payloads.length);
       for (const d of descriptions) expect(d).not.toMatch(/e\.g\./);

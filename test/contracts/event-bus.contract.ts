@@ -375,6 +375,31 @@ export function eventBusContract(harness: EventBusHarness): void {
       expect(letter?.reason).toContain('kaboom 2');
     });
 
+    it('requeues one dead letter for a fresh round of attempts and discards another, leaving the rest', async () => {
+      const inbox = new Watch<Received>();
+      const queue = queueName('settle');
+      const [first, second, third] = [makeEnvelope('member.created'), makeEnvelope('member.created'), makeEnvelope('member.created')];
+      let healed = false;
+      await consumeMine({ queue, bindings: ['member.created'], maxAttempts: 5 }, inbox, async () => (healed ? ack : deadLetter('poison: cannot handle it yet')));
+      await publishMine([first, second, third]);
+      for (const e of [first, second, third]) await settlements.until(settledAs(e.id, 'dead-letter'), `the dead letter of ${e.id}`);
+
+      healed = true;
+      const requeued = await bus.settleDeadLetter(queue, second.id, 'requeue');
+      expect(requeued).toMatchObject({ queue, reason: 'poison: cannot handle it yet', event: { id: second.id } });
+      await settlements.until(settledAs(second.id, 'ack'), 'the requeued event handled');
+      expect(inbox.items.filter((r) => r.event.id === second.id).map((r) => r.delivery.attempt)).toEqual([1, 1]);
+
+      expect(await bus.settleDeadLetter(queue, third.id, 'discard')).toMatchObject({ event: { id: third.id } });
+      expect(await bus.settleDeadLetter(queue, third.id, 'discard')).toBeNull();
+      const left = (await bus.peekDeadLetters(queue, 100)).map((l) => l.event.id);
+      expect(left).toContain(first.id);
+      expect(left).not.toContain(second.id);
+      expect(left).not.toContain(third.id);
+      if (harness.isolated) expect(await bus.deadLetterCount(queue)).toBe(1);
+      expect(await bus.settleDeadLetter(queue, 'no-such-event', 'requeue')).toBeNull();
+    });
+
     it('sends an invalid or unknown event straight to the dead-letter queue, never to the handler', async () => {
       const inbox = new Watch<Received>();
       const queue = queueName('invalid');

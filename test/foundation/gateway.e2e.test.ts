@@ -127,12 +127,16 @@ describe('gateway', () => {
     });
   });
 
-  it('serves Apollo Sandbox in development: GET / leads to the landing page at /graphql', async () => {
+  it('offers Sandbox and the offline explorer in development: GET / links both, /graphql is Sandbox', async () => {
     const base = new URL(product.gateway.url).origin;
-    const response = await fetch(`${base}/`, { headers: { accept: 'text/html' } });
-    expect(response.status).toBe(200);
-    expect(response.url).toBe(`${base}/graphql`);
-    expect(await response.text()).toMatch(/embeddable-sandbox|sandbox/i);
+    const landing = await fetch(`${base}/`, { headers: { accept: 'text/html' } });
+    expect(landing.status).toBe(200);
+    const html = await landing.text();
+    expect(html).toContain('href="/console/#/explorer"');
+    expect(html).toContain('href="/graphql"');
+    const sandbox = await fetch(`${base}/graphql`, { headers: { accept: 'text/html' } });
+    expect(sandbox.status).toBe(200);
+    expect(await sandbox.text()).toMatch(/embeddable-sandbox|sandbox/i);
   });
 
   it('answers introspection in development', async () => {
@@ -160,6 +164,8 @@ describe('gateway in production', () => {
     const base = new URL(product.gateway.url).origin;
     const root = await fetch(`${base}/`, { headers: { accept: 'text/html' } });
     expect(root.status).toBe(404);
+    // Nor the console (CONSOLE_ENABLED is off by default in production).
+    expect((await fetch(`${base}/console/`, { headers: { accept: 'text/html' } })).status).toBe(404);
     const graphqlPage = await fetch(`${base}/graphql`, { headers: { accept: 'text/html' } });
     expect(await graphqlPage.text()).not.toMatch(/embeddable-sandbox/i);
   });

@@ -3,7 +3,7 @@
 // never publish is parked, and the events after it go on.
 import type { BackendHealth } from '../../platform/health';
 import { InProcessEventBus } from '../../messaging/bus/in-process-bus';
-import { ack, type ConsumeOptions, type Consumer, type DeadLetter, type EventBus, type EventHandler } from '../../messaging/bus/event-bus';
+import { ack, type ConsumeOptions, type Consumer, type DeadLetter, type DeadLetterAction, type EventBus, type EventHandler } from '../../messaging/bus/event-bus';
 import type { AnyEventEnvelope } from '../../messaging/events/envelope';
 import { createOutboxRelay } from '../../messaging/outbox/outbox-relay';
 import { memoryCheckpoint } from '../../messaging/store/checkpoints';
@@ -41,6 +41,9 @@ class SwitchableBus implements EventBus {
   }
   peekDeadLetters(queue: string, limit: number): Promise<DeadLetter[]> {
     return this.inner.peekDeadLetters(queue, limit);
+  }
+  settleDeadLetter(queue: string, eventId: string, action: DeadLetterAction): Promise<DeadLetter | null> {
+    return this.inner.settleDeadLetter(queue, eventId, action);
   }
   health(): Promise<BackendHealth> {
     return this.inner.health();

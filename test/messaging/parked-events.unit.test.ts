@@ -92,6 +92,7 @@ describe('parked events', () => {
       consume: async () => ({ queue: 'x', close: async () => undefined }),
       deadLetterCount: async () => 0,
       peekDeadLetters: async () => [],
+      settleDeadLetter: async () => null,
       health: async () => unhealthy('event bus', 'broker unreachable'),
       close: async () => undefined,
     };

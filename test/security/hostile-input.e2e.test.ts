@@ -202,6 +202,8 @@ describe('hostile input through the gateway (production mode)', () => {
     setStock: () => ({ sku: 'GOODS-HANDBOOK', available: 10 }),
     retryParkedEvent: () => ({ eventId: 'no-such-parked-event' }),
     skipParkedEvent: () => ({ eventId: 'no-such-parked-event', reason: 'Not needed' }),
+    requeueDeadLetter: () => ({ consumer: 'crm', eventId: 'no-such-dead-letter' }),
+    discardDeadLetter: () => ({ consumer: 'crm', eventId: 'no-such-dead-letter', reason: 'Not needed' }),
   };
 
   async function send(field: GraphQLField<unknown, unknown>, variables: Args): Promise<Outcome> {
@@ -250,7 +252,7 @@ describe('hostile input through the gateway (production mode)', () => {
   it('the baselines are valid: each is accepted as it is (so a refusal below is the bad value\'s doing)', async () => {
     const refused: string[] = [];
     for (const field of mutations) {
-      if (['cancelReplay', 'retryParkedEvent', 'skipParkedEvent', 'renewCertification', 'approveCertification', 'rejectCertification', 'issueCertification', 'activateCertification', 'suspendCertification', 'reactivateCertification', 'revokeCertification', 'rebuildProjection'].includes(field.name)) continue;
+      if (['cancelReplay', 'retryParkedEvent', 'skipParkedEvent', 'requeueDeadLetter', 'discardDeadLetter', 'renewCertification', 'approveCertification', 'rejectCertification', 'issueCertification', 'activateCertification', 'suspendCertification', 'reactivateCertification', 'revokeCertification', 'rebuildProjection'].includes(field.name)) continue;
       const outcome = await send(field, baselines[field.name]!());
       if (outcome.body.errors) refused.push(`${field.name}: ${JSON.stringify(outcome.body.errors)}`);
       if (field.name === 'updateMemberProfile' && !outcome.body.errors) memberVersion++;

@@ -59,6 +59,7 @@ export async function startProduct(options: ProductOptions = {}): Promise<Runnin
     jwtMaxLifetimeSeconds: config.JWT_MAX_LIFETIME_SECONDS,
     subgraphSecret: config.SUBGRAPH_SECRET,
     sandbox: config.SANDBOX,
+    console: config.CONSOLE_ENABLED,
     introspection: config.INTROSPECTION,
     production: config.NODE_ENV === 'production',
     corsOrigins: config.CORS_ORIGINS,

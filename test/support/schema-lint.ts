@@ -50,11 +50,12 @@ export const BOUNDED_LISTS = [
   'Replay.sampleErrors', // the first few, by design
   'ReplayProgress.targets',
   'ReplayStats.targets',
+  'ConsumerStatus.deadLetterSample', // the first few of a queue, by design (at most 100)
   'Mutation.trackActivities', // echoes its input (at most 500)
 ];
 
 /** Free-text fields whose names look like a closed set: an admin's or a system's words, not codes. */
-export const FREE_TEXT = ['Certification.reason', 'CertificationTransition.reason', 'Order.failureReason', 'ReplayError.reason', 'EventContract.type', 'EventTypeTraffic.type', 'ParkedEvent.type', 'ParkedEvent.reason'];
+export const FREE_TEXT = ['Certification.reason', 'CertificationTransition.reason', 'Order.failureReason', 'ReplayError.reason', 'EventContract.type', 'EventTypeTraffic.type', 'ParkedEvent.type', 'ParkedEvent.reason', 'DeadLetter.reason'];
 
 function namedOf(type: TypeNode): NamedTypeNode {
   return type.kind === Kind.NAMED_TYPE ? type : namedOf(type.type);

@@ -7,6 +7,7 @@ import { certificationEvents } from './certification';
 import { analyticsEvents } from './analytics';
 import { replayEvents } from './replay';
 import { outboxEvents } from './outbox';
+import { deadLetterEvents } from './dead-letters';
 
 export const eventCatalog = {
   ...memberEvents,
@@ -15,6 +16,7 @@ export const eventCatalog = {
   ...analyticsEvents,
   ...replayEvents,
   ...outboxEvents,
+  ...deadLetterEvents,
 } as const;
 
 type Catalog = typeof eventCatalog;
