@@ -16,6 +16,7 @@ import { gatewayErrorFormatter } from './format-error';
 import { SignedSubgraphDataSource } from './subgraph-data-source';
 import { serveGatewaySubscriptions, type GatewaySubscriptionOptions, type GatewaySubscriptionServer } from './subscriptions/subscription-server';
 import { listen } from '../platform/http-listen';
+import { useTracing } from '../platform/tracing-plugin';
 import { acceptsHtml, graphqlRoute, routedServer, sendJson, type Route } from '../platform/http-server';
 import { defaultQueryLimits, limitedParseOptions, queryLimitRules, type QueryLimits } from './query-limits';
 
@@ -105,7 +106,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     parseOptions: limitedParseOptions(queryLimits),
     validationRules: queryLimitRules(queryLimits),
     // Errors leave in one shape on every transport (the WebSocket side shapes them alike).
-    plugins: [landingPage, useClientErrors<GatewayContext>()],
+    plugins: [landingPage, useClientErrors<GatewayContext>(), useTracing<GatewayContext>('gateway')],
     includeStacktraceInErrorResponses: false,
     // The process lifecycle (platform/lifecycle.ts) owns signals and closes servers in order.
     stopOnTerminationSignals: false,
@@ -148,6 +149,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   };
   routes['/graphql'] = graphqlRoute(apollo, {
     maxBody: '1mb',
+    traceAs: 'gateway',
     context: async (req, res) => {
       const correlationId = correlationIdFrom(req.headers[CORRELATION_ID_HEADER]);
       res.setHeader(CORRELATION_ID_HEADER, correlationId);

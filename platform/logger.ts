@@ -1,11 +1,14 @@
 // Structured logging (pino). Every log line of a request or a message carries its correlationId.
+// Lines written inside a span carry its traceId and spanId.
 // The root logger is made on first use, so a bad LOG_LEVEL surfaces as a ConfigError at start.
 import pino, { type Logger } from 'pino';
 import { config } from './config';
+import { activeTraceIds } from './tracing';
 
 export type { Logger };
 
 let root: Logger | undefined;
+const NO_TRACE = Object.freeze({});
 
 export function rootLogger(): Logger {
   root ??= pino({
@@ -13,6 +16,8 @@ export function rootLogger(): Logger {
     base: { app: 'membership' },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: ['req.headers.authorization', '*.token', '*.password', '*.cardNumber'], censor: '[redacted]' },
+    // Every line written inside a span carries its trace and span ids (nothing while tracing is off).
+    mixin: () => activeTraceIds() ?? NO_TRACE,
   });
   return root;
 }

@@ -1,6 +1,7 @@
 // Serves one subgraph over HTTP: /health (alive), /ready (its backends answer: 503 naming the one
 // that does not), and /graphql for the gateway only (a request without a valid gateway signature is
 // refused before any GraphQL runs). Graceful close drains requests.
+import { useTracing } from '../../platform/tracing-plugin';
 import type http from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
@@ -54,7 +55,7 @@ export async function startSubgraphServer(options: SubgraphServerOptions): Promi
     // The process lifecycle (platform/lifecycle.ts) owns signals and closes servers in order.
     stopOnTerminationSignals: false,
     logger: apolloLogger(logger),
-    plugins: [ApolloServerPluginInlineTraceDisabled()],
+    plugins: [ApolloServerPluginInlineTraceDisabled(), useTracing<SubgraphContext>(options.name)],
   });
   await apollo.start();
 
@@ -66,6 +67,7 @@ export async function startSubgraphServer(options: SubgraphServerOptions): Promi
   const forwarded = new WeakMap<http.IncomingMessage, Identity | null>();
   const graphql = graphqlRoute(apollo, {
     maxBody: '1mb',
+    traceAs: options.name,
     context: async (req) => {
       const correlationId = correlationIdFrom(req.headers[CORRELATION_ID_HEADER]);
       const idempotencyKey = idempotencyHeaderOf(req.headers[IDEMPOTENCY_KEY_HEADER]);
