@@ -37,7 +37,7 @@ import {
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { Config } from './config';
 
-export { SpanKind, SpanStatusCode, type Attributes, type Context, type Link, type Span };
+export { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Link, type Span };
 
 /** Attribute names of this product's own (the rest are OpenTelemetry semantic conventions). */
 export const attr = {

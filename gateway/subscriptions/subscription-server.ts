@@ -4,6 +4,7 @@
 // (shared-subscriptions.ts), and bounds everything: connections per gateway, subscriptions per
 // connection, events per subscription. A token's expiry ends its subscriptions.
 // Protocol compliance (4400, 4401, 4408, 4409, 4429, ping/pong) is graphql-ws's own.
+import { TRACEPARENT, TRACESTATE, tracingEnabled } from '../../platform/tracing';
 import type http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import {
@@ -142,6 +143,13 @@ interface SubscribeContext extends GatewayContext {
   readonly cursor: string | null;
   /** Frees the subscription's place in its connection's limit once it ends (or fails to start). */
   readonly release: () => void;
+}
+
+/** A client's W3C trace context from its subscribe message's `extensions` (traceparent, tracestate), while tracing. */
+function clientTrace(extensions: Readonly<Record<string, unknown>> | null | undefined): Record<string, string> | null {
+  if (!tracingEnabled() || !extensions || typeof extensions[TRACEPARENT] !== 'string') return null;
+  const state = extensions[TRACESTATE];
+  return { [TRACEPARENT]: extensions[TRACEPARENT], ...(typeof state === 'string' ? { [TRACESTATE]: state } : {}) };
 }
 
 function tokenFrom(params: Readonly<Record<string, unknown>> | undefined): string | null {
@@ -311,7 +319,9 @@ export function serveGatewaySubscriptions(options: GatewaySubscriptionOptions): 
         } catch (error) {
           return [new GraphQLError((error as Error).message, { extensions: { code: 'BAD_USER_INPUT', field: 'extensions.cursor' } })];
         }
+        const trace = clientTrace(payload.extensions);
         const contextValue: SubscribeContext = {
+          ...(trace ? { trace } : {}),
           identity: state.identity,
           correlationId: `${state.correlationId}:${id}`,
           subscriptionId: id,
@@ -337,7 +347,7 @@ export function serveGatewaySubscriptions(options: GatewaySubscriptionOptions): 
             document: args.document,
             operationName: args.operationName ?? undefined,
             variables: (args.variableValues ?? {}) as Record<string, unknown>,
-            context: { identity: ctx.identity, correlationId: ctx.correlationId },
+            context: { identity: ctx.identity, correlationId: ctx.correlationId, ...(ctx.trace ? { trace: ctx.trace } : {}) },
             cursor: ctx.cursor,
             socket: { send: (message, written) => ctx.socket.send(message, written) },
           });
