@@ -114,10 +114,11 @@ export function openFederatedUpstream(deps: FederatedUpstreamDeps, request: Fede
 
   // While tracing: the subscribe is a span of the client's trace (its traceparent, else a new one),
   // and the subgraph sees its traceparent; each event then continues the trace of the event itself.
-  const subscribeSpan = startSpan(`gateway subscribe${request.operationName ? ` ${request.operationName}` : ''}`, {
+  const operationName = request.operationName ?? operationContext.operation.name?.value;
+  const subscribeSpan = startSpan(`gateway subscribe${operationName ? ` ${operationName}` : ''}`, {
     kind: SpanKind.CLIENT,
     parent: contextFrom(request.context.trace),
-    attributes: { [attr.transport]: 'graphql-ws', [attr.correlationId]: request.context.correlationId, 'graphql.operation.type': 'subscription', ...(request.operationName ? { 'graphql.operation.name': request.operationName } : {}), 'membership.service': primary.serviceName },
+    attributes: { [attr.transport]: 'graphql-ws', [attr.correlationId]: request.context.correlationId, 'graphql.operation.type': 'subscription', ...(operationName ? { 'graphql.operation.name': operationName } : {}), 'membership.service': primary.serviceName },
   });
   const subscribeTrace = subscribeSpan ? traceHeaders(trace.setSpan(contextFrom(request.context.trace), subscribeSpan)) : {};
   subscribeSpan?.end();
@@ -202,11 +203,11 @@ export function openFederatedUpstream(deps: FederatedUpstreamDeps, request: Fede
       const upstream = item.value;
       // While tracing: a span per event, in the event's trace (the subgraph's push), linked to the
       // subscribe; the fetches to other subgraphs and the sending to clients happen inside it.
-      const span = startSpan(`gateway subscription event${request.operationName ? ` ${request.operationName}` : ''}`, {
+      const span = startSpan(`gateway subscription event${operationName ? ` ${operationName}` : ''}`, {
         kind: SpanKind.CONSUMER,
         parent: contextFrom(upstream.extensions),
         links: subscribeLink,
-        attributes: { [attr.transport]: 'graphql-ws', [attr.correlationId]: request.context.correlationId, ...(request.operationName ? { 'graphql.operation.name': request.operationName } : {}) },
+        attributes: { [attr.transport]: 'graphql-ws', [attr.correlationId]: request.context.correlationId, ...(operationName ? { 'graphql.operation.name': operationName } : {}) },
       });
       let event: FederatedResult;
       try {
