@@ -8,18 +8,24 @@ import { activeTraceIds } from './tracing';
 export type { Logger };
 
 let root: Logger | undefined;
-const NO_TRACE = Object.freeze({});
 
 export function rootLogger(): Logger {
-  root ??= pino({
+  root ??= createRootLogger();
+  return root;
+}
+
+/** The root logger's settings, writing to `destination` (stdout when absent). */
+export function createRootLogger(destination?: pino.DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
     level: config().LOG_LEVEL,
     base: { app: 'membership' },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: ['req.headers.authorization', '*.token', '*.password', '*.cardNumber'], censor: '[redacted]' },
     // Every line written inside a span carries its trace and span ids (nothing while tracing is off).
-    mixin: () => activeTraceIds() ?? NO_TRACE,
-  });
-  return root;
+    // pino merges the line's own fields into what the mixin returns: a fresh object every time.
+    mixin: () => activeTraceIds() ?? {},
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 /** A child logger for one component (`{ component: 'outbox-relay' }`). */
