@@ -14,10 +14,10 @@ export function rootLogger(): Logger {
   return root;
 }
 
-/** The root logger's settings, writing to `destination` (stdout when absent). */
-export function createRootLogger(destination?: pino.DestinationStream): Logger {
+/** The root logger's settings, writing to `destination` (stdout when absent), at `level` (LOG_LEVEL when absent). */
+export function createRootLogger(destination?: pino.DestinationStream, level: string = config().LOG_LEVEL): Logger {
   const options: pino.LoggerOptions = {
-    level: config().LOG_LEVEL,
+    level,
     base: { app: 'membership' },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: ['req.headers.authorization', '*.token', '*.password', '*.cardNumber'], censor: '[redacted]' },
