@@ -313,4 +313,12 @@ export function activeTraceIds(): { traceId: string; spanId: string } | null {
   return { traceId: spanContext.traceId, spanId: spanContext.spanId };
 }
 
+/** The active span's ids when it is sampled (what an exemplar may point to), else null. */
+export function sampledTraceIds(): { traceId: string; spanId: string } | null {
+  if (!enabled) return null;
+  const spanContext = trace.getActiveSpan()?.spanContext();
+  if (!spanContext || !trace.isSpanContextValid(spanContext) || (spanContext.traceFlags & 1) === 0) return null;
+  return { traceId: spanContext.traceId, spanId: spanContext.spanId };
+}
+
 const INVALID: SpanContext = { traceId: '00000000000000000000000000000000', spanId: '0000000000000000', traceFlags: 0 };

@@ -183,5 +183,15 @@ describe.each([
     // The push of the last step hangs from the append of order.completed.
     const completedAppend = appending(spans, 'order.completed');
     expect(pushes.some((push) => ancestors(push).includes(completedAppend as ReadableSpan))).toBe(true);
+
+    // The delivery-time histogram names this trace in its exemplars, for a scraper that asks for OpenMetrics.
+    const metrics = `${new URL(product.gateway.url).origin}/metrics`;
+    const open = await fetch(metrics, { headers: { accept: 'application/openmetrics-text; version=1.0.0' } });
+    expect(open.headers.get('content-type')).toContain('application/openmetrics-text');
+    const exemplar = new RegExp(`^membership_delivery_duration_seconds_bucket\\{[^}]*queue="[^"]*order-saga"[^}]*\\} \\d+ # \\{[^}]*trace_id="${traceId}"`, 'm');
+    expect(await open.text()).toMatch(exemplar);
+    const plain = await (await fetch(metrics)).text();
+    expect(plain).toMatch(/^membership_delivery_duration_seconds_bucket\{/m);
+    expect(plain).not.toContain('trace_id=');
   });
 });
