@@ -67,9 +67,11 @@ export function tracingEnabled(): boolean {
   return enabled;
 }
 
+let current: Tracer | null = null;
+
 /** The product's tracer (the no-op one while tracing is off). */
 export function tracer(): Tracer {
-  return trace.getTracer('membership-events');
+  return current ?? trace.getTracer('membership-events');
 }
 
 export interface TracingHandle {
@@ -171,6 +173,7 @@ export function startTracing(cfg: TracingConfig, options: StartTracingOptions): 
   // trace context + baggage as the propagator.
   started.register({ propagator: new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }) });
   provider = started;
+  current = started.getTracer('membership-events');
   enabled = true;
   return {
     forceFlush: () => started.forceFlush(),
@@ -178,6 +181,7 @@ export function startTracing(cfg: TracingConfig, options: StartTracingOptions): 
       if (provider !== started) return;
       enabled = false;
       provider = null;
+      current = null;
       await started.shutdown();
       trace.disable();
       otelContext.disable();
