@@ -55,7 +55,7 @@ export async function startSubgraphServer(options: SubgraphServerOptions): Promi
     // The process lifecycle (platform/lifecycle.ts) owns signals and closes servers in order.
     stopOnTerminationSignals: false,
     logger: apolloLogger(logger),
-    plugins: [ApolloServerPluginInlineTraceDisabled(), useTracing<SubgraphContext>(options.name)],
+    plugins: [ApolloServerPluginInlineTraceDisabled(), useTracing<SubgraphContext>(options.name, { rootFields: true })],
   });
   await apollo.start();
 

@@ -139,6 +139,9 @@ describe.each([
     expect(payment?.kind).toBe(SpanKind.SERVER);
     expect(payment && parentOf(payment)?.name).toBe('gateway.fetch');
     expect(payment?.attributes['membership.correlation_id']).toBe(correlationId);
+    // Its resolver, a span of its own under the request's.
+    const [resolver] = named(spans, 'resolve Mutation.createOrder');
+    expect(resolver && parentOf(resolver)).toBe(payment);
 
     // The append of order.created, inside the payment request; its publish, under the append.
     const appendOfOrder = appending(spans, 'order.created');
@@ -180,6 +183,10 @@ describe.each([
       expect(push.attributes).toMatchObject({ 'membership.subscription.transport': 'graphql-ws', 'membership.subscription.subscribers': 1 });
       expect(push.links).toHaveLength(1);
     }
+    // The member fields of each push come from the member subgraph as an `_entities` batch, a span of its own.
+    const entities = named(spans, 'resolve Query._entities').filter((s) => /^member query WatchOrder/.test(parentOf(s)?.name ?? ''));
+    expect(entities.length).toBeGreaterThanOrEqual(SAGA_STEPS.length);
+    expect(entities[0]?.attributes['membership.entities.count']).toBe(1);
     // The push of the last step hangs from the append of order.completed.
     const completedAppend = appending(spans, 'order.completed');
     expect(pushes.some((push) => ancestors(push).includes(completedAppend as ReadableSpan))).toBe(true);
