@@ -14,6 +14,7 @@ const benchmarks: readonly { name: string; args: string[]; needs?: 'hive' }[] = 
   { name: 'saga-throughput', args: ['--orders', '3000', '--concurrency', '200', '--processes', '2'] },
   { name: 'analytics-throughput', args: [] },
   { name: 'replay-throughput', args: [] },
+  { name: 'tracing-overhead', args: ['--orders', '400', '--concurrency', '20', '--rounds', '2'] },
   {
     name: 'subscription-latency',
     args: ['--rate', '200', '--low-rate', '50', '--seconds', '10', '--members', '200', '--subscribers', '5000', '--fanout-events', '10', '--rounds', '2', '--gateways', 'ours,hive', '--transports', 'ws,sse,multipart'],

@@ -9,6 +9,8 @@ export interface GatewayContext {
   readonly correlationId: string;
   /** The client's `Idempotency-Key` header, forwarded to the subgraphs as it is (they check it). */
   readonly idempotencyKey?: string | null;
+  /** W3C trace context a subscription continues (`traceparent`, `tracestate` of its subscribe message's extensions). */
+  readonly trace?: Readonly<Record<string, string>>;
 }
 
 /** Authenticate a bearer token; no header means anonymous, a bad one (or one living too long) is refused outright. */

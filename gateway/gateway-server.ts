@@ -20,6 +20,7 @@ import { serveGatewaySubscriptions, type GatewaySubscriptionOptions, type Gatewa
 import { listen } from '../platform/http-listen';
 import { applyCors, defaultCorsOrigins, type CorsPolicy } from '../platform/cors';
 import { CONSOLE_CSP, consoleRoute, defaultConsoleDir, landingPage as consoleLandingPage } from './console-route';
+import { useTracing } from '../platform/tracing-plugin';
 import { acceptsHtml, graphqlRoute, routedServer, sendJson, type Route } from '../platform/http-server';
 import { defaultQueryLimits, limitedParseOptions, queryLimitRules, type QueryLimits } from './query-limits';
 
@@ -122,7 +123,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     parseOptions: limitedParseOptions(queryLimits),
     validationRules: queryLimitRules(queryLimits),
     // Errors leave in one shape on every transport (the WebSocket side shapes them alike).
-    plugins: [landingPage, useClientErrors<GatewayContext>()],
+    plugins: [landingPage, useClientErrors<GatewayContext>(), useTracing<GatewayContext>('gateway')],
     includeStacktraceInErrorResponses: false,
     // Apollo's own two headers, and: a request carrying a token cannot be a simple request (authorization is no CORS-safelisted
     // header, so a browser preflights it): no CSRF risk, and what urql's GET queries send.
@@ -192,6 +193,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 
   const apolloRoute = graphqlRoute(apollo, {
     maxBody: '1mb',
+    traceAs: 'gateway',
     context: async (req, res) => {
       const correlationId = correlationIdFrom(req.headers[CORRELATION_ID_HEADER]);
       res.setHeader(CORRELATION_ID_HEADER, correlationId);

@@ -28,6 +28,7 @@ import { truncate } from '../platform/client-errors';
 import { loggerFor, type Logger } from '../platform/logger';
 import type { GatewayContext } from './context';
 import { IDEMPOTENCY_KEY_HEADER } from '../platform/idempotency-key';
+import { traceHeaders, tracingEnabled } from '../platform/tracing';
 
 // An idle connection is closed by us after 4 s, long before the subgraph's server would close it
 // (KEEP_ALIVE_TIMEOUT_MS, 65 s; 5 s for a server on Node's default): otherwise a request can go out
@@ -102,6 +103,8 @@ export class SignedSubgraphDataSource implements GraphQLDataSource<GatewayContex
     headers[GATEWAY_IDENTITY_HEADER] = signForwardedIdentity(identity, this.subgraphSecret);
     headers[CORRELATION_ID_HEADER] = correlationId;
     if ('idempotencyKey' in context && context.idempotencyKey) headers[IDEMPOTENCY_KEY_HEADER] = context.idempotencyKey;
+    // The trace goes on in the subgraph: traceparent of the planner's fetch span (gateway.fetch).
+    if (tracingEnabled()) Object.assign(headers, traceHeaders());
     const { http: _http, ...operation } = request;
 
     const payload = JSON.stringify(operation);

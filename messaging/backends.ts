@@ -19,6 +19,7 @@ import { TrafficRecorder, bothObservers } from './monitor/traffic-stats';
 import type { EventStore } from './store/event-store';
 import { createEventStore } from './store/create-event-store';
 import { NotifyingEventStore, type AppendListener } from './store/notifying-event-store';
+import { TracingEventStore } from './store/tracing-event-store';
 import type { DocumentStore } from './state/document-store';
 import { createDocumentStore } from './state/create-document-store';
 
@@ -88,7 +89,7 @@ export async function createBackends(cfg: BackendsConfig, clock: Clock = systemC
     await mongo?.close().catch(() => undefined);
     throw error;
   }
-  const store = new NotifyingEventStore(rawStore);
+  const store = new NotifyingEventStore(new TracingEventStore(rawStore, mongo ? 'mongodb' : 'sqlite'));
   // With RabbitMQ, other processes share the store: each tells the others what it appended, so
   // their followers need not wait for their next poll (best effort; the poll stays the guarantee).
   let announcements: RabbitMqAppendAnnouncements | null = null;
@@ -129,7 +130,7 @@ export async function createBackends(cfg: BackendsConfig, clock: Clock = systemC
 
 /** Fully in-memory backends, for fast tests and offline composition. */
 export async function createMemoryBackends(clock: Clock = systemClock): Promise<Backends> {
-  const store = new NotifyingEventStore(await createEventStore({ kind: 'memory' }, clock));
+  const store = new NotifyingEventStore(new TracingEventStore(await createEventStore({ kind: 'memory' }, clock), 'memory'));
   const documents = createDocumentStore({ kind: 'memory' });
   const traffic = new TrafficRecorder(documents, clock, loggerFor('event-traffic'));
   const bus = await createEventBus({ kind: 'in-process' }, { clock, observer: bothObservers(metricsObserver, traffic.observer) });

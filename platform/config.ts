@@ -250,6 +250,80 @@ export const variables = {
     defaultText: 'info',
     parse: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
   },
+  OTEL_EXPORTER_OTLP_ENDPOINT: {
+    description:
+      'OpenTelemetry collector (OTLP over HTTP) base URL, e.g. `http://otel-collector:4318`: traces go to `<url>/v1/traces`. Setting it (or `OTEL_TRACES_EXPORTER`) turns tracing on; unset, tracing is off and costs next to nothing.',
+    defaultText: '(unset: no tracing)',
+    parse: url(['http:', 'https:']),
+  },
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: {
+    description: 'Full URL traces are posted to (`http://collector:4318/v1/traces`), instead of `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/traces`.',
+    defaultText: '(unset)',
+    parse: url(['http:', 'https:']),
+  },
+  OTEL_EXPORTER_OTLP_PROTOCOL: {
+    description: 'OTLP encoding: `http/protobuf` or `http/json`.',
+    defaultText: 'http/protobuf',
+    parse: oneOf(['http/protobuf', 'http/json'], 'http/protobuf'),
+  },
+  OTEL_EXPORTER_OTLP_HEADERS: {
+    description: 'Headers sent with every export, `key=value` pairs separated by commas (`x-honeycomb-team=KEY`); values may be percent-encoded.',
+    defaultText: '(none)',
+    parse: (raw: string | undefined, name: string): Readonly<Record<string, string>> => {
+      const headers: Record<string, string> = {};
+      for (const pair of (raw ?? '').split(',')) {
+        if (pair.trim() === '') continue;
+        const at = pair.indexOf('=');
+        const key = at > 0 ? pair.slice(0, at).trim() : '';
+        if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(key)) throw new ConfigError(name, 'expects key=value pairs separated by commas.');
+        try {
+          headers[key.toLowerCase()] = decodeURIComponent(pair.slice(at + 1).trim());
+        } catch {
+          throw new ConfigError(name, `the value of "${key}" is not valid percent-encoding.`);
+        }
+      }
+      return headers;
+    },
+  },
+  OTEL_TRACES_EXPORTER: {
+    description:
+      'Where spans go: `otlp` (the collector above), `console` (one line per span on stdout, for a look without a collector) or `none`. Unset: `otlp` when an endpoint is set, else `none`.',
+    defaultText: 'otlp with an endpoint, else none',
+    parse: (raw: string | undefined, name: string, env: Env): 'otlp' | 'console' | 'none' => {
+      const endpoint = Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
+      const value = oneOf(['otlp', 'console', 'none'], endpoint ? 'otlp' : 'none')(raw, name);
+      if (value === 'otlp' && !endpoint) throw new ConfigError(name, 'is otlp but neither OTEL_EXPORTER_OTLP_ENDPOINT nor OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set.');
+      return value;
+    },
+  },
+  OTEL_SERVICE_NAME: {
+    description: 'The `service.name` of this process\'s spans.',
+    defaultText: 'membership-<process>: gateway, member, payment, certification, analytics, worker (`membership` for `npm start`)',
+    parse: (raw: string | undefined, name: string): string | undefined => {
+      if (raw === undefined || raw === '') return undefined;
+      if (raw.length > 100) throw new ConfigError(name, 'is longer than 100 characters.');
+      return raw;
+    },
+  },
+  OTEL_TRACES_SAMPLER: {
+    description:
+      'Which traces are kept: `parentbased_always_on`, `parentbased_traceidratio`, `parentbased_always_off`, `always_on`, `always_off` or `traceidratio`. Parent-based samplers follow the caller\'s `traceparent` decision, so a trace is kept or dropped whole across processes.',
+    defaultText: 'parentbased_always_on',
+    parse: oneOf(
+      ['parentbased_always_on', 'parentbased_traceidratio', 'parentbased_always_off', 'always_on', 'always_off', 'traceidratio'],
+      'parentbased_always_on',
+    ),
+  },
+  OTEL_TRACES_SAMPLER_ARG: {
+    description: 'The ratio of traces kept (0 to 1) by the `traceidratio` samplers (`0.01`: one trace in a hundred).',
+    defaultText: '1',
+    parse: (raw: string | undefined, name: string): number => {
+      if (raw === undefined || raw === '') return 1;
+      const n = Number(raw);
+      if (!Number.isFinite(n) || n < 0 || n > 1) throw new ConfigError(name, `"${raw}" is not a ratio from 0 to 1.`);
+      return n;
+    },
+  },
   QUEUE_PREFIX: {
     description: 'Prefix of every durable queue this deployment declares (`membership.crm`, ...), so deployments can share a broker.',
     defaultText: 'membership.',

@@ -11,6 +11,7 @@ import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import { readinessReport, type BackendHealth, type ReadinessReport } from './health';
 import type { Logger } from './logger';
 import { HttpDrain, type HttpDrainOptions } from './http-drain';
+import { contextFrom, recordError, SpanKind, startSpan, tracingEnabled, withSpan } from './tracing';
 
 export type RequestHandler = (req: http.IncomingMessage, res: http.ServerResponse) => unknown;
 
@@ -115,6 +116,11 @@ export interface GraphQLRouteOptions<TContext extends BaseContext> {
   readonly context: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<TContext>;
   /** Largest JSON body taken (body-parser's limit syntax: bytes or '1mb'). */
   readonly maxBody: number | string;
+  /**
+   * The service a request's server span is named after (`gateway`, `payment`); the span continues
+   * the caller's `traceparent`, and useTracing (platform/tracing-plugin.ts) names it after the operation.
+   */
+  readonly traceAs?: string;
 }
 
 interface BodyParserError extends Error {
@@ -125,6 +131,23 @@ interface BodyParserError extends Error {
 export function graphqlRoute<TContext extends BaseContext>(server: ApolloServer<TContext>, options: GraphQLRouteOptions<TContext>): Route {
   server.assertStarted('graphqlRoute()');
   const readJson = bodyParser.json({ limit: options.maxBody });
+  const traced = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+    if (!tracingEnabled() || !options.traceAs) return handle(req, res);
+    const span = startSpan(`${options.traceAs} ${req.method ?? 'GET'} /graphql`, {
+      kind: SpanKind.SERVER,
+      parent: contextFrom(req.headers),
+      attributes: { 'http.request.method': req.method ?? 'GET', 'url.path': pathOf(req.url), 'membership.service': options.traceAs },
+    });
+    try {
+      await withSpan(span, () => handle(req, res));
+      span?.setAttribute('http.response.status_code', res.statusCode);
+    } catch (error) {
+      if (span) recordError(span, error);
+      throw error;
+    } finally {
+      span?.end();
+    }
+  };
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     const parsed = await new Promise<BodyParserError | null>((resolve) => readJson(req, res, (error?: unknown) => resolve((error as BodyParserError) ?? null)));
     if (parsed) {
@@ -155,7 +178,7 @@ export function graphqlRoute<TContext extends BaseContext>(server: ApolloServer<
     for await (const chunk of response.body.asyncIterator) res.write(chunk);
     res.end();
   };
-  return { methods: null, handle };
+  return { methods: null, handle: traced };
 }
 
 /** A /ready answer: 200 when ready, 503 otherwise; never cached (a cached 200 would hide an outage). */

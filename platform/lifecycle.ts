@@ -1,6 +1,13 @@
 // Process lifecycle: run a service until SIGTERM/SIGINT, then close it within a deadline.
 import { loggerFor } from './logger';
-import { ConfigError } from './config';
+import { config, ConfigError } from './config';
+import { startTracing } from './tracing';
+
+/** A process's default `service.name`: `membership-gateway`, `membership-payment`, ... (`membership` for all in one). */
+export function serviceNameOf(name: string): string {
+  const process = name.replace(/-subgraph$/, '');
+  return process === 'membership' ? 'membership' : `membership-${process}`;
+}
 
 export interface Closable {
   close(): Promise<void>;
@@ -11,8 +18,12 @@ export function runUntilSignal(name: string, start: () => Promise<Closable>, tim
   Promise.resolve()
     .then(async () => {
       const deadlineMs = timeoutMs(); // reads (and so validates) the configuration first
+      // Tracing before anything else, so the first request's spans are exported (off unless configured).
+      const tracing = startTracing(config(), { serviceName: serviceNameOf(name) });
       const logger = loggerFor(name);
-      return { service: await start(), logger, deadlineMs };
+      const service = await start();
+      // Spans still buffered leave once the service has stopped.
+      return { service: { close: () => service.close().finally(() => tracing.shutdown().catch(() => undefined)) }, logger, deadlineMs };
     })
     .then(({ service, logger, deadlineMs }) => {
       let stopping = false;

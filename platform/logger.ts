@@ -1,20 +1,31 @@
 // Structured logging (pino). Every log line of a request or a message carries its correlationId.
+// Lines written inside a span carry its traceId and spanId.
 // The root logger is made on first use, so a bad LOG_LEVEL surfaces as a ConfigError at start.
 import pino, { type Logger } from 'pino';
 import { config } from './config';
+import { activeTraceIds } from './tracing';
 
 export type { Logger };
 
 let root: Logger | undefined;
 
 export function rootLogger(): Logger {
-  root ??= pino({
-    level: config().LOG_LEVEL,
+  root ??= createRootLogger();
+  return root;
+}
+
+/** The root logger's settings, writing to `destination` (stdout when absent), at `level` (LOG_LEVEL when absent). */
+export function createRootLogger(destination?: pino.DestinationStream, level: string = config().LOG_LEVEL): Logger {
+  const options: pino.LoggerOptions = {
+    level,
     base: { app: 'membership' },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: ['req.headers.authorization', '*.token', '*.password', '*.cardNumber'], censor: '[redacted]' },
-  });
-  return root;
+    // Every line written inside a span carries its trace and span ids (nothing while tracing is off).
+    // pino merges the line's own fields into what the mixin returns: a fresh object every time.
+    mixin: () => activeTraceIds() ?? {},
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 /** A child logger for one component (`{ component: 'outbox-relay' }`). */

@@ -8,6 +8,7 @@
 // many requests to the other subgraphs in flight as before sharing: one per upstream). A backlog
 // that overflows (the other subgraphs are slower than the events) ends the upstream like a slow
 // client, with a resume cursor for every client.
+import { attr, contextFrom, errorCodeOf, recordError, SpanKind, startSpan, trace, traceHeaders, withSpan } from '../../platform/tracing';
 import { createHash } from 'node:crypto';
 import { executeQueryPlan, type ServiceMap } from '@apollo/gateway';
 import type { QueryPlan } from '@apollo/query-planner';
@@ -111,6 +112,18 @@ export function openFederatedUpstream(deps: FederatedUpstreamDeps, request: Fede
     sink.closed();
   });
 
+  // While tracing: the subscribe is a span of the client's trace (its traceparent, else a new one),
+  // and the subgraph sees its traceparent; each event then continues the trace of the event itself.
+  const operationName = request.operationName ?? operationContext.operation.name?.value;
+  const subscribeSpan = startSpan(`gateway subscribe${operationName ? ` ${operationName}` : ''}`, {
+    kind: SpanKind.CLIENT,
+    parent: contextFrom(request.context.trace),
+    attributes: { [attr.transport]: 'graphql-ws', [attr.correlationId]: request.context.correlationId, 'graphql.operation.type': 'subscription', ...(operationName ? { 'graphql.operation.name': operationName } : {}), 'membership.service': primary.serviceName },
+  });
+  const subscribeTrace = subscribeSpan ? traceHeaders(trace.setSpan(contextFrom(request.context.trace), subscribeSpan)) : {};
+  subscribeSpan?.end();
+  const subscribeLink = subscribeSpan ? [{ context: subscribeSpan.spanContext() }] : [];
+
   unsubscribe = deps.upstream.subscribe(
     primary.serviceName,
     {
@@ -118,6 +131,7 @@ export function openFederatedUpstream(deps: FederatedUpstreamDeps, request: Fede
       ...(primary.operationName ? { operationName: primary.operationName } : {}),
       variables,
       extensions: {
+        ...subscribeTrace,
         [GATEWAY_IDENTITY_EXTENSION]: signForwardedIdentity(request.context.identity, deps.subgraphSecret),
         [CORRELATION_ID_EXTENSION]: request.context.correlationId,
         ...(request.cursor !== null ? { [CURSOR_EXTENSION]: request.cursor } : {}),
@@ -186,16 +200,32 @@ export function openFederatedUpstream(deps: FederatedUpstreamDeps, request: Fede
         finish(new UpstreamErrors(item.value.errors ?? []));
         return;
       }
+      const upstream = item.value;
+      // While tracing: a span per event, in the event's trace (the subgraph's push), linked to the
+      // subscribe; the fetches to other subgraphs and the sending to clients happen inside it.
+      const span = startSpan(`gateway subscription event${operationName ? ` ${operationName}` : ''}`, {
+        kind: SpanKind.CONSUMER,
+        parent: contextFrom(upstream.extensions),
+        links: subscribeLink,
+        attributes: { [attr.transport]: 'graphql-ws', [attr.correlationId]: request.context.correlationId, ...(operationName ? { 'graphql.operation.name': operationName } : {}) },
+      });
       let event: FederatedResult;
       try {
-        event = await execute(item.value);
+        event = await withSpan(span, () => execute(upstream));
       } catch (error) {
+        if (span) recordError(span, error);
+        span?.end();
         request.logger.warn({ err: error }, 'a subscription event could not be executed');
         finish(error);
         return;
       }
-      if (stopped) return;
-      sink.next(event);
+      if (stopped) {
+        span?.end();
+        return;
+      }
+      withSpan(span, () => sink.next(event));
+      if (span && event.result.errors?.length) span.setAttribute(attr.errorCode, [...new Set(event.result.errors.map((e) => errorCodeOf(e) ?? 'INTERNAL_SERVER_ERROR'))].join(','));
+      span?.end();
     }
   };
   void pump();

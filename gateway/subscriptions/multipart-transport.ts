@@ -88,7 +88,7 @@ export function serveMultipart(engine: SubscriptionEngine, logger: Logger): Mult
       return;
     }
     const session = engine.openSession(identity, TRANSPORT);
-    const prepared = engine.prepare(session, 'multipart', payload);
+    const prepared = engine.prepare(session, 'multipart', payload, undefined, req.headers);
     if (Array.isArray(prepared)) {
       engine.closeSession(session);
       sendErrors(res, 400, engine.clientErrors(payload, prepared));

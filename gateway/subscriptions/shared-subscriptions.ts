@@ -14,6 +14,7 @@
 // gets only for root fields that start live (SHAREABLE_ROOT_FIELDS); others start with a catch-up
 // of their own (sagaProgress from the order's first event, replayProgress from the replay's
 // start), which a late joiner would miss, so they are never shared.
+import { attr, trace, tracingEnabled } from '../../platform/tracing';
 import { print, type DocumentNode } from 'graphql';
 import type { ServiceMap } from '@apollo/gateway';
 import type { Identity } from '../../platform/auth';
@@ -140,6 +141,8 @@ class SubscriptionGroup {
 
   private fanOut(event: FederatedResult): void {
     const { observer } = this.deps;
+    // The event's span (federated-upstream.ts) is active: it says how many clients it was sent to.
+    if (tracingEnabled()) trace.getActiveSpan()?.setAttribute(attr.subscribers, this.members.size);
     // A member that overflows leaves the group (its queue closes) while this loop runs: Map
     // iteration tolerates deleting the entry being visited.
     for (const [client, subscriptionId] of this.members) {

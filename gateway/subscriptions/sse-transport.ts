@@ -158,7 +158,7 @@ export function serveSse(engine: SubscriptionEngine, logger: Logger): SseTranspo
       if (single) session = single.session;
       else session = ctx.session ??= engine.openSession(identity, TRANSPORT);
       const lastEventId = single ? undefined : (req.raw.headers['last-event-id'] ?? undefined);
-      const prepared = engine.prepare(session, single ? operationId : 'sse', params, lastEventId === '' ? undefined : lastEventId);
+      const prepared = engine.prepare(session, single ? operationId : 'sse', params, lastEventId === '' ? undefined : lastEventId, req.raw.headers);
       if (Array.isArray(prepared)) return once({ errors: engine.clientErrors(params, prepared) as never });
       const socket = single ? single.output.socket(singleFrame(operationId)) : ctx.output.socket(distinctFrame);
       return endingOf(params, engine.start(prepared, socket));

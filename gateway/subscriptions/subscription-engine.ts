@@ -27,6 +27,7 @@ import { bearerToken, verifyClientToken, type Identity } from '../../platform/au
 import { systemClock, type Clock } from '../../platform/clock';
 import { isDomainError } from '../../platform/errors';
 import type { Logger } from '../../platform/logger';
+import { TRACEPARENT, TRACESTATE, tracingEnabled } from '../../platform/tracing';
 import { parseCursor } from '../../messaging/live/resume-merge';
 import type { ClientErrorOptions } from '../../platform/client-errors';
 import { clientOperation, toClientError } from '../client-errors';
@@ -141,8 +142,20 @@ export interface PreparedSubscription {
   readonly operationName: string | undefined;
   readonly variables: Record<string, unknown>;
   readonly cursor: string | null;
+  /** The client's W3C trace context (while tracing), which the subscription's spans continue. */
+  readonly trace: Readonly<Record<string, string>> | null;
   /** Frees the subscription's place in its session's limit once it ends (or fails to start); idempotent. */
   readonly release: () => void;
+}
+
+/**
+ * A client's W3C trace context while tracing: `traceparent` (and `tracestate`) from a subscribe
+ * message's `extensions` (graphql-ws) or an HTTP request's headers (SSE, multipart); else null.
+ */
+export function clientTrace(source: Readonly<Record<string, unknown>> | null | undefined): Record<string, string> | null {
+  if (!tracingEnabled() || !source || typeof source[TRACEPARENT] !== 'string') return null;
+  const state = source[TRACESTATE];
+  return { [TRACEPARENT]: source[TRACEPARENT], ...(typeof state === 'string' ? { [TRACESTATE]: state } : {}) };
 }
 
 function withCode(error: GraphQLError, code: string): GraphQLError {
@@ -315,7 +328,13 @@ export class SubscriptionEngine {
    * operation limits, cached), a subscription operation, its variables, its resume cursor
    * (`extensions.cursor`, or `cursor` when the transport has its own, as SSE's Last-Event-ID).
    */
-  prepare(session: SubscriptionSession, id: string, payload: SubscribePayload, transportCursor?: unknown): PreparedSubscription | GraphQLError[] {
+  prepare(
+    session: SubscriptionSession,
+    id: string,
+    payload: SubscribePayload,
+    transportCursor?: unknown,
+    transportTrace?: Readonly<Record<string, unknown>>,
+  ): PreparedSubscription | GraphQLError[] {
     if (session.expired) return [tokenExpiredError()];
     const max = this.limits.maxSubscriptionsPerConnection;
     if (session.accepted >= max) {
@@ -365,6 +384,7 @@ export class SubscriptionEngine {
       operationName: payload.operationName ?? undefined,
       variables: coerced.coerced as Record<string, unknown>,
       cursor,
+      trace: clientTrace(payload.extensions) ?? clientTrace(transportTrace),
       release: () => {
         if (released) return;
         released = true;
@@ -388,7 +408,7 @@ export class SubscriptionEngine {
         document: prepared.document,
         operationName: prepared.operationName,
         variables: prepared.variables,
-        context: { identity: session.identity, correlationId: `${session.correlationId}:${id}` },
+        context: { identity: session.identity, correlationId: `${session.correlationId}:${id}`, ...(prepared.trace ? { trace: prepared.trace } : {}) },
         cursor: prepared.cursor,
         socket,
       });

@@ -1,6 +1,7 @@
 // The in-process EventBus: the embedded default (no RABBITMQ_URL) and the fast test double. It keeps
 // RabbitMQ's semantics: a topic exchange, named queues that keep messages while no consumer is
 // attached, round-robin competing consumers with prefetch, delayed retry, dead letters with a reason.
+import { endBatchDeliverySpan, endDeliverySpan, runInDeliverySpan, startBatchDeliverySpan, startDeliverySpan, startPublishSpans } from './bus-tracing';
 import { healthy, unhealthy, type BackendHealth } from '../../platform/health';
 import type { AnyEventEnvelope } from '../events/envelope';
 import { systemClock, type Clock } from '../../platform/clock';
@@ -65,6 +66,8 @@ interface QueuedMessage {
   attempt: number;
   /** A batch message (replays): `json` is an array of envelopes, `id` names the batch. */
   readonly batch?: true;
+  /** The producer span's W3C trace context, as AMQP headers carry it (bus-tracing.ts); tracing on only. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 interface ConsumerState {
@@ -173,13 +176,15 @@ export class InProcessEventBus implements EventBus, TemporaryTopics {
     this.assertTopicExists(topic);
     // Every body before any is queued: an event that can never be published fails the batch alone.
     const bodies = serialiseForPublish(events, this.maxMessageBytes);
+    const spans = startPublishSpans(events, 'in-process', topic);
     for (const [index, event] of events.entries()) {
       const json = bodies[index] as string;
+      const headers = spans?.headers(index);
       for (const queue of this.queues.values()) {
         if (queue.topic !== topic) continue;
         // Once per queue however many of its bindings match, as a topic exchange does.
         if (!queue.bindings.matches(event.type)) continue;
-        queue.ready.push({ json, id: event.id, type: event.type, attempt: 1 });
+        queue.ready.push({ json, id: event.id, type: event.type, attempt: 1, ...(headers ? { headers } : {}) });
         this.schedulePump(queue);
       }
       try {
@@ -188,6 +193,7 @@ export class InProcessEventBus implements EventBus, TemporaryTopics {
         this.logger.error({ err: error }, 'bus observer threw');
       }
     }
+    spans?.end();
   }
 
   async publishBatch(events: readonly AnyEventEnvelope[], options: BatchPublishOptions): Promise<void> {
@@ -380,8 +386,10 @@ export class InProcessEventBus implements EventBus, TemporaryTopics {
       return;
     }
     const delivery = { attempt: message.attempt, redelivered: false, queue: queue.name };
-    const outcome = await runHandler(consumer.handler, decoded.event, delivery);
+    const span = startDeliverySpan(message.headers, decoded.event, 'in-process', queue.name, message.attempt);
+    const outcome = await runInDeliverySpan(span, () => runHandler(consumer.handler, decoded.event, delivery));
     const settlement = settle(outcome, message.attempt, maxAttempts);
+    endDeliverySpan(span, queue.exclusive && settlement.action === 'dead-letter' ? { action: 'discarded', reason: settlement.reason } : settlement);
     switch (settlement.action) {
       case 'ack':
         this.report(queue, message, 'ack');
@@ -426,13 +434,18 @@ export class InProcessEventBus implements EventBus, TemporaryTopics {
       else this.deadLetter(queue, single(result, JSON.stringify(element)), result.reason);
     }
     const delivery = { attempt: message.attempt, redelivered: false, queue: queue.name };
+    const span = startBatchDeliverySpan(valid, 'in-process', queue.name, message.attempt);
     let outcomes: readonly DeliveryOutcome[];
-    if (consumer.batchHandler) outcomes = await runBatchHandler(consumer.batchHandler, valid, delivery);
+    const { batchHandler } = consumer;
+    if (batchHandler) outcomes = await runInDeliverySpan(span, () => runBatchHandler(batchHandler, valid, delivery));
     else {
       const each: DeliveryOutcome[] = [];
-      for (const event of valid) each.push(await runHandler(consumer.handler, event, delivery));
+      await runInDeliverySpan(span, async () => {
+        for (const event of valid) each.push(await runHandler(consumer.handler, event, delivery));
+      });
       outcomes = each;
     }
+    endBatchDeliverySpan(span, valid.map((_, index) => settle(outcomes[index] ?? { kind: 'retry', reason: 'no outcome' }, message.attempt, maxAttempts)));
     valid.forEach((event, index) => {
       const outcome = outcomes[index] ?? { kind: 'retry', reason: 'no outcome' };
       const settlement = settle(outcome, message.attempt, maxAttempts);

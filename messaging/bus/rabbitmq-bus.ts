@@ -24,6 +24,7 @@
 // delivered already. A retry or dead letter is confirmed before the original delivery is acked, and a
 // delivery not acked when the connection drops is redelivered (redelivered=true). Consumers dedupe by
 // event id (idempotent consumer layer).
+import { endBatchDeliverySpan, endDeliverySpan, runInDeliverySpan, startBatchDeliverySpan, startDeliverySpan, startPublishSpans } from './bus-tracing';
 import os from 'node:os';
 import { Connection, ConsumerStatus, type AsyncMessage, type Consumer as AmqpConsumer, type Envelope, type Publisher, type SyncMessage } from 'rabbitmq-client';
 import type { AnyEventEnvelope } from '../events/envelope';
@@ -363,9 +364,13 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
     // All sends start synchronously in array order on one channel, so the broker routes them in
     // order while their confirms are pipelined.
     this.coalesceWrites();
-    const sends = events.map((event, index) => this.confirmed(this.publisher.send(this.envelopeFor(event, exchange), Buffer.from(bodies[index] as string))));
+    const spans = startPublishSpans(events, 'rabbitmq', exchange);
+    const sends = events.map((event, index) =>
+      this.confirmed(this.publisher.send(this.envelopeFor(event, exchange, spans?.headers(index)), Buffer.from(bodies[index] as string))),
+    );
     const results = await Promise.allSettled(sends);
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    spans?.end(failed[0]?.reason);
     // An encoding failure closes the channel, so the sends after it fail too: only the events whose
     // own failure is permanent are named; the others are published again with the next attempt.
     const unpublishable = results.flatMap((r, index) =>
@@ -749,8 +754,10 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
     if (this.closing) throw new DomainError('UNAVAILABLE', 'The event bus is closed.');
   }
 
-  private envelopeFor(event: AnyEventEnvelope, exchange: string = this.exchange): Envelope {
+  private envelopeFor(event: AnyEventEnvelope, exchange: string = this.exchange, trace?: Record<string, string>): Envelope {
     const headers: Record<string, unknown> = {
+      // The producer span's W3C trace context (bus-tracing.ts), when tracing is on.
+      ...trace,
       [busHeaders.occurredAt]: event.occurredAt,
       [busHeaders.schemaVersion]: event.schemaVersion,
       [busHeaders.position]: event.position,
@@ -838,11 +845,17 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
     };
 
     if (!decoded.ok) return deadLetter(decoded.reason);
-    if (attempt > maxAttempts) return deadLetter(exhaustedReason(attempt, maxAttempts));
-    const outcome = await runHandler(handler, decoded.event, { attempt, redelivered: message.redelivered, queue });
+    const span = startDeliverySpan(message.headers, decoded.event, 'rabbitmq', queue, attempt);
+    if (attempt > maxAttempts) {
+      const reason = exhaustedReason(attempt, maxAttempts);
+      endDeliverySpan(span, { action: 'dead-letter', reason });
+      return deadLetter(reason);
+    }
+    const outcome = await runInDeliverySpan(span, () => runHandler(handler, decoded.event, { attempt, redelivered: message.redelivered, queue }));
     // The ack (or retry publish) that follows joins the other writes of this turn.
     this.coalesceWrites();
     const settlement = settle(outcome, attempt, maxAttempts);
+    endDeliverySpan(span, options.exclusive && settlement.action === 'dead-letter' ? { action: 'discarded', reason: settlement.reason } : settlement);
     switch (settlement.action) {
       case 'ack':
         report('ack');
@@ -916,14 +929,18 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
       else deadLetter(isRecord(element) ? element : { raw: String(element) }, decoded.id || message.messageId || '', decoded.type || message.routingKey, decoded.reason);
     }
     const delivery = { attempt, redelivered: message.redelivered, queue };
+    const span = startBatchDeliverySpan(valid, 'rabbitmq', queue, attempt);
     let outcomes: readonly DeliveryOutcome[];
     if (attempt > maxAttempts) outcomes = valid.map(() => ({ kind: 'dead-letter', reason: exhaustedReason(attempt, maxAttempts) }));
-    else if (batchHandler) outcomes = await runBatchHandler(batchHandler, valid, delivery);
+    else if (batchHandler) outcomes = await runInDeliverySpan(span, () => runBatchHandler(batchHandler, valid, delivery));
     else {
       const each: DeliveryOutcome[] = [];
-      for (const event of valid) each.push(await runHandler(handler, event, delivery));
+      await runInDeliverySpan(span, async () => {
+        for (const event of valid) each.push(await runHandler(handler, event, delivery));
+      });
       outcomes = each;
     }
+    endBatchDeliverySpan(span, valid.map((_, index) => settle(outcomes[index] ?? { kind: 'retry', reason: 'no outcome' }, attempt, maxAttempts)));
     this.coalesceWrites();
     valid.forEach((event, index) => {
       const settlement = settle(outcomes[index] ?? { kind: 'retry', reason: 'no outcome' }, attempt, maxAttempts);

@@ -1,7 +1,8 @@
 // Puts a defined consumer on the bus: its queue is named after it, bound to the types it handles,
 // and every delivery goes through the idempotent wrapper.
 import type { EventType } from '../events/catalog';
-import type { Consumer, EventBus } from '../bus/event-bus';
+import type { Consumer, EventBus, EventHandler } from '../bus/event-bus';
+import { observeDelivery } from '../monitor/metrics';
 import type { DocumentStore } from '../state/document-store';
 import {
   bindingsOf,
@@ -42,7 +43,20 @@ export async function startConsumer<Ts extends readonly [EventType, ...EventType
     if (!current) return { ...emptyCheckpoint(definition.name), handles };
     return JSON.stringify(current.handles) === JSON.stringify(handles) ? null : { ...current, handles };
   });
-  const consumer = await bus.consume({ queue: definition.name, bindings: bindingsOf(definition), ...settings }, handler);
+  const queue = definition.name;
+  // Timed for membership_delivery_duration_seconds, inside the delivery's span (its exemplar).
+  const timed: EventHandler = async (event, delivery) => {
+    const started = performance.now();
+    let outcome = 'retry';
+    try {
+      const result = await handler(event, delivery);
+      outcome = result.kind;
+      return result;
+    } finally {
+      observeDelivery(queue, outcome, (performance.now() - started) / 1000);
+    }
+  };
+  const consumer = await bus.consume({ queue, bindings: bindingsOf(definition), ...settings }, timed);
   return {
     get queue() {
       return consumer.queue;

@@ -1,16 +1,67 @@
 // Prometheus metrics of the event backbone (prom-client): what this process published, consumed,
 // retried and dead-lettered, by event type and queue, fed by the bus adapters' observer hooks; and
 // lag and dead-letter depth, computed from the stores at scrape time. Served at /metrics.
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type http from 'node:http';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type RegistryContentType } from 'prom-client';
 import type { BusObserver } from '../bus/event-bus';
 import { sendText, type Route } from '../../platform/http-server';
+import { sampledTraceIds } from '../../platform/tracing';
 
-export const metricsRegistry = new Registry();
+// Made as an OpenMetrics registry, so that histograms may carry exemplars (prom-client allows them
+// only there), then rendered as Prometheus text unless the scraper asks for OpenMetrics.
+export const metricsRegistry = new Registry<RegistryContentType>();
+metricsRegistry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
 
-/** GET /metrics of every process: this registry in Prometheus' text format. */
+/**
+ * How long consumers took to handle a delivery, by queue and outcome. While tracing, each bucket's
+ * exemplar is the trace of its latest observation (`trace_id`, `span_id`: the delivery's span), shown
+ * to scrapers that ask for OpenMetrics (Prometheus with exemplar storage on).
+ */
+export const deliveryDuration = new Histogram({
+  name: 'membership_delivery_duration_seconds',
+  help: 'Time consumers took to handle a delivery, by queue and outcome (ack, retry, dead-letter); exemplars name the trace.',
+  labelNames: ['queue', 'outcome'] as const,
+  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  enableExemplars: true,
+  registers: [metricsRegistry],
+});
+metricsRegistry.setContentType(Registry.PROMETHEUS_CONTENT_TYPE);
+
+/** Record one handled delivery, with the active (delivery) span as the exemplar when it is sampled. */
+export function observeDelivery(queue: string, outcome: string, seconds: number): void {
+  const ids = sampledTraceIds();
+  // prom-client's types take exemplar labels for metric labels; any names are allowed at run time.
+  const exemplarLabels = ids ? ({ trace_id: ids.traceId, span_id: ids.spanId } as never) : undefined;
+  deliveryDuration.observe({ labels: { queue, outcome }, value: seconds, ...(exemplarLabels ? { exemplarLabels } : {}) });
+}
+
+function acceptsOpenMetrics(req: http.IncomingMessage): boolean {
+  return String(req.headers.accept ?? '').includes('application/openmetrics-text');
+}
+
+// The registry's format is switched for one rendering at a time.
+let rendering: Promise<unknown> = Promise.resolve();
+function render(openMetrics: boolean): Promise<{ type: string; text: string }> {
+  const done = rendering.then(async () => {
+    if (!openMetrics) return { type: metricsRegistry.contentType, text: await metricsRegistry.metrics() };
+    metricsRegistry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+    try {
+      return { type: metricsRegistry.contentType, text: await metricsRegistry.metrics() };
+    } finally {
+      metricsRegistry.setContentType(Registry.PROMETHEUS_CONTENT_TYPE);
+    }
+  });
+  rendering = done.catch(() => undefined);
+  return done;
+}
+
+/** GET /metrics of every process: this registry in Prometheus' text format, or OpenMetrics (with exemplars) when asked. */
 export const metricsRoute: Route = {
   methods: ['GET'],
-  handle: async (_req, res) => sendText(res, 200, metricsRegistry.contentType, await metricsRegistry.metrics()),
+  handle: async (req, res) => {
+    const { type, text } = await render(acceptsOpenMetrics(req));
+    sendText(res, 200, type, text);
+  },
 };
 collectDefaultMetrics({ register: metricsRegistry });
 

@@ -6,6 +6,7 @@
 // frequent writes of the product, and the next read waited for it), and a crash repeats at most
 // those 100 ms of batches, which the handlers (idempotent consumers, monotonic projections, the
 // relay whose consumers drop what they already processed) take as they take any redelivery.
+import { attr, contextFrom, inSpan, linksFrom, ROOT_CONTEXT, tracingEnabled } from '../../platform/tracing';
 import type { AnyEventEnvelope } from '../events/envelope';
 import type { EventType } from '../events/catalog';
 import type { EventStore } from './event-store';
@@ -260,7 +261,7 @@ export class StoreFollower {
       }
       const last = batch[batch.length - 1];
       if (!last) continue;
-      inFlight.push({ done: this.handle(batch), last: last.position, count: batch.length });
+      inFlight.push({ done: this.handleTraced(batch), last: last.position, count: batch.length });
       if (inFlight.length >= pipeline) await settleOldest();
     }
     while (inFlight.length > 0) await settleOldest();
@@ -272,6 +273,29 @@ export class StoreFollower {
     return progressed;
   }
 
+
+  /**
+   * The handler, in a span of its own while tracing is on: a child of the event's trace for a batch
+   * of one, else a span linked to the trace of each event (a batch mixes many requests).
+   */
+  private handleTraced(batch: readonly AnyEventEnvelope[]): Promise<void> {
+    if (!tracingEnabled()) return this.handle(batch);
+    const [first] = batch;
+    const single = batch.length === 1 && first;
+    return inSpan(
+      `follow ${this.name}`,
+      {
+        ...(single ? { parent: contextFrom(first.metadata) } : { parent: ROOT_CONTEXT, links: linksFrom(batch.map((event) => event.metadata)) }),
+        attributes: {
+          'membership.follower': this.name,
+          [attr.eventCount]: batch.length,
+          'membership.event.position.first': first?.position ?? 0,
+          ...(single ? { [attr.eventType]: first.type, [attr.correlationId]: first.correlationId } : {}),
+        },
+      },
+      () => this.handle(batch),
+    );
+  }
 
   private emit(): void {
     const status = this.status();

@@ -1,6 +1,7 @@
 // Serves one subgraph over HTTP: /health (alive), /ready (its backends answer: 503 naming the one
 // that does not), and /graphql for the gateway only (a request without a valid gateway signature is
 // refused before any GraphQL runs). Graceful close drains requests.
+import { useTracing } from '../../platform/tracing-plugin';
 import type http from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
@@ -64,7 +65,7 @@ export async function startSubgraphServer(options: SubgraphServerOptions): Promi
     // No cache control: the subgraphs declare no cache hints and the gateway reads none
     // (gateway/subgraph-data-source.ts), and its default plugin wraps every field's resolver to
     // look for them (a few per cent of a subgraph's CPU on list queries).
-    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled()],
+    plugins: [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled(), useTracing<SubgraphContext>(options.name, { rootFields: true })],
   });
   await apollo.start();
 
@@ -76,6 +77,7 @@ export async function startSubgraphServer(options: SubgraphServerOptions): Promi
   const forwarded = new WeakMap<http.IncomingMessage, Identity | null>();
   const graphql = graphqlRoute(apollo, {
     maxBody: '1mb',
+    traceAs: options.name,
     context: async (req) => {
       const correlationId = correlationIdFrom(req.headers[CORRELATION_ID_HEADER]);
       const idempotencyKey = idempotencyHeaderOf(req.headers[IDEMPOTENCY_KEY_HEADER]);

@@ -1,6 +1,7 @@
 // What every subscription shares: its context (the live feed and the event store, the client's
 // resume cursor), the payload fields every update carries (event type, time, cursor), and how a
 // payload's entity is resolved by reference so its fields come from wherever they are resolved.
+import { tracingEnabled, type TraceCarrier } from '../../platform/tracing';
 import { isObjectType, type GraphQLResolveInfo } from 'graphql';
 import { Field, ID, ObjectType, type PubSub } from 'type-graphql';
 import type { AnyEventEnvelope } from '../../messaging/events/envelope';
@@ -43,7 +44,7 @@ export interface SubscriptionContext extends SubgraphContext {
      * Position of the event being emitted: set as each event is taken from the stream, read when
      * its result is sent (graphql-js maps one event at a time), to put the cursor in `extensions`.
      */
-    readonly current: { position: number | null };
+    readonly current: { position: number | null; trace?: TraceCarrier | null };
   };
 }
 
@@ -101,7 +102,11 @@ export function subscribeToEntityEvents(
   const tracked: AsyncIterableIterator<AnyEventEnvelope> = {
     next: async () => {
       const result = await stream.next();
-      if (!result.done && current) current.position = result.value.position;
+      if (!result.done && current) {
+        current.position = result.value.position;
+        // The trace the event belongs to, continued by the `next` message sent for it (subscription-server.ts).
+        if (tracingEnabled()) current.trace = result.value.metadata;
+      }
       return result;
     },
     return: async () => (stream.return ? stream.return() : { value: undefined, done: true }),

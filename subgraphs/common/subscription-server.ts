@@ -2,6 +2,7 @@
 // carry a valid gateway signature (else 4403), and each subscribe message carries the caller's
 // signed identity (`extensions.gatewayIdentity`), the request's correlation id
 // (`extensions.correlationId`) and an optional resume cursor (`extensions.cursor`).
+import { attr, contextFrom, SpanKind, startSpan, trace, traceHeaders, type TraceCarrier } from '../../platform/tracing';
 import type http from 'node:http';
 import { GraphQLError, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { WebSocketServer } from 'ws';
@@ -40,6 +41,8 @@ export interface SubgraphSubscriptionOptions {
   readonly keepAliveMs?: number;
   /** Largest message taken (1 MiB when absent); a bigger one closes the socket with 1009. */
   readonly maxPayloadBytes?: number;
+  /** The subgraph's name, for span names (`subgraph` when absent). */
+  readonly name?: string;
 }
 
 export interface SubgraphSubscriptionServer {
@@ -90,13 +93,17 @@ export function serveSubgraphSubscriptions(options: SubgraphSubscriptionOptions)
           subscription: { sources: options.sources, cursor: payload.extensions?.[CURSOR_EXTENSION], current: { position: null } },
         };
       },
-      onNext: (_ctx, _id, _payload, args, result: ExecutionResult) => {
-        const position = (args.contextValue as SubscriptionContext | undefined)?.subscription?.current.position ?? null;
+      onNext: (_ctx, _id, payload, args, result: ExecutionResult) => {
+        const current = (args.contextValue as SubscriptionContext | undefined)?.subscription?.current;
+        const position = current?.position ?? null;
         const { errors, ...rest } = result;
+        // While tracing, the event's trace goes on at the gateway: a span for this push, its traceparent in `extensions`.
+        const trace = current?.trace ? subscriptionEventTrace(options.name ?? 'subgraph', payload.operationName ?? undefined, current.trace, errors?.length ?? 0) : null;
+        const extensions = { ...rest.extensions, ...(position !== null ? { [CURSOR_EXTENSION]: cursorOf(position) } : {}), ...trace };
         return {
           ...rest,
           ...(errors ? { errors: errors.map(format) } : {}),
-          ...(position !== null ? { extensions: { ...rest.extensions, [CURSOR_EXTENSION]: cursorOf(position) } } : {}),
+          ...(Object.keys(extensions).length > 0 ? { extensions } : {}),
         };
       },
       onError: (_ctx, _id, _payload, errors) => errors.map(format),
@@ -111,6 +118,20 @@ export function serveSubgraphSubscriptions(options: SubgraphSubscriptionOptions)
       await disposable.dispose();
     },
   };
+}
+
+/** A (sent) span for one subscription event pushed to the gateway, in the event's trace; its trace headers. */
+function subscriptionEventTrace(subgraph: string, operationName: string | undefined, eventTrace: TraceCarrier, errors: number): Record<string, string> {
+  const parent = contextFrom(eventTrace);
+  const span = startSpan(`${subgraph} subscription event${operationName ? ` ${operationName}` : ''}`, {
+    kind: SpanKind.PRODUCER,
+    parent,
+    attributes: { [attr.transport]: 'graphql-ws', 'membership.service': subgraph, ...(operationName ? { 'graphql.operation.name': operationName } : {}), ...(errors > 0 ? { 'membership.graphql.errors': errors } : {}) },
+  });
+  if (!span) return {};
+  const headers = traceHeaders(trace.setSpan(parent, span));
+  span.end();
+  return headers;
 }
 
 /** How a subgraph server feeds its subscriptions; absent: subscribing answers UNAVAILABLE. */
@@ -147,6 +168,7 @@ export async function startSubgraphSubscriptions(options: {
         })
       : null;
   const server = serveSubgraphSubscriptions({
+    name: options.name,
     httpServer: options.httpServer,
     schema: options.schema,
     subgraphSecret: options.subgraphSecret,

@@ -2,6 +2,7 @@
 // the loaded version (a concurrent decision makes it CONFLICT and is retried on fresh state), then
 // save the order view. Everything it does can be repeated: a redelivered reply or a repeated
 // timeout finds its decision already in the stream and only re-saves the view.
+import { attr, inSpan, tracingEnabled } from '../../../platform/tracing';
 import type { CausationContext } from '../../../messaging/events/envelope';
 import type { EventStore } from '../../../messaging/store/event-store';
 import type { DocumentCollection } from '../../../messaging/state/document-store';
@@ -64,7 +65,22 @@ export class OrderSagaRunner {
    * Apply one input. `causeKey` names what caused it (an event id, a timeout at a version) so the
    * appended events get ids that repeat when the same cause is handled again.
    */
-  async apply(orderId: string, input: SagaInput, context: CausationContext, causeKey: string): Promise<LoadedSaga> {
+  apply(orderId: string, input: SagaInput, context: CausationContext, causeKey: string): Promise<LoadedSaga> {
+    if (!tracingEnabled()) return this.applyOnce(orderId, input, context, causeKey);
+    // A span per saga step, inside the delivery (or timeout scan) that caused it.
+    return inSpan(
+      `order saga ${input.kind === 'reply' ? input.event.type : input.kind}`,
+      { attributes: { 'membership.saga': 'order', 'membership.order.id': orderId, 'membership.saga.input': input.kind, [attr.correlationId]: context.correlationId } },
+      async (span) => {
+        const before = this.folded.get(orderId)?.state.status;
+        const loaded = await this.applyOnce(orderId, input, context, causeKey);
+        span.setAttributes({ ...(before ? { 'membership.saga.from_status': before } : {}), 'membership.saga.status': loaded.state.status, 'membership.saga.version': loaded.version });
+        return loaded;
+      },
+    );
+  }
+
+  private async applyOnce(orderId: string, input: SagaInput, context: CausationContext, causeKey: string): Promise<LoadedSaga> {
     for (let attempt = 0; ; attempt++) {
       const loaded = await this.load(orderId);
       const decided = this.saga.decide(input, loaded.state, this.clock.now());
