@@ -1,6 +1,7 @@
 // `npm start`'s gateway calls the subgraphs of its own process in process: the same answers as over
 // HTTP, no HTTP at all (the subgraph URLs it is given lead nowhere), and the same signed identity:
 // the subgraph checks the signature and the caller's rights exactly as on its /graphql.
+import { randomBytes } from 'node:crypto';
 import { startGateway, type RunningGateway } from '../../gateway/gateway-server';
 import { startProduct, type RunningProduct } from '../support/product';
 
@@ -44,7 +45,8 @@ describe('the gateway calling subgraphs in process', () => {
       ...common,
       subgraphUrls: { member: nowhere, payment: nowhere, certification: nowhere, analytics: nowhere },
       inProcessSubgraphs: product.subgraphs,
-      subgraphSecret: 'another-secret-than-the-subgraphs-0123456789abcdef',
+      // Another secret than the subgraphs' (random: a secret written here would be a published one).
+      subgraphSecret: randomBytes(32).toString('hex'),
     });
     await post(
       product.gateway.url,

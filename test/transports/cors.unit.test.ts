@@ -1,4 +1,5 @@
 // The CORS policy: which origins match which patterns, and CORS_ORIGINS as the config reads it.
+import { randomBytes } from 'node:crypto';
 import { decideCors, originMatches } from '../../platform/cors';
 import { ConfigError, loadConfig } from '../../platform/config';
 
@@ -34,7 +35,7 @@ describe('CORS origin patterns', () => {
 describe('CORS_ORIGINS', () => {
   it('allows local development servers by default, and nothing in production', () => {
     expect(loadConfig({ NODE_ENV: 'development' }).CORS_ORIGINS).toEqual(['http://localhost:*', 'http://127.0.0.1:*']);
-    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'q7Vd2kP9xL4mN8rT1wZ6yB3cF5hJ0sGe', SUBGRAPH_SECRET: 'Zr8Kp2Lx6Vn4Qm9Tw1Yb5Hc3Jd7Fg0Se' }).CORS_ORIGINS).toEqual([]);
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: randomBytes(32).toString('hex'), SUBGRAPH_SECRET: randomBytes(32).toString('hex') }).CORS_ORIGINS).toEqual([]);
   });
 
   it('reads a comma-separated list', () => {
