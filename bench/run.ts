@@ -30,7 +30,7 @@ const benchmarks: readonly { name: string; args: string[]; needs?: 'hive' }[] = 
 const repoRoot = path.resolve(__dirname, '..', '..');
 
 /**
- * Hive Gateway (the subscription benchmark's comparison) is a bench-only package with its own
+ * Hive Gateway (the subscription and query benchmarks' comparison) is a bench-only package with its own
  * lockfile: installed here, when a benchmark needs it and the install is missing or stale, so the
  * product's `npm ci` stays without it.
  */

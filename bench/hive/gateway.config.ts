@@ -1,4 +1,4 @@
-// Hive Gateway's configuration for the subscription benchmark (loaded by its CLI from
+// Hive Gateway's configuration for the subscription and query benchmarks (loaded by its CLI from
 // dist/bench/hive/gateway.config.js): serves the product's supergraph and subgraphs the way our
 // subgraphs require — every HTTP call carries the signed `x-gateway-identity` header, each
 // graphql-ws connection_init carries a gateway signature, and each subscribe carries the caller's

@@ -15,6 +15,7 @@ import {
   uniqueConflict,
   type CheckedCondition,
   type CheckedRange,
+  type CheckedQuery,
 } from './document-rules';
 
 type SqlValue = string | number | null;
@@ -237,20 +238,65 @@ class SqliteCollection<T extends Doc> implements DocumentCollection<T> {
   }
 
   /**
-   * Several finds in one call: their prepared statements run back to back, synchronously (one
-   * statement of them all, a UNION ALL of subqueries, measured 2.5 times slower than this).
+   * Several finds in one call. The first page of one list per row (the same query but for one
+   * string it matches on: each member's certifications) is one statement, ranked per value with a
+   * window function, so SQLite sorts once; anything else runs the finds' statements back to back
+   * (one UNION ALL statement of them measured 2.5 times slower than that).
    */
   async findMany(queries: readonly FindQuery<T>[]): Promise<T[][]> {
-    return queries.map((query) => {
+    const checked = queries.map((query) => checkQuery(this.name, query));
+    const perValue = this.perValuePages(checked);
+    if (perValue) return perValue;
+    return checked.map((q) => {
       const params: SqlValue[] = [];
-      const sql = this.findSql(checkQuery(this.name, query), params);
+      const sql = this.findSql(q, params);
       return this.prepared<{ doc: string }>(sql)
         .all(...params)
         .map((row) => JSON.parse(row.doc) as T);
     });
   }
 
-  private findSql(q: ReturnType<typeof checkQuery<T>>, params: SqlValue[]): string {
+  /** `perValuePages` for queries that are one page shape over several values of one string field; null otherwise. */
+  private perValuePages(queries: readonly CheckedQuery[]): T[][] | null {
+    const first = queries[0];
+    if (queries.length < 2 || !first || first.prefix || first.after || first.before || first.limit === null) return null;
+    // The one field whose (string) value differs between the queries; every other condition equal.
+    const fields = first.where.map(([field]) => field);
+    const varying = fields.filter((field, i) => queries.some((q) => q.where[i]?.[0] !== field || q.where[i]?.[1] !== first.where[i]?.[1]));
+    if (varying.length !== 1) return null;
+    const key = varying[0] as string;
+    const keyIndex = fields.indexOf(key);
+    const same = (q: CheckedQuery) =>
+      !q.prefix && !q.after && !q.before && q.limit === first.limit && q.orderField === first.orderField && q.descending === first.descending &&
+      q.where.length === first.where.length && typeof q.where[keyIndex]?.[1] === 'string' &&
+      q.where.every(([field, value], i) => field === fields[i] && (i === keyIndex || value === first.where[i]?.[1]));
+    if (!queries.every(same)) return null;
+    const values = queries.map((q) => q.where[keyIndex]?.[1] as string);
+    const params: SqlValue[] = [JSON.stringify([...new Set(values)])];
+    const others = whereSql(first.where.filter(([field]) => field !== key), params);
+    const direction = first.descending ? 'DESC' : 'ASC';
+    const order = first.orderField === 'id' ? `id ${direction}` : `${fieldExpr(first.orderField)} ${direction}, id ${direction}`;
+    const k = fieldExpr(key);
+    params.push(first.limit);
+    const sql =
+      `SELECT k, doc FROM (SELECT ${k} AS k, doc, ROW_NUMBER() OVER (PARTITION BY ${k} ORDER BY ${order}) AS rn ` +
+      `FROM ${quote(this.table)} WHERE ${[`${k} IN (SELECT value FROM json_each(?))`, ...others].join(' AND ')}) ` +
+      `WHERE rn <= ? ORDER BY k, rn`;
+    const byValue = new Map<string, T[]>();
+    for (const row of this.prepared<{ k: string; doc: string }>(sql).all(...params)) {
+      const list = byValue.get(row.k);
+      const doc = JSON.parse(row.doc) as T;
+      if (list) list.push(doc);
+      else byValue.set(row.k, [doc]);
+    }
+    // A value asked twice gets its own copy, as two finds would give.
+    return values.map((value, i) => {
+      const docs = byValue.get(value) ?? [];
+      return values.indexOf(value) === i ? docs : docs.map((doc) => JSON.parse(JSON.stringify(doc)) as T);
+    });
+  }
+
+  private findSql(q: CheckedQuery, params: SqlValue[]): string {
     const clauses = whereSql(q.where, params);
     if (q.prefix) {
       clauses.push(`doc_ci_prefix(${fieldExpr(q.prefix.field)}, ?)`);

@@ -301,6 +301,19 @@ export function documentStoreContract(adapter: string, factory: () => Promise<Do
         expect(alone.map(ids)).toEqual([['a1'], ['a2', 'a4'], [], ['a4', 'a5'], [], ['a1'], ['a2']]);
         expect(await findEach(c, queries)).toEqual(alone);
         expect(await findEach(c, [])).toEqual([]);
+        // One list per row: the same page over several values of one field (a value asked twice, one with nothing).
+        const perRow: FindQuery<Member>[] = ['vip', 'basic', 'nope', 'vip', 'premium'].map((tier) => ({
+          where: { tier },
+          orderBy: { field: 'score', direction: 'desc' },
+          limit: 2,
+        }));
+        const perRowAlone = await Promise.all(perRow.map((q) => c.find(q)));
+        expect(perRowAlone.map(ids)).toEqual([['a1', 'a3'], ['a2', 'a4'], [], ['a1', 'a3'], ['a6']]);
+        expect(await findEach(c, perRow)).toEqual(perRowAlone);
+        const withOther: FindQuery<Member>[] = ['vip', 'basic', 'premium'].map((tier) => ({ where: { active: true, tier }, orderBy: { field: 'id', direction: 'asc' }, limit: 5 }));
+        const withOtherAlone = await Promise.all(withOther.map((q) => c.find(q)));
+        expect(withOtherAlone.map(ids)).toEqual([['a1'], [], ['a6']]);
+        expect(await findEach(c, withOther)).toEqual(withOtherAlone);
       });
 
       it('matches null against null and missing fields', async () => {
