@@ -179,6 +179,18 @@ describe('limits, expiry and shutdown over HTTP', () => {
     }
   });
 
+  it('sends a multipart heartbeat part every keep-alive interval while no event comes', async () => {
+    const harness = await startHarness({ gatewaySubscriptions: { limits: { keepAliveMs: 100 } } });
+    try {
+      const stream = open(harness, 'multipart', harness.token('m-quiet'), watch('m-quiet'));
+      // Two heartbeats in a row, and nothing else: `{}` parts, which clients skip.
+      for (let i = 0; i < 2; i++) expect(await stream.take('a heartbeat')).toEqual({ event: 'part', data: {} });
+      stream.abort();
+    } finally {
+      await harness.close();
+    }
+  });
+
   it.each<Kind>(['sse', 'multipart'])('ends a %s subscription with UNAUTHENTICATED when its token expires', async (kind) => {
     const clock = new ManualClock(new Date());
     const { timers, pending } = manualTimers();
