@@ -31,6 +31,7 @@ import autocannon from 'autocannon';
 import { GATEWAY_IDENTITY_HEADER, mintClientToken, signForwardedIdentity, type Identity } from '../platform/auth';
 import { arg, choiceArg, machine, numberArg, runAsMain } from './report';
 import type { ProductReady } from './subscription-product';
+import { productReady, stopProduct } from './product-child';
 import { hiveInstalled, processTreeCpuSeconds, repoRoot, startTarget, type GatewayTarget } from './subscription-targets';
 import { workloads, type Workload, type WorkloadName } from './gateway-query-workloads';
 import { testCards } from '../subgraphs/payment/domain/simulated-card-processor';
@@ -436,29 +437,7 @@ function inProductTarget(url: string, productPid: number): GatewayTarget {
   };
 }
 
-function productReady(child: ChildProcess): Promise<ProductReady> {
-  return new Promise<ProductReady>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the product did not start within 120 s')), 120_000);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the product exited with ${code} before it was ready`));
-    });
-    child.on('message', (message: Partial<ProductReady>) => {
-      if (message?.type !== 'bench:product-ready') return;
-      clearTimeout(timer);
-      resolve(message as ProductReady);
-    });
-  });
-}
 
-async function stopProduct(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-  await exited;
-  clearTimeout(timer);
-}
 
 function listArg<T extends string>(name: string, choices: readonly T[], fallback: readonly T[]): T[] {
   const raw = arg(name);

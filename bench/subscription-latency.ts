@@ -32,6 +32,7 @@ import { loadConfig, type Config } from '../platform/config';
 import { arg, choiceArg, machine, numberArg, percentile, runAsMain } from './report';
 import { onFreshVhost } from './broker';
 import type { ProductReady } from './subscription-product';
+import { productReady, stopProduct } from './product-child';
 import { Arrivals, closeSubscribers, openSubscribers, problemsOf, TRANSPORTS, updateProfile, type Transport } from './subscription-clients';
 import { hiveInstalled, processCpuSeconds, repoRoot, startTarget, type GatewayKind, type GatewayTarget } from './subscription-targets';
 
@@ -584,31 +585,7 @@ export async function runSubscriptionLatency(options: SubscriptionLatencyOptions
   }
 }
 
-/** The product child's ready message (its exit before it is a failure, bounded). */
-function productReady(child: ChildProcess): Promise<ProductReady> {
-  return new Promise<ProductReady>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the product did not start within 120 s')), 120_000);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the product exited with ${code} before it was ready`));
-    });
-    child.on('message', (message: Partial<ProductReady>) => {
-      if (message?.type !== 'bench:product-ready') return;
-      clearTimeout(timer);
-      resolve(message as ProductReady);
-    });
-  });
-}
 
-/** Ask the product to stop (it closes its workers and servers), killing it if it hangs. */
-async function stopProduct(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-  await exited;
-  clearTimeout(timer);
-}
 
 /** `--gateways ours,hive` (the default): the gateways to measure, each named at most once. */
 function gatewaysArg(): GatewayKind[] {
