@@ -445,10 +445,10 @@ export class InProcessEventBus implements EventBus, TemporaryTopics {
       });
       outcomes = each;
     }
-    endBatchDeliverySpan(span, valid.map((_, index) => settle(outcomes[index] ?? { kind: 'retry', reason: 'no outcome' }, message.attempt, maxAttempts)));
+    const settlements = valid.map((_, index) => settle(outcomes[index] ?? { kind: 'retry', reason: 'no outcome' }, message.attempt, maxAttempts));
+    endBatchDeliverySpan(span, settlements);
     valid.forEach((event, index) => {
-      const outcome = outcomes[index] ?? { kind: 'retry', reason: 'no outcome' };
-      const settlement = settle(outcome, message.attempt, maxAttempts);
+      const settlement = settlements[index] as (typeof settlements)[number];
       switch (settlement.action) {
         case 'ack':
           // An acked event is only reported: no body needed.

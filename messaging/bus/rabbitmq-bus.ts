@@ -365,10 +365,9 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
     // order while their confirms are pipelined.
     this.coalesceWrites();
     const spans = startPublishSpans(events, 'rabbitmq', exchange);
-    const sends = events.map((event, index) =>
-      this.confirmed(this.publisher.send(this.envelopeFor(event, exchange, spans?.headers(index)), Buffer.from(bodies[index] as string))),
+    const results = await this.confirmedAll(
+      events.map((event, index) => this.publisher.send(this.envelopeFor(event, exchange, spans?.headers(index)), Buffer.from(bodies[index] as string))),
     );
-    const results = await Promise.allSettled(sends);
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     spans?.end(failed[0]?.reason);
     // An encoding failure closes the channel, so the sends after it fail too: only the events whose
@@ -664,7 +663,7 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
           if (message.timestamp !== undefined) envelope.timestamp = message.timestamp;
           if (Buffer.isBuffer(message.body) && message.contentType !== undefined) envelope.contentType = message.contentType;
           // Confirmed before the letter is acked: a failed publish leaves it where it was.
-          await this.publisher.send(envelope, message.body);
+          await this.confirmed(this.publisher.send(envelope, message.body));
         }
         channel.basicAck({ deliveryTag: message.deliveryTag });
         found = letter;
@@ -733,21 +732,32 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
   }
 
   /**
-   * `send` bounded by the confirm timeout: past it the publish counts as not confirmed (UNAVAILABLE,
-   * a transient failure), so the caller publishes again or the delivery is requeued, instead of
-   * waiting for good on a confirm the broker lost. A confirm that comes later changes nothing.
+   * Sends bounded by one confirm deadline: a send the broker has not confirmed by then counts as not
+   * confirmed (UNAVAILABLE, a transient failure), so the caller publishes again or the delivery is
+   * requeued, instead of waiting for good on a confirm the broker lost. One timer per call, however
+   * many sends; a confirm that comes later changes nothing.
    */
-  private confirmed<T>(send: Promise<T>): Promise<T> {
+  private async confirmedAll<T>(sends: readonly Promise<T>[]): Promise<PromiseSettledResult<T>[]> {
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
+    const expired = new Promise<never>((_, reject) => {
       timer = setTimeout(
         () => reject(new DomainError('UNAVAILABLE', `RabbitMQ did not confirm the publish within ${this.confirmTimeoutMs} ms`, { confirmTimeoutMs: this.confirmTimeoutMs })),
         this.confirmTimeoutMs,
       );
       timer.unref();
     });
-    send.catch(() => undefined);
-    return Promise.race([send, timeout]).finally(() => clearTimeout(timer));
+    try {
+      return await Promise.allSettled(sends.map((send) => Promise.race([send, expired])));
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** One send bounded by the confirm deadline (confirmedAll). */
+  private async confirmed<T>(send: Promise<T>): Promise<T> {
+    const [result] = await this.confirmedAll([send]);
+    if (result?.status === 'fulfilled') return result.value;
+    throw (result as PromiseRejectedResult).reason;
   }
 
   private assertOpen(): void {
@@ -940,10 +950,11 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
       });
       outcomes = each;
     }
-    endBatchDeliverySpan(span, valid.map((_, index) => settle(outcomes[index] ?? { kind: 'retry', reason: 'no outcome' }, attempt, maxAttempts)));
+    const settlements = valid.map((_, index) => settle(outcomes[index] ?? { kind: 'retry', reason: 'no outcome' }, attempt, maxAttempts));
+    endBatchDeliverySpan(span, settlements);
     this.coalesceWrites();
     valid.forEach((event, index) => {
-      const settlement = settle(outcomes[index] ?? { kind: 'retry', reason: 'no outcome' }, attempt, maxAttempts);
+      const settlement = settlements[index] as (typeof settlements)[number];
       switch (settlement.action) {
         case 'ack':
           report(event.id, event.type, 'ack');
