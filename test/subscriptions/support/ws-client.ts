@@ -2,6 +2,7 @@
 // messages (never on time); and a raw `ws` client for protocol-level checks.
 import { createClient, type Client, type SubscribePayload } from 'graphql-ws';
 import WebSocket from 'ws';
+import { Mailbox } from '../../support/mailbox';
 
 export type Received =
   | { readonly kind: 'next'; readonly data: unknown; readonly errors?: readonly { message: string; extensions?: Record<string, unknown> }[]; readonly cursor: string | null }
@@ -10,53 +11,17 @@ export type Received =
   | { readonly kind: 'complete' };
 
 /** A subscription whose messages are taken one at a time. */
-export class Collector {
-  private readonly items: Received[] = [];
-  private readonly waiters: ((item: Received) => void)[] = [];
+export class Collector extends Mailbox<Received> {
   unsubscribe: () => void = () => undefined;
 
-  push(item: Received): void {
-    const waiter = this.waiters.shift();
-    if (waiter) waiter(item);
-    else this.items.push(item);
-  }
-
-  take(what = 'a subscription message', timeoutMs = 10_000): Promise<Received> {
-    const item = this.items.shift();
-    if (item) return Promise.resolve(item);
-    return new Promise((resolve, reject) => {
-      const waiter = (received: Received) => {
-        clearTimeout(timer);
-        resolve(received);
-      };
-      const timer = setTimeout(() => {
-        // Withdraw, so a later message is not swallowed by a waiter nobody listens to.
-        const index = this.waiters.indexOf(waiter);
-        if (index >= 0) this.waiters.splice(index, 1);
-        reject(new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`));
-      }, timeoutMs);
-      this.waiters.push(waiter);
-    });
+  override take(what = 'a subscription message', timeoutMs = 10_000): Promise<Received> {
+    return super.take(what, timeoutMs);
   }
 
   async takeNext(what = 'an event'): Promise<Extract<Received, { kind: 'next' }>> {
     const item = await this.take(what);
     if (item.kind !== 'next') throw new Error(`Expected ${what}, got ${JSON.stringify(item)}`);
     return item;
-  }
-
-  /** The next message if one comes within `ms`, else null. */
-  async poll(ms: number): Promise<Received | null> {
-    try {
-      return await this.take('a message', ms);
-    } catch {
-      return null;
-    }
-  }
-
-  /** Nothing is pending right now (call after a later message proved earlier ones arrived). */
-  get pending(): number {
-    return this.items.length;
   }
 }
 

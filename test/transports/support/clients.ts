@@ -7,6 +7,7 @@ import { createClient as createWsClient } from 'graphql-ws';
 import { createClient as createSseClient } from 'graphql-sse';
 import { pipe, subscribe as subscribeSource } from 'wonka';
 import WebSocket from 'ws';
+import { Mailbox } from '../../support/mailbox';
 
 export const MEMBER_UPDATED = /* GraphQL */ `
   subscription Watch($id: ID!) {
@@ -27,16 +28,7 @@ export type Received =
   | { readonly kind: 'complete' };
 
 /** What a subscription received, taken one at a time. */
-export class Inbox {
-  private readonly items: Received[] = [];
-  private readonly waiters: ((item: Received) => void)[] = [];
-
-  push(item: Received): void {
-    const waiter = this.waiters.shift();
-    if (waiter) waiter(item);
-    else this.items.push(item);
-  }
-
+export class Inbox extends Mailbox<Received> {
   next(value: unknown, extensions: unknown, errors: unknown): void {
     const list = Array.isArray(errors) ? (errors as { message: string; extensions?: { code?: string } }[]) : [];
     if (list.length > 0) {
@@ -54,36 +46,14 @@ export class Inbox {
     this.push({ kind: 'error', code, message: e?.message ?? String(error) });
   }
 
-  take(what: string, timeoutMs = 15_000): Promise<Received> {
-    const item = this.items.shift();
-    if (item) return Promise.resolve(item);
-    return new Promise((resolve, reject) => {
-      const waiter = (received: Received) => {
-        clearTimeout(timer);
-        resolve(received);
-      };
-      const timer = setTimeout(() => {
-        const index = this.waiters.indexOf(waiter);
-        if (index >= 0) this.waiters.splice(index, 1);
-        reject(new Error(`Timed out waiting for ${what}`));
-      }, timeoutMs);
-      this.waiters.push(waiter);
-    });
+  override take(what: string, timeoutMs = 15_000): Promise<Received> {
+    return super.take(what, timeoutMs);
   }
 
   async takeUpdate(what: string): Promise<Extract<Received, { kind: 'next' }>> {
     const item = await this.take(what);
     if (item.kind !== 'next') throw new Error(`Expected ${what}, got ${JSON.stringify(item)}`);
     return item;
-  }
-
-  /** The next item if one comes within `ms`, else null (for warm-up only). */
-  async poll(ms: number): Promise<Received | null> {
-    try {
-      return await this.take('a message', ms);
-    } catch {
-      return null;
-    }
   }
 }
 

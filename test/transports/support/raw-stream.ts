@@ -1,5 +1,7 @@
 // Raw HTTP subscription streams (SSE and multipart) read with fetch, message by message, so tests
 // see the protocol itself: SSE ids and events, multipart parts, heartbeats, endings.
+import { Mailbox } from '../../support/mailbox';
+
 export interface StreamMessage {
   /** SSE: the event name (`next`, `complete`); multipart: `part`. */
   readonly event: string;
@@ -12,8 +14,7 @@ export interface StreamMessage {
 export class RawStream {
   readonly response: Promise<Response>;
   private readonly controller = new AbortController();
-  private readonly items: (StreamMessage | 'end')[] = [];
-  private readonly waiters: ((item: StreamMessage | 'end') => void)[] = [];
+  private readonly received = new Mailbox<StreamMessage | 'end'>();
   private reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
   private paused = false;
   private pump: (() => void) | null = null;
@@ -40,9 +41,7 @@ export class RawStream {
   }
 
   private push(item: StreamMessage | 'end'): void {
-    const waiter = this.waiters.shift();
-    if (waiter) waiter(item);
-    else this.items.push(item);
+    this.received.push(item);
   }
 
   private async read(): Promise<void> {
@@ -81,20 +80,7 @@ export class RawStream {
   }
 
   take(what: string, timeoutMs = 15_000): Promise<StreamMessage | 'end'> {
-    const item = this.items.shift();
-    if (item) return Promise.resolve(item);
-    return new Promise((resolve, reject) => {
-      const waiter = (received: StreamMessage | 'end') => {
-        clearTimeout(timer);
-        resolve(received);
-      };
-      const timer = setTimeout(() => {
-        const index = this.waiters.indexOf(waiter);
-        if (index >= 0) this.waiters.splice(index, 1);
-        reject(new Error(`Timed out waiting for ${what}`));
-      }, timeoutMs);
-      this.waiters.push(waiter);
-    });
+    return this.received.take(what, timeoutMs);
   }
 
   /** The next message with data (SSE comments and multipart heartbeats `{}` skipped). */
