@@ -20,6 +20,7 @@ import {
   nextStatus,
   type CertificationCommand,
   type CertificationDocument,
+  type CertificationEvent,
   type CertificationEventType,
   type CertificationState,
   type CertificationStatus,
@@ -60,7 +61,7 @@ export type AdminCommand = Extract<
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 export class CertificationService {
-  private readonly handler: CommandHandler<CertificationCommand, CertificationState, never>;
+  private readonly handler: CommandHandler<CertificationCommand, CertificationState, CertificationEvent>;
   private readonly counters: DocumentCollection<NumberCounter>;
   private readonly keys: IdempotencyKeys;
 
@@ -71,7 +72,7 @@ export class CertificationService {
     snapshotEvery: number,
     private readonly members: MemberDirectory = storeMemberDirectory(store),
   ) {
-    this.handler = new CommandHandler(certificationDecider as never, { store, clock, snapshotEvery });
+    this.handler = new CommandHandler(certificationDecider, { store, clock, snapshotEvery });
     this.counters = documents.collection<NumberCounter>('certification_numbers');
     this.keys = new IdempotencyKeys(documents, clock);
   }

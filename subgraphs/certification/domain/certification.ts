@@ -1,6 +1,7 @@
 // The Certification aggregate as a pure decider over the seed's state machine: `transitions` is the
 // diagram as data, `decide` refuses anything it does not draw, `evolve` folds events into state.
 import type { EventEnvelope } from '../../../messaging/events/envelope';
+import type { Decider } from '../../../messaging/store/command-handler';
 import type { EventPayload } from '../../../messaging/events/catalog';
 import { DomainError, IllegalStateError, NotFoundError, ValidationError } from '../../../platform/errors';
 import { findCertificationType, certificationTypes, type CertificationType } from './certification-types';
@@ -371,11 +372,11 @@ export function isCertificationEvent(event: { type: string }): event is EventEnv
   return eventTypeSet.has(event.type);
 }
 
-/** The decider as the command handler runs it (events of other types leave the state alone). */
+/** The decider as the command handler runs it. */
 export const certificationDecider = {
   initialState: initialCertificationState,
   decide,
-  evolve: (state: CertificationState, event: { type: string }): CertificationState =>
-    isCertificationEvent(event) ? evolve(state, event) : state,
+  evolve,
+  eventTypes: certificationEventTypes,
   snapshotSchemaVersion: 1,
-};
+} satisfies Decider<CertificationCommand, CertificationState, CertificationEvent>;
