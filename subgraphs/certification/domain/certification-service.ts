@@ -17,6 +17,7 @@ import {
   evolve,
   initialCertificationState,
   isCertificationEvent,
+  limits,
   nextStatus,
   type CertificationCommand,
   type CertificationDocument,
@@ -58,7 +59,7 @@ export type AdminCommand = Extract<
   { kind: 'startReview' | 'approve' | 'reject' | 'activate' | 'suspend' | 'reactivate' | 'revoke' }
 >;
 
-const ID = /^[A-Za-z0-9_-]{1,64}$/;
+const ID = new RegExp(`^[A-Za-z0-9_-]{1,${limits.id}}$`);
 
 export class CertificationService {
   private readonly handler: CommandHandler<CertificationCommand, CertificationState, CertificationEvent>;
@@ -88,7 +89,7 @@ export class CertificationService {
     if (identity.role !== 'admin' && applicantId !== identity.sub) {
       throw new ForbiddenError(`A member may only apply for itself (you are ${identity.sub}, not ${applicantId}).`);
     }
-    if (!ID.test(applicantId)) throw new ValidationError('memberId must be 1 to 64 letters, digits, "-" or "_".', { field: 'memberId' });
+    if (!ID.test(applicantId)) throw new ValidationError(`memberId must be 1 to ${limits.id} letters, digits, "-" or "_".`, { field: 'memberId' });
     await requireMembers(this.members, [applicantId], () => 'memberId');
     // With a key, a repeat answers the first application; twins meet at expected version 0.
     return this.keys.run(

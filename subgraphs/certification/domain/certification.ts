@@ -167,6 +167,8 @@ const appliedDocument = applied.documents.element.shape;
 
 /** Command limits, read from the event contracts the commands' events must meet. */
 export const limits = {
+  /** Certification and applicant ids. */
+  id: Math.min(limitOf(applied.certificationId.maxLength, 'certification id length'), limitOf(applied.applicantId.maxLength, 'applicant id length')),
   reason: limitOf(certificationEvents['certification.rejected'].schema.shape.reason.maxLength, 'reason length'),
   documents: limitOf(z.toJSONSchema(applied.documents).maxItems, 'document count'),
   documentName: limitOf(appliedDocument.name.maxLength, 'document name length'),
