@@ -243,6 +243,7 @@ export function createOrderSaga(settings: SagaSettings) {
 
 export type OrderSaga = ReturnType<typeof createOrderSaga>;
 
+/** Its own events in the order stream: the command handler folds only these. */
 const sagaEventTypes: readonly SagaEventType[] = [
   'order.created',
   'payment.initiated',
@@ -254,16 +255,11 @@ const sagaEventTypes: readonly SagaEventType[] = [
   'order.failed',
   'order.cancelled',
 ];
-const sagaEventTypeSet: ReadonlySet<string> = new Set(sagaEventTypes);
 
 const replyTypes: ReadonlySet<string> = new Set<string>(sagaReplyTypes);
 
 export function isSagaReply(event: { type: string }): event is SagaReply {
   return replyTypes.has(event.type);
-}
-
-export function isSagaEvent(event: { type: string }): event is StoredSagaEvent {
-  return sagaEventTypeSet.has(event.type);
 }
 
 export function orderStreamId(orderId: string): string {
