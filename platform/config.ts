@@ -5,6 +5,12 @@ import { defaultCorsOrigins, originPatternProblem } from './cors';
 import { parseMongoUri } from './mongodb-uri';
 import { DEVELOPMENT_JWT_SECRET, DEVELOPMENT_SUBGRAPH_SECRET, publishedSecretProblem } from './published-secrets';
 
+/** The subgraphs, by name: each listens on <NAME>_PORT and the gateway reaches it at <NAME>_URL. */
+export const subgraphNames = ['member', 'payment', 'certification', 'analytics'] as const;
+export type SubgraphName = (typeof subgraphNames)[number];
+export const subgraphPortVariable = <N extends SubgraphName>(name: N) => `${name.toUpperCase() as Uppercase<N>}_PORT` as const;
+export const subgraphUrlVariable = <N extends SubgraphName>(name: N) => `${name.toUpperCase() as Uppercase<N>}_URL` as const;
+
 export class ConfigError extends Error {
   constructor(readonly variable: string, message: string) {
     super(`Configuration error in ${variable}: ${message}`);
