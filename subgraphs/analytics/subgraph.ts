@@ -10,8 +10,10 @@ import { replayProgressEventTypes } from './graphql/replay-progress.resolver';
 export const analyticsSubgraph = defineSubgraph({
   name: 'analytics',
   createModule: createAnalyticsModule,
-  // eventFlow (the console's event flow page) takes every type, the others' included.
-  subscriptionEventTypes: [...new Set([...patternDetectedEventTypes, ...replayProgressEventTypes, ...eventFlowEventTypes])],
+  subscriptionEventTypes: [...new Set([...patternDetectedEventTypes, ...replayProgressEventTypes])],
+  // eventFlow (the console's event flow page) takes every type: binding them all always would put
+  // every event of the deployment through this live queue even when nobody watches.
+  onDemandSubscriptionEventTypes: eventFlowEventTypes,
   startWorkers: noWorkers,
   replayProjections: [],
 });

@@ -32,6 +32,7 @@ export async function startSubgraph(
       bus: backends.bus,
       store: backends.store,
       eventTypes: definition.subscriptionEventTypes,
+      onDemandEventTypes: definition.onDemandSubscriptionEventTypes ?? [],
       bufferSize: cfg.SUBSCRIPTION_BUFFER_SIZE,
       connectionInitWaitTimeoutMs: cfg.WS_CONNECTION_INIT_TIMEOUT_MS,
       keepAliveMs: cfg.WS_KEEPALIVE_MS,

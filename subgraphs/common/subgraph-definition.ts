@@ -40,6 +40,8 @@ export interface SubgraphDefinition<
   readonly createModule: (backends: Backends, cfg: SubgraphConfig) => Promise<Module>;
   /** The event types its subscriptions need: its live queue binds to exactly these. */
   readonly subscriptionEventTypes: readonly EventType[];
+  /** Types bound only while a subscription asks for one beyond the above (a second live queue). */
+  readonly onDemandSubscriptionEventTypes?: readonly EventType[];
   /** Its background work; `overrides` are for tests (a mailer, a card processor, ...). */
   readonly startWorkers: (backends: Backends, cfg: SubgraphConfig, overrides?: Overrides) => Promise<Workers>;
   /** Its projections a replay can rebuild (by name, e.g. member-read-model). */
