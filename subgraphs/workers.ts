@@ -50,11 +50,12 @@ interface RunningSharedWorkers {
 
 export async function startWorkers(backends: Backends, cfg: WorkersConfig, overrides: WorkerOverrides = {}): Promise<RunningWorkers> {
   const { store, bus, documents, clock } = backends;
-  const bySubgraph: Partial<Record<SubgraphName, RunningSubgraphWorkers>> = {};
+  // Each subgraph's own work first (payment seeds stock, certification follows its due index).
+  const started: RunningSubgraphWorkers[] = [];
   for (const definition of subgraphList as readonly SubgraphDefinition<SubgraphName, SubgraphModule, RunningSubgraphWorkers, unknown>[]) {
-    bySubgraph[definition.name] = await definition.startWorkers(backends, cfg, overrides[definition.name]);
+    started.push(await definition.startWorkers(backends, cfg, overrides[definition.name]));
   }
-  const started = subgraphList.map((d) => bySubgraph[d.name] as RunningSubgraphWorkers);
+  const bySubgraph = Object.fromEntries(subgraphList.map((d, i) => [d.name, started[i]])) as { readonly [N in SubgraphName]: WorkersOf<Subgraphs[N]> };
   const definitions = started.flatMap((w) => w.consumers);
   const consumers: Consumer[] = [];
   for (const definition of definitions) {
@@ -90,7 +91,7 @@ export async function startWorkers(backends: Backends, cfg: WorkersConfig, overr
   });
   pruner.start();
   return {
-    ...(bySubgraph as { readonly [N in SubgraphName]: WorkersOf<Subgraphs[N]> }),
+    ...bySubgraph,
     relay,
     parked,
     relayActive: () => relayLease.isActive,
