@@ -1,7 +1,7 @@
 // The registry: the product's subgraphs, each described in its own folder (subgraph.ts). Adding a
 // subgraph is its folder, its entry here and its name in platform/config.ts `subgraphNames`.
 import type { SubgraphName } from '../platform/config';
-import type { RunningSubgraphWorkers, SubgraphDefinition } from './common/subgraph-definition';
+import type { AnySubgraphDefinition, RunningSubgraphWorkers, SubgraphDefinition } from './common/subgraph-definition';
 import type { SubgraphModule } from './common/subgraph-module';
 import { memberSubgraph } from './member/subgraph';
 import { paymentSubgraph } from './payment/subgraph';
@@ -18,4 +18,4 @@ export const subgraphs = {
 export type Subgraphs = typeof subgraphs;
 
 /** The descriptions in start order. */
-export const subgraphList: readonly SubgraphDefinition<SubgraphName, SubgraphModule, RunningSubgraphWorkers, never>[] = Object.values(subgraphs);
+export const subgraphList: readonly AnySubgraphDefinition[] = Object.values(subgraphs);

@@ -16,13 +16,13 @@ import { ReplayRunner } from '../messaging/replay/replay-runner';
 import { consumerTarget, projectionTarget } from '../messaging/replay/replay-targets';
 import type { Config, SubgraphName } from '../platform/config';
 import { loggerFor } from '../platform/logger';
-import type { RunningSubgraphWorkers, SubgraphConfig, SubgraphDefinition } from './common/subgraph-definition';
+import type { AnySubgraphDefinition, RunningSubgraphWorkers, SubgraphConfig, SubgraphDefinition } from './common/subgraph-definition';
 import type { SubgraphModule } from './common/subgraph-module';
 import { subgraphList, type Subgraphs } from './index';
 
 export type WorkersConfig = SubgraphConfig & Pick<Config, 'PROCESSED_MARKER_RETENTION_HOURS'>;
 
-type WorkersOf<D extends SubgraphDefinition<SubgraphName, SubgraphModule, RunningSubgraphWorkers, never>> = Awaited<ReturnType<D['startWorkers']>>;
+type WorkersOf<D extends AnySubgraphDefinition> = Awaited<ReturnType<D['startWorkers']>>;
 
 /** Test doubles for a subgraph's workers, by subgraph (`{ member: { mailer }, payment: { retry } }`). */
 export type WorkerOverrides = { readonly [N in SubgraphName]?: Parameters<Subgraphs[N]['startWorkers']>[2] };

@@ -1,8 +1,8 @@
 // Starts one subgraph from the configuration: assembles its module on the process's backends,
 // serves it, then starts its background work (used by each subgraph's main and by `npm start`).
 import type { Backends } from '../../messaging/backends';
-import { subgraphPortVariable, type Config, type SubgraphName } from '../../platform/config';
-import type { RunningSubgraphWorkers, SubgraphDefinition } from './subgraph-definition';
+import { subgraphPortVariable, type Config } from '../../platform/config';
+import type { AnySubgraphDefinition } from './subgraph-definition';
 import type { SubgraphModule } from './subgraph-module';
 import { startSubgraphServer, type RunningServer } from './subgraph-server';
 
@@ -11,7 +11,7 @@ export interface StartedSubgraph extends RunningServer {
 }
 
 export async function startSubgraph(
-  definition: SubgraphDefinition<SubgraphName, SubgraphModule, RunningSubgraphWorkers, never>,
+  definition: AnySubgraphDefinition,
   backends: Backends,
   cfg: Config,
   overrides: { port?: number; host?: string } = {},

@@ -48,6 +48,9 @@ export interface SubgraphDefinition<
   readonly replayProjections: readonly RebuildableProjection[];
 }
 
+/** Any subgraph's description, as generic code (start, workers, composition) takes it. */
+export type AnySubgraphDefinition = SubgraphDefinition<SubgraphName, SubgraphModule, RunningSubgraphWorkers, never>;
+
 /** A subgraph with no background work of its own. */
 export const noWorkers = async (): Promise<RunningSubgraphWorkers> => ({ consumers: [], close: async () => undefined });
 
