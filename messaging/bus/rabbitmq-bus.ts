@@ -43,6 +43,7 @@ import {
   runHandler,
   settle,
   type ResolvedConsumeOptions,
+  type Settlement,
 } from './delivery-policy';
 import { DEAD_LETTER_SCAN_LIMIT, LIVE_TOPIC } from './event-bus';
 import {
@@ -246,6 +247,41 @@ function durableArguments(type: QueueType, own: Record<string, unknown> = {}, de
   return { 'x-queue-type': 'quorum', ...own, ...deadLetters, ...(deliveryLimit === undefined ? {} : { 'x-delivery-limit': deliveryLimit }) };
 }
 
+/** The queues of one consumer: its main queue, its `.retry` queue and (durable ones) its `.dlq`. */
+interface ConsumerTopology {
+  /** A live (exclusive) queue and a temporary topic's queues live with their connection or replay. */
+  readonly durable: boolean;
+  readonly temporary: boolean;
+  readonly mainQueue: { exclusive: true; autoDelete: true; durable: false } | { durable: boolean; arguments: Record<string, unknown> };
+  readonly mainArguments: Record<string, unknown>;
+  readonly retryQueue: { queue: string; durable: boolean; exclusive: boolean; arguments: Record<string, unknown> };
+  readonly retryArguments: Record<string, unknown>;
+  readonly dlq: { queue: string; durable: true; arguments: Record<string, unknown> };
+  readonly dlqBinding: { queue: string; exchange: string; routingKey: string };
+}
+
+/** Durable queues take the configured type; live and temporary ones stay classic and non-durable. */
+function consumerTopology(resolved: ResolvedConsumeOptions, queueType: QueueType, deadLetterExchange: string): ConsumerTopology {
+  const { queue, exclusive, topic } = resolved;
+  const temporary = topic !== LIVE_TOPIC;
+  const durable = !exclusive && !temporary;
+  const retryArguments = { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': queue };
+  const mainArguments = { 'x-dead-letter-exchange': deadLetterExchange, 'x-dead-letter-routing-key': queue };
+  const dlq = { queue: deadLetterQueueOf(queue), durable: true as const, arguments: durableArguments(queueType) };
+  return {
+    durable,
+    temporary,
+    mainArguments,
+    retryArguments,
+    mainQueue: exclusive
+      ? { exclusive: true, autoDelete: true, durable: false }
+      : { durable, arguments: durable ? durableArguments(queueType, mainArguments, QUORUM_DELIVERY_LIMIT) : mainArguments },
+    retryQueue: { queue: retryQueueOf(queue), durable, exclusive, arguments: durable ? durableArguments(queueType, retryArguments) : retryArguments },
+    dlq,
+    dlqBinding: { queue: dlq.queue, exchange: deadLetterExchange, routingKey: queue },
+  };
+}
+
 /** `hosts` rotated by a random offset, so that the processes of a deployment spread over the nodes. */
 function spread(hosts: readonly string[]): string[] {
   const offset = Math.floor(Math.random() * hosts.length);
@@ -447,23 +483,7 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
     this.assertOpen();
     const resolved = resolveConsumeOptions(options);
     const { queue, exclusive, topic } = resolved;
-    const temporary = topic !== LIVE_TOPIC;
-    // Durable queues take the configured type; a live (exclusive) queue and a temporary topic's
-    // queues live with their connection or their replay, so they stay classic and non-durable.
-    const durable = !exclusive && !temporary;
-    const retryArguments = { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': queue };
-    const retryQueue = {
-      queue: retryQueueOf(queue),
-      durable,
-      exclusive,
-      arguments: durable ? durableArguments(this.queueType, retryArguments) : retryArguments,
-    };
-    const dlq = { queue: deadLetterQueueOf(queue), durable: true, arguments: durableArguments(this.queueType) };
-    const dlqBinding = { queue: dlq.queue, exchange: this.deadLetterExchange, routingKey: queue };
-    const mainArguments = { 'x-dead-letter-exchange': this.deadLetterExchange, 'x-dead-letter-routing-key': queue };
-    const mainQueue = exclusive
-      ? { exclusive: true, autoDelete: true, durable: false }
-      : { durable, arguments: durable ? durableArguments(this.queueType, mainArguments, QUORUM_DELIVERY_LIMIT) : mainArguments };
+    const topology = consumerTopology(resolved, this.queueType, this.deadLetterExchange);
     // The consumer's own publisher (retries, dead letters) re-declares these on every reconnect, so
     // a deleted retry queue or DLQ can never turn a retry into a silent loss.
     const outbound = new RenewingPublisher(
@@ -471,18 +491,56 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
       {
         confirm: true,
         maxAttempts: 1,
-        queues: exclusive ? [retryQueue] : [retryQueue, dlq],
+        queues: exclusive ? [topology.retryQueue] : [topology.retryQueue, topology.dlq],
         exchanges: [{ exchange: this.deadLetterExchange, type: 'direct', durable: true }],
-        queueBindings: exclusive ? [] : [dlqBinding],
+        queueBindings: exclusive ? [] : [topology.dlqBinding],
       },
       this.logger,
       `${queue} retries`,
     );
-    // Declared here first, each on its own, so that a queue existing with another type or other
-    // arguments stops the start with an error naming it (the consumer would only retry forever).
-    // RabbitMQ names the first argument that differs, not always the type: when another one is
-    // named, the declaration of the other type with the same arguments tells whether the type is
-    // what differs (as it does for every queue of a deployment made before quorum queues).
+    try {
+      await this.declareConsumerQueues(resolved, topology);
+    } catch (error) {
+      await outbound.close().catch(() => undefined);
+      if (error instanceof DomainError) throw error;
+      throw new DomainError('UNAVAILABLE', `Cannot declare the retry/dead-letter queues of "${queue}": ${errorMessage(error)}`, { queue });
+    }
+    let amqpConsumer: AmqpConsumer;
+    try {
+      amqpConsumer = await this.startAmqpConsumer(resolved, topology, outbound, handler, batchHandler, options.onResumed);
+    } catch (error) {
+      await outbound.close().catch(() => undefined);
+      throw new DomainError('UNAVAILABLE', `Cannot consume from "${queue}": ${errorMessage(error)}`, { queue });
+    }
+    const handle = new RabbitConsumerHandle(queue, topic, async () => {
+      await amqpConsumer.close();
+      await outbound.close().catch((error: unknown) => this.logger.warn({ err: error, queue }, 'closing retry publisher failed'));
+      this.consumers.delete(handle);
+      // The main exclusive queue auto-deletes with its consumer; its retry queue is ours to remove.
+      const stillUsed = [...this.consumers].some((c) => c.queue === queue);
+      if (exclusive && !stillUsed) {
+        await this.connection.queueDelete({ queue: topology.retryQueue.queue }).catch(() => undefined);
+      }
+    });
+    this.consumers.add(handle);
+    if (topology.temporary) {
+      const queues = this.topicQueues.get(topic) ?? new Set<string>();
+      queues.add(queue);
+      this.topicQueues.set(topic, queues);
+    }
+    return handle;
+  }
+
+  /**
+   * The consumer's queues declared one by one, so that a queue existing with another type or other
+   * arguments stops the start with an error naming it (the consumer would only retry forever).
+   * RabbitMQ names the first argument that differs, not always the type: when another one is named,
+   * the declaration of the other type with the same arguments tells whether the type is what
+   * differs (as it does for every queue of a deployment made before quorum queues).
+   */
+  private async declareConsumerQueues(resolved: ResolvedConsumeOptions, topology: ConsumerTopology): Promise<void> {
+    const { queue, exclusive } = resolved;
+    const { durable, mainQueue, mainArguments, retryQueue, retryArguments, dlq, dlqBinding } = topology;
     const otherType: QueueType = this.queueType === 'quorum' ? 'classic' : 'quorum';
     const declare = async (declaration: { queue: string; arguments?: Record<string, unknown> }, asOtherType?: Record<string, unknown>) => {
       try {
@@ -499,30 +557,35 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
         throw refusal;
       }
     };
-    try {
-      if (!exclusive) await declare({ queue, ...mainQueue }, durable ? durableArguments(otherType, mainArguments, otherType === 'quorum' ? QUORUM_DELIVERY_LIMIT : undefined) : undefined);
-      await declare(retryQueue, durable ? durableArguments(otherType, retryArguments) : undefined);
-      if (!exclusive) {
-        await declare(dlq, durableArguments(otherType));
-        await this.connection.queueBind(dlqBinding);
-      }
-    } catch (error) {
-      await outbound.close().catch(() => undefined);
-      if (error instanceof DomainError) throw error;
-      throw new DomainError('UNAVAILABLE', `Cannot declare the retry/dead-letter queues of "${queue}": ${errorMessage(error)}`, { queue });
+    if (!exclusive) await declare({ queue, ...mainQueue }, durable ? durableArguments(otherType, mainArguments, otherType === 'quorum' ? QUORUM_DELIVERY_LIMIT : undefined) : undefined);
+    await declare(retryQueue, durable ? durableArguments(otherType, retryArguments) : undefined);
+    if (!exclusive) {
+      await declare(dlq, durableArguments(otherType));
+      await this.connection.queueBind(dlqBinding);
     }
+  }
 
+  /** rabbitmq-client's consumer on the main queue, started and set up once (closed again if it cannot be). */
+  private async startAmqpConsumer(
+    resolved: ResolvedConsumeOptions,
+    topology: ConsumerTopology,
+    outbound: ConfirmingPublisher,
+    handler: EventHandler,
+    batchHandler: BatchHandler | undefined,
+    onResumed: (() => void) | undefined,
+  ): Promise<AmqpConsumer> {
+    const { queue, topic } = resolved;
     const amqpConsumer = this.connection.createConsumer(
       {
         queue,
-        queueOptions: mainQueue,
+        queueOptions: topology.mainQueue,
         qos: { prefetchCount: resolved.prefetch },
         // Never more handlers than prefetch: the port's prefetch is "in flight per consumer".
         concurrency: resolved.concurrency,
         // Only thrown when a retry/dead-letter publish failed: the broker must keep the message.
         requeue: true,
-        exchanges: [temporary ? temporaryExchange(topic) : { exchange: this.exchange, type: 'topic', durable: true }],
-        queueBindings: resolved.bindings.map((routingKey) => ({ exchange: temporary ? topic : this.exchange, queue, routingKey })),
+        exchanges: [topology.temporary ? temporaryExchange(topic) : { exchange: this.exchange, type: 'topic', durable: true }],
+        queueBindings: resolved.bindings.map((routingKey) => ({ exchange: topology.temporary ? topic : this.exchange, queue, routingKey })),
         lazy: true,
       },
       (message) =>
@@ -535,44 +598,21 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
       amqpConsumer.once('error', reject);
     });
     amqpConsumer.on('error', (error: unknown) => this.logger.warn({ err: error, queue }, 'consumer error'));
+    // 'ready' again: the consumer was set up anew on a new connection (or channel).
     let setUp = 0;
     amqpConsumer.on('ready', () => {
-      if (setUp++ > 0) this.logger.info({ queue, consumerTag: amqpConsumer.consumerTag }, 'consumer set up again');
+      if (setUp++ === 0) return;
+      this.logger.info({ queue, consumerTag: amqpConsumer.consumerTag }, 'consumer set up again');
+      if (onResumed) this.safeObserve(onResumed);
     });
-    // 'ready' again: the consumer was set up anew on a new connection (or channel).
-    const onResumed = options.onResumed;
-    if (onResumed) {
-      let first = true;
-      amqpConsumer.on('ready', () => {
-        if (first) first = false;
-        else this.safeObserve(onResumed);
-      });
-    }
     amqpConsumer.start();
     try {
       await ready;
     } catch (error) {
       await amqpConsumer.close().catch(() => undefined);
-      await outbound.close().catch(() => undefined);
-      throw new DomainError('UNAVAILABLE', `Cannot consume from "${queue}": ${errorMessage(error)}`, { queue });
+      throw error;
     }
-    const handle = new RabbitConsumerHandle(queue, topic, async () => {
-      await amqpConsumer.close();
-      await outbound.close().catch((error: unknown) => this.logger.warn({ err: error, queue }, 'closing retry publisher failed'));
-      this.consumers.delete(handle);
-      // The main exclusive queue auto-deletes with its consumer; its retry queue is ours to remove.
-      const stillUsed = [...this.consumers].some((c) => c.queue === queue);
-      if (exclusive && !stillUsed) {
-        await this.connection.queueDelete({ queue: retryQueue.queue }).catch(() => undefined);
-      }
-    });
-    this.consumers.add(handle);
-    if (temporary) {
-      const queues = this.topicQueues.get(topic) ?? new Set<string>();
-      queues.add(queue);
-      this.topicQueues.set(topic, queues);
-    }
-    return handle;
+    return amqpConsumer;
   }
 
   async createTopic(topic: string): Promise<void> {
@@ -923,38 +963,18 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
     batchHandler: BatchHandler | undefined,
     message: AsyncMessage,
   ): Promise<ConsumerStatus> {
-    const { queue, maxAttempts, retryDelayMs } = options;
+    const { queue, maxAttempts } = options;
     if (!Array.isArray(message.body) && !batchHandler) return this.handleDelivery(options, outbound, handler, message);
     const fromHeader = positiveInt(message.headers?.[busHeaders.attempt]) ?? 1;
     const attempt = fromHeader + earlierDeliveries(message);
-    const report = (eventId: string, type: string, outcome: DeliverySettlement['outcome'], reason?: string) =>
-      this.safeObserve(() => this.observer.settled?.({ queue, eventId, type, outcome, attempt, ...(reason === undefined ? {} : { reason }) }));
     const sends: Promise<void>[] = [];
-    const deadLetter = (body: unknown, id: string, type: string, reason: string) => {
-      if (options.exclusive) {
-        this.logger.warn({ queue, eventId: id, type, reason }, 'dropping dead letter of an exclusive queue');
-        report(id, type, 'discarded', reason);
-        return;
-      }
-      const headers = {
-        [busHeaders.deathReason]: reason,
-        [busHeaders.attempts]: attempt,
-        [busHeaders.deadLetteredAt]: this.clock.now().toISOString(),
-        [busHeaders.originalQueue]: queue,
-      };
-      sends.push(
-        this.confirmed(outbound.send({ exchange: this.deadLetterExchange, routingKey: queue, durable: true, messageId: id, type, contentType: 'application/json', headers }, body)).then(() => {
-          this.logger.warn({ queue, eventId: id, type, reason, attempts: attempt }, 'dead-lettered');
-          report(id, type, 'dead-letter', reason);
-        }),
-      );
-    };
+    const send = (pending: Promise<void> | null) => pending && sends.push(pending);
 
     const valid: AnyEventEnvelope[] = [];
     for (const element of batchElements(message.body)) {
       const decoded = decodeEvent(element);
       if (decoded.ok) valid.push(decoded.event);
-      else deadLetter(isRecord(element) ? element : { raw: String(element) }, decoded.id || message.messageId || '', decoded.type || message.routingKey, decoded.reason);
+      else send(this.batchDeadLetter(options, outbound, attempt, isRecord(element) ? element : { raw: String(element) }, decoded.id || message.messageId || '', decoded.type || message.routingKey, decoded.reason));
     }
     const delivery = { attempt, redelivered: message.redelivered, queue };
     const span = startBatchDeliverySpan(valid, 'rabbitmq', queue, attempt);
@@ -971,41 +991,57 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
     const settlements = valid.map((_, index) => settle(outcomes[index] ?? { kind: 'retry', reason: 'no outcome' }, attempt, maxAttempts));
     endBatchDeliverySpan(span, settlements);
     this.coalesceWrites();
-    valid.forEach((event, index) => {
-      const settlement = settlements[index] as (typeof settlements)[number];
-      switch (settlement.action) {
-        case 'ack':
-          report(event.id, event.type, 'ack');
-          return;
-        case 'dead-letter':
-          deadLetter(event, event.id, event.type, settlement.reason);
-          return;
-        case 'retry': {
-          const own = this.envelopeFor(event, '');
-          sends.push(
-            this.confirmed(
-              outbound.send(
-                {
-                  ...own,
-                  routingKey: retryQueueOf(queue),
-                  expiration: String(retryDelayMs),
-                  headers: { ...own.headers, [busHeaders.attempt]: settlement.nextAttempt, [busHeaders.retryReason]: settlement.reason },
-                },
-                event,
-              ),
-            ).then(() => report(event.id, event.type, 'retry', settlement.reason)),
-          );
-          return;
-        }
-        default: {
-          const unreachable: never = settlement;
-          return unreachable;
-        }
-      }
-    });
+    valid.forEach((event, index) => send(this.settleBatchEvent(options, outbound, attempt, event, settlements[index] as Settlement)));
     // A failed send throws: the consumer requeues the whole message (requeue: true).
     await Promise.all(sends);
     return ConsumerStatus.ACK;
+  }
+
+  /** One event of a batch settled on its own: acked with the message, or sent alone to the retry queue or the DLQ. */
+  private settleBatchEvent(options: ResolvedConsumeOptions, outbound: ConfirmingPublisher, attempt: number, event: AnyEventEnvelope, settlement: Settlement): Promise<void> | null {
+    const { queue, retryDelayMs } = options;
+    switch (settlement.action) {
+      case 'ack':
+        this.reportSettled(queue, attempt, event.id, event.type, 'ack');
+        return null;
+      case 'dead-letter':
+        return this.batchDeadLetter(options, outbound, attempt, event, event.id, event.type, settlement.reason);
+      case 'retry': {
+        const own = this.envelopeFor(event, '');
+        const headers = { ...own.headers, [busHeaders.attempt]: settlement.nextAttempt, [busHeaders.retryReason]: settlement.reason };
+        return this.confirmed(outbound.send({ ...own, routingKey: retryQueueOf(queue), expiration: String(retryDelayMs), headers }, event)).then(() =>
+          this.reportSettled(queue, attempt, event.id, event.type, 'retry', settlement.reason),
+        );
+      }
+      default: {
+        const unreachable: never = settlement;
+        return unreachable;
+      }
+    }
+  }
+
+  /** An element of a batch dead-lettered alone (confirmed); an exclusive queue's is only dropped. */
+  private batchDeadLetter(options: ResolvedConsumeOptions, outbound: ConfirmingPublisher, attempt: number, body: unknown, id: string, type: string, reason: string): Promise<void> | null {
+    const { queue } = options;
+    if (options.exclusive) {
+      this.logger.warn({ queue, eventId: id, type, reason }, 'dropping dead letter of an exclusive queue');
+      this.reportSettled(queue, attempt, id, type, 'discarded', reason);
+      return null;
+    }
+    const headers = {
+      [busHeaders.deathReason]: reason,
+      [busHeaders.attempts]: attempt,
+      [busHeaders.deadLetteredAt]: this.clock.now().toISOString(),
+      [busHeaders.originalQueue]: queue,
+    };
+    return this.confirmed(outbound.send({ exchange: this.deadLetterExchange, routingKey: queue, durable: true, messageId: id, type, contentType: 'application/json', headers }, body)).then(() => {
+      this.logger.warn({ queue, eventId: id, type, reason, attempts: attempt }, 'dead-lettered');
+      this.reportSettled(queue, attempt, id, type, 'dead-letter', reason);
+    });
+  }
+
+  private reportSettled(queue: string, attempt: number, eventId: string, type: string, outcome: DeliverySettlement['outcome'], reason?: string): void {
+    this.safeObserve(() => this.observer.settled?.({ queue, eventId, type, outcome, attempt, ...(reason === undefined ? {} : { reason }) }));
   }
 
   /** The same message (body and properties) addressed elsewhere, with extra headers. */
