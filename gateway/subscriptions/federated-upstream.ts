@@ -23,7 +23,8 @@ import type { GatewayContext } from '../context';
 import { EventDataSource } from './event-data-source';
 import { UpstreamErrors } from './subscription-errors';
 import type { SubscriptionPlan, SubscriptionPlanner } from './subscription-planner';
-import { CORRELATION_ID_EXTENSION, CURSOR_EXTENSION, GATEWAY_IDENTITY_EXTENSION, type UpstreamClients } from './upstream-clients';
+import type { UpstreamClients } from './upstream-clients';
+import { SubscriptionExtension } from '../../platform/subscription-protocol';
 
 type UpstreamResult = FormattedExecutionResult<Record<string, unknown>, Record<string, unknown>>;
 
@@ -132,9 +133,9 @@ export function openFederatedUpstream(deps: FederatedUpstreamDeps, request: Fede
       variables,
       extensions: {
         ...subscribeTrace,
-        [GATEWAY_IDENTITY_EXTENSION]: signForwardedIdentity(request.context.identity, deps.subgraphSecret),
-        [CORRELATION_ID_EXTENSION]: request.context.correlationId,
-        ...(request.cursor !== null ? { [CURSOR_EXTENSION]: request.cursor } : {}),
+        [SubscriptionExtension.GatewayIdentity]: signForwardedIdentity(request.context.identity, deps.subgraphSecret),
+        [SubscriptionExtension.CorrelationId]: request.context.correlationId,
+        ...(request.cursor !== null ? { [SubscriptionExtension.Cursor]: request.cursor } : {}),
       },
     },
     {
@@ -157,7 +158,7 @@ export function openFederatedUpstream(deps: FederatedUpstreamDeps, request: Fede
   const client = { operation: operationContext.operation, fragments: operationContext.fragments };
 
   const execute = async (upstream: UpstreamResult): Promise<FederatedResult> => {
-    const cursorValue = upstream.extensions?.[CURSOR_EXTENSION];
+    const cursorValue = upstream.extensions?.[SubscriptionExtension.Cursor];
     const cursor = typeof cursorValue === 'string' ? cursorValue : null;
     const services: ServiceMap = { ...deps.services, [primary.serviceName]: new EventDataSource(upstream as never) };
     const response = await executeQueryPlan(queryPlan, services, requestContext, operationContext, deps.planner.supergraphSchema, deps.planner.apiSchema);
@@ -172,7 +173,7 @@ export function openFederatedUpstream(deps: FederatedUpstreamDeps, request: Fede
       result: {
         data: (response.data ?? null) as ExecutionResult['data'],
         ...(errors ? { errors: errors as unknown as ExecutionResult['errors'] } : {}),
-        ...(cursor !== null ? { extensions: { [CURSOR_EXTENSION]: cursor } } : {}),
+        ...(cursor !== null ? { extensions: { [SubscriptionExtension.Cursor]: cursor } } : {}),
       },
     };
   };

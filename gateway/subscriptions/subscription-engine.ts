@@ -28,7 +28,7 @@ import { systemClock, type Clock } from '../../platform/clock';
 import { isDomainError } from '../../platform/errors';
 import type { Logger } from '../../platform/logger';
 import { TRACEPARENT, TRACESTATE, tracingEnabled } from '../../platform/tracing';
-import { parseCursor } from '../../messaging/live/resume-merge';
+import { formatCursor, parseCursor, SubscriptionExtension, TOO_MANY_SUBSCRIPTIONS } from '../../platform/subscription-protocol';
 import type { ClientErrorOptions } from '../../platform/client-errors';
 import { clientOperation, toClientError } from '../client-errors';
 import { gatewayErrorFormatter, INTERNAL_ERROR_MESSAGE } from '../format-error';
@@ -36,10 +36,10 @@ import { defaultQueryLimits, limitedParseOptions, queryLimitRules, type QueryLim
 import type { FederatedSubscription, SubscriberSocket } from './client-subscription';
 import { UpstreamInterrupted } from './federated-upstream';
 import { SharedSubscriptions, type SubscriptionObserver } from './shared-subscriptions';
-import { tokenExpiredError, TOO_MANY_SUBSCRIPTIONS, UpstreamErrors } from './subscription-errors';
+import { tokenExpiredError, UpstreamErrors } from './subscription-errors';
 import { SubscriptionPlanner } from './subscription-planner';
 import { reportSubscriptionCounts, subscriptionOverflows, type TransportName } from './subscription-metrics';
-import { CURSOR_EXTENSION, UpstreamClients } from './upstream-clients';
+import { UpstreamClients } from './upstream-clients';
 
 /** Longest delay a Node timer takes; longer expiries re-arm. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -367,11 +367,11 @@ export class SubscriptionEngine {
     }
     const coerced = getVariableValues(this.planner.schema, operation.variableDefinitions ?? [], payload.variables ?? {});
     if (coerced.errors) return coerced.errors.map((e) => withCode(e, 'BAD_USER_INPUT'));
-    const rawCursor = payload.extensions?.[CURSOR_EXTENSION] ?? transportCursor;
+    const rawCursor = payload.extensions?.[SubscriptionExtension.Cursor] ?? transportCursor;
     let cursor: string | null;
     try {
       const position = parseCursor(rawCursor);
-      cursor = position === null ? null : String(position);
+      cursor = position === null ? null : formatCursor(position);
     } catch (error) {
       return [new GraphQLError((error as Error).message, { extensions: { code: 'BAD_USER_INPUT', field: 'extensions.cursor' } })];
     }

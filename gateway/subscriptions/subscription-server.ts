@@ -8,15 +8,13 @@ import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { quietProtocolErrors } from '../../platform/ws-protocol-errors';
+import { SubscriptionCloseCode } from '../../platform/subscription-protocol';
 import type { GatewayContext } from '../context';
 import { SubscriptionEngine, tokenOfAuthorization, type PreparedSubscription, type SubscriptionEngineOptions, type SubscriptionSession } from './subscription-engine';
 import { acceptsMultipartSubscription, serveMultipart, type MultipartTransport } from './multipart-transport';
 import { serveSse, wantsSse, type SseTransport } from './sse-transport';
 
 export { defaultSubscriptionLimits, realTimers, type SubscriptionLimits, type Timers } from './subscription-engine';
-
-/** Close code sent to clients when the gateway shuts down: reconnect (to another instance). */
-export const SERVICE_RESTART = 1012;
 
 export interface GatewaySubscriptionOptions extends SubscriptionEngineOptions {
   readonly httpServer: http.Server;
@@ -143,9 +141,9 @@ export function serveGatewaySubscriptions(options: GatewaySubscriptionOptions): 
       closed ??= (async () => {
         closing = true;
         options.httpServer.off('upgrade', onUpgrade);
-        // Clients reconnect after 1012 (to another instance) and resume with their last cursor;
+        // Clients reconnect after ServiceRestart (to another instance) and resume with their last cursor;
         // SSE and multipart subscriptions end with SUBSCRIPTION_INTERRUPTED and that cursor.
-        for (const client of wss.clients) client.close(SERVICE_RESTART, 'Gateway restarting: reconnect and resume');
+        for (const client of wss.clients) client.close(SubscriptionCloseCode.ServiceRestart, 'Gateway restarting: reconnect and resume');
         await Promise.all([sse.close(), multipart.close()]);
         await disposable.dispose();
         await engine.close();
