@@ -1,6 +1,6 @@
 // The member slice's bus consumers: the seed's CRM, Email, Audit and Analytics services.
 import type { Backends } from '../../messaging/backends';
-import type { ConsumerDefinition } from '../../messaging/consumers/idempotent-consumer';
+import type { ConsumerDefinition } from '../../messaging/consumers/consumer-definition';
 import type { Mailer } from './consumers/mailer';
 import { activityConsumer } from './consumers/activity.consumer';
 import { auditConsumer } from './consumers/audit.consumer';

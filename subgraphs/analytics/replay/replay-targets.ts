@@ -1,6 +1,6 @@
 // The product's replay targets: every bus consumer the workers run (by its name without the queue
 // prefix) and the rebuildable projections (the member read model, swapped in without downtime).
-import type { ConsumerDefinition } from '../../../messaging/consumers/idempotent-consumer';
+import type { ConsumerDefinition } from '../../../messaging/consumers/consumer-definition';
 import type { RebuildableProjection } from '../../../messaging/replay/projection-versions';
 import { consumerTarget, projectionTarget, type ReplayTarget } from '../../../messaging/replay/replay-targets';
 import { memberEventTypes, memberReadModelProjection, membersCollection, type MemberDoc } from '../../member/projections/member-read-model';
