@@ -18,7 +18,8 @@ import type { Identity } from '../../platform/auth';
 import type { Logger } from '../../platform/logger';
 import type { TransportName } from './subscription-metrics';
 import { BodyTooLarge, readBody, sendErrors, StreamOutput, unauthenticated, unavailable } from './http-stream';
-import { tokenOfAuthorization, type SubscribePayload, type SubscriptionEngine, type SubscriptionIterator, type SubscriptionSession } from './subscription-engine';
+import { tokenOfAuthorization, type SubscriptionEngine, type SubscriptionIterator, type SubscriptionSession } from './subscription-engine';
+import type { SubscribePayload } from './subscribe-validation';
 
 const TRANSPORT: TransportName = 'sse';
 const STREAM_TOKEN_HEADER = 'x-graphql-event-stream-token';

@@ -11,7 +11,8 @@ import { useServer } from 'graphql-ws/use/ws';
 import { quietProtocolErrors } from '../../platform/ws-protocol-errors';
 import { SubscriptionCloseCode } from '../../platform/subscription-protocol';
 import type { GatewayContext } from '../context';
-import { SubscriptionEngine, tokenOfAuthorization, type PreparedSubscription, type SubscribePayload, type SubscriptionEngineOptions, type SubscriptionSession } from './subscription-engine';
+import { SubscriptionEngine, tokenOfAuthorization, type PreparedSubscription, type SubscriptionEngineOptions, type SubscriptionSession } from './subscription-engine';
+import type { SubscribePayload } from './subscribe-validation';
 import { acceptsMultipartSubscription, serveMultipart, type MultipartTransport } from './multipart-transport';
 import { serveSse, wantsSse, type SseTransport } from './sse-transport';
 
