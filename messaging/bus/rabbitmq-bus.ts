@@ -26,7 +26,8 @@
 // event id (idempotent consumer layer).
 import { endBatchDeliverySpan, endDeliverySpan, runInDeliverySpan, startBatchDeliverySpan, startDeliverySpan, startPublishSpans } from './bus-tracing';
 import os from 'node:os';
-import { Connection, ConsumerStatus, type AsyncMessage, type Consumer as AmqpConsumer, type Envelope, type Publisher, type SyncMessage } from 'rabbitmq-client';
+import { Connection, ConsumerStatus, type AsyncMessage, type Consumer as AmqpConsumer, type Envelope, type SyncMessage } from 'rabbitmq-client';
+import { RenewingPublisher, type ConfirmingPublisher } from './renewing-publisher';
 import type { AnyEventEnvelope } from '../events/envelope';
 import { systemClock, type Clock } from '../../platform/clock';
 import { DomainError, ValidationError } from '../../platform/errors';
@@ -260,7 +261,7 @@ function spread(hosts: readonly string[]): string[] {
 export const RABBITMQ = 'RabbitMQ';
 
 export class RabbitMqEventBus implements EventBus, TemporaryTopics {
-  private readonly publisher: Publisher;
+  private readonly publisher: ConfirmingPublisher;
   private readonly consumers = new Set<RabbitConsumerHandle>();
   /** Queues this process declared on each temporary topic, deleted with it. */
   private readonly topicQueues = new Map<string, Set<string>>();
@@ -295,15 +296,20 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
     this.clock = deps.clock ?? systemClock;
     this.logger = deps.logger ?? loggerFor('event-bus', { adapter: 'rabbitmq' });
     this.observer = deps.observer ?? {};
-    this.publisher = connection.createPublisher({
-      confirm: true,
-      // One attempt: a publish that fails is reported to the caller, who retries the batch in order.
-      maxAttempts: 1,
-      exchanges: [
-        { exchange: this.exchange, type: 'topic', durable: true },
-        { exchange: this.deadLetterExchange, type: 'direct', durable: true },
-      ],
-    });
+    this.publisher = new RenewingPublisher(
+      (props) => connection.createPublisher(props),
+      {
+        confirm: true,
+        // One attempt: a publish that fails is reported to the caller, who retries the batch in order.
+        maxAttempts: 1,
+        exchanges: [
+          { exchange: this.exchange, type: 'topic', durable: true },
+          { exchange: this.deadLetterExchange, type: 'direct', durable: true },
+        ],
+      },
+      this.logger,
+      this.exchange,
+    );
   }
 
   /** Connect and declare the exchanges; fails with UNAVAILABLE (naming the URL) if the broker is unreachable. */
@@ -460,13 +466,18 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
       : { durable, arguments: durable ? durableArguments(this.queueType, mainArguments, QUORUM_DELIVERY_LIMIT) : mainArguments };
     // The consumer's own publisher (retries, dead letters) re-declares these on every reconnect, so
     // a deleted retry queue or DLQ can never turn a retry into a silent loss.
-    const outbound = this.connection.createPublisher({
-      confirm: true,
-      maxAttempts: 1,
-      queues: exclusive ? [retryQueue] : [retryQueue, dlq],
-      exchanges: [{ exchange: this.deadLetterExchange, type: 'direct', durable: true }],
-      queueBindings: exclusive ? [] : [dlqBinding],
-    });
+    const outbound = new RenewingPublisher(
+      (props) => this.connection.createPublisher(props),
+      {
+        confirm: true,
+        maxAttempts: 1,
+        queues: exclusive ? [retryQueue] : [retryQueue, dlq],
+        exchanges: [{ exchange: this.deadLetterExchange, type: 'direct', durable: true }],
+        queueBindings: exclusive ? [] : [dlqBinding],
+      },
+      this.logger,
+      `${queue} retries`,
+    );
     // Declared here first, each on its own, so that a queue existing with another type or other
     // arguments stops the start with an error naming it (the consumer would only retry forever).
     // RabbitMQ names the first argument that differs, not always the type: when another one is
@@ -524,6 +535,10 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
       amqpConsumer.once('error', reject);
     });
     amqpConsumer.on('error', (error: unknown) => this.logger.warn({ err: error, queue }, 'consumer error'));
+    let setUp = 0;
+    amqpConsumer.on('ready', () => {
+      if (setUp++ > 0) this.logger.info({ queue, consumerTag: amqpConsumer.consumerTag }, 'consumer set up again');
+    });
     // 'ready' again: the consumer was set up anew on a new connection (or channel).
     const onResumed = options.onResumed;
     if (onResumed) {
@@ -818,7 +833,7 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
 
   private async handleDelivery(
     options: ResolvedConsumeOptions,
-    outbound: Publisher,
+    outbound: ConfirmingPublisher,
     handler: EventHandler,
     message: AsyncMessage,
   ): Promise<ConsumerStatus> {
@@ -854,6 +869,8 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
       return ConsumerStatus.ACK;
     };
 
+    // Debug level: which delivery reached which process, to trace a lost message (off in production).
+    this.logger.debug({ queue, eventId: id, type, attempt, redelivered: message.redelivered, deliveryTag: message.deliveryTag }, 'delivered');
     if (!decoded.ok) return deadLetter(decoded.reason);
     const span = startDeliverySpan(message.headers, decoded.event, 'rabbitmq', queue, attempt);
     if (attempt > maxAttempts) {
@@ -866,6 +883,7 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
     this.coalesceWrites();
     const settlement = settle(outcome, attempt, maxAttempts);
     endDeliverySpan(span, options.exclusive && settlement.action === 'dead-letter' ? { action: 'discarded', reason: settlement.reason } : settlement);
+    this.logger.debug({ queue, eventId: id, action: settlement.action, deliveryTag: message.deliveryTag }, 'settled');
     switch (settlement.action) {
       case 'ack':
         report('ack');
@@ -900,7 +918,7 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
    */
   private async handleBatchDelivery(
     options: ResolvedConsumeOptions,
-    outbound: Publisher,
+    outbound: ConfirmingPublisher,
     handler: EventHandler,
     batchHandler: BatchHandler | undefined,
     message: AsyncMessage,

@@ -54,6 +54,13 @@ export class ParkingPublisher {
         sendable = sendable.filter((e) => !ids.has(e.id));
       }
       const sending = sendable.length > 0 ? this.bus.publish(sendable) : null;
+      if (this.logger.isLevelEnabled('debug')) {
+        this.logger.debug({ from: batch[0]?.position, to: batch[batch.length - 1]?.position, count: sendable.length }, 'publishing');
+        sending?.then(
+          () => this.logger.debug({ from: batch[0]?.position, to: batch[batch.length - 1]?.position }, 'published'),
+          (error: unknown) => this.logger.debug({ err: error, from: batch[0]?.position, to: batch[batch.length - 1]?.position }, 'publish failed'),
+        );
+      }
       return this.settle(batch, sendable, sending, refused);
     } catch (error) {
       return Promise.reject(error);

@@ -4,7 +4,7 @@ import type { Backends } from '../../messaging/backends';
 import type { Config } from '../../platform/config';
 import { subgraphEntries } from '../index';
 import type { SubgraphModule } from './subgraph-module';
-import { subscriptionEventTypes } from './subscription-event-types';
+import { onDemandSubscriptionEventTypes, subscriptionEventTypes } from './subscription-event-types';
 import { startSubgraphServer, type RunningServer, type SubgraphName } from './subgraph-server';
 
 const portVariable = {
@@ -41,6 +41,7 @@ export async function startSubgraph(
       bus: backends.bus,
       store: backends.store,
       eventTypes: subscriptionEventTypes[name],
+      onDemandEventTypes: onDemandSubscriptionEventTypes[name] ?? [],
       bufferSize: cfg.SUBSCRIPTION_BUFFER_SIZE,
       connectionInitWaitTimeoutMs: cfg.WS_CONNECTION_INIT_TIMEOUT_MS,
       keepAliveMs: cfg.WS_KEEPALIVE_MS,

@@ -12,6 +12,14 @@ export const subscriptionEventTypes: Readonly<Record<SubgraphName, readonly Even
   member: memberUpdateEventTypes,
   payment: sagaProgressEventTypes,
   certification: certificationUpdateEventTypes,
-  // eventFlow (the console's event flow page) takes every type, the others' included.
-  analytics: [...new Set([...patternDetectedEventTypes, ...replayProgressEventTypes, ...eventFlowEventTypes])],
+  analytics: [...new Set([...patternDetectedEventTypes, ...replayProgressEventTypes])],
+};
+
+/**
+ * Types bound only while a subscription asks for one beyond the above: eventFlow (the console's
+ * event flow page) takes every type, and binding them all always would put every event of the
+ * deployment through the analytics subgraph's live queue even when nobody watches.
+ */
+export const onDemandSubscriptionEventTypes: Readonly<Partial<Record<SubgraphName, readonly EventType[]>>> = {
+  analytics: eventFlowEventTypes,
 };

@@ -16,6 +16,7 @@ import type { EventStore } from '../../messaging/store/event-store';
 import { StreamOverflowError } from '../../messaging/live/entity-event-stream';
 import { LiveEventFeed } from '../../messaging/live/live-event-feed';
 import { formatCursor, SUBSCRIPTION_OVERFLOW, SubscriptionCloseCode, SubscriptionExtension } from '../../platform/subscription-protocol';
+import { OnDemandLiveFeed, splitLiveSource } from '../../messaging/live/on-demand-live-feed';
 import type { ClientErrorOptions } from '../../platform/client-errors';
 import { formatErrorWith } from './format-error';
 import type { SubscriptionContext, SubscriptionSources } from './subscription-payload';
@@ -133,6 +134,10 @@ export interface SubgraphSubscriptionsConfig {
   readonly store: EventStore;
   /** Event types this subgraph's subscriptions need (its live queue binds to them). */
   readonly eventTypes: readonly EventType[];
+  /** Event types bound only while a subscription needs one outside `eventTypes` (a second live queue). */
+  readonly onDemandEventTypes?: readonly EventType[];
+  /** How long that second queue outlives its last subscription. Default ON_DEMAND_LINGER_MS. */
+  readonly onDemandLingerMs?: number;
   /** Events held per subscription for a slow reader. Default 1000. */
   readonly bufferSize?: number;
   readonly connectionInitWaitTimeoutMs?: number;
@@ -160,6 +165,18 @@ export async function startSubgraphSubscriptions(options: {
           headPosition: () => config.store.headPosition(),
         })
       : null;
+  const onDemand =
+    config && (config.onDemandEventTypes?.length ?? 0) > 0
+      ? new OnDemandLiveFeed({
+          bus: config.bus,
+          types: config.onDemandEventTypes ?? [],
+          queuePrefix: `live.${options.name}.on-demand`,
+          logger: options.logger,
+          headPosition: () => config.store.headPosition(),
+          ...(config.onDemandLingerMs === undefined ? {} : { lingerMs: config.onDemandLingerMs }),
+        })
+      : null;
+  const live = feed || onDemand ? splitLiveSource(feed, config?.eventTypes ?? [], onDemand) : null;
   const server = serveSubgraphSubscriptions({
     name: options.name,
     httpServer: options.httpServer,
@@ -167,7 +184,7 @@ export async function startSubgraphSubscriptions(options: {
     subgraphSecret: options.subgraphSecret,
     logger: options.logger,
     clientErrors: options.clientErrors,
-    sources: feed && config ? { live: feed, store: config.store, bufferSize: config.bufferSize ?? 1000 } : null,
+    sources: live && config ? { live, store: config.store, bufferSize: config.bufferSize ?? 1000 } : null,
     ...(config?.connectionInitWaitTimeoutMs ? { connectionInitWaitTimeoutMs: config.connectionInitWaitTimeoutMs } : {}),
     ...(config?.keepAliveMs ? { keepAliveMs: config.keepAliveMs } : {}),
     ...(config?.maxPayloadBytes ? { maxPayloadBytes: config.maxPayloadBytes } : {}),
@@ -176,6 +193,7 @@ export async function startSubgraphSubscriptions(options: {
     close: async () => {
       await server.close();
       await feed?.close();
+      await onDemand?.close();
     },
   };
 }

@@ -301,8 +301,34 @@ describe('the product on a three-node RabbitMQ cluster, losing a node, a gateway
             .ctl(alive, 'list_queues', 'name', 'type', 'leader', 'messages_ready', 'messages_unacknowledged', 'consumers', '--no-table-headers', '--quiet')
             .catch((e: unknown) => `(list_queues failed: ${String(e)})`)
         : '(no node running)';
+      // The story of the first few missing events: every log line naming them, and the relay batch that covered them.
+      const story: string[] = [];
+      for (const line of last.slice(0, 3)) {
+        const found = /has not processed \S+ (\S+) \(position (\d+)\)/.exec(line);
+        if (!found) continue;
+        const [, eventId, at] = found;
+        const position = Number(at);
+        story.push(`-- ${line}`);
+        for (const l of logs) {
+          const j = l.json as { eventId?: string; from?: number; to?: number; msg?: string } | null;
+          const covers = j && typeof j.from === 'number' && typeof j.to === 'number' && j.from <= position && position <= j.to;
+          if (l.text.includes(eventId as string) || covers) story.push(`${l.service}: ${l.text.slice(0, 300)}`);
+        }
+      }
+      // What the broker logged about rejecting or losing messages, from each node's log files.
+      const brokerLines: string[] = [];
+      for (const node of (cluster as RabbitCluster).nodes) {
+        const dir = path.join(node.dir, 'log');
+        for (const file of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
+          const text = fs.readFileSync(path.join(dir, file), 'utf8');
+          for (const l of text.split('\n')) if (/reject|nack|error|timeout|leader/i.test(l)) brokerLines.push(`${node.name} ${file}: ${l.slice(0, 250)}`);
+        }
+      }
+      const resetups = logs.filter((l) => l.json?.msg === 'consumer set up again' || l.json?.msg === 'consumer error' || l.json?.msg === 'the broker rejected a message: publishing on a new channel').map((l) => `${l.service}: ${l.text.slice(0, 300)}`);
       throw new Error(
         `${(error as Error).message}\nstill missing (${last.length}):\n${last.slice(0, 30).join('\n')}\n` +
+          `the first missing events' log lines:\n${story.join('\n').slice(0, 20_000)}\nconsumers set up again / errors:\n${resetups.slice(-60).join('\n')}\n` +
+          `the broker's logs (reject|nack|error|timeout|leader), last 80:\n${brokerLines.slice(-80).join('\n')}\n` +
           `queues (name type leader ready unacked consumers):\n${queues}\nlast warnings and errors of the processes:\n${warnings.join('\n') || '(none)'}`,
       );
     }
@@ -346,7 +372,9 @@ describe('the product on a three-node RabbitMQ cluster, losing a node, a gateway
     }
     for (const index of [0, 1]) {
       const port = await freePort();
-      specs.push({ name: `worker-${index}`, args: ['dist/scripts/worker.js'], env: { ...common, WORKER_PORT: String(port) }, port });
+      // Debug: each delivery and relay batch is logged, so that a message that never arrives can be
+      // traced (published? delivered to which worker? settled how?) from the failure's output.
+      specs.push({ name: `worker-${index}`, args: ['dist/scripts/worker.js'], env: { ...common, LOG_LEVEL: 'debug', WORKER_PORT: String(port) }, port });
     }
     // Subgraphs and workers at once (each declares what it uses); then the gateways.
     for (const spec of specs) processes.set(spec.name, startProcess(spec, logs));

@@ -1,0 +1,165 @@
+// Live event types a process binds only while someone listens to them. The console's `eventFlow`
+// takes every event type; bound always, every event would cross the analytics subgraph's live queue
+// even when nobody watches. Subscriptions within the always-bound types use the process's feed;
+// the others get a second feed (its own exclusive queue) started on the first listener and closed
+// a linger time after the last one left.
+import type { EventType } from '../events/catalog';
+import type { Logger } from '../../platform/logger';
+import type { EventBus } from '../bus/event-bus';
+import { realScheduler, type Scheduler } from '../bus/in-process-bus';
+import { LiveEventFeed, type GapListener, type LiveEventSource, type LiveListener } from './live-event-feed';
+
+/** How long the on-demand feed outlives its last listener: a console reload does not redeclare it. */
+export const ON_DEMAND_LINGER_MS = 30_000;
+
+export interface OnDemandLiveFeedOptions {
+  readonly bus: EventBus;
+  readonly types: readonly EventType[];
+  readonly queuePrefix: string;
+  readonly logger: Logger;
+  /** The store's head: where a listener registered before the feed was bound catches up from. */
+  readonly headPosition: () => Promise<number>;
+  readonly lingerMs?: number;
+  /** Delay before another try when binding the feed failed (the broker is away). */
+  readonly retryMs?: number;
+  /** Timers (tests fire the linger by hand). */
+  readonly scheduler?: Scheduler;
+}
+
+/** Real timers that do not keep the process alive. */
+const unrefScheduler: Scheduler = {
+  setTimeout: (callback, ms) => setTimeout(callback, ms).unref(),
+  clearTimeout: realScheduler.clearTimeout,
+};
+
+interface Registration {
+  readonly types: readonly EventType[];
+  readonly listener: LiveListener;
+  readonly onGap: GapListener | undefined;
+  /** The head when the listener came: what it missed while the feed was being bound lies after it. */
+  readonly headAtListen: Promise<number> | null;
+  stop: (() => void) | null;
+}
+
+export class OnDemandLiveFeed implements LiveEventSource {
+  private readonly registrations = new Set<Registration>();
+  private feed: LiveEventFeed | null = null;
+  private starting = false;
+  private stopping: Promise<void> = Promise.resolve();
+  private lingerTimer: unknown = null;
+  private retryTimer: unknown = null;
+  private closed = false;
+  private readonly scheduler: Scheduler;
+
+  constructor(private readonly options: OnDemandLiveFeedOptions) {
+    this.scheduler = options.scheduler ?? unrefScheduler;
+  }
+
+  /** Whether the feed's queue exists now (for tests and metrics). */
+  get bound(): boolean {
+    return this.feed !== null;
+  }
+
+  listen(types: readonly EventType[], listener: LiveListener, onGap?: GapListener): () => void {
+    const known = new Set(this.options.types);
+    const unbound = types.filter((t) => !known.has(t));
+    if (unbound.length > 0) throw new Error(`The on-demand live feed does not carry ${unbound.join(', ')}.`);
+    if (this.closed) throw new Error('The on-demand live feed is closed.');
+    this.cancelLinger();
+    const registration: Registration = {
+      types,
+      listener,
+      onGap,
+      // Read now, so that an event committed after this call is caught up once the feed is bound.
+      headAtListen: this.feed ? null : this.options.headPosition().catch(() => 0),
+      stop: null,
+    };
+    this.registrations.add(registration);
+    if (this.feed) registration.stop = this.feed.listen(types, listener, onGap);
+    else this.start();
+    return () => {
+      if (!this.registrations.delete(registration)) return;
+      registration.stop?.();
+      if (this.registrations.size === 0) this.linger();
+    };
+  }
+
+  private start(): void {
+    if (this.starting || this.closed) return;
+    this.starting = true;
+    void (async () => {
+      await this.stopping;
+      const feed = await LiveEventFeed.start(this.options.bus, {
+        types: this.options.types,
+        queuePrefix: this.options.queuePrefix,
+        logger: this.options.logger,
+        headPosition: this.options.headPosition,
+      });
+      this.starting = false;
+      if (this.closed || this.registrations.size === 0) {
+        await feed.close();
+        return;
+      }
+      this.feed = feed;
+      for (const registration of this.registrations) {
+        if (registration.stop) continue;
+        registration.stop = feed.listen(registration.types, registration.listener, registration.onGap);
+        const head = registration.headAtListen;
+        if (head && registration.onGap) void head.then((after) => this.registrations.has(registration) && registration.onGap?.(after));
+      }
+    })().catch((error: unknown) => {
+      this.starting = false;
+      if (this.closed || this.registrations.size === 0) return;
+      this.options.logger.warn({ err: error }, 'could not bind the on-demand live feed; trying again');
+      this.retryTimer = this.scheduler.setTimeout(() => {
+        this.retryTimer = null;
+        this.start();
+      }, this.options.retryMs ?? 1000);
+    });
+  }
+
+  private linger(): void {
+    this.cancelLinger();
+    this.lingerTimer = this.scheduler.setTimeout(() => {
+      this.lingerTimer = null;
+      if (this.registrations.size === 0) this.unbind();
+    }, this.options.lingerMs ?? ON_DEMAND_LINGER_MS);
+  }
+
+  private cancelLinger(): void {
+    if (this.lingerTimer !== null) this.scheduler.clearTimeout(this.lingerTimer);
+    this.lingerTimer = null;
+  }
+
+  private unbind(): void {
+    const feed = this.feed;
+    this.feed = null;
+    if (!feed) return;
+    this.stopping = feed.close().catch((error: unknown) => this.options.logger.warn({ err: error }, 'closing the on-demand live feed failed'));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.cancelLinger();
+    if (this.retryTimer !== null) this.scheduler.clearTimeout(this.retryTimer);
+    this.registrations.clear();
+    this.unbind();
+    await this.stopping;
+  }
+}
+
+/**
+ * The live source of a subscription server: listeners within the always-bound types go to the
+ * process's feed, the others to the on-demand feed (which carries every type they may ask for).
+ */
+export function splitLiveSource(always: LiveEventSource | null, alwaysTypes: readonly EventType[], onDemand: OnDemandLiveFeed | null): LiveEventSource {
+  const bound = new Set(alwaysTypes);
+  return {
+    listen(types, listener, onGap) {
+      if (always && types.every((t) => bound.has(t))) return always.listen(types, listener, onGap);
+      if (onDemand) return onDemand.listen(types, listener, onGap);
+      if (always) return always.listen(types, listener, onGap);
+      throw new Error('No live feed on this server.');
+    },
+  };
+}

@@ -1,0 +1,152 @@
+// The on-demand live feed: the types only `eventFlow` needs are bound while someone listens, so
+// every event of the deployment does not cross the analytics live queue when nobody watches.
+import type { AnyEventEnvelope } from '../../messaging/events/envelope';
+import { eventTypes } from '../../messaging/events/catalog';
+import type { ConsumeOptions, Consumer, EventBus, EventHandler } from '../../messaging/bus/event-bus';
+import { InProcessEventBus, type Scheduler } from '../../messaging/bus/in-process-bus';
+import { entityEventStream } from '../../messaging/live/entity-event-stream';
+import type { LiveEventSource } from '../../messaging/live/live-event-feed';
+import { OnDemandLiveFeed, splitLiveSource } from '../../messaging/live/on-demand-live-feed';
+import { MemoryEventStore } from '../../messaging/store/memory-event-store';
+import { loggerFor } from '../../platform/logger';
+
+/** Timers fired by hand. */
+class HandScheduler implements Scheduler {
+  private readonly due = new Map<number, () => void>();
+  private next = 1;
+  setTimeout(callback: () => void): unknown {
+    const id = this.next++;
+    this.due.set(id, callback);
+    return id;
+  }
+  clearTimeout(handle: unknown): void {
+    this.due.delete(handle as number);
+  }
+  get pending(): number {
+    return this.due.size;
+  }
+  fireAll(): void {
+    const callbacks = [...this.due.values()];
+    this.due.clear();
+    for (const callback of callbacks) callback();
+  }
+}
+
+/** The in-process bus, counting the live queues consumed and closed. */
+function countingBus(): { bus: EventBus; consumed: string[]; closed: Promise<string>[]; inner: InProcessEventBus } {
+  const inner = new InProcessEventBus();
+  const consumed: string[] = [];
+  const closed: Promise<string>[] = [];
+  const bus = Object.create(inner) as EventBus;
+  bus.consume = async (options: ConsumeOptions, handler: EventHandler): Promise<Consumer> => {
+    const consumer = await inner.consume(options, handler);
+    consumed.push(options.queue);
+    const close = consumer.close.bind(consumer);
+    return Object.assign(Object.create(consumer) as Consumer, {
+      close: () => {
+        const done = close().then(() => options.queue);
+        closed.push(done);
+        return done;
+      },
+    });
+  };
+  return { bus, consumed, closed, inner };
+}
+
+async function created(store: MemoryEventStore, bus: EventBus | null, id: string): Promise<AnyEventEnvelope> {
+  const { events } = await store.append(`member-${id}`, [{ type: 'member.created', payload: { memberId: id, email: `${id}@example.org`, firstName: 'A', lastName: 'B', tier: 'basic' } }], {
+    expectedVersion: 'any',
+    context: { correlationId: `c-${id}`, causationId: null, actor: { id: 'test', role: 'system' } },
+  });
+  await bus?.publish(events);
+  return events[0] as AnyEventEnvelope;
+}
+
+async function take(stream: AsyncIterableIterator<AnyEventEnvelope>, count: number): Promise<string[]> {
+  const ids: string[] = [];
+  while (ids.length < count) {
+    const next = await stream.next();
+    if (next.done) throw new Error('the stream ended');
+    ids.push((next.value.payload as { memberId: string }).memberId);
+  }
+  return ids;
+}
+
+describe('OnDemandLiveFeed', () => {
+  const logger = loggerFor('test');
+
+  it('binds no queue until a subscription needs it, and catches a listener up on what was stored while it was bound', async () => {
+    const { bus, consumed } = countingBus();
+    const store = new MemoryEventStore();
+    const feed = new OnDemandLiveFeed({ bus, types: eventTypes, queuePrefix: 'live.analytics.on-demand', logger, headPosition: () => store.headPosition(), scheduler: new HandScheduler() });
+    await created(store, bus, 'before');
+    expect(consumed).toEqual([]);
+
+    const stream = entityEventStream({ live: feed, store, types: ['member.created'], matches: () => true, after: null, bufferSize: 100 });
+    // Stored after the subscription came but never published to the feed (as when it is published
+    // before the feed's queue exists): only the catch-up from the store can bring it.
+    await created(store, null, 'while-binding');
+    expect(await take(stream, 1)).toEqual(['while-binding']);
+    expect(consumed).toHaveLength(1);
+    expect(consumed[0]).toMatch(/^live\.analytics\.on-demand\./);
+    // Then live, once each.
+    await created(store, bus, 'live');
+    expect(await take(stream, 1)).toEqual(['live']);
+    await stream.return?.();
+    await feed.close();
+  });
+
+  it('unbinds a linger time after the last listener left, keeps the queue for one that comes back in time, and binds anew later', async () => {
+    const { bus, consumed, closed } = countingBus();
+    const store = new MemoryEventStore();
+    const timers = new HandScheduler();
+    const feed = new OnDemandLiveFeed({ bus, types: eventTypes, queuePrefix: 'live.analytics.on-demand', logger, headPosition: () => store.headPosition(), scheduler: timers });
+    const first = entityEventStream({ live: feed, store, types: ['member.created'], matches: () => true, after: null, bufferSize: 100 });
+    await created(store, bus, 'a');
+    expect(await take(first, 1)).toEqual(['a']);
+    await first.return?.();
+    expect(timers.pending).toBe(1);
+    expect(feed.bound).toBe(true);
+
+    // Back before the linger ran out: the same queue.
+    const second = entityEventStream({ live: feed, store, types: ['member.created'], matches: () => true, after: null, bufferSize: 100 });
+    expect(timers.pending).toBe(0);
+    await created(store, bus, 'b');
+    expect(await take(second, 1)).toEqual(['b']);
+    expect(consumed).toHaveLength(1);
+    await second.return?.();
+
+    timers.fireAll();
+    expect(feed.bound).toBe(false);
+    expect(await Promise.all(closed)).toEqual([consumed[0]]);
+
+    const third = entityEventStream({ live: feed, store, types: ['member.created'], matches: () => true, after: null, bufferSize: 100 });
+    await created(store, bus, 'c');
+    expect(await take(third, 1)).toEqual(['c']);
+    expect(consumed).toHaveLength(2);
+    await third.return?.();
+    await feed.close();
+  });
+
+  it('refuses a type it does not carry', () => {
+    const { bus } = countingBus();
+    const feed = new OnDemandLiveFeed({ bus, types: ['member.created'], queuePrefix: 'q', logger, headPosition: async () => 0, scheduler: new HandScheduler() });
+    expect(() => feed.listen(['payment.initiated'], () => undefined)).toThrow(/does not carry payment\.initiated/);
+  });
+});
+
+describe('splitLiveSource', () => {
+  it('sends a subscription within the always-bound types to the process feed, any other to the on-demand feed', () => {
+    const calls: string[] = [];
+    const source = (name: string): LiveEventSource => ({
+      listen: (types) => {
+        calls.push(`${name}:${types.join(',')}`);
+        return () => undefined;
+      },
+    });
+    const split = splitLiveSource(source('always'), ['replay.started', 'replay.completed'], source('on-demand') as unknown as OnDemandLiveFeed);
+    split.listen(['replay.started'], () => undefined);
+    split.listen(['replay.started', 'member.created'], () => undefined);
+    expect(calls).toEqual(['always:replay.started', 'on-demand:replay.started,member.created']);
+  });
+});
