@@ -20,7 +20,7 @@ import { systemClock } from '../platform/clock';
 import { loggerFor } from '../platform/logger';
 import { crmConsumer } from '../subgraphs/member/consumers/crm.consumer';
 import { emailConsumer } from '../subgraphs/member/consumers/email.consumer';
-import { memberReadModelRebuild } from '../subgraphs/analytics/replay/replay-targets';
+import { memberReadModelRebuild } from '../subgraphs/member/projections/member-read-model';
 import { arg, machine, numberArg, runAsMain } from './report';
 import { onFreshVhost } from './broker';
 

@@ -47,7 +47,7 @@ export async function runSagaThroughput(options: SagaThroughputOptions): Promise
   const env = { DATA_DIR: dataDir, RABBITMQ_URL: options.rabbitmqUrl, SAGA_STEP_TIMEOUT_MS: '600000', LOG_LEVEL: 'warn' };
   const cfg = loadConfig(env);
   const backends = await createBackends(cfg);
-  const workers = await startWorkers(backends, cfg, { mailer: { transport: 'mailbox', send: async () => undefined, close: async () => undefined } });
+  const workers = await startWorkers(backends, cfg, { member: { mailer: { transport: 'mailbox', send: async () => undefined, close: async () => undefined } } });
   const extra = await Promise.all(
     Array.from({ length: Math.max(0, options.processes - 1) }, () =>
       startWorkerProcess(env),

@@ -11,7 +11,7 @@
 import 'reflect-metadata';
 import { createBackends } from '../messaging/backends';
 import { loadConfig } from '../platform/config';
-import { subgraphEntries } from '../subgraphs';
+import { subgraphList } from '../subgraphs';
 import { startSubgraph, type StartedSubgraph } from '../subgraphs/common/start-subgraph';
 import { startWorkers, type RunningWorkers } from '../subgraphs/workers';
 import { startWorkerProcess, type WorkerProcess } from './report';
@@ -59,10 +59,10 @@ async function main(): Promise<void> {
   process.on('disconnect', stop);
 
   const subgraphUrls: Record<string, string> = {};
-  for (const entry of subgraphEntries) {
-    const started = await startSubgraph(entry.name, backends, cfg, { port: 0, host: '127.0.0.1' });
+  for (const definition of subgraphList) {
+    const started = await startSubgraph(definition, backends, cfg, { port: 0, host: '127.0.0.1' });
     subgraphs.push(started);
-    subgraphUrls[entry.name] = started.url;
+    subgraphUrls[definition.name] = started.url;
   }
   if (process.env.BENCH_WORKERS === 'process') {
     workerProcess = await startWorkerProcess({
@@ -77,7 +77,7 @@ async function main(): Promise<void> {
     });
   } else {
     // No mail leaves a benchmark: the consumer still composes, records and reports every email.
-    workers = await startWorkers(backends, cfg, { mailer: { transport: 'mailbox', send: async () => undefined, close: async () => undefined } });
+    workers = await startWorkers(backends, cfg, { member: { mailer: { transport: 'mailbox', send: async () => undefined, close: async () => undefined } } });
   }
   let gatewayUrls: ProductReady['gatewayUrls'] = null;
   if (process.env.BENCH_GATEWAYS_IN_PRODUCT === '1') {
@@ -91,7 +91,7 @@ async function main(): Promise<void> {
       introspection: false,
       production: true,
     };
-    const inProcess = await startGateway({ ...common, inProcessSubgraphs: Object.fromEntries(subgraphEntries.map((e, i) => [e.name, subgraphs[i] as StartedSubgraph])) });
+    const inProcess = await startGateway({ ...common, inProcessSubgraphs: Object.fromEntries(subgraphList.map((e, i) => [e.name, subgraphs[i] as StartedSubgraph])) });
     const overHttp = await startGateway(common);
     gateways.push(inProcess, overHttp);
     gatewayUrls = { inProcess: inProcess.url, http: overHttp.url };

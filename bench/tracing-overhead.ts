@@ -17,7 +17,7 @@ import { mintClientToken } from '../platform/auth';
 import { loadConfig } from '../platform/config';
 import { startTracing } from '../platform/tracing';
 import { startGateway } from '../gateway/gateway-server';
-import { subgraphEntries } from '../subgraphs';
+import { subgraphList } from '../subgraphs';
 import { startSubgraph, type StartedSubgraph } from '../subgraphs/common/start-subgraph';
 import { startWorkers } from '../subgraphs/workers';
 import { arg, choiceArg, machine, numberArg, percentile, runAsMain } from './report';
@@ -46,7 +46,7 @@ async function runMode(mode: Mode, orders: number, concurrency: number): Promise
   const tracing = startTracing(config, { serviceName: `membership-bench-${mode}` });
   const backends = await createMemoryBackends();
   const subgraphs: Record<string, StartedSubgraph> = {};
-  for (const entry of subgraphEntries) subgraphs[entry.name] = await startSubgraph(entry.name, backends, config, { port: 0, host: '127.0.0.1' });
+  for (const definition of subgraphList) subgraphs[definition.name] = await startSubgraph(definition, backends, config, { port: 0, host: '127.0.0.1' });
   const workers = await startWorkers(backends, config);
   const gateway = await startGateway({
     host: '127.0.0.1',

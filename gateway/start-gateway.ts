@@ -1,15 +1,10 @@
 // Starts the gateway from the configuration.
-import { config, type Config } from '../platform/config';
+import { config, subgraphNames, subgraphUrlVariable, type Config } from '../platform/config';
 import { startGateway, type RunningGateway } from './gateway-server';
 import type { InProcessSubgraph } from './in-process-data-source';
 
 export function subgraphUrlsFrom(cfg: Config): Record<string, string> {
-  return {
-    member: cfg.MEMBER_URL,
-    payment: cfg.PAYMENT_URL,
-    certification: cfg.CERTIFICATION_URL,
-    analytics: cfg.ANALYTICS_URL,
-  };
+  return Object.fromEntries(subgraphNames.map((name) => [name, cfg[subgraphUrlVariable(name)]]));
 }
 
 /** `inProcess`: the subgraphs this process serves (`npm start`), called in process when IN_PROCESS_SUBGRAPHS is on. */

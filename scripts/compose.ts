@@ -4,7 +4,7 @@
 import 'reflect-metadata';
 import fs from 'node:fs';
 import path from 'node:path';
-import { composeSupergraph } from '../gateway/composition';
+import { composeSupergraph } from './composition';
 import { apiChanges, formatApiChanges } from './api-changes';
 
 async function main(): Promise<void> {

@@ -6,7 +6,7 @@ import { createBackends } from '../messaging/backends';
 import { config } from '../platform/config';
 import { runUntilSignal } from '../platform/lifecycle';
 import { startSubgraph, type StartedSubgraph } from '../subgraphs/common/start-subgraph';
-import { subgraphEntries } from '../subgraphs';
+import { subgraphList } from '../subgraphs';
 import { startWorkers } from '../subgraphs/workers';
 import { startConfiguredGateway } from '../gateway/start-gateway';
 
@@ -14,7 +14,7 @@ runUntilSignal('membership', async () => {
   const cfg = config();
   const backends = await createBackends(cfg);
   const subgraphs: { name: string; server: StartedSubgraph }[] = [];
-  for (const entry of subgraphEntries) subgraphs.push({ name: entry.name, server: await startSubgraph(entry.name, backends, cfg) });
+  for (const definition of subgraphList) subgraphs.push({ name: definition.name, server: await startSubgraph(definition, backends, cfg) });
   const workers = await startWorkers(backends, cfg);
   // The gateway calls these subgraphs in process (IN_PROCESS_SUBGRAPHS), with the same signed identity.
   const gateway = await startConfiguredGateway(cfg, Object.fromEntries(subgraphs.map((s) => [s.name, s.server])));

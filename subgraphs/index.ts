@@ -1,28 +1,21 @@
-// The four subgraphs, by name: how to assemble each one and where each listens by default.
-import type { Backends } from '../messaging/backends';
-import type { Config } from '../platform/config';
+// The registry: the product's subgraphs, each described in its own folder (subgraph.ts). Adding a
+// subgraph is its folder, its entry here and its name in platform/config.ts `subgraphNames`.
+import type { SubgraphName } from '../platform/config';
+import type { AnySubgraphDefinition, RunningSubgraphWorkers, SubgraphDefinition } from './common/subgraph-definition';
 import type { SubgraphModule } from './common/subgraph-module';
-import type { SubgraphName } from './common/subgraph-server';
-import { createMemberModule } from './member/module';
-import { createPaymentModule } from './payment/module';
-import { createCertificationModule } from './certification/module';
-import { createAnalyticsModule } from './analytics/module';
+import { memberSubgraph } from './member/subgraph';
+import { paymentSubgraph } from './payment/subgraph';
+import { certificationSubgraph } from './certification/subgraph';
+import { analyticsSubgraph } from './analytics/subgraph';
 
-/** The part of the configuration subgraph modules read. */
-export type ModuleConfig = Pick<
-  Config,
-  'SNAPSHOT_EVERY' | 'FOLLOWER_POLL_MS' | 'SAGA_STEP_TIMEOUT_MS' | 'ANALYTICS_ALLOWED_LATENESS_MS' | 'ANALYTICS_TICK_MS' | 'QUEUE_PREFIX'
->;
+export const subgraphs = {
+  member: memberSubgraph,
+  payment: paymentSubgraph,
+  certification: certificationSubgraph,
+  analytics: analyticsSubgraph,
+} as const satisfies { readonly [N in SubgraphName]: SubgraphDefinition<N, SubgraphModule, RunningSubgraphWorkers, never> };
 
-export interface SubgraphEntry {
-  readonly name: SubgraphName;
-  readonly defaultPort: number;
-  readonly create: (backends: Backends, cfg: ModuleConfig) => Promise<SubgraphModule>;
-}
+export type Subgraphs = typeof subgraphs;
 
-export const subgraphEntries: readonly SubgraphEntry[] = [
-  { name: 'member', defaultPort: 4001, create: createMemberModule },
-  { name: 'payment', defaultPort: 4002, create: createPaymentModule },
-  { name: 'certification', defaultPort: 4003, create: createCertificationModule },
-  { name: 'analytics', defaultPort: 4004, create: createAnalyticsModule },
-];
+/** The descriptions in start order. */
+export const subgraphList: readonly AnySubgraphDefinition[] = Object.values(subgraphs);

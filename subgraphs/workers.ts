@@ -1,5 +1,6 @@
 // The background work of the product, run by the worker process (and by `npm start`): the outbox
-// relay that publishes stored events, and every subgraph's bus consumers. Any number of worker
+// relay that publishes stored events, replays, and each registered subgraph's workers (started
+// through its description, the same way for every subgraph) and bus consumers. Any number of worker
 // processes may run: consumers compete on their queues, and the relay runs in the one process that
 // holds its lease (another takes over within RELAY_LEASE_TTL_MS when that one dies).
 import type { Backends } from '../messaging/backends';
@@ -11,43 +12,35 @@ import { documentCheckpoint } from '../messaging/store/checkpoints';
 import type { StoreFollower } from '../messaging/store/store-follower';
 import { Lease, LeasedRunner, LEASE_RENEW_MS, LEASE_TTL_MS, leaseOwnerId } from '../messaging/state/lease';
 import { MarkerPruner } from '../messaging/consumers/marker-pruner';
-import type { Config } from '../platform/config';
-import { loggerFor } from '../platform/logger';
-import { createMailer, type Mailer } from './member/consumers/mailer';
-import { memberConsumers } from './member/workers';
-import { startCertificationWorkers, type CertificationWorkers, type CertificationWorkersConfig } from './certification/workers';
-import { paymentWorkers, type PaymentWorkers, type PaymentWorkersOverrides } from './payment/workers';
 import { ReplayRunner } from '../messaging/replay/replay-runner';
-import { replayTargets } from './analytics/replay/replay-targets';
+import { consumerTarget, projectionTarget } from '../messaging/replay/replay-targets';
+import type { Config, SubgraphName } from '../platform/config';
+import { loggerFor } from '../platform/logger';
+import type { AnySubgraphDefinition, RunningSubgraphWorkers, SubgraphConfig, SubgraphDefinition } from './common/subgraph-definition';
+import type { SubgraphModule } from './common/subgraph-module';
+import { subgraphList, type Subgraphs } from './index';
 
-export type WorkersConfig = Pick<
-  Config,
-  | 'FOLLOWER_POLL_MS'
-  | 'SMTP_URL'
-  | 'MAIL_FROM'
-  | 'QUEUE_PREFIX'
-  | 'SNAPSHOT_EVERY'
-  | 'SAGA_STEP_TIMEOUT_MS'
-  | 'SAGA_TIMEOUT_SCAN_MS'
-  | 'PROCESSED_MARKER_RETENTION_HOURS'
-> &
-  CertificationWorkersConfig;
+export type WorkersConfig = SubgraphConfig & Pick<Config, 'PROCESSED_MARKER_RETENTION_HOURS'>;
+
+type WorkersOf<D extends AnySubgraphDefinition> = Awaited<ReturnType<D['startWorkers']>>;
+
+/** Test doubles for a subgraph's workers, by subgraph (`{ member: { mailer }, payment: { retry } }`). */
+export type WorkerOverrides = { readonly [N in SubgraphName]?: Parameters<Subgraphs[N]['startWorkers']>[2] };
 
 /** The relay's lease: renewed every 5 s, taken over 15 s after its holder stopped renewing. */
 export const RELAY_LEASE_TTL_MS = LEASE_TTL_MS;
 const MARKER_PRUNE_INTERVAL_MS = 10 * 60_000;
 
-export interface RunningWorkers {
+/** What runs: the relay, the consumers, the replays, and each subgraph's workers under its name. */
+export type RunningWorkers = RunningSharedWorkers & { readonly [N in SubgraphName]: WorkersOf<Subgraphs[N]> };
+
+interface RunningSharedWorkers {
   readonly relay: StoreFollower;
   /** Where the relay parks the events the bus can never publish. */
   readonly parked: ParkedEvents;
   /** Whether this process holds the relay's lease (the relay runs here). */
   readonly relayActive: () => boolean;
   readonly consumers: readonly Consumer[];
-  /** The certification expiry scheduler and its due index (tests tick it with a ManualClock). */
-  readonly certification: CertificationWorkers;
-  /** The payment slice's services and saga timeout scan (tests drive the scan with a ManualClock). */
-  readonly payment: PaymentWorkers;
   /** Runs the replays admins request through the analytics subgraph (claimed from `replays`). */
   readonly replay: ReplayRunner;
   /** Deletes consumers' processed markers past PROCESSED_MARKER_RETENTION_HOURS. */
@@ -55,22 +48,20 @@ export interface RunningWorkers {
   close(): Promise<void>;
 }
 
-export async function startWorkers(
-  backends: Backends,
-  cfg: WorkersConfig,
-  overrides: { mailer?: Mailer; payment?: PaymentWorkersOverrides } = {},
-): Promise<RunningWorkers> {
+export async function startWorkers(backends: Backends, cfg: WorkersConfig, overrides: WorkerOverrides = {}): Promise<RunningWorkers> {
   const { store, bus, documents, clock } = backends;
-  const mailer = overrides.mailer ?? createMailer(cfg.SMTP_URL, cfg.MAIL_FROM);
+  // Each subgraph's own work first (payment seeds stock, certification follows its due index).
+  const started: RunningSubgraphWorkers[] = [];
+  for (const definition of subgraphList as readonly SubgraphDefinition<SubgraphName, SubgraphModule, RunningSubgraphWorkers, unknown>[]) {
+    started.push(await definition.startWorkers(backends, cfg, overrides[definition.name]));
+  }
+  const bySubgraph = Object.fromEntries(subgraphList.map((d, i) => [d.name, started[i]])) as { readonly [N in SubgraphName]: WorkersOf<Subgraphs[N]> };
+  const definitions = started.flatMap((w) => w.consumers);
   const consumers: Consumer[] = [];
-  const payment = paymentWorkers(backends, cfg, overrides.payment);
-  await payment.start();
-  const definitions = [...memberConsumers(backends, mailer, cfg.SNAPSHOT_EVERY), ...payment.consumers];
   for (const definition of definitions) {
     const named = { ...definition, name: `${cfg.QUEUE_PREFIX}${definition.name}`, handle: definition.handle.bind(definition) };
     consumers.push(await startConsumer(bus, documents, named, { clock }));
   }
-  const certification = await startCertificationWorkers(backends, cfg);
   // Consumers' queues exist before the relay publishes anything, so nothing is unroutable.
   // Events the bus can never publish are parked there (admins republish or skip them), not retried forever.
   const parked = new ParkedEvents({ store, bus, documents, clock, logger: loggerFor('outbox-relay') });
@@ -85,7 +76,11 @@ export async function startWorkers(
     { renewEveryMs: LEASE_RENEW_MS, logger: loggerFor('outbox-relay') },
   );
   await relayLease.start();
-  const replay = new ReplayRunner({ store, bus, documents, clock, logger: loggerFor('replay') }, replayTargets(definitions, cfg.QUEUE_PREFIX), {
+  const replay = new ReplayRunner({ store, bus, documents, clock, logger: loggerFor('replay') }, [
+    // Every consumer as the workers run it (QUEUE_PREFIX + name), and every subgraph's rebuildable projections.
+    ...definitions.map((c) => consumerTarget(c, `${cfg.QUEUE_PREFIX}${c.name}`)),
+    ...subgraphList.flatMap((d) => d.replayProjections.map(projectionTarget)),
+  ], {
     queuePrefix: cfg.QUEUE_PREFIX,
     pollIntervalMs: cfg.FOLLOWER_POLL_MS,
   });
@@ -96,12 +91,11 @@ export async function startWorkers(
   });
   pruner.start();
   return {
+    ...bySubgraph,
     relay,
     parked,
     relayActive: () => relayLease.isActive,
     consumers,
-    certification,
-    payment,
     replay,
     markerPruner: pruner,
     close: async () => {
@@ -109,10 +103,9 @@ export async function startWorkers(
       await replay.stop();
       offAppend();
       await relayLease.stop();
-      await certification.close();
-      await payment.close();
       await Promise.all(consumers.map((c) => c.close()));
-      await mailer.close();
+      // In reverse start order; the member workers' mailer closes once no consumer sends with it.
+      for (const workers of [...started].reverse()) await workers.close();
     },
   };
 }

@@ -12,7 +12,7 @@ import type { Clock } from '../../platform/clock';
 import { DomainError, ValidationError } from '../../platform/errors';
 import { deterministicUuid } from '../../platform/ids';
 import type { IdempotencyKeys } from '../../messaging/state/idempotency-keys';
-import { requireMembers, storeMemberDirectory, type MemberDirectory } from '../common/member-directory';
+import { requireMembers, storeMemberDirectory, type MemberDirectory } from '../member/member-directory';
 import { activityEvents, defaultActivityLimits, type ActivityEvent, type ActivityInput, type ActivityLimits } from './domain/activity-input';
 
 export interface TrackedActivity {

@@ -5,11 +5,12 @@ import { config } from '../../platform/config';
 import { runUntilSignal } from '../../platform/lifecycle';
 import { loggerFor } from '../../platform/logger';
 import { startSubgraph } from '../common/start-subgraph';
+import { analyticsSubgraph } from './subgraph';
 
 runUntilSignal('analytics-subgraph', async () => {
   const cfg = config();
   const backends = await createBackends(cfg);
-  const server = await startSubgraph('analytics', backends, cfg);
+  const server = await startSubgraph(analyticsSubgraph, backends, cfg);
   loggerFor('analytics-subgraph').info({ url: server.url, ...backends.description }, 'analytics subgraph ready');
   return {
     close: async () => {

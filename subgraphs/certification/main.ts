@@ -5,11 +5,12 @@ import { config } from '../../platform/config';
 import { runUntilSignal } from '../../platform/lifecycle';
 import { loggerFor } from '../../platform/logger';
 import { startSubgraph } from '../common/start-subgraph';
+import { certificationSubgraph } from './subgraph';
 
 runUntilSignal('certification-subgraph', async () => {
   const cfg = config();
   const backends = await createBackends(cfg);
-  const server = await startSubgraph('certification', backends, cfg);
+  const server = await startSubgraph(certificationSubgraph, backends, cfg);
   loggerFor('certification-subgraph').info({ url: server.url, ...backends.description }, 'certification subgraph ready');
   return {
     close: async () => {

@@ -6,6 +6,7 @@ import { documentCheckpoint } from '../../messaging/store/checkpoints';
 import { StoreFollower } from '../../messaging/store/store-follower';
 import type { Config } from '../../platform/config';
 import { loggerFor } from '../../platform/logger';
+import type { RunningSubgraphWorkers } from '../common/subgraph-definition';
 import { certificationEventTypes } from './domain/certification';
 import { CertificationService } from './domain/certification-service';
 import { dueIndexCollection, dueIndexProjection } from './scheduler/expiry-due-index';
@@ -21,7 +22,7 @@ export interface CertificationWorkerOptions {
 /** What the worker process's configuration gives the certification workers. */
 export type CertificationWorkersConfig = Pick<Config, 'SNAPSHOT_EVERY' | 'FOLLOWER_POLL_MS' | 'CERTIFICATION_EXPIRY_INTERVAL_MS'>;
 
-export interface CertificationWorkers {
+export interface CertificationWorkers extends RunningSubgraphWorkers {
   readonly scheduler: CertificationExpiryScheduler;
   readonly dueIndex: StoreFollower;
   /** Follow the store into the due index and tick every `expiryIntervalMs`. */
@@ -55,6 +56,7 @@ export function createCertificationWorkers(backends: Backends, options: Certific
   return {
     scheduler,
     dueIndex,
+    consumers: [],
     start: async () => {
       offAppend = backends.onAppend((appended) => dueIndex.wake(appended));
       await dueIndex.start();

@@ -1,38 +1,29 @@
 // Starts one subgraph from the configuration: assembles its module on the process's backends,
 // serves it, then starts its background work (used by each subgraph's main and by `npm start`).
 import type { Backends } from '../../messaging/backends';
-import type { Config } from '../../platform/config';
-import { subgraphEntries } from '../index';
+import { subgraphPortVariable, type Config } from '../../platform/config';
+import type { AnySubgraphDefinition } from './subgraph-definition';
 import type { SubgraphModule } from './subgraph-module';
-import { onDemandSubscriptionEventTypes, subscriptionEventTypes } from './subscription-event-types';
-import { startSubgraphServer, type RunningServer, type SubgraphName } from './subgraph-server';
-
-const portVariable = {
-  member: 'MEMBER_PORT',
-  payment: 'PAYMENT_PORT',
-  certification: 'CERTIFICATION_PORT',
-  analytics: 'ANALYTICS_PORT',
-} as const satisfies Record<SubgraphName, keyof Config>;
+import { startSubgraphServer, type RunningServer } from './subgraph-server';
 
 export interface StartedSubgraph extends RunningServer {
   readonly module: SubgraphModule;
 }
 
 export async function startSubgraph(
-  name: SubgraphName,
+  definition: AnySubgraphDefinition,
   backends: Backends,
   cfg: Config,
   overrides: { port?: number; host?: string } = {},
 ): Promise<StartedSubgraph> {
-  const entry = subgraphEntries.find((e) => e.name === name);
-  if (!entry) throw new Error(`Unknown subgraph ${name}`);
-  const module = await entry.create(backends, cfg);
+  const { name } = definition;
+  const module = await definition.createModule(backends, cfg);
   await module.start();
   const server = await startSubgraphServer({
     name,
     schema: module.schema,
     host: overrides.host ?? cfg.HOST,
-    port: overrides.port ?? cfg[portVariable[name]],
+    port: overrides.port ?? cfg[subgraphPortVariable(name)],
     subgraphSecret: cfg.SUBGRAPH_SECRET,
     introspection: cfg.INTROSPECTION,
     production: cfg.NODE_ENV === 'production',
@@ -40,8 +31,8 @@ export async function startSubgraph(
     subscriptions: {
       bus: backends.bus,
       store: backends.store,
-      eventTypes: subscriptionEventTypes[name],
-      onDemandEventTypes: onDemandSubscriptionEventTypes[name] ?? [],
+      eventTypes: definition.subscriptionEventTypes,
+      onDemandEventTypes: definition.onDemandSubscriptionEventTypes ?? [],
       bufferSize: cfg.SUBSCRIPTION_BUFFER_SIZE,
       connectionInitWaitTimeoutMs: cfg.WS_CONNECTION_INIT_TIMEOUT_MS,
       keepAliveMs: cfg.WS_KEEPALIVE_MS,

@@ -16,10 +16,11 @@ import { IDEMPOTENCY_KEY_HEADER, idempotencyHeaderOf } from '../../platform/idem
 import { formatErrorWith } from './format-error';
 import { startSubgraphSubscriptions, type SubgraphSubscriptionsConfig } from './subscription-server';
 import { listen } from '../../platform/http-listen';
+import type { SubgraphName } from '../../platform/config';
 import type { BackendHealth } from '../../platform/health';
 import { graphqlRoute, readyRoute, routedServer, sendGraphQLError, sendJson, type Route } from '../../platform/http-server';
 
-export type SubgraphName = 'member' | 'payment' | 'certification' | 'analytics';
+export type { SubgraphName };
 
 export interface SubgraphServerOptions {
   readonly name: SubgraphName;

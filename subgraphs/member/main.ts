@@ -5,11 +5,12 @@ import { config } from '../../platform/config';
 import { runUntilSignal } from '../../platform/lifecycle';
 import { loggerFor } from '../../platform/logger';
 import { startSubgraph } from '../common/start-subgraph';
+import { memberSubgraph } from './subgraph';
 
 runUntilSignal('member-subgraph', async () => {
   const cfg = config();
   const backends = await createBackends(cfg);
-  const server = await startSubgraph('member', backends, cfg);
+  const server = await startSubgraph(memberSubgraph, backends, cfg);
   loggerFor('member-subgraph').info({ url: server.url, ...backends.description }, 'member subgraph ready');
   return {
     close: async () => {

@@ -5,11 +5,12 @@ import { config } from '../../platform/config';
 import { runUntilSignal } from '../../platform/lifecycle';
 import { loggerFor } from '../../platform/logger';
 import { startSubgraph } from '../common/start-subgraph';
+import { paymentSubgraph } from './subgraph';
 
 runUntilSignal('payment-subgraph', async () => {
   const cfg = config();
   const backends = await createBackends(cfg);
-  const server = await startSubgraph('payment', backends, cfg);
+  const server = await startSubgraph(paymentSubgraph, backends, cfg);
   loggerFor('payment-subgraph').info({ url: server.url, ...backends.description }, 'payment subgraph ready');
   return {
     close: async () => {

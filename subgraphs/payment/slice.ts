@@ -10,7 +10,7 @@ import { ordersCollection, paymentsCollection } from './domain/read-models';
 import { Shipping } from './domain/shipping';
 import { SimulatedCardProcessor } from './domain/simulated-card-processor';
 import { createOrderSaga } from './saga/order-saga';
-import { storeMemberDirectory } from '../common/member-directory';
+import { storeMemberDirectory } from '../member/member-directory';
 import { IdempotencyKeys } from '../../messaging/state/idempotency-keys';
 import { OrderSagaRunner } from './saga/saga-runner';
 

@@ -4,6 +4,7 @@ import type { Backends } from '../../messaging/backends';
 import type { ConsumerDefinition } from '../../messaging/consumers/consumer-definition';
 import type { Config } from '../../platform/config';
 import { loggerFor } from '../../platform/logger';
+import type { RunningSubgraphWorkers } from '../common/subgraph-definition';
 import { accountingConsumer } from './consumers/accounting.consumer';
 import { inventoryConsumer } from './consumers/inventory.consumer';
 import { notificationConsumer } from './consumers/notification.consumer';
@@ -21,7 +22,7 @@ export type PaymentWorkersOverrides = Omit<PaymentSliceSettings, 'stepTimeoutMs'
   readonly scanTimeouts?: boolean;
 };
 
-export interface PaymentWorkers {
+export interface PaymentWorkers extends RunningSubgraphWorkers {
   readonly slice: PaymentSlice;
   readonly consumers: ConsumerDefinition[];
   readonly timeouts: SagaTimeoutScanner;
@@ -61,4 +62,11 @@ export function paymentWorkers(
     },
     close: () => timeouts.stop(),
   };
+}
+
+/** Create and start them: stock seeded, the timeout scan running (the workers' uniform entry). */
+export async function startPaymentWorkers(backends: Backends, cfg: PaymentWorkersConfig, overrides: PaymentWorkersOverrides = {}): Promise<PaymentWorkers> {
+  const workers = paymentWorkers(backends, cfg, overrides);
+  await workers.start();
+  return workers;
 }

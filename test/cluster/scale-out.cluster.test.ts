@@ -404,6 +404,7 @@ describe('the product on a three-node RabbitMQ cluster, losing a node, a gateway
     const count = (msg: string) => Object.fromEntries([...processes.keys()].map((name) => [name, logs.filter((l) => l.service === name && l.json?.msg === msg).length]));
     report.rabbitConnections = count('RabbitMQ connected');
     report.liveFeedGaps = count('live queue declared anew after a lost connection: subscriptions catch up from the store');
+    report.publishersRenewedAfterRejection = count('the broker rejected a message: publishing on a new channel');
     await store?.close();
     await documents?.close();
     await cluster?.stop();
@@ -470,7 +471,8 @@ describe('the product on a three-node RabbitMQ cluster, losing a node, a gateway
     const after = await live.leaders();
     expect([...after.values()].filter((leader) => leader === victim.name)).toEqual([]);
     expect(answered.filter((a) => a.kind === 'update').length).toBeGreaterThanOrEqual(MEMBERS * 9 * 0.9);
-    expect(answered.filter((a) => a.kind === 'order').length).toBeGreaterThan(0);
+    // Some orders answered (the failed requests say why if none was).
+    expect({ orders: answered.filter((a) => a.kind === 'order').length > 0, failedRequests: failedRequests.slice(0, 10) }).toMatchObject({ orders: true });
 
     await converged('every answered mutation, consumer and subscriber after the node was killed');
     report.phase1 = { answered: answered.length, events: (await readAll()).length, resubscriptions: subscribers.reduce((n, s) => n + s.resubscriptions, 0) };

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { composeSupergraph, subgraphSdls } from '../../gateway/composition';
+import { composeSupergraph, subgraphSdls } from '../../scripts/composition';
 
 describe('supergraph composition', () => {
   it('composes without errors and matches the committed supergraph.graphql (run `npm run compose` if not)', async () => {

@@ -10,6 +10,7 @@ import { startGateway, type RunningGateway } from '../../gateway/gateway-server'
 import { loadConfig, type Config } from '../../platform/config';
 import { MongoConnection } from '../../platform/mongodb';
 import { startSubgraph, type StartedSubgraph } from '../../subgraphs/common/start-subgraph';
+import { memberSubgraph } from '../../subgraphs/member/subgraph';
 import { freePort } from '../support/ports';
 import { useTestVhost } from '../support/rabbit';
 import { SeverableProxy } from '../support/severable-proxy';
@@ -28,7 +29,7 @@ async function ready(url: string): Promise<Readiness> {
 }
 
 async function startOne(backends: Backends, config: Config): Promise<{ member: StartedSubgraph; gateway: RunningGateway }> {
-  const member = await startSubgraph('member', backends, config, { port: 0, host: '127.0.0.1' });
+  const member = await startSubgraph(memberSubgraph, backends, config, { port: 0, host: '127.0.0.1' });
   const gateway = await startGateway({
     host: '127.0.0.1',
     port: 0,

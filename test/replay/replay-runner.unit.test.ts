@@ -17,7 +17,7 @@ import { DomainError } from '../../platform/errors';
 import { loggerFor } from '../../platform/logger';
 import { MemberService } from '../../subgraphs/member/domain/member-service';
 import { memberEventTypes, memberReadModelProjection, membersCollection } from '../../subgraphs/member/projections/member-read-model';
-import { memberReadModelRebuild } from '../../subgraphs/analytics/replay/replay-targets';
+import { memberReadModelRebuild } from '../../subgraphs/member/projections/member-read-model';
 import { eventually } from '../support/wait';
 import { countingDocuments } from '../support/counting-documents';
 

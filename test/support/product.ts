@@ -4,7 +4,7 @@ import { mintClientToken, type Role } from '../../platform/auth';
 import { loadConfig, type Config } from '../../platform/config';
 import { createMemoryBackends, type Backends } from '../../messaging/backends';
 import { startSubgraph, type StartedSubgraph } from '../../subgraphs/common/start-subgraph';
-import { subgraphEntries } from '../../subgraphs';
+import { subgraphList } from '../../subgraphs';
 import { startWorkers, type RunningWorkers } from '../../subgraphs/workers';
 import type { Mailer } from '../../subgraphs/member/consumers/mailer';
 import { startGateway, type GatewayOptions, type RunningGateway } from '../../gateway/gateway-server';
@@ -47,10 +47,10 @@ export async function startProduct(options: ProductOptions = {}): Promise<Runnin
   const ownBackends = !options.backends;
   const backends = options.backends ?? (await createMemoryBackends());
   const subgraphs: Record<string, StartedSubgraph> = {};
-  for (const entry of subgraphEntries) {
-    subgraphs[entry.name] = await startSubgraph(entry.name, backends, config, { port: 0, host: '127.0.0.1' });
+  for (const definition of subgraphList) {
+    subgraphs[definition.name] = await startSubgraph(definition, backends, config, { port: 0, host: '127.0.0.1' });
   }
-  const workers = await startWorkers(backends, config, options.mailer ? { mailer: options.mailer } : {});
+  const workers = await startWorkers(backends, config, options.mailer ? { member: { mailer: options.mailer } } : {});
   const gateway = await startGateway({
     host: '127.0.0.1',
     port: 0,

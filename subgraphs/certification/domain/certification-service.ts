@@ -8,7 +8,7 @@ import type { Actor, CausationContext } from '../../../messaging/events/envelope
 import type { Clock } from '../../../platform/clock';
 import { ForbiddenError, NotFoundError, ValidationError } from '../../../platform/errors';
 import type { Identity } from '../../../platform/auth';
-import { requireMembers, storeMemberDirectory, type MemberDirectory } from '../../common/member-directory';
+import { requireMembers, storeMemberDirectory, type MemberDirectory } from '../../member/member-directory';
 import { IdempotencyKeys } from '../../../messaging/state/idempotency-keys';
 import {
   certificationDecider,

@@ -3,6 +3,7 @@
 // forward in stream version), so replays and several instances running it are harmless.
 import type { AnyEventEnvelope } from '../../../messaging/events/envelope';
 import type { DocumentCollection, DocumentStore } from '../../../messaging/state/document-store';
+import type { RebuildableProjection } from '../../../messaging/replay/projection-versions';
 import { evolve, isMemberEvent, type MemberState, type Tier } from '../domain/member';
 
 export interface MemberDoc {
@@ -86,3 +87,12 @@ export function memberReadModelProjection(members: DocumentCollection<MemberDoc>
     }
   };
 }
+
+/** The read model as a replay target: rebuilt into a new version, swapped in without downtime. */
+export const memberReadModelRebuild: RebuildableProjection<MemberDoc> = {
+  name: 'member-read-model',
+  base: 'members',
+  handles: memberEventTypes,
+  open: (documents, collection) => membersCollection(documents, collection),
+  project: (collection) => memberReadModelProjection(collection),
+};

@@ -9,7 +9,7 @@ import type { Identity } from '../../../platform/auth';
 import type { Clock } from '../../../platform/clock';
 import { ForbiddenError, ValidationError } from '../../../platform/errors';
 import type { OrderSagaRunner } from '../saga/saga-runner';
-import { requireMembers, type MemberDirectory } from '../../common/member-directory';
+import { requireMembers, type MemberDirectory } from '../../member/member-directory';
 import { orderViewOf } from '../saga/saga-runner';
 import { priceOrder, type OrderFacts } from './order';
 import type { IdempotencyKeys } from '../../../messaging/state/idempotency-keys';

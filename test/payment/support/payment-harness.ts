@@ -46,7 +46,7 @@ export async function startPaymentHarness(
   const backends = options.backends ?? (await createMemoryBackends(clock));
   const cfg = loadConfig({ NODE_ENV: 'test', FOLLOWER_POLL_MS: '20', SAGA_STEP_TIMEOUT_MS: '60000', ...options.env });
   const start = (overrides: PaymentWorkersOverrides = options.overrides ?? {}) =>
-    startWorkers(backends, cfg, { mailer: silentMailer, payment: { retry: noWait, scanTimeouts: false, ...overrides } });
+    startWorkers(backends, cfg, { member: { mailer: silentMailer }, payment: { retry: noWait, scanTimeouts: false, ...overrides } });
   const harness: PaymentHarness = {
     backends,
     clock,

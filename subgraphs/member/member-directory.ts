@@ -4,7 +4,7 @@
 // store, not the read model: strongly consistent, so a member registered a moment ago can act at once.
 import type { EventStore } from '../../messaging/store/event-store';
 import { NotFoundError } from '../../platform/errors';
-import { memberStreamId } from '../member/domain/member';
+import { memberStreamId } from './domain/member';
 
 export interface MemberDirectory {
   exists(memberId: string): Promise<boolean>;

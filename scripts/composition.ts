@@ -3,8 +3,8 @@ import { composeServices } from '@apollo/composition';
 import { printSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
 import { createMemoryBackends } from '../messaging/backends';
-import { loadConfig } from '../platform/config';
-import { subgraphEntries } from '../subgraphs';
+import { loadConfig, subgraphPortVariable } from '../platform/config';
+import { subgraphList } from '../subgraphs';
 
 export interface CompositionOutcome {
   readonly supergraphSdl: string | null;
@@ -23,9 +23,9 @@ export async function subgraphSdls(): Promise<{ name: string; url: string; sdl: 
   const cfg = loadConfig({});
   const out: { name: string; url: string; sdl: string }[] = [];
   try {
-    for (const entry of subgraphEntries) {
-      const module = await entry.create(backends, cfg);
-      out.push({ name: entry.name, url: defaultSubgraphUrl(entry.defaultPort), sdl: printSubgraphSchema(module.schema) });
+    for (const definition of subgraphList) {
+      const module = await definition.createModule(backends, cfg);
+      out.push({ name: definition.name, url: defaultSubgraphUrl(cfg[subgraphPortVariable(definition.name)]), sdl: printSubgraphSchema(module.schema) });
     }
   } finally {
     await backends.close();
