@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLFormattedError } from 'graphql';
 import type { ServiceMap } from '@apollo/gateway';
 import { bearerToken, verifyClientToken, type Identity } from '../../platform/auth';
-import { systemClock, type Clock } from '../../platform/clock';
+import { backgroundTimers, systemClock, type Clock, type Timers } from '../../platform/clock';
 import { isDomainError } from '../../platform/errors';
 import type { Logger } from '../../platform/logger';
 import { TRACEPARENT, TRACESTATE, tracingEnabled } from '../../platform/tracing';
@@ -35,19 +35,8 @@ import { SubscribeValidation, type SubscribePayload } from './subscribe-validati
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Timers as a dependency, so tests fire a token's expiry instead of waiting for it. */
-export interface Timers {
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const realTimers: Timers = {
-  setTimeout: (callback, ms) => {
-    const handle = setTimeout(callback, ms);
-    handle.unref();
-    return handle;
-  },
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
+export type { Timers };
+export const realTimers: Timers = backgroundTimers;
 
 export interface SubscriptionLimits {
   /** Subscription connections one gateway accepts (WebSockets, SSE streams, multipart responses together). */

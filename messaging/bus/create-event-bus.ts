@@ -1,9 +1,9 @@
 // Builds the EventBus the environment asks for: RabbitMQ when RABBITMQ_URL is set, otherwise the
 // in-process bus (the embedded default). Callers depend on the port only.
-import type { Clock } from '../../platform/clock';
+import type { Clock, Timers } from '../../platform/clock';
 import type { Logger } from '../../platform/logger';
 import type { BusObserver, EventBus } from './event-bus';
-import { InProcessEventBus, type Scheduler } from './in-process-bus';
+import { InProcessEventBus } from './in-process-bus';
 import { RabbitMqEventBus, type QueueType, type RabbitMqBusOptions } from './rabbitmq-bus';
 
 export type EventBusOptions =
@@ -14,8 +14,8 @@ export interface EventBusDeps {
   readonly clock?: Clock;
   readonly logger?: Logger;
   readonly observer?: BusObserver;
-  /** In-process bus only: timers for delayed retries (tests fire them by hand). */
-  readonly scheduler?: Scheduler;
+  /** In-process bus only: timers for delayed retries (tests move a ManualClock). */
+  readonly timers?: Timers;
 }
 
 /** What of the RabbitMQ configuration the bus takes besides the URL (RABBITMQ_EXCHANGE, _QUEUE_TYPE, _HOSTS). */
@@ -44,7 +44,7 @@ export async function createEventBus(options: EventBusOptions, deps: EventBusDep
       return new InProcessEventBus(options.maxMessageBytes === undefined ? deps : { ...deps, maxMessageBytes: options.maxMessageBytes });
     case 'rabbitmq': {
       const { kind: _kind, ...rabbit } = options;
-      const { scheduler: _scheduler, ...rabbitDeps } = deps;
+      const { timers: _timers, ...rabbitDeps } = deps;
       return RabbitMqEventBus.connect(rabbit, rabbitDeps);
     }
     default: {

@@ -1,6 +1,6 @@
 // The adapter-independent rules of consuming, shared by the in-process and RabbitMQ buses:
 // option defaults and checks, decoding + schema validation of an inbound event, and the outcome policy.
-import type { AnyEventEnvelope } from '../events/envelope';
+import { receivedEnvelopeSchema, type AnyEventEnvelope } from '../events/envelope';
 import { currentVersion, upcastPayload } from '../events/registry';
 import { isDomainError, ValidationError } from '../../platform/errors';
 import type { BatchHandler, ConsumeOptions, Delivery, DeliveryOutcome, EventHandler } from './event-bus';
@@ -107,24 +107,23 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  * A failure is a dead letter: retrying cannot fix a message that breaks its contract.
  */
 export function decodeEvent(raw: unknown): DecodeResult {
-  if (!isRecord(raw)) {
-    return { ok: false, reason: 'INVALID_EVENT: the message body is not a JSON object.', id: '', type: '' };
-  }
-  const id = typeof raw.id === 'string' ? raw.id : '';
-  const type = typeof raw.type === 'string' ? raw.type : '';
+  const checked = receivedEnvelopeSchema.safeParse(raw);
+  const id = isRecord(raw) && typeof raw.id === 'string' ? raw.id : '';
+  const type = isRecord(raw) && typeof raw.type === 'string' ? raw.type : '';
   const fail = (reason: string): DecodeResult => ({ ok: false, reason, id, type });
-  if (id === '') return fail('INVALID_EVENT: envelope field "id" must be a non-empty string.');
-  if (type === '') return fail('INVALID_EVENT: envelope field "type" must be a non-empty string.');
-  const { schemaVersion } = raw;
-  if (typeof schemaVersion !== 'number' || !Number.isInteger(schemaVersion) || schemaVersion < 1) {
-    return fail('INVALID_EVENT: envelope field "schemaVersion" must be a positive integer.');
+  if (!checked.success) {
+    // The first issue, in the schema's field order (id, type, schemaVersion, correlationId, metadata).
+    const issue = checked.error.issues[0];
+    const field = issue?.path[0];
+    if (field === undefined) return fail('INVALID_EVENT: the message body is not a JSON object.');
+    return fail(`INVALID_EVENT: envelope field "${String(field)}" ${issue?.message ?? 'is invalid'}.`);
   }
-  if (typeof raw.correlationId !== 'string') return fail('INVALID_EVENT: envelope field "correlationId" must be a string.');
-  if (!isRecord(raw.metadata)) return fail('INVALID_EVENT: envelope field "metadata" must be an object.');
+  // The parsed copy only vouches for the fields above: the event is the body as it came.
+  const { schemaVersion } = checked.data;
   try {
     // The casts are safe: upcastPayload throws for any type outside the catalog.
-    const payload = upcastPayload(type as AnyEventEnvelope['type'], schemaVersion, raw.payload);
-    const event = { ...raw, schemaVersion: currentVersion(type as AnyEventEnvelope['type']), payload };
+    const payload = upcastPayload(type as AnyEventEnvelope['type'], schemaVersion, checked.data.payload);
+    const event = { ...(raw as Record<string, unknown>), schemaVersion: currentVersion(type as AnyEventEnvelope['type']), payload };
     return { ok: true, event: event as unknown as AnyEventEnvelope };
   } catch (error) {
     if (isDomainError(error)) return fail(`${error.code}: ${error.message}`);

@@ -4,7 +4,7 @@
 import { endBatchDeliverySpan, endDeliverySpan, runInDeliverySpan, startBatchDeliverySpan, startDeliverySpan, startPublishSpans } from './bus-tracing';
 import { healthy, unhealthy, type BackendHealth } from '../../platform/health';
 import type { AnyEventEnvelope } from '../events/envelope';
-import { systemClock, type Clock } from '../../platform/clock';
+import { systemClock, type Clock, type Timers } from '../../platform/clock';
 import { DomainError, IllegalStateError } from '../../platform/errors';
 import { loggerFor, type Logger } from '../../platform/logger';
 import { DEFAULT_MAX_MESSAGE_BYTES, findUnpublishable, serialiseForPublish, type UnpublishableEvent } from './publish-failure';
@@ -37,20 +37,10 @@ import type {
 import { DEAD_LETTER_SCAN_LIMIT, LIVE_TOPIC } from './event-bus';
 import { TopicBindings } from './topic-pattern';
 
-/** Timers as a dependency, so tests can fire retries by hand instead of waiting. */
-export interface Scheduler {
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const realScheduler: Scheduler = {
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
-
 export interface InProcessBusDeps {
   readonly clock?: Clock;
-  readonly scheduler?: Scheduler;
+  /** Timers for delayed retries (tests move a ManualClock instead of waiting); the system clock's by default. */
+  readonly timers?: Timers;
   readonly logger?: Logger;
   readonly observer?: BusObserver;
   /** Largest event (JSON bytes) publish() takes, as a broker's max message size (default 16 MiB). */
@@ -147,7 +137,7 @@ export class InProcessEventBus implements EventBus, TemporaryTopics {
   private readonly keptDeadLetters = new Map<string, DeadLetter[]>();
   private readonly consumers = new Set<ConsumerHandle>();
   private readonly clock: Clock;
-  private readonly scheduler: Scheduler;
+  private readonly timers: Timers;
   private readonly logger: Logger;
   private readonly observer: BusObserver;
   private readonly maxMessageBytes: number;
@@ -155,7 +145,7 @@ export class InProcessEventBus implements EventBus, TemporaryTopics {
 
   constructor(deps: InProcessBusDeps = {}) {
     this.clock = deps.clock ?? systemClock;
-    this.scheduler = deps.scheduler ?? realScheduler;
+    this.timers = deps.timers ?? systemClock;
     this.logger = deps.logger ?? loggerFor('event-bus', { adapter: 'in-process' });
     this.observer = deps.observer ?? {};
     this.maxMessageBytes = deps.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
@@ -299,7 +289,7 @@ export class InProcessEventBus implements EventBus, TemporaryTopics {
     for (const queue of queues) {
       queue.deleted = true;
       queue.ready.clear();
-      for (const timer of queue.pendingRetries) this.scheduler.clearTimeout(timer);
+      for (const timer of queue.pendingRetries) this.timers.clearTimeout(timer);
       queue.pendingRetries.clear();
       this.queues.delete(queue.name);
       if (queue.deadLetters.length > 0) {
@@ -326,7 +316,7 @@ export class InProcessEventBus implements EventBus, TemporaryTopics {
     this.closed = true;
     await Promise.all([...this.consumers].map((consumer) => consumer.close()));
     for (const queue of this.queues.values()) {
-      for (const handle of queue.pendingRetries) this.scheduler.clearTimeout(handle);
+      for (const handle of queue.pendingRetries) this.timers.clearTimeout(handle);
       queue.pendingRetries.clear();
     }
   }
@@ -345,7 +335,7 @@ export class InProcessEventBus implements EventBus, TemporaryTopics {
     if (queue.exclusive && queue.consumers.length === 0 && this.queues.get(queue.name) === queue) {
       queue.deleted = true;
       queue.ready.clear();
-      for (const timer of queue.pendingRetries) this.scheduler.clearTimeout(timer);
+      for (const timer of queue.pendingRetries) this.timers.clearTimeout(timer);
       queue.pendingRetries.clear();
       this.queues.delete(queue.name);
     }
@@ -401,7 +391,7 @@ export class InProcessEventBus implements EventBus, TemporaryTopics {
         const attempt = message.attempt;
         const retried: QueuedMessage = { ...message, attempt: settlement.nextAttempt };
         if (!queue.deleted) {
-          const timer = this.scheduler.setTimeout(() => {
+          const timer = this.timers.setTimeout(() => {
             queue.pendingRetries.delete(timer);
             if (queue.deleted) return;
             // Back at the tail, as a message dead-lettered from a retry queue would be.
@@ -473,7 +463,7 @@ export class InProcessEventBus implements EventBus, TemporaryTopics {
 
   private scheduleRetry(queue: QueueState, retried: QueuedMessage, retryDelayMs: number): void {
     if (queue.deleted) return;
-    const timer = this.scheduler.setTimeout(() => {
+    const timer = this.timers.setTimeout(() => {
       queue.pendingRetries.delete(timer);
       if (queue.deleted) return;
       queue.ready.push(retried);

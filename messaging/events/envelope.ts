@@ -1,4 +1,5 @@
 // The event envelope: what every stored and published event looks like, end to end.
+import { z } from 'zod';
 import type { EventPayload, EventType } from './catalog';
 
 /** Who caused an event: a member acting on itself, an admin, or the system (workers, schedulers). */
@@ -66,3 +67,21 @@ export interface CausationContext {
   readonly causationId?: string | null;
   readonly actor?: Actor | null;
 }
+
+const must = (rule: string) => ({ error: `must be ${rule}` });
+
+/**
+ * What a consumer requires of a received envelope before the catalog checks its payload (and type).
+ * Other fields pass through as they are. Each issue's message says what its field must be.
+ */
+export const receivedEnvelopeSchema = z.looseObject(
+  {
+    id: z.string(must('a non-empty string')).min(1, must('a non-empty string')),
+    type: z.string(must('a non-empty string')).min(1, must('a non-empty string')),
+    // Any whole number (not zod's .int(), which stops at 2^53): a version too new is the catalog's to refuse.
+    schemaVersion: z.number(must('a positive integer')).refine(Number.isInteger, must('a positive integer')).min(1, must('a positive integer')),
+    correlationId: z.string(must('a string')),
+    metadata: z.looseObject({}, must('an object')),
+  },
+  { error: 'must be a JSON object' },
+);

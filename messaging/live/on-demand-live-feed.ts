@@ -5,8 +5,8 @@
 // a linger time after the last one left.
 import type { EventType } from '../events/catalog';
 import type { Logger } from '../../platform/logger';
+import { backgroundTimers, type Timers } from '../../platform/clock';
 import type { EventBus } from '../bus/event-bus';
-import { realScheduler, type Scheduler } from '../bus/in-process-bus';
 import { LiveEventFeed, type GapListener, type LiveEventSource, type LiveListener } from './live-event-feed';
 
 /** How long the on-demand feed outlives its last listener: a console reload does not redeclare it. */
@@ -22,15 +22,9 @@ export interface OnDemandLiveFeedOptions {
   readonly lingerMs?: number;
   /** Delay before another try when binding the feed failed (the broker is away). */
   readonly retryMs?: number;
-  /** Timers (tests fire the linger by hand). */
-  readonly scheduler?: Scheduler;
+  /** Timers (tests move a ManualClock past the linger). */
+  readonly timers?: Timers;
 }
-
-/** Real timers that do not keep the process alive. */
-const unrefScheduler: Scheduler = {
-  setTimeout: (callback, ms) => setTimeout(callback, ms).unref(),
-  clearTimeout: realScheduler.clearTimeout,
-};
 
 interface Registration {
   readonly types: readonly EventType[];
@@ -49,10 +43,10 @@ export class OnDemandLiveFeed implements LiveEventSource {
   private lingerTimer: unknown = null;
   private retryTimer: unknown = null;
   private closed = false;
-  private readonly scheduler: Scheduler;
+  private readonly timers: Timers;
 
   constructor(private readonly options: OnDemandLiveFeedOptions) {
-    this.scheduler = options.scheduler ?? unrefScheduler;
+    this.timers = options.timers ?? backgroundTimers;
   }
 
   /** Whether the feed's queue exists now (for tests and metrics). */
@@ -111,7 +105,7 @@ export class OnDemandLiveFeed implements LiveEventSource {
       this.starting = false;
       if (this.closed || this.registrations.size === 0) return;
       this.options.logger.warn({ err: error }, 'could not bind the on-demand live feed; trying again');
-      this.retryTimer = this.scheduler.setTimeout(() => {
+      this.retryTimer = this.timers.setTimeout(() => {
         this.retryTimer = null;
         this.start();
       }, this.options.retryMs ?? 1000);
@@ -120,14 +114,14 @@ export class OnDemandLiveFeed implements LiveEventSource {
 
   private linger(): void {
     this.cancelLinger();
-    this.lingerTimer = this.scheduler.setTimeout(() => {
+    this.lingerTimer = this.timers.setTimeout(() => {
       this.lingerTimer = null;
       if (this.registrations.size === 0) this.unbind();
     }, this.options.lingerMs ?? ON_DEMAND_LINGER_MS);
   }
 
   private cancelLinger(): void {
-    if (this.lingerTimer !== null) this.scheduler.clearTimeout(this.lingerTimer);
+    if (this.lingerTimer !== null) this.timers.clearTimeout(this.lingerTimer);
     this.lingerTimer = null;
   }
 
@@ -141,7 +135,7 @@ export class OnDemandLiveFeed implements LiveEventSource {
   async close(): Promise<void> {
     this.closed = true;
     this.cancelLinger();
-    if (this.retryTimer !== null) this.scheduler.clearTimeout(this.retryTimer);
+    if (this.retryTimer !== null) this.timers.clearTimeout(this.retryTimer);
     this.registrations.clear();
     this.unbind();
     await this.stopping;

@@ -1,6 +1,6 @@
-// The in-process EventBus: the shared contract, plus what only an injected scheduler can show.
+// The in-process EventBus: the shared contract, plus what only injected timers can show.
 import { ack, retry, type DeliverySettlement } from '../../messaging/bus/event-bus';
-import { InProcessEventBus, type Scheduler } from '../../messaging/bus/in-process-bus';
+import { InProcessEventBus } from '../../messaging/bus/in-process-bus';
 import { createEventBus, eventBusOptionsFor } from '../../messaging/bus/create-event-bus';
 import { decodeEvent, settle } from '../../messaging/bus/delivery-policy';
 import { ManualClock } from '../../platform/clock';
@@ -15,38 +15,11 @@ describe('InProcessEventBus (contract)', () => {
   });
 });
 
-/** Timers fired by the test: proves the retry delay is honoured without waiting for it. */
-class ManualScheduler implements Scheduler {
-  private pending = new Map<number, { at: number; callback: () => void }>();
-  private nextId = 1;
-  now = 0;
-  setTimeout(callback: () => void, ms: number): unknown {
-    const id = this.nextId++;
-    this.pending.set(id, { at: this.now + ms, callback });
-    return id;
-  }
-  clearTimeout(handle: unknown): void {
-    this.pending.delete(handle as number);
-  }
-  get size(): number {
-    return this.pending.size;
-  }
-  advance(ms: number): void {
-    this.now += ms;
-    for (const [id, timer] of [...this.pending]) {
-      if (timer.at <= this.now) {
-        this.pending.delete(id);
-        timer.callback();
-      }
-    }
-  }
-}
-
 describe('InProcessEventBus', () => {
-  it('holds a retried message for retryDelayMs of scheduler time, then redelivers it', async () => {
-    const scheduler = new ManualScheduler();
+  it('holds a retried message for retryDelayMs of clock time, then redelivers it', async () => {
+    const clock = new ManualClock();
     const settlements = new Watch<DeliverySettlement>();
-    const bus = new InProcessEventBus({ scheduler, observer: { settled: (s) => settlements.push(s) } });
+    const bus = new InProcessEventBus({ timers: clock, observer: { settled: (s) => settlements.push(s) } });
     const attempts: number[] = [];
     await bus.consume({ queue: 'crm', bindings: ['member.*'], retryDelayMs: 5000 }, async (_e, d) => {
       attempts.push(d.attempt);
@@ -56,10 +29,10 @@ describe('InProcessEventBus', () => {
     await bus.publish([event]);
     await settlements.until((s) => s.length === 1, 'the first outcome');
 
-    scheduler.advance(4999);
+    clock.advance(4999);
     await new Promise((resolve) => setImmediate(resolve));
     expect(attempts).toEqual([1]);
-    scheduler.advance(1);
+    clock.advance(1);
     await settlements.until((s) => s.some((x) => x.outcome === 'ack'), 'the ack');
     expect(attempts).toEqual([1, 2]);
     await bus.close();
@@ -78,15 +51,15 @@ describe('InProcessEventBus', () => {
   });
 
   it('drops pending retries of an exclusive queue when it is removed', async () => {
-    const scheduler = new ManualScheduler();
+    const clock = new ManualClock();
     const settlements = new Watch<DeliverySettlement>();
-    const bus = new InProcessEventBus({ scheduler, observer: { settled: (s) => settlements.push(s) } });
+    const bus = new InProcessEventBus({ timers: clock, observer: { settled: (s) => settlements.push(s) } });
     const consumer = await bus.consume({ queue: 'live', bindings: ['#'], exclusive: true }, async () => retry('later'));
     await bus.publish([makeEnvelope('email.sent')]);
     await settlements.until((s) => s.length === 1, 'the retry');
-    expect(scheduler.size).toBe(1);
+    expect(clock.pendingTimers).toBe(1);
     await consumer.close();
-    expect(scheduler.size).toBe(0);
+    expect(clock.pendingTimers).toBe(0);
     await bus.close();
   });
 

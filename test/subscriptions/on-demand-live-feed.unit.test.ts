@@ -3,34 +3,13 @@
 import type { AnyEventEnvelope } from '../../messaging/events/envelope';
 import { eventTypes } from '../../messaging/events/catalog';
 import type { ConsumeOptions, Consumer, EventBus, EventHandler } from '../../messaging/bus/event-bus';
-import { InProcessEventBus, type Scheduler } from '../../messaging/bus/in-process-bus';
+import { InProcessEventBus } from '../../messaging/bus/in-process-bus';
 import { entityEventStream } from '../../messaging/live/entity-event-stream';
 import type { LiveEventSource } from '../../messaging/live/live-event-feed';
-import { OnDemandLiveFeed, splitLiveSource } from '../../messaging/live/on-demand-live-feed';
+import { ON_DEMAND_LINGER_MS, OnDemandLiveFeed, splitLiveSource } from '../../messaging/live/on-demand-live-feed';
 import { MemoryEventStore } from '../../messaging/store/memory-event-store';
+import { ManualClock } from '../../platform/clock';
 import { loggerFor } from '../../platform/logger';
-
-/** Timers fired by hand. */
-class HandScheduler implements Scheduler {
-  private readonly due = new Map<number, () => void>();
-  private next = 1;
-  setTimeout(callback: () => void): unknown {
-    const id = this.next++;
-    this.due.set(id, callback);
-    return id;
-  }
-  clearTimeout(handle: unknown): void {
-    this.due.delete(handle as number);
-  }
-  get pending(): number {
-    return this.due.size;
-  }
-  fireAll(): void {
-    const callbacks = [...this.due.values()];
-    this.due.clear();
-    for (const callback of callbacks) callback();
-  }
-}
 
 /** The in-process bus, counting the live queues consumed and closed. */
 function countingBus(): { bus: EventBus; consumed: string[]; closed: Promise<string>[]; inner: InProcessEventBus } {
@@ -78,7 +57,7 @@ describe('OnDemandLiveFeed', () => {
   it('binds no queue until a subscription needs it, and catches a listener up on what was stored while it was bound', async () => {
     const { bus, consumed } = countingBus();
     const store = new MemoryEventStore();
-    const feed = new OnDemandLiveFeed({ bus, types: eventTypes, queuePrefix: 'live.analytics.on-demand', logger, headPosition: () => store.headPosition(), scheduler: new HandScheduler() });
+    const feed = new OnDemandLiveFeed({ bus, types: eventTypes, queuePrefix: 'live.analytics.on-demand', logger, headPosition: () => store.headPosition(), timers: new ManualClock() });
     await created(store, bus, 'before');
     expect(consumed).toEqual([]);
 
@@ -99,24 +78,24 @@ describe('OnDemandLiveFeed', () => {
   it('unbinds a linger time after the last listener left, keeps the queue for one that comes back in time, and binds anew later', async () => {
     const { bus, consumed, closed } = countingBus();
     const store = new MemoryEventStore();
-    const timers = new HandScheduler();
-    const feed = new OnDemandLiveFeed({ bus, types: eventTypes, queuePrefix: 'live.analytics.on-demand', logger, headPosition: () => store.headPosition(), scheduler: timers });
+    const clock = new ManualClock();
+    const feed = new OnDemandLiveFeed({ bus, types: eventTypes, queuePrefix: 'live.analytics.on-demand', logger, headPosition: () => store.headPosition(), timers: clock });
     const first = entityEventStream({ live: feed, store, types: ['member.created'], matches: () => true, after: null, bufferSize: 100 });
     await created(store, bus, 'a');
     expect(await take(first, 1)).toEqual(['a']);
     await first.return?.();
-    expect(timers.pending).toBe(1);
+    expect(clock.pendingTimers).toBe(1);
     expect(feed.bound).toBe(true);
 
     // Back before the linger ran out: the same queue.
     const second = entityEventStream({ live: feed, store, types: ['member.created'], matches: () => true, after: null, bufferSize: 100 });
-    expect(timers.pending).toBe(0);
+    expect(clock.pendingTimers).toBe(0);
     await created(store, bus, 'b');
     expect(await take(second, 1)).toEqual(['b']);
     expect(consumed).toHaveLength(1);
     await second.return?.();
 
-    timers.fireAll();
+    clock.advance(ON_DEMAND_LINGER_MS);
     expect(feed.bound).toBe(false);
     expect(await Promise.all(closed)).toEqual([consumed[0]]);
 
@@ -130,7 +109,7 @@ describe('OnDemandLiveFeed', () => {
 
   it('refuses a type it does not carry', () => {
     const { bus } = countingBus();
-    const feed = new OnDemandLiveFeed({ bus, types: ['member.created'], queuePrefix: 'q', logger, headPosition: async () => 0, scheduler: new HandScheduler() });
+    const feed = new OnDemandLiveFeed({ bus, types: ['member.created'], queuePrefix: 'q', logger, headPosition: async () => 0, timers: new ManualClock() });
     expect(() => feed.listen(['payment.initiated'], () => undefined)).toThrow(/does not carry payment\.initiated/);
   });
 });

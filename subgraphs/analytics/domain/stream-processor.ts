@@ -3,6 +3,7 @@
 // events set aside, engagement and risk per closed window, and the CEP rules. No I/O, no clock: the
 // same inputs in the same order always give the same outputs, with ids derived from window keys.
 import type { AnyNewEvent } from '../../../messaging/events/envelope';
+import TinyQueue from 'tinyqueue';
 import { deterministicUuid } from '../../../platform/ids';
 import { emptyRuleState, expire, NEVER, observe, type CepEvent, type Facts, type RuleMatch, type RuleState } from './cep-engine';
 import { ruleEventTypes, type CepRule, type RuleAction } from './cep-rules';
@@ -116,6 +117,11 @@ interface Deadline {
   readonly ruleId: string;
 }
 
+/** Armed absence patterns, earliest deadline first (compared, not subtracted: deadlines may be infinite). */
+function deadlineQueue(): TinyQueue<Deadline> {
+  return new TinyQueue<Deadline>([], (a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+}
+
 /** Window bounds repeat for every member: format each instant once. */
 const isoCache = new Map<number, string>();
 function iso(ms: number): string {
@@ -143,8 +149,8 @@ export class StreamProcessor {
   /** Open windows by end time (few distinct ends), then by member. */
   private readonly windows = new Map<number, Map<string, WindowAgg>>();
   private ends: number[] = [];
-  /** Armed absence patterns, a min-heap on deadline; stale entries are skipped when popped. */
-  private readonly deadlines: Deadline[] = [];
+  /** Armed absence patterns by deadline; stale entries are skipped when popped. */
+  private deadlines = deadlineQueue();
   private readonly rulesByType = new Map<string, CepRule[]>();
 
   constructor(private readonly options: StreamProcessorOptions) {
@@ -211,7 +217,7 @@ export class StreamProcessor {
   nextDeadline(): number | null {
     this.dropStaleDeadlines();
     const windowEnd = this.ends[0];
-    const absence = this.deadlines[0]?.at;
+    const absence = this.deadlines.peek()?.at;
     if (windowEnd === undefined) return absence ?? null;
     return absence === undefined ? windowEnd : Math.min(windowEnd, absence);
   }
@@ -253,7 +259,7 @@ export class StreamProcessor {
     this.members.clear();
     this.windows.clear();
     this.ends = [];
-    this.deadlines.length = 0;
+    this.deadlines = deadlineQueue();
     for (const snapshot of members) {
       const { id, windows, ...state } = structuredClone(snapshot);
       this.members.set(id, state);
@@ -262,7 +268,7 @@ export class StreamProcessor {
         this.windowsEnding(end).set(id, agg);
       }
       for (const [ruleId, rule] of Object.entries(state.rules)) {
-        if (rule.pending) this.pushDeadline({ at: rule.pending.deadline, memberId: id, ruleId });
+        if (rule.pending) this.deadlines.push({ at: rule.pending.deadline, memberId: id, ruleId });
       }
     }
   }
@@ -306,7 +312,7 @@ export class StreamProcessor {
       if (!state) state = member.rules[rule.id] = emptyRuleState();
       const wasPending = state.pending;
       const match = observe(rule, state, event);
-      if (state.pending && state.pending !== wasPending) this.pushDeadline({ at: state.pending.deadline, memberId, ruleId: rule.id });
+      if (state.pending && state.pending !== wasPending) this.deadlines.push({ at: state.pending.deadline, memberId, ruleId: rule.id });
       if (match) this.matched(memberId, member, match, causeId, sink);
     }
   }
@@ -317,7 +323,7 @@ export class StreamProcessor {
     for (;;) {
       const end = this.ends[0];
       this.dropStaleDeadlines();
-      const deadline = this.deadlines[0];
+      const deadline = this.deadlines.peek();
       const windowDue = end !== undefined && end <= watermark;
       const absenceDue = deadline !== undefined && deadline.at <= watermark;
       if (!windowDue && !absenceDue) return;
@@ -327,7 +333,7 @@ export class StreamProcessor {
         this.windows.delete(end as number);
         for (const agg of byMember?.values() ?? []) this.close(agg, causeId, sink);
       } else {
-        const due = this.popDeadline() as Deadline;
+        const due = this.deadlines.pop() as Deadline;
         const rule = this.options.rules.find((r) => r.id === due.ruleId);
         const member = this.members.get(due.memberId);
         const state = member?.rules[due.ruleId];
@@ -424,45 +430,11 @@ export class StreamProcessor {
 
   private dropStaleDeadlines(): void {
     for (;;) {
-      const top = this.deadlines[0];
+      const top = this.deadlines.peek();
       if (!top) return;
       const pending = this.members.get(top.memberId)?.rules[top.ruleId]?.pending;
       if (pending && pending.deadline === top.at) return;
-      this.popDeadline();
+      this.deadlines.pop();
     }
-  }
-
-  private pushDeadline(entry: Deadline): void {
-    const heap = this.deadlines;
-    heap.push(entry);
-    let i = heap.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if ((heap[parent] as Deadline).at <= entry.at) break;
-      heap[i] = heap[parent] as Deadline;
-      i = parent;
-    }
-    heap[i] = entry;
-  }
-
-  private popDeadline(): Deadline | undefined {
-    const heap = this.deadlines;
-    const top = heap[0];
-    const last = heap.pop();
-    if (heap.length === 0 || !last) return top;
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let smallest = i;
-      const atOf = (k: number) => (k === i ? last.at : (heap[k] as Deadline).at);
-      if (l < heap.length && atOf(l) < atOf(smallest)) smallest = l;
-      if (r < heap.length && atOf(r) < atOf(smallest)) smallest = r;
-      if (smallest === i) break;
-      heap[i] = heap[smallest] as Deadline;
-      i = smallest;
-    }
-    heap[i] = last;
-    return top;
   }
 }

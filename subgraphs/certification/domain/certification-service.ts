@@ -17,9 +17,11 @@ import {
   evolve,
   initialCertificationState,
   isCertificationEvent,
+  limits,
   nextStatus,
   type CertificationCommand,
   type CertificationDocument,
+  type CertificationEvent,
   type CertificationEventType,
   type CertificationState,
   type CertificationStatus,
@@ -57,10 +59,10 @@ export type AdminCommand = Extract<
   { kind: 'startReview' | 'approve' | 'reject' | 'activate' | 'suspend' | 'reactivate' | 'revoke' }
 >;
 
-const ID = /^[A-Za-z0-9_-]{1,64}$/;
+const ID = new RegExp(`^[A-Za-z0-9_-]{1,${limits.id}}$`);
 
 export class CertificationService {
-  private readonly handler: CommandHandler<CertificationCommand, CertificationState, never>;
+  private readonly handler: CommandHandler<CertificationCommand, CertificationState, CertificationEvent>;
   private readonly counters: DocumentCollection<NumberCounter>;
   private readonly keys: IdempotencyKeys;
 
@@ -71,7 +73,7 @@ export class CertificationService {
     snapshotEvery: number,
     private readonly members: MemberDirectory = storeMemberDirectory(store),
   ) {
-    this.handler = new CommandHandler(certificationDecider as never, { store, clock, snapshotEvery });
+    this.handler = new CommandHandler(certificationDecider, { store, clock, snapshotEvery });
     this.counters = documents.collection<NumberCounter>('certification_numbers');
     this.keys = new IdempotencyKeys(documents, clock);
   }
@@ -87,7 +89,7 @@ export class CertificationService {
     if (identity.role !== 'admin' && applicantId !== identity.sub) {
       throw new ForbiddenError(`A member may only apply for itself (you are ${identity.sub}, not ${applicantId}).`);
     }
-    if (!ID.test(applicantId)) throw new ValidationError('memberId must be 1 to 64 letters, digits, "-" or "_".', { field: 'memberId' });
+    if (!ID.test(applicantId)) throw new ValidationError(`memberId must be 1 to ${limits.id} letters, digits, "-" or "_".`, { field: 'memberId' });
     await requireMembers(this.members, [applicantId], () => 'memberId');
     // With a key, a repeat answers the first application; twins meet at expected version 0.
     return this.keys.run(

@@ -1,7 +1,10 @@
 // The Certification aggregate as a pure decider over the seed's state machine: `transitions` is the
 // diagram as data, `decide` refuses anything it does not draw, `evolve` folds events into state.
 import type { EventEnvelope } from '../../../messaging/events/envelope';
+import type { Decider } from '../../../messaging/store/command-handler';
+import { z } from 'zod';
 import type { EventPayload } from '../../../messaging/events/catalog';
+import { certificationEvents } from '../../../messaging/events/catalog/certification';
 import { DomainError, IllegalStateError, NotFoundError, ValidationError } from '../../../platform/errors';
 import { findCertificationType, certificationTypes, type CertificationType } from './certification-types';
 import { unsafeCharacterIn } from '../../../platform/safe-text';
@@ -154,9 +157,25 @@ export const commandEvent = {
   revoke: 'certification.revoked',
 } as const satisfies { readonly [K in CertificationCommandKind]: CertificationEventType };
 
-export const limits = { reason: 500, documents: 20, documentName: 200, url: 2000 } as const;
+/** A limit the event contract sets; a contract without it is a programming error, found at start-up. */
+function limitOf(value: number | null | undefined, what: string): number {
+  if (typeof value !== 'number') throw new Error(`The certification event contract sets no ${what}.`);
+  return value;
+}
+const applied = certificationEvents['certification.applied'].schema.shape;
+const appliedDocument = applied.documents.element.shape;
+
+/** Command limits, read from the event contracts the commands' events must meet. */
+export const limits = {
+  /** Certification and applicant ids. */
+  id: Math.min(limitOf(applied.certificationId.maxLength, 'certification id length'), limitOf(applied.applicantId.maxLength, 'applicant id length')),
+  reason: limitOf(certificationEvents['certification.rejected'].schema.shape.reason.maxLength, 'reason length'),
+  documents: limitOf(z.toJSONSchema(applied.documents).maxItems, 'document count'),
+  documentName: limitOf(appliedDocument.name.maxLength, 'document name length'),
+  url: limitOf(appliedDocument.url.maxLength, 'document url length'),
+} as const;
+const certNumberSchema = certificationEvents['certification.issued'].schema.shape.certNumber;
 const DAY_MS = 24 * 60 * 60 * 1000;
-export const CERT_NUMBER = /^[A-Z]{2,16}-\d{4}-\d{6,}$/;
 
 export function addMonths(fromIso: string, months: number): string {
   const date = new Date(fromIso);
@@ -256,7 +275,7 @@ export function decide(command: CertificationCommand, state: CertificationState,
     case 'reject':
       return [{ type: 'certification.rejected', payload: { ...ids, reason: validReason(command.reason) } }];
     case 'issue': {
-      if (!CERT_NUMBER.test(command.certNumber)) {
+      if (!certNumberSchema.safeParse(command.certNumber).success) {
         throw new ValidationError('certNumber must look like CPA-2025-000123.', { field: 'certNumber' });
       }
       const type = requireCertificationType(state.certType);
@@ -371,11 +390,11 @@ export function isCertificationEvent(event: { type: string }): event is EventEnv
   return eventTypeSet.has(event.type);
 }
 
-/** The decider as the command handler runs it (events of other types leave the state alone). */
+/** The decider as the command handler runs it. */
 export const certificationDecider = {
   initialState: initialCertificationState,
   decide,
-  evolve: (state: CertificationState, event: { type: string }): CertificationState =>
-    isCertificationEvent(event) ? evolve(state, event) : state,
+  evolve,
+  eventTypes: certificationEventTypes,
   snapshotSchemaVersion: 1,
-};
+} satisfies Decider<CertificationCommand, CertificationState, CertificationEvent>;

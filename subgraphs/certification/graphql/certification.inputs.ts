@@ -1,6 +1,7 @@
 // Inputs of the certification mutations.
 import { Field, ID, InputType } from 'type-graphql';
 import { IDEMPOTENCY_KEY_DESCRIPTION } from '../../common/idempotency';
+import { limits } from '../domain/certification';
 
 @InputType({ description: 'A document supporting an application: what it is and where it can be read.' })
 export class CertificationDocumentInput {
@@ -19,7 +20,7 @@ export class ApplyForCertificationInput {
   @Field({ description: 'A certification type code (see `certificationTypes`).' })
   certType!: string;
 
-  @Field(() => [CertificationDocumentInput], { description: 'Supporting documents: 1 to 20.' })
+  @Field(() => [CertificationDocumentInput], { description: `Supporting documents: 1 to ${limits.documents}.` })
   documents!: CertificationDocumentInput[];
 
   @Field(() => String, { nullable: true, description: IDEMPOTENCY_KEY_DESCRIPTION })

@@ -7,7 +7,7 @@ import { ForbiddenError, IllegalStateError } from '../../../platform/errors';
 import { checkInstant } from '../../../platform/instants';
 import { actionsFrom, toApiTransitionError } from './certification-actions';
 import { causationOf, idempotencyKeyOf, requireAdmin, requireIdentity, type SubgraphContext } from '../../common/context';
-import type { CertificationStatus as DomainStatus } from '../domain/certification';
+import { limits, type CertificationStatus as DomainStatus } from '../domain/certification';
 import type { AdminCommand, CertificationService, CertificationSnapshot } from '../domain/certification-service';
 import { findCertificationType } from '../domain/certification-types';
 import type { CertificationDoc } from '../projections/certification-read-model';
@@ -111,7 +111,7 @@ export class CertificationResolver {
   @Mutation(() => Certification, { description: 'Admins: UNDER_REVIEW -> REJECTED (final), with a reason.' })
   rejectCertification(
     @Arg('id', () => ID, { description: 'The certification to reject.' }) id: string,
-    @Arg('reason', { description: 'Why it is rejected, for the applicant (1 to 500 characters).' }) reason: string,
+    @Arg('reason', { description: `Why it is rejected, for the applicant (1 to ${limits.reason} characters).` }) reason: string,
     @Arg('expectedVersion', () => Int, { nullable: true, description: 'Pass the version you last read (Certification.version): a stale one is refused with CONFLICT. Omit it to act on the latest.' }) v: number | null,
     @Ctx() ctx: SubgraphContext,
   ) {
@@ -136,7 +136,7 @@ export class CertificationResolver {
   @Mutation(() => Certification, { description: 'Admins: ACTIVE -> SUSPENDED, with a reason.' })
   suspendCertification(
     @Arg('id', () => ID, { description: 'The certification to suspend.' }) id: string,
-    @Arg('reason', { description: 'Why it is suspended (1 to 500 characters).' }) reason: string,
+    @Arg('reason', { description: `Why it is suspended (1 to ${limits.reason} characters).` }) reason: string,
     @Arg('expectedVersion', () => Int, { nullable: true, description: 'Pass the version you last read (Certification.version): a stale one is refused with CONFLICT. Omit it to act on the latest.' }) v: number | null,
     @Ctx() ctx: SubgraphContext,
   ) {
@@ -151,7 +151,7 @@ export class CertificationResolver {
   @Mutation(() => Certification, { description: 'Admins: SUSPENDED -> REVOKED (final), with a reason.' })
   revokeCertification(
     @Arg('id', () => ID, { description: 'The certification to revoke.' }) id: string,
-    @Arg('reason', { description: 'Why it is revoked (1 to 500 characters).' }) reason: string,
+    @Arg('reason', { description: `Why it is revoked (1 to ${limits.reason} characters).` }) reason: string,
     @Arg('expectedVersion', () => Int, { nullable: true, description: 'Pass the version you last read (Certification.version): a stale one is refused with CONFLICT. Omit it to act on the latest.' }) v: number | null,
     @Ctx() ctx: SubgraphContext,
   ) {

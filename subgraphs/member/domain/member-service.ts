@@ -18,6 +18,7 @@ import {
   memberStreamId,
   validateProfileFields,
   type MemberCommand,
+  type MemberEvent,
   type MemberProfile,
   type MemberState,
   type Tier,
@@ -39,7 +40,7 @@ export interface MemberSnapshot {
 const MEMBER_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 export class MemberService {
-  private readonly handler: CommandHandler<MemberCommand, MemberState, never>;
+  private readonly handler: CommandHandler<MemberCommand, MemberState, MemberEvent>;
   private readonly emails: DocumentCollection<EmailReservation>;
   private readonly keys: IdempotencyKeys;
 
@@ -49,7 +50,7 @@ export class MemberService {
     clock: Clock,
     snapshotEvery: number,
   ) {
-    this.handler = new CommandHandler(memberDecider as never, { store, clock, snapshotEvery });
+    this.handler = new CommandHandler(memberDecider, { store, clock, snapshotEvery });
     this.emails = documents.collection<EmailReservation>('member_emails');
     this.keys = new IdempotencyKeys(documents, clock);
   }

@@ -2,6 +2,7 @@
 // turned into events; `evolve` folds events into state. No I/O, no clock: time is passed in.
 import { z } from 'zod';
 import type { EventEnvelope } from '../../../messaging/events/envelope';
+import type { Decider } from '../../../messaging/store/command-handler';
 import type { EventPayload } from '../../../messaging/events/catalog';
 import { DomainError, NotFoundError, ValidationError } from '../../../platform/errors';
 import { unsafeCharacterIn } from '../../../platform/safe-text';
@@ -185,22 +186,18 @@ export function memberStreamId(memberId: string): string {
   return `member-${memberId}`;
 }
 
-const memberEventTypes: ReadonlySet<string> = new Set<MemberEventType>([
-  'member.created',
-  'member.profile.updated',
-  'membership.renewed',
-  'membership.activated',
-]);
+const memberEventTypes: readonly MemberEventType[] = ['member.created', 'member.profile.updated', 'membership.renewed', 'membership.activated'];
+const memberEventTypeSet: ReadonlySet<string> = new Set(memberEventTypes);
 
 export function isMemberEvent(event: { type: string }): event is EventEnvelope<MemberEventType> {
-  return memberEventTypes.has(event.type);
+  return memberEventTypeSet.has(event.type);
 }
 
-/** The decider as the command handler runs it (events of other types leave the state alone). */
+/** The decider as the command handler runs it. */
 export const memberDecider = {
   initialState: initialMemberState,
   decide,
-  evolve: (state: MemberState, event: { type: string }): MemberState =>
-    isMemberEvent(event) ? evolve(state, event) : state,
+  evolve,
+  eventTypes: memberEventTypes,
   snapshotSchemaVersion: 1,
-};
+} satisfies Decider<MemberCommand, MemberState, MemberEvent>;

@@ -2,6 +2,7 @@
 // (authorise, then capture) and payment.refund into a refund. The gateway's idempotency key is the
 // payment id, and every event appended has an id derived from the payment id, so running a step
 // again (redelivery, crash, a second refund command) never charges, refunds or announces twice.
+import pRetry, { AbortError } from 'p-retry';
 import type { CausationContext, EventEnvelope } from '../../../messaging/events/envelope';
 import type { AnyNewEvent } from '../../../messaging/events/envelope';
 import type { EventStore } from '../../../messaging/store/event-store';
@@ -13,34 +14,31 @@ import { TransientGatewayError, type PaymentGateway } from './payment-gateway';
 import { advancePaymentView, type PaymentView } from './read-models';
 
 export interface RetryPolicy {
+  /** Calls in all, the first included. */
   readonly attempts: number;
+  /** Wait before the first retry; each later one waits twice as long (0 in tests: no waiting). */
   readonly initialDelayMs: number;
-  /** Injected so tests do not wait. */
-  readonly sleep: (ms: number) => Promise<void>;
 }
 
-export const defaultRetryPolicy: RetryPolicy = {
-  attempts: 4,
-  initialDelayMs: 25,
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-};
+export const defaultRetryPolicy: RetryPolicy = { attempts: 4, initialDelayMs: 25 };
 
 /** Retry transient gateway errors with exponential backoff; other errors pass through. */
-export async function withBackoff<T>(policy: RetryPolicy, call: () => Promise<T>): Promise<T> {
-  let delay = policy.initialDelayMs;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await call();
-    } catch (error) {
-      if (!(error instanceof TransientGatewayError)) throw error;
-      if (attempt >= policy.attempts) {
-        // The bus retries the whole step later (same idempotency key, so still one charge).
-        throw new DomainError('UNAVAILABLE', `Payment gateway unavailable after ${attempt} attempts: ${error.message}`);
+export function withBackoff<T>(policy: RetryPolicy, call: () => Promise<T>): Promise<T> {
+  return pRetry(
+    async (attempt) => {
+      try {
+        return await call();
+      } catch (error) {
+        if (!(error instanceof TransientGatewayError)) throw new AbortError(error instanceof Error ? error : String(error));
+        if (attempt >= policy.attempts) {
+          // The bus retries the whole step later (same idempotency key, so still one charge).
+          throw new AbortError(new DomainError('UNAVAILABLE', `Payment gateway unavailable after ${attempt} attempts: ${error.message}`));
+        }
+        throw error;
       }
-      await policy.sleep(delay);
-      delay *= 2;
-    }
-  }
+    },
+    { retries: Math.max(0, policy.attempts - 1), factor: 2, minTimeout: policy.initialDelayMs, maxTimeout: Infinity, randomize: false },
+  );
 }
 
 export function paymentStreamId(paymentId: string): string {

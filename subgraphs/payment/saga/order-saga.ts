@@ -4,6 +4,7 @@
 // No I/O and no clock: `now` comes in, deadlines are computed from event times.
 import type { EventPayload } from '../../../messaging/events/catalog';
 import type { EventEnvelope } from '../../../messaging/events/envelope';
+import type { Decider } from '../../../messaging/store/command-handler';
 import type { OrderFacts } from '../domain/order';
 
 /** Events the saga writes into the order stream. */
@@ -237,12 +238,13 @@ export function createOrderSaga(settings: SagaSettings) {
     }
   }
 
-  return { decide, evolve, initialState: initialSagaState };
+  return { decide, evolve, initialState: initialSagaState, eventTypes: sagaEventTypes } satisfies Decider<SagaInput, SagaState, SagaEvent>;
 }
 
 export type OrderSaga = ReturnType<typeof createOrderSaga>;
 
-const sagaEventTypes: ReadonlySet<string> = new Set<SagaEventType>([
+/** Its own events in the order stream: the command handler folds only these. */
+const sagaEventTypes: readonly SagaEventType[] = [
   'order.created',
   'payment.initiated',
   'inventory.reserve',
@@ -252,16 +254,12 @@ const sagaEventTypes: ReadonlySet<string> = new Set<SagaEventType>([
   'order.completed',
   'order.failed',
   'order.cancelled',
-]);
+];
 
 const replyTypes: ReadonlySet<string> = new Set<string>(sagaReplyTypes);
 
 export function isSagaReply(event: { type: string }): event is SagaReply {
   return replyTypes.has(event.type);
-}
-
-export function isSagaEvent(event: { type: string }): event is StoredSagaEvent {
-  return sagaEventTypes.has(event.type);
 }
 
 export function orderStreamId(orderId: string): string {

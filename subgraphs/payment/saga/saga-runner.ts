@@ -1,19 +1,19 @@
-// Runs the order saga against the store: load the order stream, decide, append the decision with
-// the loaded version (a concurrent decision makes it CONFLICT and is retried on fresh state), then
-// save the order view. Everything it does can be repeated: a redelivered reply or a repeated
-// timeout finds its decision already in the stream and only re-saves the view.
+// Runs the order saga through the command handler (load the order stream, decide, append with the
+// loaded version; a concurrent decision is retried on fresh state), then saves the order view.
+// Everything it does can be repeated: a redelivered reply or a repeated timeout finds its decision
+// already in the stream and only re-saves the view.
 import { attr, inSpan, tracingEnabled } from '../../../platform/tracing';
 import type { CausationContext } from '../../../messaging/events/envelope';
 import type { EventStore } from '../../../messaging/store/event-store';
+import { CommandHandler } from '../../../messaging/store/command-handler';
 import type { DocumentCollection } from '../../../messaging/state/document-store';
 import type { Clock } from '../../../platform/clock';
-import { ConcurrencyError } from '../../../platform/errors';
 import { deterministicUuid } from '../../../platform/ids';
 import { inventoryStreamId } from '../domain/inventory';
 import { paymentStreamId } from '../domain/payment-service';
 import { saveOrderView, type OrderView } from '../domain/read-models';
 import { shipmentStreamId } from '../domain/shipping';
-import { isOpen, isSagaEvent, isSagaReply, orderStreamId, type OrderSaga, type SagaInput, type SagaReply, type SagaState } from './order-saga';
+import { isOpen, isSagaReply, orderStreamId, type OrderSaga, type SagaEvent, type SagaInput, type SagaReply, type SagaState } from './order-saga';
 
 export interface LoadedSaga {
   readonly state: SagaState;
@@ -25,40 +25,26 @@ const MAX_CONFLICT_RETRIES = 8;
 const CACHED_SAGAS = 10_000;
 
 export class OrderSagaRunner {
+  private readonly handler: CommandHandler<SagaInput, SagaState, SagaEvent>;
+
   constructor(
-    private readonly saga: OrderSaga,
+    saga: OrderSaga,
     private readonly store: EventStore,
     private readonly orders: DocumentCollection<OrderView>,
-    private readonly clock: Clock,
-  ) {}
-
-  /**
-   * Folded state of open sagas, by order id, at the version it was folded to. Only a starting point:
-   * every load still reads the stream from that version on, so other processes' steps are seen.
-   */
-  private readonly folded = new Map<string, LoadedSaga>();
-
-  async load(orderId: string): Promise<LoadedSaga> {
-    const cached = this.folded.get(orderId);
-    let state = cached?.state ?? this.saga.initialState;
-    let version = cached?.version ?? 0;
-    for (const event of await this.store.readStream(orderStreamId(orderId), version + 1)) {
-      if (isSagaEvent(event)) state = this.saga.evolve(state, event);
-      version = event.streamVersion;
-    }
-    const loaded = { state, version };
-    this.remember(orderId, loaded);
-    return loaded;
+    clock: Clock,
+  ) {
+    this.handler = new CommandHandler(saga, {
+      store,
+      clock,
+      conflictRetries: MAX_CONFLICT_RETRIES,
+      cachedStreams: CACHED_SAGAS,
+      keepFolded: isOpen,
+    });
   }
 
-  private remember(orderId: string, loaded: LoadedSaga): void {
-    this.folded.delete(orderId);
-    if (!isOpen(loaded.state)) return;
-    if (this.folded.size >= CACHED_SAGAS) {
-      const oldest = this.folded.keys().next().value;
-      if (oldest !== undefined) this.folded.delete(oldest);
-    }
-    this.folded.set(orderId, loaded);
+  async load(orderId: string): Promise<LoadedSaga> {
+    const { state, version } = await this.handler.load(orderStreamId(orderId));
+    return { state, version };
   }
 
   /**
@@ -72,7 +58,7 @@ export class OrderSagaRunner {
       `order saga ${input.kind === 'reply' ? input.event.type : input.kind}`,
       { attributes: { 'membership.saga': 'order', 'membership.order.id': orderId, 'membership.saga.input': input.kind, [attr.correlationId]: context.correlationId } },
       async (span) => {
-        const before = this.folded.get(orderId)?.state.status;
+        const before = this.handler.peek(orderStreamId(orderId))?.state.status;
         const loaded = await this.applyOnce(orderId, input, context, causeKey);
         span.setAttributes({ ...(before ? { 'membership.saga.from_status': before } : {}), 'membership.saga.status': loaded.state.status, 'membership.saga.version': loaded.version });
         return loaded;
@@ -81,29 +67,12 @@ export class OrderSagaRunner {
   }
 
   private async applyOnce(orderId: string, input: SagaInput, context: CausationContext, causeKey: string): Promise<LoadedSaga> {
-    for (let attempt = 0; ; attempt++) {
-      const loaded = await this.load(orderId);
-      const decided = this.saga.decide(input, loaded.state, this.clock.now());
-      if (decided.length === 0) {
-        await this.saveView(loaded);
-        return loaded;
-      }
-      try {
-        const result = await this.store.append(
-          orderStreamId(orderId),
-          decided.map((e, i) => ({ ...e, id: deterministicUuid(`order-saga:${causeKey}:${loaded.version}:${i}`) })),
-          { expectedVersion: loaded.version, context },
-        );
-        let state = loaded.state;
-        for (const event of result.events) if (isSagaEvent(event)) state = this.saga.evolve(state, event);
-        const next = { state, version: result.nextExpectedVersion };
-        this.remember(orderId, next);
-        await this.saveView(next);
-        return next;
-      } catch (error) {
-        if (!(error instanceof ConcurrencyError) || attempt >= MAX_CONFLICT_RETRIES) throw error;
-      }
-    }
+    const { state, version } = await this.handler.handle(orderStreamId(orderId), input, context, undefined, (decision) =>
+      deterministicUuid(`order-saga:${causeKey}:${decision.version}:${decision.index}`),
+    );
+    const next = { state, version };
+    await this.saveView(next);
+    return next;
   }
 
   /** A reply from payment, inventory or shipping, as the order saga's consumer takes it. */

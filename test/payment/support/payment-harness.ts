@@ -15,7 +15,7 @@ import { eventually } from '../../support/wait';
 
 export const silentMailer: Mailer = { transport: 'mailbox', send: async () => undefined, close: async () => undefined };
 
-export const noWait = { attempts: 4, initialDelayMs: 0, sleep: async () => undefined };
+export const noWait = { attempts: 4, initialDelayMs: 0 };
 
 export const card = (number: string = testCards.success) => ({ number, expMonth: 12, expYear: 2030, cvc: '123' });
 

@@ -1,6 +1,6 @@
 // Timers for the gateway's token-expiry checks that fire only when a test says so: `pending` holds
 // the armed callbacks in arming order; calling one is the timer going off.
-import type { Timers } from '../../../gateway/subscriptions/subscription-server';
+import type { Timers } from '../../../platform/clock';
 
 export function manualTimers(): { timers: Timers; pending: (() => void)[] } {
   const pending: (() => void)[] = [];
