@@ -26,7 +26,7 @@ import { randomUUID } from 'node:crypto';
 import { createBackends, type Backends } from '../messaging/backends';
 import { fork, type ChildProcess } from 'node:child_process';
 import { eventMonitorSnapshot } from '../messaging/monitor/event-monitor';
-import { cursorOf } from '../messaging/live/resume-merge';
+import { formatCursor } from '../platform/subscription-protocol';
 import { GATEWAY_IDENTITY_HEADER, mintClientToken, signForwardedIdentity } from '../platform/auth';
 import { loadConfig, type Config } from '../platform/config';
 import { arg, choiceArg, machine, numberArg, percentile, runAsMain } from './report';
@@ -544,7 +544,7 @@ export async function runSubscriptionLatency(options: SubscriptionLatencyOptions
       version: (id) => store.streamVersion(`member-${id}`),
       cursorAt: async (id, version) => {
         const [event] = await store.readStream(`member-${id}`, version);
-        return event && event.streamVersion === version ? cursorOf(event.position) : null;
+        return event && event.streamVersion === version ? formatCursor(event.position) : null;
       },
     };
 

@@ -2,13 +2,15 @@
 // /graphql, with Sandbox (development), the web console at /console, /health, /ready and a
 // draining shutdown.
 import fs from 'node:fs';
+import type http from 'node:http';
 import path from 'node:path';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { CORRELATION_ID_HEADER, correlationIdFrom } from '../platform/auth';
-import { apolloLogger, loggerFor } from '../platform/logger';
+import { apolloLogger, loggerFor, type Logger } from '../platform/logger';
+import type { ClientErrorOptions } from '../platform/client-errors';
 import { metricsRoute } from '../messaging/monitor/metrics';
 import { useClientErrors } from './client-errors';
 import { authenticate, type GatewayContext } from './context';
@@ -95,7 +97,68 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   // Apollo's servers at construction: a self-hosted gateway must not phone home.
   process.env.APOLLO_TELEMETRY_DISABLED = 'true';
   const supergraphSdl = options.supergraphSdl ?? fs.readFileSync(defaultSupergraphPath(), 'utf8');
-  const gateway = new ApolloGateway({
+  const gateway = apolloGateway(options, supergraphSdl);
+
+  // The routes are filled in once Apollo has started.
+  const routes: Record<string, Route> = {};
+  const cors: CorsPolicy = { origins: options.corsOrigins ?? defaultCorsOrigins(options.production) };
+  const httpServer = routedServer(routes, logger, {}, (req, res) => applyCors(cors, req, res));
+  const queryLimits = options.queryLimits ?? defaultQueryLimits;
+  const clientErrors = { hideSuggestions: options.production };
+  const apollo = apolloServer(gateway, options, logger, queryLimits, clientErrors);
+  await apollo.start();
+  Object.assign(routes, plainRoutes(options));
+
+  // Subscriptions on the same server and path: graphql-ws (Sandbox uses it as it is), SSE and multipart.
+  const subscriptions = serveGatewaySubscriptions({
+    httpServer,
+    supergraphSdl,
+    subgraphUrls: options.subgraphUrls,
+    services: Object.fromEntries(
+      Object.entries(options.subgraphUrls).map(([name, url]) => [name, new SignedSubgraphDataSource(url, options.subgraphSecret, name)]),
+    ),
+    jwtSecret: options.jwtSecret,
+    ...(options.jwtMaxLifetimeSeconds ? { jwtMaxLifetimeSeconds: options.jwtMaxLifetimeSeconds } : {}),
+    subgraphSecret: options.subgraphSecret,
+    logger: logger.child({ part: 'subscriptions' }),
+    queryLimits,
+    clientErrors,
+    ...options.subscriptions,
+  });
+  const apolloRoute = graphqlRoute(apollo, {
+    maxBody: '1mb',
+    traceAs: 'gateway',
+    context: async (req, res) => {
+      const correlationId = correlationIdFrom(req.headers[CORRELATION_ID_HEADER]);
+      res.setHeader(CORRELATION_ID_HEADER, correlationId);
+      const idempotencyKey = idempotencyHeaderOf(req.headers[IDEMPOTENCY_KEY_HEADER]);
+      return { identity: authenticate(req.headers.authorization, options.jwtSecret, options.jwtMaxLifetimeSeconds), correlationId, idempotencyKey };
+    },
+  });
+  routes['/graphql'] = {
+    methods: null,
+    handle: (req, res) => (subscriptions.handleHttp(req, res) ? undefined : apolloRoute.handle(req, res)),
+  };
+
+  const { port, origin } = await listen(httpServer, options.port, options.host);
+  return {
+    url: `${origin}/graphql`,
+    port,
+    subscriptions,
+    close: async () => {
+      // Subscriptions first (WebSockets closed with ServiceRestart, SSE and multipart ended as
+      // interrupted: clients reconnect elsewhere and resume); they would otherwise hold the drain.
+      await subscriptions.close();
+      // Then HTTP: requests in flight are answered, later ones refused unexecuted (platform/http-drain.ts).
+      await httpServer.drain();
+      await apollo.stop();
+    },
+  };
+}
+
+/** The federated executor: subgraphs served in this process are called in process, the others over HTTP, signed. */
+function apolloGateway(options: GatewayOptions, supergraphSdl: string): ApolloGateway {
+  return new ApolloGateway({
     supergraphSdl,
     buildService: ({ name, url }) => {
       const local = options.inProcessSubgraphs?.[name];
@@ -105,18 +168,20 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       return new SignedSubgraphDataSource(target, options.subgraphSecret, name);
     },
   });
+}
 
-  // The routes are filled in once Apollo has started.
-  const routes: Record<string, Route> = {};
-  const cors: CorsPolicy = { origins: options.corsOrigins ?? defaultCorsOrigins(options.production) };
-  const httpServer = routedServer(routes, logger, {}, (req, res) => applyCors(cors, req, res));
+function apolloServer(
+  gateway: ApolloGateway,
+  options: GatewayOptions,
+  logger: Logger,
+  queryLimits: QueryLimits,
+  clientErrors: ClientErrorOptions,
+): ApolloServer<GatewayContext> {
   // Sandbox is embedded whenever it is on (SANDBOX defaults to off in production).
   const landingPage = options.sandbox
     ? ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false })
     : ApolloServerPluginLandingPageDisabled();
-  const queryLimits = options.queryLimits ?? defaultQueryLimits;
-  const clientErrors = { hideSuggestions: options.production };
-  const apollo = new ApolloServer<GatewayContext>({
+  return new ApolloServer<GatewayContext>({
     gateway,
     introspection: options.introspection,
     formatError: gatewayErrorFormatter(logger, clientErrors),
@@ -132,30 +197,14 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     stopOnTerminationSignals: false,
     logger: apolloLogger(logger),
   });
-  await apollo.start();
+}
 
+/** The routes beside /graphql: health, metrics, readiness, the console and the landing page. */
+function plainRoutes(options: GatewayOptions): Record<string, Route> {
+  const routes: Record<string, Route> = {};
   routes['/health'] = { methods: ['GET'], handle: (_req, res) => sendJson(res, 200, { status: 'ok' }) };
   routes['/metrics'] = metricsRoute;
-  routes['/ready'] = {
-    methods: ['GET'],
-    handle: async (_req, res) => {
-      const entries = await Promise.all(
-        Object.entries(options.subgraphUrls).map(async ([name, url]) => [name, await subgraphReady(url)] as const),
-      );
-      const ready = entries.every(([, s]) => s.ok);
-      const down = entries.filter(([, s]) => !s.ok);
-      sendJson(
-        res,
-        ready ? 200 : 503,
-        {
-          status: ready ? 'ready' : 'unavailable',
-          subgraphs: Object.fromEntries(entries.map(([name, s]) => [name, s.detail])),
-          ...(ready ? {} : { reason: down.map(([name, s]) => `${name}: ${s.detail}`).join('; ') }),
-        },
-        { 'cache-control': 'no-store' },
-      );
-    },
-  };
+  routes['/ready'] = { methods: ['GET'], handle: (_req, res) => answerReady(options.subgraphUrls, res) };
   if (options.console) {
     const route = consoleRoute(options.consoleDir ?? defaultConsoleDir());
     routes['/console'] = route;
@@ -174,51 +223,22 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       sendJson(res, 404, { message: 'The GraphQL endpoint is /graphql.' });
     },
   };
-  // Subscriptions on the same server and path: graphql-ws (Sandbox uses it as it is), SSE and multipart.
-  const subscriptions = serveGatewaySubscriptions({
-    httpServer,
-    supergraphSdl,
-    subgraphUrls: options.subgraphUrls,
-    services: Object.fromEntries(
-      Object.entries(options.subgraphUrls).map(([name, url]) => [name, new SignedSubgraphDataSource(url, options.subgraphSecret, name)]),
-    ),
-    jwtSecret: options.jwtSecret,
-    ...(options.jwtMaxLifetimeSeconds ? { jwtMaxLifetimeSeconds: options.jwtMaxLifetimeSeconds } : {}),
-    subgraphSecret: options.subgraphSecret,
-    logger: logger.child({ part: 'subscriptions' }),
-    queryLimits,
-    clientErrors,
-    ...options.subscriptions,
-  });
+  return routes;
+}
 
-  const apolloRoute = graphqlRoute(apollo, {
-    maxBody: '1mb',
-    traceAs: 'gateway',
-    context: async (req, res) => {
-      const correlationId = correlationIdFrom(req.headers[CORRELATION_ID_HEADER]);
-      res.setHeader(CORRELATION_ID_HEADER, correlationId);
-      const idempotencyKey = idempotencyHeaderOf(req.headers[IDEMPOTENCY_KEY_HEADER]);
-      return { identity: authenticate(req.headers.authorization, options.jwtSecret, options.jwtMaxLifetimeSeconds), correlationId, idempotencyKey };
+/** The gateway is ready when every subgraph is; the answer names each one's state. */
+async function answerReady(subgraphUrls: Readonly<Record<string, string>>, res: http.ServerResponse): Promise<void> {
+  const entries = await Promise.all(Object.entries(subgraphUrls).map(async ([name, url]) => [name, await subgraphReady(url)] as const));
+  const ready = entries.every(([, s]) => s.ok);
+  const down = entries.filter(([, s]) => !s.ok);
+  sendJson(
+    res,
+    ready ? 200 : 503,
+    {
+      status: ready ? 'ready' : 'unavailable',
+      subgraphs: Object.fromEntries(entries.map(([name, s]) => [name, s.detail])),
+      ...(ready ? {} : { reason: down.map(([name, s]) => `${name}: ${s.detail}`).join('; ') }),
     },
-  });
-
-  routes['/graphql'] = {
-    methods: null,
-    handle: (req, res) => (subscriptions.handleHttp(req, res) ? undefined : apolloRoute.handle(req, res)),
-  };
-
-  const { port, origin } = await listen(httpServer, options.port, options.host);
-  return {
-    url: `${origin}/graphql`,
-    port,
-    subscriptions,
-    close: async () => {
-      // Subscriptions first (WebSockets closed with 1012, SSE and multipart ended as interrupted:
-      // clients reconnect elsewhere and resume); they would otherwise hold the drain.
-      await subscriptions.close();
-      // Then HTTP: requests in flight are answered, later ones refused unexecuted (platform/http-drain.ts).
-      await httpServer.drain();
-      await apollo.stop();
-    },
-  };
+    { 'cache-control': 'no-store' },
+  );
 }

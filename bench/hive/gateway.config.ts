@@ -2,7 +2,7 @@
 // dist/bench/hive/gateway.config.js): serves the product's supergraph and subgraphs the way our
 // subgraphs require — every HTTP call carries the signed `x-gateway-identity` header, each
 // graphql-ws connection_init carries a gateway signature, and each subscribe carries the caller's
-// signed identity in `extensions.gatewayIdentity` (see subgraphs/common/subscription-server.ts).
+// signed identity in `extensions.gatewayIdentity` (platform/subscription-protocol.ts).
 // Written against Hive's hooks structurally (no import of its types): the product's typecheck runs
 // without bench/hive/node_modules.
 import { randomUUID } from 'node:crypto';
@@ -15,6 +15,7 @@ import {
   type Identity,
 } from '../../platform/auth';
 import { loadConfig } from '../../platform/config';
+import { SubscriptionExtension } from '../../platform/subscription-protocol';
 
 /** The parts of Hive's subgraph execution request this plugin reads and rewrites. */
 interface SubgraphExecutionRequest {
@@ -28,9 +29,8 @@ interface OnSubgraphExecutePayload {
   setExecutionRequest(request: SubgraphExecutionRequest): void;
 }
 
-/** Same key the product's gateway uses (gateway/subscriptions/upstream-clients.ts). */
-const GATEWAY_IDENTITY_EXTENSION = 'gatewayIdentity';
-const CORRELATION_ID_EXTENSION = 'correlationId';
+/** The keys the product's gateway uses. */
+const { GatewayIdentity: GATEWAY_IDENTITY_EXTENSION, CorrelationId: CORRELATION_ID_EXTENSION } = SubscriptionExtension;
 
 const cfg = loadConfig(process.env);
 const subgraphUrls = JSON.parse(process.env.BENCH_SUBGRAPH_URLS ?? '{}') as Record<string, string>;

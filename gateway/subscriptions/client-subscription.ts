@@ -16,6 +16,7 @@ import type { ExecutionResult, GraphQLError } from 'graphql';
 import { QueueOverflowError } from '../../messaging/live/bounded-queue';
 import { UpstreamInterrupted, type FederatedResult } from './federated-upstream';
 import { interruptedError, overflowError } from './subscription-errors';
+import { graphqlWsNextFrame } from '../../platform/subscription-protocol';
 
 export interface FederatedSubscription extends AsyncIterableIterator<ExecutionResult> {
   /** End the subscription now with an error (token expiry; UpstreamInterrupted at a shutdown, told with the cursor to resume from). */
@@ -54,7 +55,7 @@ export class ClientSubscription implements FederatedSubscription {
   /** How the iterator ends, once known and not yet reported. */
   private outcome: Outcome | null = null;
   private waiter: { resolve: (result: IteratorResult<ExecutionResult>) => void; reject: (error: unknown) => void } | null = null;
-  private readonly messagePrefix: string;
+  private readonly nextFrame: (payloadJson: string) => string;
 
   /**
    * `id`: the client's subscription id; `cursor`: its resume cursor, if any. `onClose` runs once,
@@ -68,7 +69,7 @@ export class ClientSubscription implements FederatedSubscription {
     private readonly onClose: () => void,
   ) {
     this.lastCursor = cursor;
-    this.messagePrefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+    this.nextFrame = graphqlWsNextFrame(id);
   }
 
   /** Write an event; false when the client is not taking events (any more). */
@@ -80,7 +81,7 @@ export class ClientSubscription implements FederatedSubscription {
     }
     this.pending += 1;
     const { frame } = this.socket;
-    this.socket.send(frame ? frame(payloadOf(event), event.cursor) : `${this.messagePrefix}${payloadOf(event)}}`, this.written);
+    this.socket.send(frame ? frame(payloadOf(event), event.cursor) : this.nextFrame(payloadOf(event)), this.written);
     if (event.cursor !== null) this.lastCursor = event.cursor;
     return true;
   }

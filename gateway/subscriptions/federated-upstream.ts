@@ -8,13 +8,13 @@
 // many requests to the other subgraphs in flight as before sharing: one per upstream). A backlog
 // that overflows (the other subgraphs are slower than the events) ends the upstream like a slow
 // client, with a resume cursor for every client.
-import { attr, contextFrom, errorCodeOf, recordError, SpanKind, startSpan, trace, traceHeaders, withSpan } from '../../platform/tracing';
+import { attr, contextFrom, errorCodeOf, recordError, SpanKind, startSpan, trace, traceHeaders, withSpan, type Link } from '../../platform/tracing';
 import { createHash } from 'node:crypto';
 import { executeQueryPlan, type ServiceMap } from '@apollo/gateway';
 import type { QueryPlan } from '@apollo/query-planner';
 import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import { GraphQLError, type ExecutionResult, type GraphQLFormattedError } from 'graphql';
-import { clientResultErrors } from '../client-errors';
+import { clientResultErrors, type ClientOperation } from '../client-errors';
 import type { FormattedExecutionResult } from 'graphql-ws';
 import { signForwardedIdentity } from '../../platform/auth';
 import type { Logger } from '../../platform/logger';
@@ -23,7 +23,8 @@ import type { GatewayContext } from '../context';
 import { EventDataSource } from './event-data-source';
 import { UpstreamErrors } from './subscription-errors';
 import type { SubscriptionPlan, SubscriptionPlanner } from './subscription-planner';
-import { CORRELATION_ID_EXTENSION, CURSOR_EXTENSION, GATEWAY_IDENTITY_EXTENSION, type UpstreamClients } from './upstream-clients';
+import type { UpstreamClients } from './upstream-clients';
+import { SubscriptionExtension } from '../../platform/subscription-protocol';
 
 type UpstreamResult = FormattedExecutionResult<Record<string, unknown>, Record<string, unknown>>;
 
@@ -98,142 +99,183 @@ export function keyHash(key: string): string {
 }
 
 export function openFederatedUpstream(deps: FederatedUpstreamDeps, request: FederatedUpstreamRequest, sink: FederatedSink): FederatedUpstream {
-  const { primary, rest, operationContext } = request.plan;
-  const node = rest ? { kind: 'Sequence' as const, nodes: [primary, rest] } : primary;
-  const queryPlan: QueryPlan = { kind: 'QueryPlan', node };
-  const variables = Object.fromEntries(
-    (primary.variableUsages ?? []).filter((name) => name in request.variables).map((name) => [name, request.variables[name]]),
-  );
+  const upstream = new FederatedUpstreamRun(deps, request, sink);
+  upstream.subscribe();
+  void upstream.pump();
+  return upstream;
+}
 
-  let unsubscribe: () => void = () => undefined;
-  let stopped = false;
-  const backlog = new BoundedQueue<UpstreamResult>(deps.bufferSize, () => {
-    unsubscribe();
-    sink.closed();
-  });
+/** The subgraph subscription of one FederatedUpstream, and the executions of its events in order. */
+class FederatedUpstreamRun implements FederatedUpstream {
+  private readonly queryPlan: QueryPlan;
+  private readonly backlog: BoundedQueue<UpstreamResult>;
+  private readonly operationName: string | undefined;
+  private readonly requestContext: GatewayGraphQLRequestContext<GatewayContext>;
+  /** The client operation, for errors in the shape HTTP answers have (client-errors.ts). */
+  private readonly client: ClientOperation;
+  private unsubscribe: () => void = () => undefined;
+  private stopped = false;
+  /** While tracing, each event's span links to the subscribe's. */
+  private subscribeLink: Link[] = [];
 
-  // While tracing: the subscribe is a span of the client's trace (its traceparent, else a new one),
-  // and the subgraph sees its traceparent; each event then continues the trace of the event itself.
-  const operationName = request.operationName ?? operationContext.operation.name?.value;
-  const subscribeSpan = startSpan(`gateway subscribe${operationName ? ` ${operationName}` : ''}`, {
-    kind: SpanKind.CLIENT,
-    parent: contextFrom(request.context.trace),
-    attributes: { [attr.transport]: 'graphql-ws', [attr.correlationId]: request.context.correlationId, 'graphql.operation.type': 'subscription', ...(operationName ? { 'graphql.operation.name': operationName } : {}), 'membership.service': primary.serviceName },
-  });
-  const subscribeTrace = subscribeSpan ? traceHeaders(trace.setSpan(contextFrom(request.context.trace), subscribeSpan)) : {};
-  subscribeSpan?.end();
-  const subscribeLink = subscribeSpan ? [{ context: subscribeSpan.spanContext() }] : [];
+  constructor(
+    private readonly deps: FederatedUpstreamDeps,
+    private readonly request: FederatedUpstreamRequest,
+    private readonly sink: FederatedSink,
+  ) {
+    const { primary, rest, operationContext } = request.plan;
+    const node = rest ? { kind: 'Sequence' as const, nodes: [primary, rest] } : primary;
+    this.queryPlan = { kind: 'QueryPlan', node };
+    this.backlog = new BoundedQueue<UpstreamResult>(deps.bufferSize, () => {
+      this.unsubscribe();
+      sink.closed();
+    });
+    this.operationName = request.operationName ?? operationContext.operation.name?.value;
+    this.requestContext = {
+      request: { query: request.query, variables: request.variables, ...(request.operationName ? { operationName: request.operationName } : {}) },
+      context: request.context,
+      logger: request.logger,
+      metrics: {},
+      cache: undefined,
+    } as unknown as GatewayGraphQLRequestContext<GatewayContext>;
+    this.client = { operation: operationContext.operation, fragments: operationContext.fragments };
+  }
 
-  unsubscribe = deps.upstream.subscribe(
-    primary.serviceName,
-    {
-      query: primary.operation,
-      ...(primary.operationName ? { operationName: primary.operationName } : {}),
-      variables,
-      extensions: {
-        ...subscribeTrace,
-        [GATEWAY_IDENTITY_EXTENSION]: signForwardedIdentity(request.context.identity, deps.subgraphSecret),
-        [CORRELATION_ID_EXTENSION]: request.context.correlationId,
-        ...(request.cursor !== null ? { [CURSOR_EXTENSION]: request.cursor } : {}),
+  /** Unsubscribe from the subgraph and drop what waits; the sink hears nothing more. */
+  close(): void {
+    this.stopped = true;
+    this.backlog.return();
+  }
+
+  /** Open the plan's primary fetch as a subscription on its subgraph, its events into the backlog. */
+  subscribe(): void {
+    const { deps, request } = this;
+    const { primary } = request.plan;
+    const variables = Object.fromEntries(
+      (primary.variableUsages ?? []).filter((name) => name in request.variables).map((name) => [name, request.variables[name]]),
+    );
+    this.unsubscribe = deps.upstream.subscribe(
+      primary.serviceName,
+      {
+        query: primary.operation,
+        ...(primary.operationName ? { operationName: primary.operationName } : {}),
+        variables,
+        extensions: {
+          ...this.traceSubscribe(),
+          [SubscriptionExtension.GatewayIdentity]: signForwardedIdentity(request.context.identity, deps.subgraphSecret),
+          [SubscriptionExtension.CorrelationId]: request.context.correlationId,
+          ...(request.cursor !== null ? { [SubscriptionExtension.Cursor]: request.cursor } : {}),
+        },
       },
-    },
-    {
-      next: (result) => backlog.push(result),
-      // Events already waiting are still delivered; the error comes after them.
-      error: (error) => backlog.end(upstreamErrorOf(error)),
-      complete: () => backlog.end(),
-    },
-  );
+      {
+        next: (result) => this.backlog.push(result),
+        // Events already waiting are still delivered; the error comes after them.
+        error: (error) => this.backlog.end(upstreamErrorOf(error)),
+        complete: () => this.backlog.end(),
+      },
+    );
+  }
 
-  const requestContext = {
-    request: { query: request.query, variables: request.variables, ...(request.operationName ? { operationName: request.operationName } : {}) },
-    context: request.context,
-    logger: request.logger,
-    metrics: {},
-    cache: undefined,
-  } as unknown as GatewayGraphQLRequestContext<GatewayContext>;
+  /**
+   * While tracing: the subscribe is a span of the client's trace (its traceparent, else a new one),
+   * and the subgraph sees its traceparent (the headers returned); each event then continues the
+   * trace of the event itself.
+   */
+  private traceSubscribe(): Record<string, string> {
+    const { request, operationName } = this;
+    const subscribeSpan = startSpan(`gateway subscribe${operationName ? ` ${operationName}` : ''}`, {
+      kind: SpanKind.CLIENT,
+      parent: contextFrom(request.context.trace),
+      attributes: { [attr.transport]: 'graphql-ws', [attr.correlationId]: request.context.correlationId, 'graphql.operation.type': 'subscription', ...(operationName ? { 'graphql.operation.name': operationName } : {}), 'membership.service': request.plan.primary.serviceName },
+    });
+    const subscribeTrace = subscribeSpan ? traceHeaders(trace.setSpan(contextFrom(request.context.trace), subscribeSpan)) : {};
+    subscribeSpan?.end();
+    this.subscribeLink = subscribeSpan ? [{ context: subscribeSpan.spanContext() }] : [];
+    return subscribeTrace;
+  }
 
-  // An event's errors reach clients in the shape HTTP answers have (client-errors.ts).
-  const client = { operation: operationContext.operation, fragments: operationContext.fragments };
+  /** Take the backlog's events one at a time, in order, until it ends or the upstream is closed. */
+  async pump(): Promise<void> {
+    for (;;) {
+      let item: IteratorResult<UpstreamResult>;
+      try {
+        item = await this.backlog.next();
+      } catch (error) {
+        this.finish(error);
+        return;
+      }
+      if (this.stopped) return;
+      if (item.done) {
+        this.finish();
+        return;
+      }
+      if (isUpstreamFailure(item.value)) {
+        this.finish(new UpstreamErrors(item.value.errors ?? []));
+        return;
+      }
+      if (!(await this.deliver(item.value))) return;
+    }
+  }
 
-  const execute = async (upstream: UpstreamResult): Promise<FederatedResult> => {
-    const cursorValue = upstream.extensions?.[CURSOR_EXTENSION];
+  /**
+   * Execute one event and hand it on; false when the upstream ended meanwhile. While tracing: a span
+   * per event, in the event's trace (the subgraph's push), linked to the subscribe; the fetches to
+   * other subgraphs and the sending to clients happen inside it.
+   */
+  private async deliver(upstream: UpstreamResult): Promise<boolean> {
+    const { request, operationName } = this;
+    const span = startSpan(`gateway subscription event${operationName ? ` ${operationName}` : ''}`, {
+      kind: SpanKind.CONSUMER,
+      parent: contextFrom(upstream.extensions),
+      links: this.subscribeLink,
+      attributes: { [attr.transport]: 'graphql-ws', [attr.correlationId]: request.context.correlationId, ...(operationName ? { 'graphql.operation.name': operationName } : {}) },
+    });
+    let event: FederatedResult;
+    try {
+      event = await withSpan(span, () => this.execute(upstream));
+    } catch (error) {
+      if (span) recordError(span, error);
+      span?.end();
+      request.logger.warn({ err: error }, 'a subscription event could not be executed');
+      this.finish(error);
+      return false;
+    }
+    if (this.stopped) {
+      span?.end();
+      return false;
+    }
+    withSpan(span, () => this.sink.next(event));
+    if (span && event.result.errors?.length) span.setAttribute(attr.errorCode, [...new Set(event.result.errors.map((e) => errorCodeOf(e) ?? 'INTERNAL_SERVER_ERROR'))].join(','));
+    span?.end();
+    return true;
+  }
+
+  /** The rest of the plan, with the event standing in for its subgraph's answer. */
+  private async execute(upstream: UpstreamResult): Promise<FederatedResult> {
+    const { deps } = this;
+    const { primary, operationContext } = this.request.plan;
+    const cursorValue = upstream.extensions?.[SubscriptionExtension.Cursor];
     const cursor = typeof cursorValue === 'string' ? cursorValue : null;
     const services: ServiceMap = { ...deps.services, [primary.serviceName]: new EventDataSource(upstream as never) };
-    const response = await executeQueryPlan(queryPlan, services, requestContext, operationContext, deps.planner.supergraphSchema, deps.planner.apiSchema);
+    const response = await executeQueryPlan(this.queryPlan, services, this.requestContext, operationContext, deps.planner.supergraphSchema, deps.planner.apiSchema);
     const { formatError } = deps;
     const formatted = (response.errors ?? []).map((e) => {
       const json = e instanceof GraphQLError ? e.toJSON() : e;
       return formatError ? formatError(json, e) : json;
     });
-    const { errors } = clientResultErrors({ errors: formatted, extensions: response.extensions as Record<string, unknown> | undefined }, client);
+    const { errors } = clientResultErrors({ errors: formatted, extensions: response.extensions as Record<string, unknown> | undefined }, this.client);
     return {
       cursor,
       result: {
         data: (response.data ?? null) as ExecutionResult['data'],
         ...(errors ? { errors: errors as unknown as ExecutionResult['errors'] } : {}),
-        ...(cursor !== null ? { extensions: { [CURSOR_EXTENSION]: cursor } } : {}),
+        ...(cursor !== null ? { extensions: { [SubscriptionExtension.Cursor]: cursor } } : {}),
       },
     };
-  };
+  }
 
-  const finish = (error?: unknown): void => {
-    backlog.return();
-    if (!stopped) sink.end(error);
-  };
-
-  const pump = async (): Promise<void> => {
-    for (;;) {
-      let item: IteratorResult<UpstreamResult>;
-      try {
-        item = await backlog.next();
-      } catch (error) {
-        finish(error);
-        return;
-      }
-      if (stopped) return;
-      if (item.done) {
-        finish();
-        return;
-      }
-      if (isUpstreamFailure(item.value)) {
-        finish(new UpstreamErrors(item.value.errors ?? []));
-        return;
-      }
-      const upstream = item.value;
-      // While tracing: a span per event, in the event's trace (the subgraph's push), linked to the
-      // subscribe; the fetches to other subgraphs and the sending to clients happen inside it.
-      const span = startSpan(`gateway subscription event${operationName ? ` ${operationName}` : ''}`, {
-        kind: SpanKind.CONSUMER,
-        parent: contextFrom(upstream.extensions),
-        links: subscribeLink,
-        attributes: { [attr.transport]: 'graphql-ws', [attr.correlationId]: request.context.correlationId, ...(operationName ? { 'graphql.operation.name': operationName } : {}) },
-      });
-      let event: FederatedResult;
-      try {
-        event = await withSpan(span, () => execute(upstream));
-      } catch (error) {
-        if (span) recordError(span, error);
-        span?.end();
-        request.logger.warn({ err: error }, 'a subscription event could not be executed');
-        finish(error);
-        return;
-      }
-      if (stopped) {
-        span?.end();
-        return;
-      }
-      withSpan(span, () => sink.next(event));
-      if (span && event.result.errors?.length) span.setAttribute(attr.errorCode, [...new Set(event.result.errors.map((e) => errorCodeOf(e) ?? 'INTERNAL_SERVER_ERROR'))].join(','));
-      span?.end();
-    }
-  };
-  void pump();
-
-  return {
-    close: () => {
-      stopped = true;
-      backlog.return();
-    },
-  };
+  private finish(error?: unknown): void {
+    this.backlog.return();
+    if (!this.stopped) this.sink.end(error);
+  }
 }

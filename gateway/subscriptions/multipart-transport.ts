@@ -7,10 +7,12 @@
 // from), then the closing boundary.
 import type http from 'node:http';
 import type { GraphQLFormattedError } from 'graphql';
+import type { Identity } from '../../platform/auth';
 import type { Logger } from '../../platform/logger';
 import type { TransportName } from './subscription-metrics';
 import { BodyTooLarge, readBody, sendErrors, StreamOutput, unauthenticated, unavailable } from './http-stream';
-import { tokenOfAuthorization, type SubscribePayload, type SubscriptionEngine } from './subscription-engine';
+import { tokenOfAuthorization, type SubscriptionEngine } from './subscription-engine';
+import type { SubscribePayload } from './subscribe-validation';
 
 const TRANSPORT: TransportName = 'multipart';
 const BOUNDARY = 'graphql';
@@ -56,37 +58,39 @@ function payloadOf(body: string): SubscribePayload | null {
 }
 
 export function serveMultipart(engine: SubscriptionEngine, logger: Logger): MultipartTransport {
-  const open = new Set<http.ServerResponse>();
-  engine.countConnections(TRANSPORT, () => open.size);
+  return new MultipartServer(engine, logger);
+}
 
-  const serve = async (req: http.IncomingMessage, res: http.ServerResponse, closing: boolean): Promise<void> => {
-    if (req.method !== 'POST') {
-      sendErrors(res, 405, [{ message: 'Multipart subscriptions are sent as POST.', extensions: { code: 'BAD_REQUEST' } }], { allow: 'POST' });
-      return;
-    }
-    const identity = engine.identify(tokenOfAuthorization(req.headers.authorization));
-    if (!identity) {
-      sendErrors(res, 401, [unauthenticated], { 'www-authenticate': 'Bearer' });
-      return;
-    }
-    if (closing || engine.full) {
-      sendErrors(res, 503, [unavailable], { 'retry-after': '5' });
-      return;
-    }
-    let payload: SubscribePayload | null;
-    try {
-      payload = payloadOf(await readBody(req, engine.limits.maxPayloadBytes));
-    } catch (error) {
-      if (error instanceof BodyTooLarge) {
-        sendErrors(res, 413, [{ message: error.message, extensions: { code: 'BAD_REQUEST' } }]);
-        return;
-      }
-      throw error;
-    }
-    if (!payload) {
-      sendErrors(res, 400, [{ message: 'The body must be a JSON object with a query.', extensions: { code: 'BAD_REQUEST' } }]);
-      return;
-    }
+class MultipartServer implements MultipartTransport {
+  private readonly open = new Set<http.ServerResponse>();
+
+  constructor(
+    private readonly engine: SubscriptionEngine,
+    private readonly logger: Logger,
+  ) {
+    engine.countConnections(TRANSPORT, () => this.open.size);
+  }
+
+  handle(req: http.IncomingMessage, res: http.ServerResponse, closing: boolean): boolean {
+    if (!acceptsMultipartSubscription(req)) return false;
+    this.serve(req, res, closing).catch((error: unknown) => {
+      this.logger.error({ err: error }, 'a multipart subscription failed');
+      if (!res.headersSent) sendErrors(res, 500, [{ message: 'Internal server error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
+      else res.destroy();
+    });
+    return true;
+  }
+
+  async close(): Promise<void> {
+    // Each subscription ends with SUBSCRIPTION_INTERRUPTED and its cursor, and its response with it.
+    this.engine.interrupt(TRANSPORT, 'the gateway is restarting');
+  }
+
+  private async serve(req: http.IncomingMessage, res: http.ServerResponse, closing: boolean): Promise<void> {
+    const request = await this.accept(req, res, closing);
+    if (!request) return;
+    const { engine } = this;
+    const { identity, payload } = request;
     const session = engine.openSession(identity, TRANSPORT);
     const prepared = engine.prepare(session, 'multipart', payload, undefined, req.headers);
     if (Array.isArray(prepared)) {
@@ -96,7 +100,7 @@ export function serveMultipart(engine: SubscriptionEngine, logger: Logger): Mult
     }
     const output = new StreamOutput();
     const started = engine.start(prepared, output.socket(eventFrame));
-    open.add(res);
+    this.open.add(res);
     res.writeHead(200, {
       'content-type': `multipart/mixed;boundary="${BOUNDARY}";subscriptionSpec="1.0"`,
       'cache-control': 'no-cache',
@@ -108,7 +112,7 @@ export function serveMultipart(engine: SubscriptionEngine, logger: Logger): Mult
     heartbeat.unref();
     const finish = (errors: readonly GraphQLFormattedError[] | null) => {
       clearInterval(heartbeat);
-      open.delete(res);
+      this.open.delete(res);
       engine.closeSession(session);
       if (!res.destroyed && !res.writableEnded) res.end(errors ? `${HEAD}${JSON.stringify({ payload: null, errors })}${OPEN}${CLOSE}` : CLOSE);
       output.end();
@@ -124,21 +128,38 @@ export function serveMultipart(engine: SubscriptionEngine, logger: Logger): Mult
     } catch (error) {
       finish(engine.clientErrors(payload, engine.errorsOf(error)));
     }
-  };
+  }
 
-  return {
-    handle: (req, res, closing) => {
-      if (!acceptsMultipartSubscription(req)) return false;
-      serve(req, res, closing).catch((error: unknown) => {
-        logger.error({ err: error }, 'a multipart subscription failed');
-        if (!res.headersSent) sendErrors(res, 500, [{ message: 'Internal server error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
-        else res.destroy();
-      });
-      return true;
-    },
-    close: async () => {
-      // Each subscription ends with SUBSCRIPTION_INTERRUPTED and its cursor, and its response with it.
-      engine.interrupt(TRANSPORT, 'the gateway is restarting');
-    },
-  };
+  /** The caller and its subscribe, or null when the request was answered with an error already. */
+  private async accept(req: http.IncomingMessage, res: http.ServerResponse, closing: boolean): Promise<{ identity: Identity; payload: SubscribePayload } | null> {
+    const { engine } = this;
+    if (req.method !== 'POST') {
+      sendErrors(res, 405, [{ message: 'Multipart subscriptions are sent as POST.', extensions: { code: 'BAD_REQUEST' } }], { allow: 'POST' });
+      return null;
+    }
+    const identity = engine.identify(tokenOfAuthorization(req.headers.authorization));
+    if (!identity) {
+      sendErrors(res, 401, [unauthenticated], { 'www-authenticate': 'Bearer' });
+      return null;
+    }
+    if (closing || engine.full) {
+      sendErrors(res, 503, [unavailable], { 'retry-after': '5' });
+      return null;
+    }
+    let payload: SubscribePayload | null;
+    try {
+      payload = payloadOf(await readBody(req, engine.limits.maxPayloadBytes));
+    } catch (error) {
+      if (error instanceof BodyTooLarge) {
+        sendErrors(res, 413, [{ message: error.message, extensions: { code: 'BAD_REQUEST' } }]);
+        return null;
+      }
+      throw error;
+    }
+    if (!payload) {
+      sendErrors(res, 400, [{ message: 'The body must be a JSON object with a query.', extensions: { code: 'BAD_REQUEST' } }]);
+      return null;
+    }
+    return { identity, payload };
+  }
 }

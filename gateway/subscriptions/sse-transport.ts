@@ -13,12 +13,13 @@
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import type { ExecutionResult } from 'graphql';
-import { createHandler, type Request, type Response } from 'graphql-sse';
+import { createHandler, type Handler, type Request, type Response } from 'graphql-sse';
 import type { Identity } from '../../platform/auth';
 import type { Logger } from '../../platform/logger';
 import type { TransportName } from './subscription-metrics';
 import { BodyTooLarge, readBody, sendErrors, StreamOutput, unauthenticated, unavailable } from './http-stream';
-import { tokenOfAuthorization, type SubscribePayload, type SubscriptionEngine, type SubscriptionIterator, type SubscriptionSession } from './subscription-engine';
+import { tokenOfAuthorization, type SubscriptionEngine, type SubscriptionIterator, type SubscriptionSession } from './subscription-engine';
+import type { SubscribePayload } from './subscribe-validation';
 
 const TRANSPORT: TransportName = 'sse';
 const STREAM_TOKEN_HEADER = 'x-graphql-event-stream-token';
@@ -78,135 +79,172 @@ function singleFrame(operationId: string): (payload: string) => string {
 }
 
 export function serveSse(engine: SubscriptionEngine, logger: Logger): SseTransport {
-  const reserved = new Map<string, ReservedStream>();
-  /** Open event streams (either mode): connections against the gateway's limit. */
-  const open = new Set<http.ServerResponse>();
-  engine.countConnections(TRANSPORT, () => open.size);
-  let closing = false;
+  return new SseServer(engine, logger);
+}
 
-  /** The ending of a started subscription as the handler iterates it: nothing, or one `next` with the errors. */
-  const endingOf = (payload: SubscribePayload, started: ReturnType<SubscriptionEngine['start']>): AsyncIterableIterator<ExecutionResult> => {
-    if (!(Symbol.asyncIterator in started)) return once({ errors: engine.clientErrors(payload, started.errors) as never });
-    let finished = false;
-    const ending: SubscriptionIterator = {
-      next: async () => {
-        if (finished) return { done: true, value: undefined };
-        try {
-          await started.next();
-          finished = true;
-          return { done: true, value: undefined };
-        } catch (error) {
-          finished = true;
-          return { done: false, value: { errors: engine.clientErrors(payload, engine.errorsOf(error)) as never } };
-        }
-      },
-      return: async () => {
+/** The ending of a started subscription as the handler iterates it: nothing, or one `next` with the errors. */
+function endingOf(engine: SubscriptionEngine, payload: SubscribePayload, started: ReturnType<SubscriptionEngine['start']>): AsyncIterableIterator<ExecutionResult> {
+  if (!(Symbol.asyncIterator in started)) return once({ errors: engine.clientErrors(payload, started.errors) as never });
+  let finished = false;
+  const ending: SubscriptionIterator = {
+    next: async () => {
+      if (finished) return { done: true, value: undefined };
+      try {
+        await started.next();
         finished = true;
-        await started.return(undefined);
         return { done: true, value: undefined };
-      },
-      throw: async (error: unknown) => {
+      } catch (error) {
         finished = true;
-        await started.return(undefined);
-        throw error;
-      },
-      [Symbol.asyncIterator]: () => ending,
-    };
-    return ending;
+        return { done: false, value: { errors: engine.clientErrors(payload, engine.errorsOf(error)) as never } };
+      }
+    },
+    return: async () => {
+      finished = true;
+      await started.return(undefined);
+      return { done: true, value: undefined };
+    },
+    throw: async (error: unknown) => {
+      finished = true;
+      await started.return(undefined);
+      throw error;
+    },
+    [Symbol.asyncIterator]: () => ending,
   };
+  return ending;
+}
 
-  const handler = createHandler<http.IncomingMessage, RequestContext>({
-    authenticate: (req) => {
-      if (req.context.purge) return req.context.purge;
-      const identity = engine.identify(tokenOfAuthorization(req.raw.headers.authorization));
-      if (!identity) return json({ errors: [unauthenticated] }, 401, 'Unauthorized', { 'www-authenticate': 'Bearer' });
-      req.context.identity = identity;
-      if (req.method === 'PUT') {
-        if (closing || engine.full) return json({ errors: [unavailable] }, 503, 'Service Unavailable', { 'retry-after': '5' });
-        const token = randomUUID();
-        const stream: ReservedStream = { owner: identity, session: engine.openSession(identity, TRANSPORT), output: new StreamOutput() };
-        reserved.set(token, stream);
-        // A reservation must be connected to as a connection_init must come: in time.
-        const timer = setTimeout(() => {
-          if (!stream.output.attached) void purge(token, stream);
-        }, engine.limits.connectionInitWaitTimeoutMs);
-        timer.unref();
-        return token;
-      }
-      const token = streamTokenOf(req);
-      if (token === null) return null; // the distinct connections mode
-      const stream = reserved.get(token);
-      // Someone else's stream is as good as none.
-      if (!stream || stream.owner.sub !== identity.sub || stream.owner.role !== identity.role) {
-        return json({ errors: [{ message: 'Stream not found: reserve one with PUT first.', extensions: { code: 'NOT_FOUND' } }] }, 404, 'Not Found');
-      }
-      req.context.reserved = stream;
-      req.context.streamToken = token;
-      return token;
+/** The graphql-sse handler as a header reader: a client listing more types than an event stream (urql) still asked for one first. */
+function headersOf(req: http.IncomingMessage): SseRequest['headers'] {
+  return {
+    get: (key) => {
+      const value = req.headers[key.toLowerCase()];
+      if (key.toLowerCase() === 'accept' && typeof value === 'string' && value.split(',')[0]?.trim().startsWith('text/event-stream')) return 'text/event-stream';
+      return Array.isArray(value) ? value.join('\n') : value;
     },
-    onConnect: (req) => {
-      if (req.context.purge) return undefined;
-      if (closing || engine.full) return json({ errors: [unavailable] }, 503, 'Service Unavailable', { 'retry-after': '5' });
-      return undefined;
-    },
-    onSubscribe: (req, params) => {
-      const ctx = req.context;
-      const identity = ctx.identity as Identity;
-      const single = ctx.reserved;
-      const operationId = single ? String(params.extensions?.operationId ?? '') : '';
-      let session: SubscriptionSession;
-      if (single) session = single.session;
-      else session = ctx.session ??= engine.openSession(identity, TRANSPORT);
-      const lastEventId = single ? undefined : (req.raw.headers['last-event-id'] ?? undefined);
-      const prepared = engine.prepare(session, single ? operationId : 'sse', params, lastEventId === '' ? undefined : lastEventId, req.raw.headers);
-      if (Array.isArray(prepared)) return once({ errors: engine.clientErrors(params, prepared) as never });
-      const socket = single ? single.output.socket(singleFrame(operationId)) : ctx.output.socket(distinctFrame);
-      return endingOf(params, engine.start(prepared, socket));
-    },
-  });
+  };
+}
+
+const newContext = (): RequestContext => ({ identity: null, output: new StreamOutput(), session: null, reserved: null, streamToken: null });
+
+class SseServer implements SseTransport {
+  private readonly reserved = new Map<string, ReservedStream>();
+  /** Open event streams (either mode): connections against the gateway's limit. */
+  private readonly open = new Set<http.ServerResponse>();
+  private closing = false;
+  private readonly handler: Handler<http.IncomingMessage, RequestContext>;
+
+  constructor(
+    private readonly engine: SubscriptionEngine,
+    private readonly logger: Logger,
+  ) {
+    engine.countConnections(TRANSPORT, () => this.open.size);
+    this.handler = createHandler<http.IncomingMessage, RequestContext>({
+      authenticate: (req) => this.authenticate(req),
+      onConnect: (req) => {
+        if (req.context.purge) return undefined;
+        if (this.closing || engine.full) return json({ errors: [unavailable] }, 503, 'Service Unavailable', { 'retry-after': '5' });
+        return undefined;
+      },
+      onSubscribe: (req, params) => this.subscribe(req, params),
+    });
+  }
+
+  handle(req: http.IncomingMessage, res: http.ServerResponse, gatewayClosing: boolean): void {
+    if (gatewayClosing) this.closing = true;
+    this.serve(req, res).catch((error: unknown) => {
+      this.logger.error({ err: error }, 'an SSE request failed');
+      if (!res.headersSent) sendErrors(res, 500, [{ message: 'Internal server error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
+      else res.destroy();
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    // Each subscription ends with SUBSCRIPTION_INTERRUPTED and its cursor; the handler then
+    // completes it, and a distinct stream ends with it. Single connection streams are ended
+    // once their operations have been told.
+    this.engine.interrupt(TRANSPORT, 'the gateway is restarting');
+    for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+    for (const res of this.open) res.end();
+  }
+
+  /** The caller's identity, and in the single connection mode its reservation (PUT) or its reserved stream. */
+  private authenticate(req: SseRequest): Response | string | null {
+    if (req.context.purge) return req.context.purge;
+    const identity = this.engine.identify(tokenOfAuthorization(req.raw.headers.authorization));
+    if (!identity) return json({ errors: [unauthenticated] }, 401, 'Unauthorized', { 'www-authenticate': 'Bearer' });
+    req.context.identity = identity;
+    if (req.method === 'PUT') return this.reserve(identity);
+    const token = streamTokenOf(req);
+    if (token === null) return null; // the distinct connections mode
+    const stream = this.reserved.get(token);
+    // Someone else's stream is as good as none.
+    if (!stream || stream.owner.sub !== identity.sub || stream.owner.role !== identity.role) {
+      return json({ errors: [{ message: 'Stream not found: reserve one with PUT first.', extensions: { code: 'NOT_FOUND' } }] }, 404, 'Not Found');
+    }
+    req.context.reserved = stream;
+    req.context.streamToken = token;
+    return token;
+  }
+
+  /** Reserve a stream of the single connection mode; its token. */
+  private reserve(identity: Identity): Response | string {
+    const { engine } = this;
+    if (this.closing || engine.full) return json({ errors: [unavailable] }, 503, 'Service Unavailable', { 'retry-after': '5' });
+    const token = randomUUID();
+    const stream: ReservedStream = { owner: identity, session: engine.openSession(identity, TRANSPORT), output: new StreamOutput() };
+    this.reserved.set(token, stream);
+    // A reservation must be connected to as a connection_init must come: in time.
+    const timer = setTimeout(() => {
+      if (!stream.output.attached) void this.purge(token, stream);
+    }, engine.limits.connectionInitWaitTimeoutMs);
+    timer.unref();
+    return token;
+  }
+
+  private subscribe(req: SseRequest, params: SubscribePayload): AsyncIterableIterator<ExecutionResult> {
+    const { engine } = this;
+    const ctx = req.context;
+    const identity = ctx.identity as Identity;
+    const single = ctx.reserved;
+    const operationId = single ? String(params.extensions?.operationId ?? '') : '';
+    let session: SubscriptionSession;
+    if (single) session = single.session;
+    else session = ctx.session ??= engine.openSession(identity, TRANSPORT);
+    const lastEventId = single ? undefined : (req.raw.headers['last-event-id'] ?? undefined);
+    const prepared = engine.prepare(session, single ? operationId : 'sse', params, lastEventId === '' ? undefined : lastEventId, req.raw.headers);
+    if (Array.isArray(prepared)) return once({ errors: engine.clientErrors(params, prepared) as never });
+    const socket = single ? single.output.socket(singleFrame(operationId)) : ctx.output.socket(distinctFrame);
+    return endingOf(engine, params, engine.start(prepared, socket));
+  }
 
   /**
    * Forget a reservation nobody connected to: ours, and the handler's (it keeps a stream per token
    * until that stream's response ends), by opening its stream from here and ending it at once.
    */
-  async function purge(token: string, stream: ReservedStream): Promise<void> {
-    if (reserved.get(token) !== stream) return;
-    reserved.delete(token);
-    engine.closeSession(stream.session);
+  private async purge(token: string, stream: ReservedStream): Promise<void> {
+    if (this.reserved.get(token) !== stream) return;
+    this.reserved.delete(token);
+    this.engine.closeSession(stream.session);
     stream.output.end();
-    const context: RequestContext = { identity: null, output: new StreamOutput(), session: null, reserved: null, streamToken: null, purge: token };
-    const [body] = await handler({
+    const [body] = await this.handler({
       method: 'GET',
       url: '/graphql',
       headers: { get: (key) => (key.toLowerCase() === 'accept' ? 'text/event-stream' : undefined) },
       body: null,
       raw: { headers: {} } as http.IncomingMessage,
-      context,
+      context: { ...newContext(), purge: token },
     });
     if (body && typeof body !== 'string') await body.return(undefined);
   }
 
-  const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
-    const context: RequestContext = { identity: null, output: new StreamOutput(), session: null, reserved: null, streamToken: null };
+  private async serve(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const context = newContext();
     let body: string | null = null;
-    const readOnce = async (): Promise<string> => (body ??= await readBody(req, engine.limits.maxPayloadBytes));
+    const readOnce = async (): Promise<string> => (body ??= await readBody(req, this.engine.limits.maxPayloadBytes));
     let response: Response;
     try {
-      response = await handler({
-        method: req.method ?? 'GET',
-        url: req.url ?? '/',
-        headers: {
-          get: (key) => {
-            const value = req.headers[key.toLowerCase()];
-            // The handler matches Accept exactly; a client listing more types (urql) still asked for a stream first.
-            if (key.toLowerCase() === 'accept' && typeof value === 'string' && value.split(',')[0]?.trim().startsWith('text/event-stream')) return 'text/event-stream';
-            return Array.isArray(value) ? value.join('\n') : value;
-          },
-        },
-        body: readOnce,
-        raw: req,
-        context,
-      });
+      response = await this.handler({ method: req.method ?? 'GET', url: req.url ?? '/', headers: headersOf(req), body: readOnce, raw: req, context });
     } catch (error) {
       if (error instanceof BodyTooLarge) {
         sendErrors(res, 413, [{ message: error.message, extensions: { code: 'BAD_REQUEST' } }]);
@@ -216,15 +254,19 @@ export function serveSse(engine: SubscriptionEngine, logger: Logger): SseTranspo
     }
     const [stream, init] = response;
     if (!stream || typeof stream === 'string') {
-      if (context.session) engine.closeSession(context.session);
+      if (context.session) this.engine.closeSession(context.session);
       res.writeHead(init.status, init.statusText, init.headers);
       res.end(stream ?? undefined);
       return;
     }
-    // An event stream: this request's own (distinct mode), or the reserved one it connects to.
+    await this.pump(res, stream, init, context);
+  }
+
+  /** Write an event stream: this request's own (distinct mode), or the reserved one it connects to. */
+  private async pump(res: http.ServerResponse, stream: AsyncGenerator<string>, init: Response[1], context: RequestContext): Promise<void> {
     const output = context.reserved?.output ?? context.output;
     const token = context.streamToken;
-    open.add(res);
+    this.open.add(res);
     res.writeHead(init.status, init.statusText, { ...init.headers, 'x-accel-buffering': 'no' });
     res.flushHeaders();
     output.attach(res);
@@ -236,39 +278,19 @@ export function serveSse(engine: SubscriptionEngine, logger: Logger): SseTranspo
         await new Promise<void>((resolve) => res.write(message, () => resolve()));
       }
     } catch (error) {
-      logger.warn({ err: error }, 'an event stream failed');
+      this.logger.warn({ err: error }, 'an event stream failed');
     } finally {
       res.off('close', abandon);
-      open.delete(res);
+      this.open.delete(res);
       output.end();
-      if (context.session) engine.closeSession(context.session);
+      if (context.session) this.engine.closeSession(context.session);
       if (token !== null && context.reserved) {
-        engine.closeSession(context.reserved.session);
-        reserved.delete(token);
+        this.engine.closeSession(context.reserved.session);
+        this.reserved.delete(token);
       }
       if (!res.writableEnded) res.end();
     }
-  };
-
-  return {
-    handle: (req, res, gatewayClosing) => {
-      if (gatewayClosing) closing = true;
-      handle(req, res).catch((error: unknown) => {
-        logger.error({ err: error }, 'an SSE request failed');
-        if (!res.headersSent) sendErrors(res, 500, [{ message: 'Internal server error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
-        else res.destroy();
-      });
-    },
-    close: async () => {
-      closing = true;
-      // Each subscription ends with SUBSCRIPTION_INTERRUPTED and its cursor; the handler then
-      // completes it, and a distinct stream ends with it. Single connection streams are ended
-      // once their operations have been told.
-      engine.interrupt(TRANSPORT, 'the gateway is restarting');
-      for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
-      for (const res of open) res.end();
-    },
-  };
+  }
 }
 
 function once(result: ExecutionResult): AsyncIterableIterator<ExecutionResult> {

@@ -10,36 +10,26 @@
 // graphql-ws, sse-transport.ts, multipart-transport.ts) only frame events and read requests, as
 // graphql-ws keeps its server core apart from its `ws` adapter.
 import { randomUUID } from 'node:crypto';
-import {
-  GraphQLError,
-  getOperationAST,
-  parse,
-  specifiedRules,
-  validate,
-  type DocumentNode,
-  type ExecutionResult,
-  type GraphQLFormattedError,
-} from 'graphql';
-import { getVariableValues } from 'graphql/execution/values';
-import { LRUCache } from 'lru-cache';
+import { GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLFormattedError } from 'graphql';
 import type { ServiceMap } from '@apollo/gateway';
 import { bearerToken, verifyClientToken, type Identity } from '../../platform/auth';
 import { backgroundTimers, systemClock, type Clock, type Timers } from '../../platform/clock';
 import { isDomainError } from '../../platform/errors';
 import type { Logger } from '../../platform/logger';
 import { TRACEPARENT, TRACESTATE, tracingEnabled } from '../../platform/tracing';
-import { parseCursor } from '../../messaging/live/resume-merge';
+import { TOO_MANY_SUBSCRIPTIONS } from '../../platform/subscription-protocol';
 import type { ClientErrorOptions } from '../../platform/client-errors';
 import { clientOperation, toClientError } from '../client-errors';
 import { gatewayErrorFormatter, INTERNAL_ERROR_MESSAGE } from '../format-error';
-import { defaultQueryLimits, limitedParseOptions, queryLimitRules, type QueryLimits } from '../query-limits';
+import { defaultQueryLimits, type QueryLimits } from '../query-limits';
 import type { FederatedSubscription, SubscriberSocket } from './client-subscription';
 import { UpstreamInterrupted } from './federated-upstream';
 import { SharedSubscriptions, type SubscriptionObserver } from './shared-subscriptions';
-import { tokenExpiredError, TOO_MANY_SUBSCRIPTIONS, UpstreamErrors } from './subscription-errors';
+import { tokenExpiredError, UpstreamErrors } from './subscription-errors';
 import { SubscriptionPlanner } from './subscription-planner';
 import { reportSubscriptionCounts, subscriptionOverflows, type TransportName } from './subscription-metrics';
-import { CURSOR_EXTENSION, UpstreamClients } from './upstream-clients';
+import { UpstreamClients } from './upstream-clients';
+import { SubscribeValidation, type SubscribePayload } from './subscribe-validation';
 
 /** Longest delay a Node timer takes; longer expiries re-arm. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -91,14 +81,6 @@ export interface SubscriptionEngineOptions {
   readonly observer?: SubscriptionObserver;
 }
 
-/** What a client sends to subscribe, whatever the transport. */
-export interface SubscribePayload {
-  readonly query: string;
-  readonly operationName?: string | null | undefined;
-  readonly variables?: Readonly<Record<string, unknown>> | null | undefined;
-  readonly extensions?: Readonly<Record<string, unknown>> | null | undefined;
-}
-
 export interface SubscriptionSession {
   readonly identity: Identity;
   readonly correlationId: string;
@@ -147,13 +129,6 @@ export function clientTrace(source: Readonly<Record<string, unknown>> | null | u
   return { [TRACEPARENT]: source[TRACEPARENT], ...(typeof state === 'string' ? { [TRACESTATE]: state } : {}) };
 }
 
-function withCode(error: GraphQLError, code: string): GraphQLError {
-  return new GraphQLError(error.message, {
-    ...(error.nodes ? { nodes: error.nodes } : {}),
-    extensions: { ...error.extensions, code },
-  });
-}
-
 /** An error coded (the gateway's formatter then makes it client-safe). */
 function codedErrors(error: GraphQLError): GraphQLFormattedError[] {
   const original = error.originalError;
@@ -176,9 +151,6 @@ export function tokenOfAuthorization(value: string | undefined): string | null {
   }
 }
 
-/** Validated subscribe documents kept per gateway. */
-const VALIDATED_DOCUMENTS_KEPT = 1000;
-
 export class SubscriptionEngine {
   readonly limits: SubscriptionLimits;
   readonly planner: SubscriptionPlanner;
@@ -186,18 +158,13 @@ export class SubscriptionEngine {
   private readonly timers: Timers;
   private readonly logger: Logger;
   private readonly formatError: ReturnType<typeof gatewayErrorFormatter>;
-  private readonly parseOptions: ReturnType<typeof limitedParseOptions>;
-  private readonly validationRules: ReturnType<typeof queryLimitRules>;
+  private readonly validation: SubscribeValidation;
   private readonly upstream: UpstreamClients;
   private readonly shared: SharedSubscriptions;
   private readonly sessions = new Set<SubscriptionSession>();
   /** Each transport's count of open connections, summed against the one limit. */
   private readonly connectionCounters = new Map<TransportName, () => number>();
   private readonly stopReporting: () => void;
-  // Documents that passed parsing and validation, by their text. Clients reconnecting after a
-  // gateway restart send the same few documents thousands of times; parsing and validating each
-  // again cost about 0.4 ms (more than planning, which is cached too). The least recently used go first.
-  private readonly validated = new LRUCache<string, DocumentNode>({ max: VALIDATED_DOCUMENTS_KEPT });
 
   constructor(private readonly options: SubscriptionEngineOptions) {
     this.limits = { ...defaultSubscriptionLimits, ...options.limits };
@@ -206,9 +173,7 @@ export class SubscriptionEngine {
     this.logger = options.logger;
     this.formatError = gatewayErrorFormatter(this.logger, options.clientErrors ?? { hideSuggestions: false });
     this.planner = new SubscriptionPlanner(options.supergraphSdl);
-    const queryLimits = options.queryLimits ?? defaultQueryLimits;
-    this.parseOptions = limitedParseOptions(queryLimits);
-    this.validationRules = [...specifiedRules, ...queryLimitRules(queryLimits)];
+    this.validation = new SubscribeValidation(this.planner.schema, options.queryLimits ?? defaultQueryLimits);
     this.upstream = new UpstreamClients(options.subgraphUrls, options.subgraphSecret);
     this.shared = new SharedSubscriptions({
       planner: this.planner,
@@ -313,9 +278,8 @@ export class SubscriptionEngine {
   }
 
   /**
-   * Check a subscribe: the session's token and limit, the document (parsed and validated with the
-   * operation limits, cached), a subscription operation, its variables, its resume cursor
-   * (`extensions.cursor`, or `cursor` when the transport has its own, as SSE's Last-Event-ID).
+   * Check a subscribe: the session's token and limit, then the subscribe itself
+   * (subscribe-validation.ts; `transportCursor` is the transport's own resume cursor, as SSE's Last-Event-ID).
    */
   prepare(
     session: SubscriptionSession,
@@ -333,46 +297,14 @@ export class SubscriptionEngine {
         }),
       ];
     }
-    if (typeof payload.query !== 'string') return [new GraphQLError('The request has no query.', { extensions: { code: 'BAD_REQUEST' } })];
-    let document = this.validated.get(payload.query);
-    if (!document) {
-      try {
-        document = parse(payload.query, this.parseOptions);
-      } catch (error) {
-        return [withCode(error instanceof GraphQLError ? error : new GraphQLError(String(error)), 'GRAPHQL_PARSE_FAILED')];
-      }
-      const validationErrors = validate(this.planner.schema, document, this.validationRules);
-      if (validationErrors.length > 0) return validationErrors.map((e) => withCode(e, 'GRAPHQL_VALIDATION_FAILED'));
-      this.validated.set(payload.query, document);
-    }
-    const operation = getOperationAST(document, payload.operationName ?? undefined);
-    if (!operation) return [new GraphQLError('Unable to identify the operation: pass operationName.', { extensions: { code: 'BAD_REQUEST' } })];
-    if (operation.operation !== 'subscription') {
-      return [
-        new GraphQLError('Only subscriptions are served here: send queries and mutations as HTTP POST (or GET for queries) to /graphql.', {
-          extensions: { code: 'BAD_REQUEST' },
-        }),
-      ];
-    }
-    const coerced = getVariableValues(this.planner.schema, operation.variableDefinitions ?? [], payload.variables ?? {});
-    if (coerced.errors) return coerced.errors.map((e) => withCode(e, 'BAD_USER_INPUT'));
-    const rawCursor = payload.extensions?.[CURSOR_EXTENSION] ?? transportCursor;
-    let cursor: string | null;
-    try {
-      const position = parseCursor(rawCursor);
-      cursor = position === null ? null : String(position);
-    } catch (error) {
-      return [new GraphQLError((error as Error).message, { extensions: { code: 'BAD_USER_INPUT', field: 'extensions.cursor' } })];
-    }
+    const valid = this.validation.validate(payload, transportCursor);
+    if (Array.isArray(valid)) return valid;
     session.accepted += 1;
     let released = false;
     return {
       session,
       id,
-      document,
-      operationName: payload.operationName ?? undefined,
-      variables: coerced.coerced as Record<string, unknown>,
-      cursor,
+      ...valid,
       trace: clientTrace(payload.extensions) ?? clientTrace(transportTrace),
       release: () => {
         if (released) return;
@@ -442,7 +374,7 @@ export class SubscriptionEngine {
 
   /** Errors as the client sees them, over every transport as over HTTP: coded, client-safe, located in its document. */
   clientErrors(payload: SubscribePayload | null, errors: readonly GraphQLError[]): GraphQLFormattedError[] {
-    const client = clientOperation(payload ? this.documentOf(payload.query) : undefined, payload?.operationName);
+    const client = clientOperation(payload ? this.validation.documentOf(payload.query) : undefined, payload?.operationName);
     return errors.flatMap((error) =>
       codedErrors(error).map((coded) => toClientError(this.formatError(coded, error), client, error.originalError instanceof UpstreamErrors)),
     );
@@ -455,16 +387,6 @@ export class SubscriptionEngine {
     if (error instanceof UpstreamErrors || isDomainError(error)) return [new GraphQLError(error.message, { originalError: error })];
     this.logger.warn({ err: error }, 'a subscription ended with an unexpected error');
     return [new GraphQLError(INTERNAL_ERROR_MESSAGE, { extensions: { code: 'INTERNAL_SERVER_ERROR' } })];
-  }
-
-  private documentOf(query: string): DocumentNode | undefined {
-    const known = this.validated.get(query);
-    if (known) return known;
-    try {
-      return parse(query, this.parseOptions);
-    } catch {
-      return undefined;
-    }
   }
 
   /**

@@ -1,9 +1,6 @@
 // The coded errors a gateway subscription can end with; each tells the client what to do next.
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
-
-export const SUBSCRIPTION_OVERFLOW = 'SUBSCRIPTION_OVERFLOW';
-export const SUBSCRIPTION_INTERRUPTED = 'SUBSCRIPTION_INTERRUPTED';
-export const TOO_MANY_SUBSCRIPTIONS = 'TOO_MANY_SUBSCRIPTIONS';
+import { SUBSCRIPTION_INTERRUPTED, SUBSCRIPTION_OVERFLOW } from '../../platform/subscription-protocol';
 
 /** The client fell behind: events after `cursor` were dropped; resubscribe with it to get them. */
 export function overflowError(cursor: string | null): GraphQLError {

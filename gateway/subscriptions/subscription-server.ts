@@ -4,19 +4,19 @@
 // ping/pong — is graphql-ws's own), graphql-sse (sse-transport.ts) and Apollo's multipart HTTP
 // subscriptions (multipart-transport.ts), both authenticated by the Authorization header.
 import type http from 'node:http';
+import type { Duplex } from 'node:stream';
 import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { quietProtocolErrors } from '../../platform/ws-protocol-errors';
+import { SubscriptionCloseCode } from '../../platform/subscription-protocol';
 import type { GatewayContext } from '../context';
 import { SubscriptionEngine, tokenOfAuthorization, type PreparedSubscription, type SubscriptionEngineOptions, type SubscriptionSession } from './subscription-engine';
+import type { SubscribePayload } from './subscribe-validation';
 import { acceptsMultipartSubscription, serveMultipart, type MultipartTransport } from './multipart-transport';
 import { serveSse, wantsSse, type SseTransport } from './sse-transport';
 
 export { defaultSubscriptionLimits, realTimers, type SubscriptionLimits, type Timers } from './subscription-engine';
-
-/** Close code sent to clients when the gateway shuts down: reconnect (to another instance). */
-export const SERVICE_RESTART = 1012;
 
 export interface GatewaySubscriptionOptions extends SubscriptionEngineOptions {
   readonly httpServer: http.Server;
@@ -51,106 +51,138 @@ interface SubscribeContext extends GatewayContext {
 }
 
 export function serveGatewaySubscriptions(options: GatewaySubscriptionOptions): GatewaySubscriptionServer {
-  const engine = new SubscriptionEngine(options);
-  const { limits } = engine;
-  const { logger } = options;
-  const sessions = new Map<WebSocket, SubscriptionSession>();
-  // ws's own default (100 MiB) let a few unauthenticated connection_init messages take a gigabyte.
-  const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxPayloadBytes });
-  engine.countConnections('graphql-ws', () => wss.clients.size);
-  const sse: SseTransport = serveSse(engine, logger.child({ transport: 'sse' }));
-  const multipart: MultipartTransport = serveMultipart(engine, logger.child({ transport: 'multipart' }));
-  let closing = false;
-  let closed: Promise<void> | null = null;
+  return new GatewaySubscriptions(options);
+}
 
-  const onUpgrade = (request: http.IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => {
+/** The sessions of the open graphql-ws connections, by socket (a connection is a session once authenticated). */
+class ConnectionRegistry {
+  private readonly sessions = new Map<WebSocket, SubscriptionSession>();
+
+  constructor(private readonly engine: SubscriptionEngine) {}
+
+  /** Authenticate a connection_init: false (4403) when its token is missing, invalid or expired. */
+  connect(socket: WebSocket, params: Readonly<Record<string, unknown>> | undefined): boolean {
+    const identity = this.engine.identify(tokenFrom(params));
+    if (!identity) return false;
+    this.sessions.set(socket, this.engine.openSession(identity, 'graphql-ws'));
+    return true;
+  }
+
+  sessionOf(socket: WebSocket): SubscriptionSession | undefined {
+    return this.sessions.get(socket);
+  }
+
+  disconnect(socket: WebSocket): void {
+    const session = this.sessions.get(socket);
+    if (session) this.engine.closeSession(session);
+    this.sessions.delete(socket);
+  }
+}
+
+class GatewaySubscriptions implements GatewaySubscriptionServer {
+  private readonly engine: SubscriptionEngine;
+  private readonly connections: ConnectionRegistry;
+  private readonly wss: WebSocketServer;
+  private readonly sse: SseTransport;
+  private readonly multipart: MultipartTransport;
+  private readonly disposable: { dispose(): void | Promise<void> };
+  private closing = false;
+  private closed: Promise<void> | null = null;
+
+  constructor(private readonly options: GatewaySubscriptionOptions) {
+    const engine = (this.engine = new SubscriptionEngine(options));
+    const { limits } = engine;
+    const { logger } = options;
+    this.connections = new ConnectionRegistry(engine);
+    // ws's own default (100 MiB) let a few unauthenticated connection_init messages take a gigabyte.
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxPayloadBytes });
+    engine.countConnections('graphql-ws', () => this.wss.clients.size);
+    this.sse = serveSse(engine, logger.child({ transport: 'sse' }));
+    this.multipart = serveMultipart(engine, logger.child({ transport: 'multipart' }));
+    options.httpServer.on('upgrade', this.onUpgrade);
+    this.disposable = useServer(
+      {
+        connectionInitWaitTimeout: limits.connectionInitWaitTimeoutMs,
+        onConnect: (ctx) => this.connections.connect(ctx.extra.socket, ctx.connectionParams),
+        onClose: (ctx) => this.connections.disconnect(ctx.extra.socket),
+        onSubscribe: (ctx, id, payload) => this.executionArgs(ctx.extra.socket, id, payload),
+        subscribe: (args) => {
+          const ctx = args.contextValue as SubscribeContext;
+          // Sent as a result when it cannot start (graphql-ws does not pass it through onError).
+          return engine.start(ctx.prepared, { send: (message, written) => ctx.socket.send(message, written) });
+        },
+        onError: (_ctx, _id, payload, errors) => engine.clientErrors(payload, errors),
+      },
+      this.wss,
+      limits.keepAliveMs,
+    );
+    quietProtocolErrors(this.wss, logger);
+  }
+
+  get connectionCount(): number {
+    return this.engine.connectionCount;
+  }
+
+  get subscriptionCount(): number {
+    return this.engine.subscriptionCount;
+  }
+
+  get upstreamSubscriptionCount(): number {
+    return this.engine.upstreamSubscriptionCount;
+  }
+
+  handleHttp(req: http.IncomingMessage, res: http.ServerResponse): boolean {
+    if (wantsSse(req)) {
+      this.sse.handle(req, res, this.closing);
+      return true;
+    }
+    if (acceptsMultipartSubscription(req)) return this.multipart.handle(req, res, this.closing);
+    return false;
+  }
+
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      this.closing = true;
+      this.options.httpServer.off('upgrade', this.onUpgrade);
+      // Clients reconnect after ServiceRestart (to another instance) and resume with their last cursor;
+      // SSE and multipart subscriptions end with SUBSCRIPTION_INTERRUPTED and that cursor.
+      for (const client of this.wss.clients) client.close(SubscriptionCloseCode.ServiceRestart, 'Gateway restarting: reconnect and resume');
+      await Promise.all([this.sse.close(), this.multipart.close()]);
+      await this.disposable.dispose();
+      await this.engine.close();
+    })();
+    return this.closed;
+  }
+
+  private readonly onUpgrade = (request: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
     const pathname = new URL(request.url ?? '/', 'http://gateway').pathname;
     if (pathname !== '/graphql') return; // not ours: another upgrade handler may take it
-    if (closing || engine.full) {
-      logger.warn({ connections: engine.connectionCount, max: limits.maxConnections }, 'refusing a WebSocket: connection limit');
+    if (this.closing || this.engine.full) {
+      this.options.logger.warn({ connections: this.engine.connectionCount, max: this.engine.limits.maxConnections }, 'refusing a WebSocket: connection limit');
       socket.end('HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
       return;
     }
-    wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
+    this.wss.handleUpgrade(request, socket, head, (ws) => this.wss.emit('connection', ws, request));
   };
-  options.httpServer.on('upgrade', onUpgrade);
 
-  const disposable = useServer(
-    {
-      connectionInitWaitTimeout: limits.connectionInitWaitTimeoutMs,
-      onConnect: (ctx) => {
-        const identity = engine.identify(tokenFrom(ctx.connectionParams));
-        if (!identity) return false;
-        sessions.set(ctx.extra.socket, engine.openSession(identity, 'graphql-ws'));
-        return true;
-      },
-      onClose: (ctx) => {
-        const session = sessions.get(ctx.extra.socket);
-        if (session) engine.closeSession(session);
-        sessions.delete(ctx.extra.socket);
-      },
-      onSubscribe: (ctx, id, payload): ExecutionArgs | readonly GraphQLError[] => {
-        const session = sessions.get(ctx.extra.socket);
-        if (!session) return [new GraphQLError('The connection is not authenticated.', { extensions: { code: 'UNAUTHENTICATED' } })];
-        const prepared = engine.prepare(session, id, payload);
-        if (Array.isArray(prepared)) return prepared;
-        const contextValue: SubscribeContext = {
-          identity: session.identity,
-          correlationId: `${session.correlationId}:${id}`,
-          prepared,
-          socket: ctx.extra.socket,
-        };
-        return {
-          schema: engine.planner.schema,
-          document: prepared.document,
-          ...(payload.operationName ? { operationName: payload.operationName } : {}),
-          variableValues: prepared.variables,
-          contextValue,
-        };
-      },
-      subscribe: (args) => {
-        const ctx = args.contextValue as SubscribeContext;
-        // Sent as a result when it cannot start (graphql-ws does not pass it through onError).
-        return engine.start(ctx.prepared, { send: (message, written) => ctx.socket.send(message, written) });
-      },
-      onError: (_ctx, _id, payload, errors) => engine.clientErrors(payload, errors),
-    },
-    wss,
-    limits.keepAliveMs,
-  );
-
-  quietProtocolErrors(wss, logger);
-
-  return {
-    get connectionCount() {
-      return engine.connectionCount;
-    },
-    get subscriptionCount() {
-      return engine.subscriptionCount;
-    },
-    get upstreamSubscriptionCount() {
-      return engine.upstreamSubscriptionCount;
-    },
-    handleHttp: (req, res) => {
-      if (wantsSse(req)) {
-        sse.handle(req, res, closing);
-        return true;
-      }
-      if (acceptsMultipartSubscription(req)) return multipart.handle(req, res, closing);
-      return false;
-    },
-    close: () => {
-      closed ??= (async () => {
-        closing = true;
-        options.httpServer.off('upgrade', onUpgrade);
-        // Clients reconnect after 1012 (to another instance) and resume with their last cursor;
-        // SSE and multipart subscriptions end with SUBSCRIPTION_INTERRUPTED and that cursor.
-        for (const client of wss.clients) client.close(SERVICE_RESTART, 'Gateway restarting: reconnect and resume');
-        await Promise.all([sse.close(), multipart.close()]);
-        await disposable.dispose();
-        await engine.close();
-      })();
-      return closed;
-    },
-  };
+  /** A subscribe checked by the engine, as graphql-ws executes it; or the errors it is refused with. */
+  private executionArgs(socket: WebSocket, id: string, payload: SubscribePayload): ExecutionArgs | readonly GraphQLError[] {
+    const session = this.connections.sessionOf(socket);
+    if (!session) return [new GraphQLError('The connection is not authenticated.', { extensions: { code: 'UNAUTHENTICATED' } })];
+    const prepared = this.engine.prepare(session, id, payload);
+    if (Array.isArray(prepared)) return prepared;
+    const contextValue: SubscribeContext = {
+      identity: session.identity,
+      correlationId: `${session.correlationId}:${id}`,
+      prepared,
+      socket,
+    };
+    return {
+      schema: this.engine.planner.schema,
+      document: prepared.document,
+      ...(payload.operationName ? { operationName: payload.operationName } : {}),
+      variableValues: prepared.variables,
+      contextValue,
+    };
+  }
 }

@@ -1,15 +1,11 @@
 // The gateway's graphql-ws connections to subgraphs: one shared client (one WebSocket) per
 // subgraph URL, opened on first use and closed when idle. The connection itself is signed as the
 // gateway; each subscribe carries the caller's signed identity. No automatic retry: a dropped
-// upstream ends its subscriptions with a resume cursor (see federated-subscription.ts).
+// upstream ends its subscriptions with a resume cursor (federated-upstream.ts).
 import { createClient, type Client, type FormattedExecutionResult, type SubscribePayload } from 'graphql-ws';
 import WebSocket from 'ws';
 import { signForwardedIdentity } from '../../platform/auth';
-
-export const GATEWAY_IDENTITY_EXTENSION = 'gatewayIdentity';
-export const CURSOR_EXTENSION = 'cursor';
-/** The key of the request's correlation id in subscribe extensions (beside the signed identity). */
-export const CORRELATION_ID_EXTENSION = 'correlationId';
+import { SubscriptionExtension } from '../../platform/subscription-protocol';
 
 export interface UpstreamSink {
   next(result: FormattedExecutionResult<Record<string, unknown>, Record<string, unknown>>): void;
@@ -57,7 +53,7 @@ export class UpstreamClients {
         keepAlive: 10_000,
         // Signed afresh on every (re)connect: the signature is short-lived.
         connectionParams: () => ({
-          [GATEWAY_IDENTITY_EXTENSION]: signForwardedIdentity(null, this.subgraphSecret),
+          [SubscriptionExtension.GatewayIdentity]: signForwardedIdentity(null, this.subgraphSecret),
         }),
       });
       this.clients.set(httpUrl, client);

@@ -9,7 +9,7 @@ import { FailureStreak } from '../../platform/failure-streak';
 import type { Logger } from '../../platform/logger';
 import { WakeableDelay } from '../../platform/wakeable-delay';
 import type { DocumentStore } from '../state/document-store';
-import { processedMarkers } from './idempotent-consumer';
+import { processedMarkers } from './consumer-records';
 import { IdempotencyKeys } from '../state/idempotency-keys';
 
 const BATCH = 500;

@@ -4,15 +4,9 @@ import type { EventType } from '../events/catalog';
 import type { Consumer, EventBus, EventHandler } from '../bus/event-bus';
 import { observeDelivery } from '../monitor/metrics';
 import type { DocumentStore } from '../state/document-store';
-import {
-  bindingsOf,
-  consumerCheckpoints,
-  createIdempotentHandler,
-  emptyCheckpoint,
-  type ConsumerDefinition,
-  type DeliverySettings,
-  type IdempotentHandlerOptions,
-} from './idempotent-consumer';
+import { bindingsOf, type ConsumerDefinition, type DeliverySettings } from './consumer-definition';
+import { consumerCheckpoints, emptyCheckpoint } from './consumer-checkpoints';
+import { createIdempotentHandler, type IdempotentHandlerOptions } from './idempotent-consumer';
 
 export interface StartConsumerOptions extends IdempotentHandlerOptions, DeliverySettings {}
 

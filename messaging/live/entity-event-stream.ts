@@ -31,85 +31,113 @@ export interface EntityEventStreamOptions {
 }
 
 export function entityEventStream(options: EntityEventStreamOptions): AsyncIterableIterator<AnyEventEnvelope> {
-  const merge = new ResumeMerge<AnyEventEnvelope>(options.after, options.bufferSize);
-  let delivered = options.after ?? 0;
-  let stopListening: () => void = () => undefined;
-  let stopped = false;
-  const queue = new BoundedQueue<AnyEventEnvelope>(options.bufferSize, () => {
-    stopped = true;
-    stopListening();
-  });
+  const stream = new EntityEventStream(options);
+  stream.start();
+  return stream;
+}
 
-  const emit = (output: MergeOutput<AnyEventEnvelope>): void => {
+class EntityEventStream implements AsyncIterableIterator<AnyEventEnvelope> {
+  private readonly merge: ResumeMerge<AnyEventEnvelope>;
+  private readonly queue: BoundedQueue<AnyEventEnvelope>;
+  /** The position of the last event the consumer took: where an overflow tells it to resume. */
+  private delivered: number;
+  private stopListening: () => void = () => undefined;
+  private stopped = false;
+  /** Reading the store (the merge holds live events back meanwhile). */
+  private reading = false;
+  /** A gap reported while reading: read once more from there. */
+  private gapAfter: number | null = null;
+
+  constructor(private readonly options: EntityEventStreamOptions) {
+    this.merge = new ResumeMerge<AnyEventEnvelope>(options.after, options.bufferSize);
+    this.delivered = options.after ?? 0;
+    this.queue = new BoundedQueue<AnyEventEnvelope>(options.bufferSize, () => {
+      this.stopped = true;
+      this.stopListening();
+    });
+  }
+
+  /** Listen live first, then read what the client missed: an event committed meanwhile is not lost. */
+  start(): void {
+    const { options } = this;
+    this.stopListening = options.live.listen(
+      options.types,
+      (event) => {
+        if (options.matches(event)) this.emit(this.merge.live(event));
+      },
+      (after) => this.gap(after),
+    );
+    if (options.after !== null) this.readFrom(options.after);
+  }
+
+  // Track what the consumer actually took, so an overflow names the right cursor.
+  async next(): Promise<IteratorResult<AnyEventEnvelope>> {
+    try {
+      const result = await this.queue.next();
+      if (!result.done) this.delivered = result.value.position;
+      return result;
+    } catch (error) {
+      if (error instanceof StreamOverflowError) throw error;
+      if (error instanceof Error && error.name === 'QueueOverflowError') throw new StreamOverflowError(this.delivered);
+      throw error;
+    }
+  }
+
+  return(): Promise<IteratorResult<AnyEventEnvelope>> {
+    return this.queue.return();
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  /** The live feed lost events after `after` (its queue was gone): read them from the store. */
+  private gap(after: number): void {
+    if (this.stopped) return;
+    if (this.reading) {
+      this.gapAfter = Math.min(this.gapAfter ?? after, after);
+      return;
+    }
+    this.merge.reopen();
+    this.readFrom(after);
+  }
+
+  private emit(output: MergeOutput<AnyEventEnvelope>): void {
     if (output.kind === 'overflow') {
-      queue.fail(new StreamOverflowError(delivered));
+      this.queue.fail(new StreamOverflowError(this.delivered));
       return;
     }
     for (const event of output.events) {
       // A full queue fails itself (QueueOverflowError); next() turns that into a resume cursor.
-      if (!queue.push(event)) return;
+      if (!this.queue.push(event)) return;
     }
-  };
+  }
 
-  // Reads the store after `from` while the merge holds live events back, then releases them. A gap
-  // reported meanwhile (the feed lost its queue again) makes it read once more from there.
-  let reading = false;
-  let gapAfter: number | null = null;
-  const catchUp = async (from: number): Promise<void> => {
-    reading = true;
-    for (let start: number | null = from; start !== null; start = gapAfter) {
-      gapAfter = null;
+  private readFrom(from: number): void {
+    void this.catchUp(from).catch((error: unknown) => this.queue.fail(error));
+  }
+
+  /**
+   * Read the store after `from` while the merge holds live events back, then release them. A gap
+   * reported meanwhile (the feed lost its queue again) makes it read once more from there.
+   */
+  private async catchUp(from: number): Promise<void> {
+    const { options } = this;
+    this.reading = true;
+    for (let start: number | null = from; start !== null; start = this.gapAfter) {
+      this.gapAfter = null;
       for await (const batch of options.store.readAll({ after: start, types: options.types })) {
         for (const event of batch) {
           if (!options.matches(event)) continue;
           // The store can wait: pace the replay to the reader instead of overflowing it.
-          await queue.room();
-          if (stopped) return;
-          emit(merge.replayed(event));
+          await this.queue.room();
+          if (this.stopped) return;
+          this.emit(this.merge.replayed(event));
         }
-        if (stopped) return;
+        if (this.stopped) return;
       }
     }
-    reading = false;
-    if (!stopped) emit(merge.caughtUp());
-  };
-  const readFrom = (from: number): void => {
-    void catchUp(from).catch((error: unknown) => queue.fail(error));
-  };
-
-  stopListening = options.live.listen(
-    options.types,
-    (event) => {
-      if (options.matches(event)) emit(merge.live(event));
-    },
-    (after) => {
-      if (stopped) return;
-      if (reading) {
-        gapAfter = Math.min(gapAfter ?? after, after);
-        return;
-      }
-      merge.reopen();
-      readFrom(after);
-    },
-  );
-
-  if (options.after !== null) readFrom(options.after);
-
-  // Track what the consumer actually took, so an overflow names the right cursor.
-  const iterator: AsyncIterableIterator<AnyEventEnvelope> = {
-    next: async () => {
-      try {
-        const result = await queue.next();
-        if (!result.done) delivered = result.value.position;
-        return result;
-      } catch (error) {
-        if (error instanceof StreamOverflowError) throw error;
-        if (error instanceof Error && error.name === 'QueueOverflowError') throw new StreamOverflowError(delivered);
-        throw error;
-      }
-    },
-    return: () => queue.return(),
-    [Symbol.asyncIterator]: () => iterator,
-  };
-  return iterator;
+    this.reading = false;
+    if (!this.stopped) this.emit(this.merge.caughtUp());
+  }
 }

@@ -73,18 +73,3 @@ export class ResumeMerge<E extends Positioned> {
     return [event];
   }
 }
-
-/** Cursors are the event's global position as a decimal string. */
-export function cursorOf(position: number): string {
-  return String(position);
-}
-
-/** Parse a client's cursor: null when absent; throws on anything but a non-negative integer. */
-export function parseCursor(cursor: unknown): number | null {
-  if (cursor === undefined || cursor === null || cursor === '') return null;
-  const text = typeof cursor === 'number' ? String(cursor) : cursor;
-  if (typeof text !== 'string' || !/^\d{1,15}$/.test(text)) {
-    throw new Error(`The cursor ${JSON.stringify(cursor)} is not valid: pass back the extensions.cursor of an event.`);
-  }
-  return Number(text);
-}

@@ -2,7 +2,7 @@
 // stand against the store's head, dead-letter depth per queue, and the deployment's traffic per type.
 // Everything here is read from the shared stores, so any process answers for the whole deployment.
 import type { Backends } from '../backends';
-import { listConsumerCheckpoints } from '../consumers/idempotent-consumer';
+import { listConsumerCheckpoints } from '../consumers/consumer-checkpoints';
 import { listCheckpoints } from '../store/checkpoints';
 import { readTraffic, type TypeCounts } from './traffic-stats';
 import type { EventType } from '../events/catalog';

@@ -1,7 +1,7 @@
 // What a replay can feed: bus consumers (through their idempotent handler, with the replay flag, so
 // they rebuild state and repeat no side effect) and rebuildable projections (a new version, swapped in).
 import type { EventType } from '../events/catalog';
-import type { ConsumerDefinition } from '../consumers/idempotent-consumer';
+import type { ConsumerDefinition } from '../consumers/consumer-definition';
 import type { RebuildableProjection } from './projection-versions';
 
 export type ReplayTarget =

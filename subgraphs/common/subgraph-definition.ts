@@ -2,7 +2,7 @@
 // event types, its background work and its replay projections. Generic code (start, workers,
 // composition, replay) reads these descriptions; it never imports a subgraph.
 import type { Backends } from '../../messaging/backends';
-import type { ConsumerDefinition } from '../../messaging/consumers/idempotent-consumer';
+import type { ConsumerDefinition } from '../../messaging/consumers/consumer-definition';
 import type { EventType } from '../../messaging/events/catalog';
 import type { RebuildableProjection } from '../../messaging/replay/projection-versions';
 import type { Config, SubgraphName } from '../../platform/config';

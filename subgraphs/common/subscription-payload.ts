@@ -9,7 +9,7 @@ import type { EventType } from '../../messaging/events/catalog';
 import type { EventStore } from '../../messaging/store/event-store';
 import type { LiveEventSource } from '../../messaging/live/live-event-feed';
 import { entityEventStream } from '../../messaging/live/entity-event-stream';
-import { cursorOf, parseCursor } from '../../messaging/live/resume-merge';
+import { formatCursor, parseCursor } from '../../platform/subscription-protocol';
 import { DomainError, ValidationError } from '../../platform/errors';
 import type { SubgraphContext } from './context';
 
@@ -80,7 +80,7 @@ export function eventTypeDescription(what: string, types: readonly string[]): st
 
 /** The common fields of an update, from the event that caused it. */
 export function updateFieldsOf(event: AnyEventEnvelope): Pick<EventUpdate, 'id' | 'eventType' | 'occurredAt' | 'cursor' | 'correlationId'> {
-  return { id: event.id, eventType: event.type, occurredAt: new Date(event.occurredAt), cursor: cursorOf(event.position), correlationId: event.correlationId };
+  return { id: event.id, eventType: event.type, occurredAt: new Date(event.occurredAt), cursor: formatCursor(event.position), correlationId: event.correlationId };
 }
 
 /** The events of one entity for one subscription: missed ones after the cursor, then live ones. */

@@ -15,19 +15,12 @@ import type { EventType } from '../../messaging/events/catalog';
 import type { EventStore } from '../../messaging/store/event-store';
 import { StreamOverflowError } from '../../messaging/live/entity-event-stream';
 import { LiveEventFeed } from '../../messaging/live/live-event-feed';
+import { formatCursor, SUBSCRIPTION_OVERFLOW, SubscriptionCloseCode, SubscriptionExtension } from '../../platform/subscription-protocol';
 import { OnDemandLiveFeed, splitLiveSource } from '../../messaging/live/on-demand-live-feed';
-import { cursorOf } from '../../messaging/live/resume-merge';
 import type { ClientErrorOptions } from '../../platform/client-errors';
 import { formatErrorWith } from './format-error';
 import type { SubscriptionContext, SubscriptionSources } from './subscription-payload';
 
-/** The key of the gateway's signature, in connection_init payloads and subscribe extensions. */
-export const GATEWAY_IDENTITY_EXTENSION = 'gatewayIdentity';
-export const CURSOR_EXTENSION = 'cursor';
-/** The key of the request's correlation id in subscribe extensions (beside the gateway's signature). */
-export const CORRELATION_ID_EXTENSION = 'correlationId';
-/** Close code when the server goes away (SIGTERM): clients reconnect elsewhere. */
-export const GOING_AWAY = 1001;
 /** As the HTTP body limit (1 MB); ws's own default is 100 MiB. */
 const DEFAULT_MAX_PAYLOAD_BYTES = 1_048_576;
 
@@ -68,7 +61,7 @@ export function serveSubgraphSubscriptions(options: SubgraphSubscriptionOptions)
     const original = error.originalError;
     // A stream that fell behind ends with the cursor to resume from (the gateway relays it).
     if (original instanceof StreamOverflowError) {
-      return { message: original.message, extensions: { code: 'SUBSCRIPTION_OVERFLOW', cursor: cursorOf(original.resumeAfter) } };
+      return { message: original.message, extensions: { code: SUBSCRIPTION_OVERFLOW, cursor: formatCursor(original.resumeAfter) } };
     }
     return formatError(error.toJSON(), error);
   };
@@ -76,22 +69,22 @@ export function serveSubgraphSubscriptions(options: SubgraphSubscriptionOptions)
     {
       schema: options.schema,
       connectionInitWaitTimeout: options.connectionInitWaitTimeoutMs ?? 3000,
-      onConnect: (ctx) => verify(ctx.connectionParams?.[GATEWAY_IDENTITY_EXTENSION], options.subgraphSecret) !== undefined,
+      onConnect: (ctx) => verify(ctx.connectionParams?.[SubscriptionExtension.GatewayIdentity], options.subgraphSecret) !== undefined,
       onSubscribe: (_ctx, _id, payload) => {
         // Refuse before any parsing when the per-operation signature is missing or bad.
-        if (verify(payload.extensions?.[GATEWAY_IDENTITY_EXTENSION], options.subgraphSecret) === undefined) {
+        if (verify(payload.extensions?.[SubscriptionExtension.GatewayIdentity], options.subgraphSecret) === undefined) {
           return [new GraphQLError('A subscription needs the gateway signature.', { extensions: { code: 'UNAUTHENTICATED' } })];
         }
         return undefined;
       },
       context: (_ctx, _id, payload): SubscriptionContext => {
-        const identity = verify(payload.extensions?.[GATEWAY_IDENTITY_EXTENSION], options.subgraphSecret) ?? null;
-        const correlationId = correlationIdFrom(payload.extensions?.[CORRELATION_ID_EXTENSION]);
+        const identity = verify(payload.extensions?.[SubscriptionExtension.GatewayIdentity], options.subgraphSecret) ?? null;
+        const correlationId = correlationIdFrom(payload.extensions?.[SubscriptionExtension.CorrelationId]);
         return {
           identity,
           correlationId,
           logger: logger.child({ correlationId }),
-          subscription: { sources: options.sources, cursor: payload.extensions?.[CURSOR_EXTENSION], current: { position: null } },
+          subscription: { sources: options.sources, cursor: payload.extensions?.[SubscriptionExtension.Cursor], current: { position: null } },
         };
       },
       onNext: (_ctx, _id, payload, args, result: ExecutionResult) => {
@@ -100,7 +93,7 @@ export function serveSubgraphSubscriptions(options: SubgraphSubscriptionOptions)
         const { errors, ...rest } = result;
         // While tracing, the event's trace goes on at the gateway: a span for this push, its traceparent in `extensions`.
         const trace = current?.trace ? subscriptionEventTrace(options.name ?? 'subgraph', payload.operationName ?? undefined, current.trace, errors?.length ?? 0) : null;
-        const extensions = { ...rest.extensions, ...(position !== null ? { [CURSOR_EXTENSION]: cursorOf(position) } : {}), ...trace };
+        const extensions = { ...rest.extensions, ...(position !== null ? { [SubscriptionExtension.Cursor]: formatCursor(position) } : {}), ...trace };
         return {
           ...rest,
           ...(errors ? { errors: errors.map(format) } : {}),
@@ -115,7 +108,7 @@ export function serveSubgraphSubscriptions(options: SubgraphSubscriptionOptions)
   quietProtocolErrors(wss, logger);
   return {
     close: async () => {
-      for (const client of wss.clients) client.close(GOING_AWAY, 'Server shutting down');
+      for (const client of wss.clients) client.close(SubscriptionCloseCode.GoingAway, 'Server shutting down');
       await disposable.dispose();
     },
   };

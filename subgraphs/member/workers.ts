@@ -1,7 +1,7 @@
 // The member slice's background work: its bus consumers, the seed's CRM, Email, Audit and Analytics
 // services, and the mailer the email consumer sends with.
 import type { Backends } from '../../messaging/backends';
-import type { ConsumerDefinition } from '../../messaging/consumers/idempotent-consumer';
+import type { ConsumerDefinition } from '../../messaging/consumers/consumer-definition';
 import type { RunningSubgraphWorkers, SubgraphConfig } from '../common/subgraph-definition';
 import { createMailer, type Mailer } from './consumers/mailer';
 import { activityConsumer } from './consumers/activity.consumer';

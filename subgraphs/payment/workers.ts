@@ -1,7 +1,7 @@
 // The payment slice's background work: its bus consumers (the order saga, payment, inventory,
 // shipping, notification and accounting services) and the durable scan of saga step timeouts.
 import type { Backends } from '../../messaging/backends';
-import type { ConsumerDefinition } from '../../messaging/consumers/idempotent-consumer';
+import type { ConsumerDefinition } from '../../messaging/consumers/consumer-definition';
 import type { Config } from '../../platform/config';
 import { loggerFor } from '../../platform/logger';
 import type { RunningSubgraphWorkers } from '../common/subgraph-definition';

@@ -2,19 +2,10 @@
 // deliveries, and the same consumer started on the in-process bus.
 import type { DeliverySettlement } from '../../messaging/bus/event-bus';
 import { InProcessEventBus } from '../../messaging/bus/in-process-bus';
-import {
-  clearReplayMarkers,
-  consumerLag,
-  createIdempotentHandler,
-  defineConsumer,
-  outcomeOfFailure,
-  processedKey,
-  processedMarkers,
-  readConsumerCheckpoint,
-  type ConsumerContext,
-  type ConsumerDefinition,
-  type HandledEvent,
-} from '../../messaging/consumers/idempotent-consumer';
+import { clearReplayMarkers, processedKey, processedMarkers } from '../../messaging/consumers/consumer-records';
+import { consumerLag, readConsumerCheckpoint } from '../../messaging/consumers/consumer-checkpoints';
+import { createIdempotentHandler } from '../../messaging/consumers/idempotent-consumer';
+import { defineConsumer, outcomeOfFailure, type ConsumerContext, type ConsumerDefinition, type HandledEvent } from '../../messaging/consumers/consumer-definition';
 import { startConsumer } from '../../messaging/consumers/run-consumer';
 import { MemoryDocumentStore } from '../../messaging/state/memory-document-store';
 import { SqliteDocumentStore } from '../../messaging/state/sqlite-document-store';

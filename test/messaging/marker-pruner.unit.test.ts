@@ -1,6 +1,8 @@
 // Pruning consumers' processed markers: those older than the retention go, oldest first and in
 // batches; newer ones, and so the dedup of a recent redelivery, stay.
-import { createIdempotentHandler, defineConsumer, processedMarkers } from '../../messaging/consumers/idempotent-consumer';
+import { createIdempotentHandler } from '../../messaging/consumers/idempotent-consumer';
+import { defineConsumer } from '../../messaging/consumers/consumer-definition';
+import { processedMarkers } from '../../messaging/consumers/consumer-records';
 import { MarkerPruner } from '../../messaging/consumers/marker-pruner';
 import { createDocumentStore } from '../../messaging/state/create-document-store';
 import { SqliteDocumentStore } from '../../messaging/state/sqlite-document-store';

@@ -3,14 +3,10 @@
 // checkpoint moves once per batch; the markers are cleared with the run. And the member read model
 // folds a batch per member without moving a document backwards.
 import type { AnyEventEnvelope } from '../../messaging/events/envelope';
-import {
-  clearReplayMarkers,
-  createIdempotentBatchHandler,
-  createIdempotentHandler,
-  defineConsumer,
-  readConsumerCheckpoint,
-  replayBatchMarkers,
-} from '../../messaging/consumers/idempotent-consumer';
+import { clearReplayMarkers, replayBatchMarkers } from '../../messaging/consumers/consumer-records';
+import { createIdempotentBatchHandler, createIdempotentHandler } from '../../messaging/consumers/idempotent-consumer';
+import { defineConsumer } from '../../messaging/consumers/consumer-definition';
+import { readConsumerCheckpoint } from '../../messaging/consumers/consumer-checkpoints';
 import { asReplayed } from '../../messaging/replay/replay-runner';
 import { MemoryDocumentStore } from '../../messaging/state/memory-document-store';
 import { ManualClock } from '../../platform/clock';

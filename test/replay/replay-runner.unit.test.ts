@@ -1,7 +1,7 @@
 // The replay service end to end in memory (in-process bus, memory stores, a moved clock for the
 // event times): exactly the range, replay flags, errors dead-lettered, cancel, projection rebuild
 // equal to the live build and swapped in while queries keep answering.
-import { defineConsumer } from '../../messaging/consumers/idempotent-consumer';
+import { defineConsumer } from '../../messaging/consumers/consumer-definition';
 import { createMemoryBackends, type Backends } from '../../messaging/backends';
 import type { AnyEventEnvelope } from '../../messaging/events/envelope';
 import { hasTemporaryTopics } from '../../messaging/bus/event-bus';

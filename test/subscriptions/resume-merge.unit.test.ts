@@ -1,6 +1,7 @@
 // The pure merge behind resumable subscriptions: replayed + live events, no gap, no duplicate.
 import fc from 'fast-check';
-import { ResumeMerge, parseCursor, type MergeOutput } from '../../messaging/live/resume-merge';
+import { ResumeMerge, type MergeOutput } from '../../messaging/live/resume-merge';
+import { parseCursor } from '../../platform/subscription-protocol';
 
 const e = (position: number) => ({ position });
 const delivered = (output: MergeOutput<{ position: number }>) => {

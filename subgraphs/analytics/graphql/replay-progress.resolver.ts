@@ -5,7 +5,7 @@
 import type { GraphQLSchema } from 'graphql';
 import { Arg, FieldResolver, ID, Resolver, Root, Subscription } from 'type-graphql';
 import type { AnyEventEnvelope } from '../../../messaging/events/envelope';
-import { cursorOf } from '../../../messaging/live/resume-merge';
+import { formatCursor } from '../../../platform/subscription-protocol';
 import type { ReplayService } from '../../../messaging/replay/replay-service';
 import { IllegalStateError, NotFoundError } from '../../../platform/errors';
 import { requireAdmin } from '../../common/context';
@@ -73,7 +73,7 @@ export class ReplayProgressResolver {
       const start = doc.startedPosition !== null ? doc.startedPosition - 1 : head;
       const withStart: SubscriptionContext =
         subscription && (subscription.cursor === undefined || subscription.cursor === null)
-          ? { ...ctx, subscription: { ...subscription, cursor: cursorOf(start) } }
+          ? { ...ctx, subscription: { ...subscription, cursor: formatCursor(start) } }
           : ctx;
       return endAfter(
         subscribeToEntityEvents(withStart, replayProgressEventTypes, (event) => isReplayEvent(event) && event.payload.replayId === id),

@@ -1,6 +1,6 @@
 // Analytics service of the seed (its first part): records each member's activity from the member
 // events, for the analytics subgraph (`Member.recentActivity`) and the stream processor.
-import { defineConsumer } from '../../../messaging/consumers/idempotent-consumer';
+import { defineConsumer } from '../../../messaging/consumers/consumer-definition';
 import type { DocumentCollection, DocumentStore } from '../../../messaging/state/document-store';
 
 export interface ActivityRecord {

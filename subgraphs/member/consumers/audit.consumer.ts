@@ -1,6 +1,6 @@
 // Audit service of the seed: an append-only log of who changed what on a member, with before and
 // after values. Entries are keyed by the consumer's effect key, so a redelivery adds nothing.
-import { defineConsumer } from '../../../messaging/consumers/idempotent-consumer';
+import { defineConsumer } from '../../../messaging/consumers/consumer-definition';
 import type { DocumentCollection, DocumentStore } from '../../../messaging/state/document-store';
 
 export interface AuditChange {

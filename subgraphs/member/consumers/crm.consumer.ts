@@ -1,7 +1,7 @@
 // CRM service of the seed: keeps one contact record per member in step with the member events
 // and announces each sync with `sync.completed`. The contact only moves forward in stream version,
 // so redeliveries and replays cannot roll it back; a replay rebuilds contacts without announcing.
-import { defineConsumer } from '../../../messaging/consumers/idempotent-consumer';
+import { defineConsumer } from '../../../messaging/consumers/consumer-definition';
 import type { DocumentCollection, DocumentStore } from '../../../messaging/state/document-store';
 import type { EventStore } from '../../../messaging/store/event-store';
 import type { Clock } from '../../../platform/clock';

@@ -3,7 +3,7 @@
 // out, so a redelivered event finds it and sends nothing; replays send nothing at all.
 // (With SMTP, a crash after the server accepted a mail but before the record is written sends it
 // again on redelivery: at least once, as SMTP itself offers no idempotency.)
-import { defineConsumer } from '../../../messaging/consumers/idempotent-consumer';
+import { defineConsumer } from '../../../messaging/consumers/consumer-definition';
 import type { DocumentCollection, DocumentStore } from '../../../messaging/state/document-store';
 import type { EventStore } from '../../../messaging/store/event-store';
 import type { Clock } from '../../../platform/clock';

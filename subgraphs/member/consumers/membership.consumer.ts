@@ -4,7 +4,7 @@
 // redelivered order.completed cannot extend the membership twice. When the membership cannot be
 // activated for good (no such member), it says so with membership.activation.failed instead of
 // dead-lettering: the order saga then refunds the order rather than keep money for nothing.
-import { defineConsumer } from '../../../messaging/consumers/idempotent-consumer';
+import { defineConsumer } from '../../../messaging/consumers/consumer-definition';
 import type { EventStore } from '../../../messaging/store/event-store';
 import { isDomainError, type ErrorCode } from '../../../platform/errors';
 import { deterministicUuid } from '../../../platform/ids';

@@ -1,6 +1,6 @@
 // The seed's Accounting service: posts each capture and refund to the double-entry ledger and
 // announces it with transaction.recorded (one transaction per payment and kind, ever).
-import { defineConsumer } from '../../../messaging/consumers/idempotent-consumer';
+import { defineConsumer } from '../../../messaging/consumers/consumer-definition';
 import type { EventStore } from '../../../messaging/store/event-store';
 import type { Clock } from '../../../platform/clock';
 import { deterministicUuid } from '../../../platform/ids';

@@ -1,7 +1,7 @@
 // The inventory service on the bus: reserve and release for the saga, and bookkeeping once an
 // order completes. Outcome events have ids derived from the order, one per outcome type, and the
 // reservation record keeps the first outcome, so a repeated command announces the same result.
-import { defineConsumer } from '../../../messaging/consumers/idempotent-consumer';
+import { defineConsumer } from '../../../messaging/consumers/consumer-definition';
 import type { EventStore } from '../../../messaging/store/event-store';
 import { deterministicUuid } from '../../../platform/ids';
 import { inventoryStreamId, type Inventory } from '../domain/inventory';

@@ -1,7 +1,7 @@
 // The seed's Notification service: tells the member about each payment outcome (an entry in the
 // member's notification list, keyed by the consumer's effect key so a redelivery sends nothing),
 // then announces notification.sent. Replays notify nobody.
-import { defineConsumer } from '../../../messaging/consumers/idempotent-consumer';
+import { defineConsumer } from '../../../messaging/consumers/consumer-definition';
 import type { DocumentCollection, DocumentStore } from '../../../messaging/state/document-store';
 import type { EventStore } from '../../../messaging/store/event-store';
 import type { Clock } from '../../../platform/clock';

@@ -1,7 +1,7 @@
 // The order saga on the bus: each reply from payment, inventory or shipping is one saga input.
 // Idempotent by construction (the saga's decisions are in the order stream), so redeliveries,
 // replays and competing workers all converge on the same stream.
-import { defineConsumer } from '../../../messaging/consumers/idempotent-consumer';
+import { defineConsumer } from '../../../messaging/consumers/consumer-definition';
 import { sagaReplyTypes } from '../saga/order-saga';
 import type { OrderSagaRunner } from '../saga/saga-runner';
 

@@ -1,6 +1,6 @@
 // The payment service on the bus: charges on payment.initiated, refunds on payment.refund.
 // A replayed delivery never calls the gateway (money moves live only).
-import { defineConsumer } from '../../../messaging/consumers/idempotent-consumer';
+import { defineConsumer } from '../../../messaging/consumers/consumer-definition';
 import type { PaymentService } from '../domain/payment-service';
 
 export function paymentConsumer(service: PaymentService) {

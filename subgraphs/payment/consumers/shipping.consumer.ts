@@ -1,5 +1,5 @@
 // The shipping service on the bus: one shipment per order, announced with its tracking number.
-import { defineConsumer } from '../../../messaging/consumers/idempotent-consumer';
+import { defineConsumer } from '../../../messaging/consumers/consumer-definition';
 import type { EventStore } from '../../../messaging/store/event-store';
 import { deterministicUuid } from '../../../platform/ids';
 import { causedBy } from '../domain/payment-service';

@@ -5,7 +5,7 @@ import type { GraphQLSchema } from 'graphql';
 import { Arg, FieldResolver, ID, Resolver, Root, Subscription } from 'type-graphql';
 import type { AnyEventEnvelope } from '../../../messaging/events/envelope';
 import type { DocumentCollection } from '../../../messaging/state/document-store';
-import { cursorOf } from '../../../messaging/live/resume-merge';
+import { formatCursor } from '../../../platform/subscription-protocol';
 import { ForbiddenError, NotFoundError } from '../../../platform/errors';
 import { requireIdentity } from '../../common/context';
 import { endAfter, subscribeToEntityEvents, updateFieldsOf, type SubscriptionContext } from '../../common/subscription-payload';
@@ -49,7 +49,7 @@ export class SagaProgressResolver {
       const subscription = ctx.subscription;
       const withStart: SubscriptionContext =
         subscription && (subscription.cursor === undefined || subscription.cursor === null)
-          ? { ...ctx, subscription: { ...subscription, cursor: cursorOf(order.createdPosition - 1) } }
+          ? { ...ctx, subscription: { ...subscription, cursor: formatCursor(order.createdPosition - 1) } }
           : ctx;
       return endAfter(
         subscribeToEntityEvents(withStart, sagaProgressEventTypes, (event) => isSagaProgressEvent(event) && event.payload.orderId === orderId),
