@@ -1,5 +1,8 @@
 // The registry: the product's subgraphs, each described in its own folder (subgraph.ts). Adding a
 // subgraph is its folder, its entry here and its name in platform/config.ts `subgraphNames`.
+// The descriptions load the type-graphql modules, whose decorators need the metadata polyfill first:
+// whoever imports the registry (the worker, a benchmark) gets it here.
+import 'reflect-metadata';
 import type { SubgraphName } from '../platform/config';
 import type { AnySubgraphDefinition, RunningSubgraphWorkers, SubgraphDefinition } from './common/subgraph-definition';
 import type { SubgraphModule } from './common/subgraph-module';
