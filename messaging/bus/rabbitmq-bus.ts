@@ -884,10 +884,10 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
     const decoded = decodeEvent(message.body);
     const id = decoded.ok ? decoded.event.id : decoded.id || message.messageId || '';
     const type = decoded.ok ? decoded.event.type : decoded.type || message.routingKey;
-    const report = (outcome: DeliverySettlement['outcome'], reason?: string) =>
-      this.safeObserve(() =>
-        this.observer.settled?.({ queue, eventId: id, type, outcome, attempt, ...(reason === undefined ? {} : { reason }) }),
-      );
+    const report = (outcome: DeliverySettlement['outcome'], reason?: string) => this.reportSettled(queue, attempt, id, type, outcome, reason);
+    // Debug level: which delivery reached which process, to trace a lost message (off in production,
+    // where the check keeps the per-delivery log objects off this path).
+    const tracing = this.logger.isLevelEnabled('debug');
 
     const deadLetter = async (reason: string): Promise<ConsumerStatus> => {
       if (options.exclusive) {
@@ -909,8 +909,7 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
       return ConsumerStatus.ACK;
     };
 
-    // Debug level: which delivery reached which process, to trace a lost message (off in production).
-    this.logger.debug({ queue, eventId: id, type, attempt, redelivered: message.redelivered, deliveryTag: message.deliveryTag }, 'delivered');
+    if (tracing) this.logger.debug({ queue, eventId: id, type, attempt, redelivered: message.redelivered, deliveryTag: message.deliveryTag }, 'delivered');
     if (!decoded.ok) return deadLetter(decoded.reason);
     const span = startDeliverySpan(message.headers, decoded.event, 'rabbitmq', queue, attempt);
     if (attempt > maxAttempts) {
@@ -923,7 +922,7 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
     this.coalesceWrites();
     const settlement = settle(outcome, attempt, maxAttempts);
     endDeliverySpan(span, options.exclusive && settlement.action === 'dead-letter' ? { action: 'discarded', reason: settlement.reason } : settlement);
-    this.logger.debug({ queue, eventId: id, action: settlement.action, deliveryTag: message.deliveryTag }, 'settled');
+    if (tracing) this.logger.debug({ queue, eventId: id, action: settlement.action, deliveryTag: message.deliveryTag }, 'settled');
     switch (settlement.action) {
       case 'ack':
         report('ack');

@@ -112,6 +112,7 @@ export function ConsumersPage() {
   };
 
   if (!monitor) return <ErrorList error={error} />;
+  const withDeadLetters = monitor.consumers.filter((c) => c.deadLetterSample.length > 0);
   return (
     <div className="consumers">
       <ErrorList error={error} />
@@ -170,49 +171,47 @@ export function ConsumersPage() {
             <input name="discardReason" value={discardReason} onChange={(e) => setDiscardReason(e.target.value)} placeholder="why it is dropped" />
           </Field>
         </div>
-        {monitor.consumers.filter((c) => c.deadLetterSample.length > 0).length === 0 ? <p className="hint">No dead letters.</p> : null}
-        {monitor.consumers
-          .filter((c) => c.deadLetterSample.length > 0)
-          .map((c) => (
-            <div key={c.id} data-testid="dead-letters" data-consumer={c.name}>
-              <h3>
-                {c.name} <span className="mono hint">{c.queue}.dlq</span> <span className="pill warn">{c.deadLetters}</span>
-              </h3>
-              <table>
-                <thead>
-                  <tr>
-                    <th>Event</th>
-                    <th>Type</th>
-                    <th>Stream</th>
-                    <th>Reason</th>
-                    <th>Attempts</th>
-                    <th>Dead since</th>
-                    <th />
+        {withDeadLetters.length === 0 ? <p className="hint">No dead letters.</p> : null}
+        {withDeadLetters.map((c) => (
+          <div key={c.id} data-testid="dead-letters" data-consumer={c.name}>
+            <h3>
+              {c.name} <span className="mono hint">{c.queue}.dlq</span> <span className="pill warn">{c.deadLetters}</span>
+            </h3>
+            <table>
+              <thead>
+                <tr>
+                  <th>Event</th>
+                  <th>Type</th>
+                  <th>Stream</th>
+                  <th>Reason</th>
+                  <th>Attempts</th>
+                  <th>Dead since</th>
+                  <th />
+                </tr>
+              </thead>
+              <tbody>
+                {c.deadLetterSample.map((d) => (
+                  <tr key={d.id} data-event-id={d.eventId}>
+                    <td className="mono">{d.eventId}</td>
+                    <td>{d.eventType}</td>
+                    <td>{d.streamId ?? '—'}</td>
+                    <td title={d.reason}>{d.reason}</td>
+                    <td>{d.attempts}</td>
+                    <td>{time(d.deadLetteredAt)}</td>
+                    <td>
+                      <button name="requeue" onClick={() => void act(REQUEUE, { consumer: c.name, eventId: d.eventId })}>
+                        Requeue
+                      </button>
+                      <button name="discard" onClick={() => void act(DISCARD, { consumer: c.name, eventId: d.eventId, reason: discardReason })}>
+                        Discard
+                      </button>
+                    </td>
                   </tr>
-                </thead>
-                <tbody>
-                  {c.deadLetterSample.map((d) => (
-                    <tr key={d.id} data-event-id={d.eventId}>
-                      <td className="mono">{d.eventId}</td>
-                      <td>{d.eventType}</td>
-                      <td>{d.streamId ?? '—'}</td>
-                      <td title={d.reason}>{d.reason}</td>
-                      <td>{d.attempts}</td>
-                      <td>{time(d.deadLetteredAt)}</td>
-                      <td>
-                        <button name="requeue" onClick={() => void act(REQUEUE, { consumer: c.name, eventId: d.eventId })}>
-                          Requeue
-                        </button>
-                        <button name="discard" onClick={() => void act(DISCARD, { consumer: c.name, eventId: d.eventId, reason: discardReason })}>
-                          Discard
-                        </button>
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          ))}
+                ))}
+              </tbody>
+            </table>
+          </div>
+        ))}
       </section>
       <section>
         <h2>Parked events (the outbox relay could not publish them)</h2>

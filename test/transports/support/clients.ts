@@ -46,6 +46,15 @@ export class Inbox extends Mailbox<Received> {
     this.push({ kind: 'error', code, message: e?.message ?? String(error) });
   }
 
+  /** A graphql-ws / graphql-sse sink into this inbox. */
+  sink(): { next: (result: { data?: unknown; extensions?: unknown; errors?: unknown }) => void; error: (error: unknown) => void; complete: () => void } {
+    return {
+      next: (result) => this.next(result.data, result.extensions, result.errors),
+      error: (error) => this.error(error),
+      complete: () => this.push({ kind: 'complete' }),
+    };
+  }
+
   override take(what: string, timeoutMs = 15_000): Promise<Received> {
     return super.take(what, timeoutMs);
   }
@@ -168,11 +177,7 @@ export const clients: readonly ClientUnderTest[] = [
       });
       const stop = client.subscribe(
         { query: MEMBER_UPDATED, variables: { id: s.memberId } },
-        {
-          next: (result) => s.inbox.next(result.data, result.extensions, result.errors),
-          error: (error) => s.inbox.error(error),
-          complete: () => s.inbox.push({ kind: 'complete' }),
-        },
+        s.inbox.sink(),
       );
       return () => {
         stop();
@@ -187,11 +192,7 @@ export const clients: readonly ClientUnderTest[] = [
       const client = createSseClient({ url: s.url, singleConnection: true, retryAttempts: 0, lazy: true, headers: () => bearer(s.token) });
       const stop = client.subscribe(
         { query: MEMBER_UPDATED, variables: { id: s.memberId }, ...(s.cursor ? { extensions: { cursor: s.cursor } } : {}) },
-        {
-          next: (result) => s.inbox.next(result.data, result.extensions, result.errors),
-          error: (error) => s.inbox.error(error),
-          complete: () => s.inbox.push({ kind: 'complete' }),
-        },
+        s.inbox.sink(),
       );
       return () => {
         stop();
