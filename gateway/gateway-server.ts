@@ -126,7 +126,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     ...options.subscriptions,
   });
   const apolloRoute = graphqlRoute(apollo, {
-    maxBody: '1mb',
+    maxBody: 1024 * 1024,
     traceAs: 'gateway',
     context: async (req, res) => {
       const correlationId = correlationIdFrom(req.headers[CORRELATION_ID_HEADER]);

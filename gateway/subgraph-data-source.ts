@@ -22,7 +22,7 @@
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
-import { Agent, request as undiciRequest } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import { CORRELATION_ID_HEADER, GATEWAY_IDENTITY_HEADER, signForwardedIdentity } from '../platform/auth';
 import { truncate } from '../platform/client-errors';
 import { loggerFor, type Logger } from '../platform/logger';
@@ -42,6 +42,38 @@ const subgraphAgent = new Agent({
   headersTimeout: SUBGRAPH_TIMEOUT_MS,
   bodyTimeout: SUBGRAPH_TIMEOUT_MS,
 });
+
+/** A subgraph's answer, whole. */
+interface Answer {
+  readonly statusCode: number;
+  readonly contentType: string | string[] | undefined;
+  readonly text: string;
+}
+
+/** POST `body` to `origin` + `path` on the subgraph pool; the whole answer, or the connection's error. */
+function post(origin: string, path: string, headers: Record<string, string>, body: string): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let statusCode = 0;
+    let contentType: string | string[] | undefined;
+    const handler: Dispatcher.DispatchHandler = {
+      onRequestStart: () => undefined,
+      onResponseStart: (_controller, status, responseHeaders) => {
+        statusCode = status;
+        contentType = responseHeaders['content-type'];
+      },
+      onResponseData: (_controller, chunk) => {
+        chunks.push(chunk);
+        size += chunk.length;
+      },
+      onResponseEnd: () =>
+        resolve({ statusCode, contentType, text: chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks, size).toString('utf8') }),
+      onResponseError: (_controller, error) => reject(error),
+    };
+    subgraphAgent.dispatch({ origin, path, method: 'POST', headers, body }, handler);
+  });
+}
 
 function isJson(contentType: string | string[] | undefined): boolean {
   const value = Array.isArray(contentType) ? contentType[0] : contentType;
@@ -75,6 +107,8 @@ export function badUserInputFrom(body: unknown, subgraph: string): GatewayGraphQ
 
 export class SignedSubgraphDataSource implements GraphQLDataSource<GatewayContext> {
   private readonly logger: Logger;
+  private readonly origin: string;
+  private readonly path: string;
 
   constructor(
     readonly url: string,
@@ -83,6 +117,9 @@ export class SignedSubgraphDataSource implements GraphQLDataSource<GatewayContex
     readonly name = 'subgraph',
   ) {
     this.logger = loggerFor('gateway', { subgraph: name });
+    const parsed = new URL(url);
+    this.origin = parsed.origin;
+    this.path = `${parsed.pathname}${parsed.search}`;
   }
 
   /** A coded error for the client (the details, URL included, go to the log). */
@@ -114,7 +151,7 @@ export class SignedSubgraphDataSource implements GraphQLDataSource<GatewayContex
     for (let attempt = 1; ; attempt++) {
       let answer;
       try {
-        answer = await undiciRequest(this.url, { dispatcher: subgraphAgent, method: 'POST', headers, body: payload });
+        answer = await post(this.origin, this.path, headers, payload);
       } catch (error) {
         const notSent = NOT_SENT_CODES.has(errorCode(error));
         // A connection closed after the request went out: a query is safe to send again, a mutation
@@ -129,9 +166,8 @@ export class SignedSubgraphDataSource implements GraphQLDataSource<GatewayContex
           { err: error, attempts: attempt },
         );
       }
-      const status = answer.statusCode;
-      const text = await answer.body.text();
-      const body = parseBody(text, answer.headers['content-type']);
+      const { statusCode: status, text } = answer;
+      const body = parseBody(text, answer.contentType);
       if (status === 503 && refusedUnexecuted(body) && attempt < MAX_ATTEMPTS) continue;
       return this.settle(status, body, () => text);
     }

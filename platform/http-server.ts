@@ -1,16 +1,16 @@
 // The HTTP side of every process: a few fixed paths on Node's own http server, and Apollo Server
 // on one of them. Apollo Server documents `executeHTTPGraphQLRequest` for exactly this (it is what
-// its integrations and its standalone server call); the JSON body is read by body-parser, as
-// theirs is. Express, which sat here before, cost about as much CPU per GraphQL request as all the
+// its integrations and its standalone server call); the JSON body is read by platform/http-body.ts
+// (body-parser for all but plain JSON bodies). Express, which sat here before, cost about as much CPU per GraphQL request as all the
 // rest of the request's handling (machine B, a trivial mutation: 480 µs of server CPU through
 // expressMiddleware, 230 µs through this), and these servers use none of what it adds.
 import http from 'node:http';
 import accepts from 'accepts';
-import bodyParser from 'body-parser';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import { readinessReport, type BackendHealth, type ReadinessReport } from './health';
 import type { Logger } from './logger';
 import { HttpDrain, type HttpDrainOptions } from './http-drain';
+import { jsonBodyReader } from './http-body';
 import { contextFrom, recordError, SpanKind, startSpan, tracingEnabled, withSpan } from './tracing';
 
 export type RequestHandler = (req: http.IncomingMessage, res: http.ServerResponse) => unknown;
@@ -114,8 +114,8 @@ export function routedServer(
 export interface GraphQLRouteOptions<TContext extends BaseContext> {
   /** The request's context; what it throws is answered as Apollo answers a failing context function. */
   readonly context: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<TContext>;
-  /** Largest JSON body taken (body-parser's limit syntax: bytes or '1mb'). */
-  readonly maxBody: number | string;
+  /** Largest JSON body taken, in bytes. */
+  readonly maxBody: number;
   /**
    * The service a request's server span is named after (`gateway`, `payment`); the span continues
    * the caller's `traceparent`, and useTracing (platform/tracing-plugin.ts) names it after the operation.
@@ -123,14 +123,10 @@ export interface GraphQLRouteOptions<TContext extends BaseContext> {
   readonly traceAs?: string;
 }
 
-interface BodyParserError extends Error {
-  readonly status?: number;
-}
-
 /** Apollo Server (started) at a route: GET and POST as Apollo answers them, any other method refused by Apollo. */
 export function graphqlRoute<TContext extends BaseContext>(server: ApolloServer<TContext>, options: GraphQLRouteOptions<TContext>): Route {
   server.assertStarted('graphqlRoute()');
-  const readJson = bodyParser.json({ limit: options.maxBody });
+  const readJson = jsonBodyReader(options.maxBody);
   const traced = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     if (!tracingEnabled() || !options.traceAs) return handle(req, res);
     const span = startSpan(`${options.traceAs} ${req.method ?? 'GET'} /graphql`, {
@@ -149,11 +145,11 @@ export function graphqlRoute<TContext extends BaseContext>(server: ApolloServer<
     }
   };
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
-    const parsed = await new Promise<BodyParserError | null>((resolve) => readJson(req, res, (error?: unknown) => resolve((error as BodyParserError) ?? null)));
+    const parsed = await readJson(req, res);
     if (parsed) {
       // Malformed JSON (400), too large (413), an unsupported charset (415): said in GraphQL's shape.
       const status = parsed.status ?? 400;
-      sendGraphQLError(res, status, status === 413 ? `The request body is larger than ${String(options.maxBody)}.` : parsed.message, 'BAD_REQUEST');
+      sendGraphQLError(res, status, status === 413 ? `The request body is larger than ${options.maxBody} bytes.` : parsed.message, 'BAD_REQUEST');
       return;
     }
     const headers = new HeaderMap();

@@ -5,6 +5,8 @@ import type http from 'node:http';
 import type { GraphQLFormattedError } from 'graphql';
 import type { SubscriberSocket } from './client-subscription';
 
+export { BodyTooLarge, readBody } from '../../platform/http-body';
+
 export function sendErrors(res: http.ServerResponse, status: number, errors: readonly GraphQLFormattedError[], headers: Record<string, string> = {}): void {
   if (res.headersSent) {
     res.end();
@@ -24,29 +26,6 @@ export const unavailable: GraphQLFormattedError = {
   message: 'The gateway takes no more subscription connections now: try again shortly (or another instance).',
   extensions: { code: 'UNAVAILABLE' },
 };
-
-export class BodyTooLarge extends Error {}
-
-/** The request's body as text, refused past `limit` bytes. */
-export function readBody(req: http.IncomingMessage, limit: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        req.off('data', onData);
-        req.resume();
-        reject(new BodyTooLarge(`The request body is larger than ${limit} bytes.`));
-        return;
-      }
-      chunks.push(chunk);
-    };
-    req.on('data', onData);
-    req.once('error', reject);
-    req.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-  });
-}
 
 /**
  * Where a subscription's events go: a response, once its head is written (events that come before

@@ -8,7 +8,7 @@ import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDi
 import type { GraphQLSchema } from 'graphql';
 import { CORRELATION_ID_HEADER, GATEWAY_IDENTITY_HEADER, correlationIdFrom, verifyForwardedIdentity, type Identity } from '../../platform/auth';
 import { isDomainError } from '../../platform/errors';
-import { apolloLogger, loggerFor } from '../../platform/logger';
+import { apolloLogger, loggerFor, type Logger } from '../../platform/logger';
 import { metricsRoute } from '../../messaging/monitor/metrics';
 import type { SubgraphContext } from './context';
 import type { InProcessCall } from '../../gateway/in-process-data-source';
@@ -74,15 +74,29 @@ export async function startSubgraphServer(options: SubgraphServerOptions): Promi
   routes['/ready'] = readyRoute(options.backendHealth ?? (async () => []), { subgraph: options.name });
   routes['/metrics'] = metricsRoute;
 
+  // A request's context; its logger (a child naming the correlation id) is made when first used:
+  // most requests log nothing, and pino's child cost about 1 % of a subgraph's CPU per query.
+  const requestContext = (identity: Identity | null, correlationId: string, idempotencyKey: string | null): SubgraphContext => {
+    let requestLogger: Logger | null = null;
+    return {
+      identity,
+      correlationId,
+      idempotencyKey,
+      get logger() {
+        return (requestLogger ??= logger.child({ correlationId }));
+      },
+    };
+  };
+
   // The gateway's signed identity, checked before any GraphQL runs, for the request's context.
   const forwarded = new WeakMap<http.IncomingMessage, Identity | null>();
   const graphql = graphqlRoute(apollo, {
-    maxBody: '1mb',
+    maxBody: 1024 * 1024,
     traceAs: options.name,
     context: async (req) => {
       const correlationId = correlationIdFrom(req.headers[CORRELATION_ID_HEADER]);
       const idempotencyKey = idempotencyHeaderOf(req.headers[IDEMPOTENCY_KEY_HEADER]);
-      return { identity: forwarded.get(req) ?? null, correlationId, idempotencyKey, logger: logger.child({ correlationId }) };
+      return requestContext(forwarded.get(req) ?? null, correlationId, idempotencyKey);
     },
   });
   routes['/graphql'] = {
@@ -123,7 +137,7 @@ export async function startSubgraphServer(options: SubgraphServerOptions): Promi
     const correlationId = correlationIdFrom(call.correlationId);
     const idempotencyKey = idempotencyHeaderOf(call.idempotencyKey ?? undefined);
     const response = await apollo.executeOperation(call.request, {
-      contextValue: { identity, correlationId, idempotencyKey, logger: logger.child({ correlationId }) },
+      contextValue: requestContext(identity, correlationId, idempotencyKey),
     });
     if (response.body.kind !== 'single') throw new Error(`The ${options.name} subgraph answered an incremental result in process.`);
     return { status: response.http.status ?? 200, body: response.body.singleResult };

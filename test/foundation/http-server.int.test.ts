@@ -1,4 +1,6 @@
 // The HTTP side every process shares: fixed routes on Node's http server (404, 405 with Allow,
+import { Readable } from 'node:stream';
+import zlib from 'node:zlib';
 // HEAD, a failing handler) and Apollo Server on one of them, with bad bodies answered in GraphQL's
 // shape.
 import type http from 'node:http';
@@ -106,7 +108,32 @@ describe('graphqlRoute', () => {
 
     const large = await post(JSON.stringify({ query: `{ echo(text: "${'x'.repeat(300)}") }` }));
     expect(large.status).toBe(413);
-    expect(await large.json()).toEqual({ errors: [{ message: 'The request body is larger than 200.', extensions: { code: 'BAD_REQUEST' } }] });
+    expect(await large.json()).toEqual({ errors: [{ message: 'The request body is larger than 200 bytes.', extensions: { code: 'BAD_REQUEST' } }] });
+  });
+
+  it('reads plain JSON directly and every other JSON body through body-parser, with the same answers', async () => {
+    const body = JSON.stringify({ query: '{ echo(text: "hé") }' });
+    const expected = { data: { echo: 'hé' } };
+    // Plain: UTF-8 with a length (the direct path), with or without an explicit charset.
+    expect(await (await post(body)).json()).toEqual(expected);
+    expect(await (await post(body, { 'content-type': 'application/json; charset=utf-8' })).json()).toEqual(expected);
+    // Compressed and chunked bodies go through body-parser.
+    const gzipped = await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: zlib.gzipSync(body) });
+    expect(await gzipped.json()).toEqual(expected);
+    const chunked = await fetch(`${base}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: Readable.toWeb(Readable.from([Buffer.from(body.slice(0, 10)), Buffer.from(body.slice(10))])) as ReadableStream,
+      duplex: 'half',
+    } as RequestInit);
+    expect(await chunked.json()).toEqual(expected);
+    // A charset JSON does not allow is refused (415), as body-parser refuses it.
+    const latin1 = await post(body, { 'content-type': 'application/json; charset=latin1' });
+    expect(latin1.status).toBe(415);
+    // A JSON text that is not an object or array is malformed for GraphQL over HTTP, on both paths.
+    const scalar = await post('"query"');
+    expect(scalar.status).toBe(400);
+    expect(((await scalar.json()) as { errors: { extensions: { code: string } }[] }).errors[0]?.extensions.code).toBe('BAD_REQUEST');
   });
 
   it("leaves a body that is not JSON to Apollo's own refusal", async () => {
