@@ -7,7 +7,7 @@ import type { AnyEventEnvelope } from '../events/envelope';
 import type { EventType } from '../events/catalog';
 import type { EventStore } from '../store/event-store';
 import { BoundedQueue } from './bounded-queue';
-import type { LiveEventSource } from './live-event-feed';
+import type { LiveEventSource, LiveRoute } from './live-event-feed';
 import { ResumeMerge, type MergeOutput } from './resume-merge';
 
 /** Ends a stream whose consumer fell behind; carries the cursor to resume from. */
@@ -24,6 +24,8 @@ export interface EntityEventStreamOptions {
   readonly types: readonly EventType[];
   /** Which events belong to this subscription (e.g. payload.memberId === id). */
   readonly matches: (event: AnyEventEnvelope) => boolean;
+  /** The key the live feed routes this subscription's events by (those `matches` takes have it). */
+  readonly route?: LiveRoute;
   /** The client's cursor (last position it saw), or null for live only. */
   readonly after: number | null;
   /** Events held for a slow consumer (and live events held during the replay). */
@@ -66,6 +68,7 @@ class EntityEventStream implements AsyncIterableIterator<AnyEventEnvelope> {
         if (options.matches(event)) this.emit(this.merge.live(event));
       },
       (after) => this.gap(after),
+      options.route,
     );
     if (options.after !== null) this.readFrom(options.after);
   }

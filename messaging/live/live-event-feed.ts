@@ -15,10 +15,30 @@ export type LiveListener = (event: AnyEventEnvelope) => void;
  */
 export type GapListener = (after: number) => void;
 
+/**
+ * Which events of its types a listener wants, as a key: it gets only the events whose
+ * `keyOf(event)` is `key` (a payload's memberId, say). The feed indexes listeners by it, so an event
+ * reaches its few listeners without calling every listener of its type. `keyOf` must be one
+ * function shared by every listener keyed the same way (payloadKey gives one per field).
+ */
+export interface LiveRoute {
+  readonly keyOf: (event: AnyEventEnvelope) => unknown;
+  readonly key: string;
+}
+
+const payloadKeys = new Map<string, (event: AnyEventEnvelope) => unknown>();
+
+/** The route key of a payload field (one function per field name, shared). */
+export function payloadKey(field: string): (event: AnyEventEnvelope) => unknown {
+  let keyOf = payloadKeys.get(field);
+  if (!keyOf) payloadKeys.set(field, (keyOf = (event) => (event.payload as Record<string, unknown>)[field]));
+  return keyOf;
+}
+
 /** What a subscription needs from the feed (a port, so tests can drive it by hand). */
 export interface LiveEventSource {
-  /** Listen to the given types; returns the function that stops listening. */
-  listen(types: readonly EventType[], listener: LiveListener, onGap?: GapListener): () => void;
+  /** Listen to the given types (only to the events of `route`'s key, when given); returns the function that stops listening. */
+  listen(types: readonly EventType[], listener: LiveListener, onGap?: GapListener, route?: LiveRoute): () => void;
 }
 
 export interface LiveEventFeedOptions {
@@ -35,8 +55,14 @@ export interface LiveEventFeedOptions {
   readonly headPosition?: () => Promise<number>;
 }
 
+/** The listeners of one event type: those of every event, and those keyed by a route. */
+interface TypeListeners {
+  readonly all: Set<LiveListener>;
+  readonly keyed: Map<(event: AnyEventEnvelope) => unknown, Map<string, Set<LiveListener>>>;
+}
+
 export class LiveEventFeed implements LiveEventSource {
-  private readonly listeners = new Map<EventType, Set<LiveListener>>();
+  private readonly listeners = new Map<EventType, TypeListeners>();
   private readonly gapListeners = new Set<GapListener>();
   private consumer: Consumer | null = null;
   /** The highest position the feed received: after a gap, what it missed lies beyond it. */
@@ -72,26 +98,44 @@ export class LiveEventFeed implements LiveEventSource {
   /** Number of active listeners (for metrics and tests). */
   get listenerCount(): number {
     let n = 0;
-    for (const set of this.listeners.values()) n += set.size;
+    for (const { all, keyed } of this.listeners.values()) {
+      n += all.size;
+      for (const byKey of keyed.values()) for (const set of byKey.values()) n += set.size;
+    }
     return n;
   }
 
-  listen(types: readonly EventType[], listener: LiveListener, onGap?: GapListener): () => void {
+  listen(types: readonly EventType[], listener: LiveListener, onGap?: GapListener, route?: LiveRoute): () => void {
     const bound = new Set(this.options.types);
     const unbound = types.filter((t) => !bound.has(t));
     if (unbound.length > 0) {
       throw new Error(`The live event feed is not bound to ${unbound.join(', ')}: add them to its types.`);
     }
-    for (const type of types) {
-      let set = this.listeners.get(type);
-      if (!set) this.listeners.set(type, (set = new Set()));
-      set.add(listener);
-    }
+    const sets = types.map((type) => this.listenerSet(type, route));
+    for (const set of sets) set.add(listener);
     if (onGap) this.gapListeners.add(onGap);
     return () => {
-      for (const type of types) this.listeners.get(type)?.delete(listener);
+      types.forEach((type, index) => {
+        const set = sets[index] as Set<LiveListener>;
+        set.delete(listener);
+        if (route && set.size === 0) {
+          const byKey = this.listeners.get(type)?.keyed.get(route.keyOf);
+          if (byKey?.get(route.key) === set) byKey.delete(route.key);
+        }
+      });
       if (onGap) this.gapListeners.delete(onGap);
     };
+  }
+
+  private listenerSet(type: EventType, route: LiveRoute | undefined): Set<LiveListener> {
+    let entry = this.listeners.get(type);
+    if (!entry) this.listeners.set(type, (entry = { all: new Set(), keyed: new Map() }));
+    if (!route) return entry.all;
+    let byKey = entry.keyed.get(route.keyOf);
+    if (!byKey) entry.keyed.set(route.keyOf, (byKey = new Map()));
+    let set = byKey.get(route.key);
+    if (!set) byKey.set(route.key, (set = new Set()));
+    return set;
   }
 
   /** Tell every listener that events after the last one seen may have been missed. */
@@ -110,9 +154,18 @@ export class LiveEventFeed implements LiveEventSource {
   /** Hand one event to its listeners; exposed for in-process wiring and tests. */
   dispatch(event: AnyEventEnvelope): void {
     if (event.position > this.seen) this.seen = event.position;
-    const set = this.listeners.get(event.type);
-    if (!set) return;
-    for (const listener of [...set]) {
+    const entry = this.listeners.get(event.type);
+    if (!entry) return;
+    if (entry.all.size > 0) this.notify([...entry.all], event);
+    for (const [keyOf, byKey] of entry.keyed) {
+      const key = keyOf(event);
+      const set = typeof key === 'string' ? byKey.get(key) : undefined;
+      if (set && set.size > 0) this.notify([...set], event);
+    }
+  }
+
+  private notify(listeners: readonly LiveListener[], event: AnyEventEnvelope): void {
+    for (const listener of listeners) {
       try {
         listener(event);
       } catch (error) {

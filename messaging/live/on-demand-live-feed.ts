@@ -7,7 +7,7 @@ import type { EventType } from '../events/catalog';
 import type { Logger } from '../../platform/logger';
 import { backgroundTimers, type Timers } from '../../platform/clock';
 import type { EventBus } from '../bus/event-bus';
-import { LiveEventFeed, type GapListener, type LiveEventSource, type LiveListener } from './live-event-feed';
+import { LiveEventFeed, type GapListener, type LiveEventSource, type LiveListener, type LiveRoute } from './live-event-feed';
 
 /** How long the on-demand feed outlives its last listener: a console reload does not redeclare it. */
 export const ON_DEMAND_LINGER_MS = 30_000;
@@ -30,6 +30,7 @@ interface Registration {
   readonly types: readonly EventType[];
   readonly listener: LiveListener;
   readonly onGap: GapListener | undefined;
+  readonly route: LiveRoute | undefined;
   /** The head when the listener came: what it missed while the feed was being bound lies after it. */
   readonly headAtListen: Promise<number> | null;
   stop: (() => void) | null;
@@ -54,7 +55,7 @@ export class OnDemandLiveFeed implements LiveEventSource {
     return this.feed !== null;
   }
 
-  listen(types: readonly EventType[], listener: LiveListener, onGap?: GapListener): () => void {
+  listen(types: readonly EventType[], listener: LiveListener, onGap?: GapListener, route?: LiveRoute): () => void {
     const known = new Set(this.options.types);
     const unbound = types.filter((t) => !known.has(t));
     if (unbound.length > 0) throw new Error(`The on-demand live feed does not carry ${unbound.join(', ')}.`);
@@ -64,12 +65,13 @@ export class OnDemandLiveFeed implements LiveEventSource {
       types,
       listener,
       onGap,
+      route,
       // Read now, so that an event committed after this call is caught up once the feed is bound.
       headAtListen: this.feed ? null : this.options.headPosition().catch(() => 0),
       stop: null,
     };
     this.registrations.add(registration);
-    if (this.feed) registration.stop = this.feed.listen(types, listener, onGap);
+    if (this.feed) registration.stop = this.feed.listen(types, listener, onGap, route);
     else this.start();
     return () => {
       if (!this.registrations.delete(registration)) return;
@@ -97,7 +99,7 @@ export class OnDemandLiveFeed implements LiveEventSource {
       this.feed = feed;
       for (const registration of this.registrations) {
         if (registration.stop) continue;
-        registration.stop = feed.listen(registration.types, registration.listener, registration.onGap);
+        registration.stop = feed.listen(registration.types, registration.listener, registration.onGap, registration.route);
         const head = registration.headAtListen;
         if (head && registration.onGap) void head.then((after) => this.registrations.has(registration) && registration.onGap?.(after));
       }
@@ -149,10 +151,10 @@ export class OnDemandLiveFeed implements LiveEventSource {
 export function splitLiveSource(always: LiveEventSource | null, alwaysTypes: readonly EventType[], onDemand: OnDemandLiveFeed | null): LiveEventSource {
   const bound = new Set(alwaysTypes);
   return {
-    listen(types, listener, onGap) {
-      if (always && types.every((t) => bound.has(t))) return always.listen(types, listener, onGap);
-      if (onDemand) return onDemand.listen(types, listener, onGap);
-      if (always) return always.listen(types, listener, onGap);
+    listen(types, listener, onGap, route) {
+      if (always && types.every((t) => bound.has(t))) return always.listen(types, listener, onGap, route);
+      if (onDemand) return onDemand.listen(types, listener, onGap, route);
+      if (always) return always.listen(types, listener, onGap, route);
       throw new Error('No live feed on this server.');
     },
   };

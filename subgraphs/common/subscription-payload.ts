@@ -7,7 +7,7 @@ import { Field, ID, ObjectType, type PubSub } from 'type-graphql';
 import type { AnyEventEnvelope } from '../../messaging/events/envelope';
 import type { EventType } from '../../messaging/events/catalog';
 import type { EventStore } from '../../messaging/store/event-store';
-import type { LiveEventSource } from '../../messaging/live/live-event-feed';
+import { payloadKey, type LiveEventSource } from '../../messaging/live/live-event-feed';
 import { entityEventStream } from '../../messaging/live/entity-event-stream';
 import { formatCursor, parseCursor } from '../../platform/subscription-protocol';
 import { DomainError, ValidationError } from '../../platform/errors';
@@ -88,6 +88,8 @@ export function subscribeToEntityEvents(
   ctx: SubscriptionContext,
   types: readonly EventType[],
   matches: (event: AnyEventEnvelope) => boolean,
+  /** The payload field and value every matching event has: the live feed then hands this subscription only those. */
+  route?: { readonly field: string; readonly value: string },
 ): AsyncIterableIterator<AnyEventEnvelope> {
   const sources = ctx.subscription?.sources;
   if (!sources) throw new DomainError('UNAVAILABLE', 'Subscriptions are not available on this subgraph instance.');
@@ -97,7 +99,15 @@ export function subscribeToEntityEvents(
   } catch (error) {
     throw new ValidationError((error as Error).message, { field: 'extensions.cursor' });
   }
-  const stream = entityEventStream({ live: sources.live, store: sources.store, types, matches, after, bufferSize: sources.bufferSize });
+  const stream = entityEventStream({
+    live: sources.live,
+    store: sources.store,
+    types,
+    matches,
+    ...(route ? { route: { keyOf: payloadKey(route.field), key: route.value } } : {}),
+    after,
+    bufferSize: sources.bufferSize,
+  });
   const current = ctx.subscription?.current;
   const tracked: AsyncIterableIterator<AnyEventEnvelope> = {
     next: async () => {

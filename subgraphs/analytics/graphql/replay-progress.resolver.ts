@@ -76,7 +76,10 @@ export class ReplayProgressResolver {
           ? { ...ctx, subscription: { ...subscription, cursor: formatCursor(start) } }
           : ctx;
       return endAfter(
-        subscribeToEntityEvents(withStart, replayProgressEventTypes, (event) => isReplayEvent(event) && event.payload.replayId === id),
+        subscribeToEntityEvents(withStart, replayProgressEventTypes, (event) => isReplayEvent(event) && event.payload.replayId === id, {
+          field: 'replayId',
+          value: id,
+        }),
         (event) => isReplayEvent(event) && isFinal(event),
       );
     },

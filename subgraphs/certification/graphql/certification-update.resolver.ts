@@ -35,7 +35,10 @@ export class CertificationUpdateResolver {
       if (identity.role !== 'admin' && applicantId !== identity.sub) {
         throw new ForbiddenError(`Certification ${id} is not yours.`);
       }
-      return subscribeToEntityEvents(ctx, certificationUpdateEventTypes, (e) => isCertificationEvent(e) && e.payload.certificationId === id);
+      return subscribeToEntityEvents(ctx, certificationUpdateEventTypes, (e) => isCertificationEvent(e) && e.payload.certificationId === id, {
+        field: 'certificationId',
+        value: id,
+      });
     },
   })
   certificationLifecycle(@Root() event: AnyEventEnvelope, @Arg('id', () => ID, { description: 'The certification to watch.' }) _id: string): Promise<CertificationUpdate> {
@@ -48,7 +51,10 @@ export class CertificationUpdateResolver {
       const ctx = context as SubscriptionContext;
       const memberId = String((args as { memberId: string }).memberId);
       requireSelfOrAdmin(ctx, memberId);
-      return subscribeToEntityEvents(ctx, certificationUpdateEventTypes, (e) => isCertificationEvent(e) && e.payload.applicantId === memberId);
+      return subscribeToEntityEvents(ctx, certificationUpdateEventTypes, (e) => isCertificationEvent(e) && e.payload.applicantId === memberId, {
+        field: 'applicantId',
+        value: memberId,
+      });
     },
   })
   certificationChanged(@Root() event: AnyEventEnvelope, @Arg('memberId', () => ID, { description: 'The member whose certifications to watch.' }) _memberId: string): Promise<CertificationUpdate> {

@@ -30,7 +30,10 @@ export class MemberUpdateResolver {
       const ctx = context as SubscriptionContext;
       const id = String((args as { id: string }).id);
       requireSelfOrAdmin(ctx, id);
-      return subscribeToEntityEvents(ctx, memberUpdateEventTypes, (event) => isMemberUpdateEvent(event) && event.payload.memberId === id);
+      return subscribeToEntityEvents(ctx, memberUpdateEventTypes, (event) => isMemberUpdateEvent(event) && event.payload.memberId === id, {
+        field: 'memberId',
+        value: id,
+      });
     },
   })
   memberUpdated(@Root() event: AnyEventEnvelope, @Arg('id', () => ID, { description: 'The member to watch.' }) _id: string): MemberUpdate {

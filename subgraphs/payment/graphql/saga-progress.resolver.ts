@@ -52,7 +52,10 @@ export class SagaProgressResolver {
           ? { ...ctx, subscription: { ...subscription, cursor: formatCursor(order.createdPosition - 1) } }
           : ctx;
       return endAfter(
-        subscribeToEntityEvents(withStart, sagaProgressEventTypes, (event) => isSagaProgressEvent(event) && event.payload.orderId === orderId),
+        subscribeToEntityEvents(withStart, sagaProgressEventTypes, (event) => isSagaProgressEvent(event) && event.payload.orderId === orderId, {
+          field: 'orderId',
+          value: orderId,
+        }),
         (event) => isSagaProgressEvent(event) && progressOf(event).terminal,
       );
     },

@@ -1,0 +1,62 @@
+// The process's live event feed hands each event to the listeners of its type: all of them when
+// unkeyed, and, for a listener keyed by a route (a payload field's value), only the events with
+// that key, found by index rather than by calling every listener of the type.
+import pino from 'pino';
+import type { AnyEventEnvelope } from '../../messaging/events/envelope';
+import { InProcessEventBus } from '../../messaging/bus/in-process-bus';
+import { LiveEventFeed, payloadKey } from '../../messaging/live/live-event-feed';
+import { MemoryEventStore } from '../../messaging/store/memory-event-store';
+
+async function updates(store: MemoryEventStore, members: readonly string[]): Promise<AnyEventEnvelope[]> {
+  const out: AnyEventEnvelope[] = [];
+  for (const [n, memberId] of members.entries()) {
+    const { events } = await store.append(
+      `member-${memberId}`,
+      [{ type: 'member.profile.updated', payload: { memberId, changes: { firstName: { before: `v${n}`, after: `v${n + 1}` } } } }],
+      { expectedVersion: 'any', context: { correlationId: `c-${n}`, causationId: null, actor: { id: 'test', role: 'system' } } },
+    );
+    out.push(...events);
+  }
+  return out;
+}
+
+describe('LiveEventFeed', () => {
+  const logger = pino({ level: 'silent' });
+
+  it('routes keyed listeners by their key and unkeyed ones to every event of their types', async () => {
+    const feed = await LiveEventFeed.start(new InProcessEventBus(), { types: ['member.profile.updated'], queuePrefix: 'live.test', logger });
+    const byMember = payloadKey('memberId');
+    expect(payloadKey('memberId')).toBe(byMember);
+    const got: Record<string, string[]> = { a: [], a2: [], b: [], all: [] };
+    const listenerOf = (name: string) => (event: AnyEventEnvelope) => got[name]?.push((event.payload as { memberId: string }).memberId);
+    const stopA = feed.listen(['member.profile.updated'], listenerOf('a'), undefined, { keyOf: byMember, key: 'm-a' });
+    feed.listen(['member.profile.updated'], listenerOf('a2'), undefined, { keyOf: byMember, key: 'm-a' });
+    feed.listen(['member.profile.updated'], listenerOf('b'), undefined, { keyOf: byMember, key: 'm-b' });
+    feed.listen(['member.profile.updated'], listenerOf('all'));
+    expect(feed.listenerCount).toBe(4);
+
+    const events = await updates(new MemoryEventStore(), ['m-a', 'm-b', 'm-c', 'm-a']);
+    for (const event of events) feed.dispatch(event);
+    expect(got).toEqual({ a: ['m-a', 'm-a'], a2: ['m-a', 'm-a'], b: ['m-b'], all: ['m-a', 'm-b', 'm-c', 'm-a'] });
+
+    stopA();
+    expect(feed.listenerCount).toBe(3);
+    for (const event of events.slice(0, 1)) feed.dispatch(event);
+    expect(got.a).toEqual(['m-a', 'm-a']);
+    expect(got.a2).toEqual(['m-a', 'm-a', 'm-a']);
+    await feed.close();
+  });
+
+  it('keeps dispatching to the others when one listener throws', async () => {
+    const feed = await LiveEventFeed.start(new InProcessEventBus(), { types: ['member.profile.updated'], queuePrefix: 'live.test', logger });
+    const got: string[] = [];
+    feed.listen(['member.profile.updated'], () => {
+      throw new Error('broken subscription');
+    }, undefined, { keyOf: payloadKey('memberId'), key: 'm-a' });
+    feed.listen(['member.profile.updated'], (event) => got.push(event.id), undefined, { keyOf: payloadKey('memberId'), key: 'm-a' });
+    const [event] = await updates(new MemoryEventStore(), ['m-a']);
+    feed.dispatch(event as AnyEventEnvelope);
+    expect(got).toEqual([event?.id]);
+    await feed.close();
+  });
+});
