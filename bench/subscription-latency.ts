@@ -17,8 +17,11 @@
 //   node dist/bench/subscription-latency.js [--rate 200] [--low-rate 50] [--seconds 10] [--warm-seconds 10] [--members 200]
 //     [--subscribers 5000] [--fanout-events 10] [--rounds 2] [--gateways ours,hive] [--transports ws,sse,multipart]
 //     [--workers in-process|process]
+// BENCH_LATENCY_DUMP=<file> appends each measured mutation's send time, round trip and latency (ms)
+// to <file>, one line each: when the slow ones happened, to set beside the processes' GC traces.
 import 'reflect-metadata';
 import fs from 'node:fs';
+import { GATEWAY_NODE_FLAGS } from '../gateway/node-flags';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -233,6 +236,7 @@ async function latencyPhase(product: Product, target: GatewayTarget, options: Su
   const latencies: number[] = [];
   const roundTrips: number[] = [];
   const sinceResponse: number[] = [];
+  const dumpLines: string[] = [];
   let missing = 0;
   let failed = 0;
   let queued = 0;
@@ -250,8 +254,10 @@ async function latencyPhase(product: Product, target: GatewayTarget, options: Su
     else {
       latencies.push(arrived - s.sentAt);
       sinceResponse.push(arrived - s.sentAt - s.roundTripMs);
+      if (process.env.BENCH_LATENCY_DUMP) dumpLines.push(`${s.sentAt.toFixed(1)} ${s.roundTripMs.toFixed(1)} ${(arrived - s.sentAt).toFixed(1)}`);
     }
   }
+  if (process.env.BENCH_LATENCY_DUMP) fs.appendFileSync(process.env.BENCH_LATENCY_DUMP, dumpLines.join('\n') + '\n');
   // The warm-up's own figures, reported apart (cold start), from the arrivals recorded meanwhile.
   let warmUpLoad: { seconds: number; mutations: number; failedMutations: number; missing: number; latencyMs: ReturnType<typeof summary> } | null = null;
   if (warm) {
@@ -509,8 +515,9 @@ export async function runSubscriptionLatency(options: SubscriptionLatencyOptions
         SUBGRAPH_SECRET: cfg.SUBGRAPH_SECRET,
         BENCH_WORKERS: options.workerProcess ? 'process' : 'in-process',
       },
+      // With the V8 flags `npm start` gives the product's process (package.json, gateway/node-flags.ts).
       // BENCH_PRODUCT_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the product.
-      execArgv: (process.env.BENCH_PRODUCT_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''),
+      execArgv: [...GATEWAY_NODE_FLAGS, ...(process.env.BENCH_PRODUCT_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')],
       // Its stdout goes to our stderr: our stdout carries the JSON result only.
       stdio: ['ignore', 2, 2, 'ipc'],
     });
