@@ -53,8 +53,8 @@ export function jsonBodyReader(limitBytes: number): (req: http.IncomingMessage, 
     if (length === null || length > limitBytes) {
       return new Promise((resolve) => general(req, res, (error?: unknown) => resolve((error as BodyError | undefined) ?? null)));
     }
-    const request = req as http.IncomingMessage & { body?: unknown };
     if (length === 0) return Promise.resolve(null);
+    const request = req as http.IncomingMessage & { body?: unknown };
     return readBody(req, limitBytes).then(
       (text) => {
         try {

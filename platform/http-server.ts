@@ -1,9 +1,10 @@
 // The HTTP side of every process: a few fixed paths on Node's own http server, and Apollo Server
 // on one of them. Apollo Server documents `executeHTTPGraphQLRequest` for exactly this (it is what
 // its integrations and its standalone server call); the JSON body is read by platform/http-body.ts
-// (body-parser for all but plain JSON bodies). Express, which sat here before, cost about as much CPU per GraphQL request as all the
-// rest of the request's handling (machine B, a trivial mutation: 480 µs of server CPU through
-// expressMiddleware, 230 µs through this), and these servers use none of what it adds.
+// (body-parser for all but plain JSON bodies). Express, which sat here before, cost about as much
+// CPU per GraphQL request as all the rest of the request's handling (machine B, a trivial mutation:
+// 480 µs of server CPU through expressMiddleware, 230 µs through this), and these servers use none
+// of what it adds.
 import http from 'node:http';
 import accepts from 'accepts';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';

@@ -1,11 +1,9 @@
 // What the HTTP transports of subscriptions (SSE, multipart) share: the token of the
-// Authorization header, a bounded JSON body, refusals in GraphQL's shape, and an output that holds
+// Authorization header, refusals in GraphQL's shape, and an output that holds
 // a subscription's events until the response's head is written.
 import type http from 'node:http';
 import type { GraphQLFormattedError } from 'graphql';
 import type { SubscriberSocket } from './client-subscription';
-
-export { BodyTooLarge, readBody } from '../../platform/http-body';
 
 export function sendErrors(res: http.ServerResponse, status: number, errors: readonly GraphQLFormattedError[], headers: Record<string, string> = {}): void {
   if (res.headersSent) {

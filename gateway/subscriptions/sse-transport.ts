@@ -17,7 +17,8 @@ import { createHandler, type Handler, type Request, type Response } from 'graphq
 import type { Identity } from '../../platform/auth';
 import type { Logger } from '../../platform/logger';
 import type { TransportName } from './subscription-metrics';
-import { BodyTooLarge, readBody, sendErrors, StreamOutput, unauthenticated, unavailable } from './http-stream';
+import { BodyTooLarge, readBody } from '../../platform/http-body';
+import { sendErrors, StreamOutput, unauthenticated, unavailable } from './http-stream';
 import { tokenOfAuthorization, type SubscriptionEngine, type SubscriptionIterator, type SubscriptionSession } from './subscription-engine';
 import type { SubscribePayload } from './subscribe-validation';
 
