@@ -17,8 +17,9 @@
 //   node dist/bench/subscription-latency.js [--rate 200] [--low-rate 50] [--seconds 10] [--warm-seconds 10] [--members 200]
 //     [--subscribers 5000] [--fanout-events 10] [--rounds 2] [--gateways ours,hive] [--transports ws,sse,multipart]
 //     [--workers in-process|process]
-// BENCH_LATENCY_DUMP=<file> appends each measured mutation's send time, round trip and latency (ms)
-// to <file>, one line each: when the slow ones happened, to set beside the processes' GC traces.
+// BENCH_LATENCY_DUMP=<file> appends each measured mutation's send time (ms since the epoch), round
+// trip and latency (ms) to <file>, one line each: when the slow ones happened, to set beside the
+// processes' GC traces.
 import 'reflect-metadata';
 import fs from 'node:fs';
 import { GATEWAY_NODE_FLAGS } from '../gateway/node-flags';
@@ -254,7 +255,7 @@ async function latencyPhase(product: Product, target: GatewayTarget, options: Su
     else {
       latencies.push(arrived - s.sentAt);
       sinceResponse.push(arrived - s.sentAt - s.roundTripMs);
-      if (process.env.BENCH_LATENCY_DUMP) dumpLines.push(`${s.sentAt.toFixed(1)} ${s.roundTripMs.toFixed(1)} ${(arrived - s.sentAt).toFixed(1)}`);
+      if (process.env.BENCH_LATENCY_DUMP) dumpLines.push(`${(performance.timeOrigin + s.sentAt).toFixed(1)} ${s.roundTripMs.toFixed(1)} ${(arrived - s.sentAt).toFixed(1)}`);
     }
   }
   if (process.env.BENCH_LATENCY_DUMP) fs.appendFileSync(process.env.BENCH_LATENCY_DUMP, dumpLines.join('\n') + '\n');

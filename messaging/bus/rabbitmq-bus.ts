@@ -147,7 +147,8 @@ export interface RabbitMqBusOptions {
    * How long a publish waits for the broker's confirm before it counts as not confirmed (and the
    * caller publishes again; consumers deduplicate by id). A confirm can be lost for good when a
    * quorum queue's leader dies mid-publish; without a bound the relay or a consumer would wait on it
-   * forever. Default 30 s.
+   * forever. The publishing channel is replaced too (a channel that lost one confirm may lose more).
+   * Default 30 s.
    */
   readonly confirmTimeoutMs?: number;
 }
@@ -345,6 +346,7 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
       },
       this.logger,
       this.exchange,
+      { confirmTimeoutMs: this.confirmTimeoutMs },
     );
   }
 
@@ -497,6 +499,7 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
       },
       this.logger,
       `${queue} retries`,
+      { confirmTimeoutMs: this.confirmTimeoutMs },
     );
     try {
       await this.declareConsumerQueues(resolved, topology);
@@ -787,32 +790,18 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
   }
 
   /**
-   * Sends bounded by one confirm deadline: a send the broker has not confirmed by then counts as not
-   * confirmed (UNAVAILABLE, a transient failure), so the caller publishes again or the delivery is
-   * requeued, instead of waiting for good on a confirm the broker lost. One timer per call, however
-   * many sends; a confirm that comes later changes nothing.
+   * Every send's outcome. Each send is bounded by the confirm timeout (RenewingPublisher): one the
+   * broker has not confirmed by then counts as not confirmed (UNAVAILABLE, a transient failure), so
+   * the caller publishes again or the delivery is requeued, instead of waiting for good on a confirm
+   * the broker lost; the channel is replaced, and a confirm that comes later changes nothing.
    */
-  private async confirmedAll<T>(sends: readonly Promise<T>[]): Promise<PromiseSettledResult<T>[]> {
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new DomainError('UNAVAILABLE', `RabbitMQ did not confirm the publish within ${this.confirmTimeoutMs} ms`, { confirmTimeoutMs: this.confirmTimeoutMs })),
-        this.confirmTimeoutMs,
-      );
-      timer.unref();
-    });
-    try {
-      return await Promise.allSettled(sends.map((send) => Promise.race([send, expired])));
-    } finally {
-      clearTimeout(timer);
-    }
+  private confirmedAll<T>(sends: readonly Promise<T>[]): Promise<PromiseSettledResult<T>[]> {
+    return Promise.allSettled(sends);
   }
 
-  /** One send bounded by the confirm deadline (confirmedAll). */
-  private async confirmed<T>(send: Promise<T>): Promise<T> {
-    const [result] = await this.confirmedAll([send]);
-    if (result?.status === 'fulfilled') return result.value;
-    throw (result as PromiseRejectedResult).reason;
+  /** One send, bounded by the confirm timeout (RenewingPublisher). */
+  private confirmed<T>(send: Promise<T>): Promise<T> {
+    return send;
   }
 
   private assertOpen(): void {
