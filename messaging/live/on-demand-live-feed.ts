@@ -6,6 +6,7 @@
 import type { EventType } from '../events/catalog';
 import type { Logger } from '../../platform/logger';
 import { backgroundTimers, type Timers } from '../../platform/clock';
+import { FailureStreak } from '../../platform/failure-streak';
 import type { EventBus } from '../bus/event-bus';
 import { LiveEventFeed, type GapListener, type LiveEventSource, type LiveListener, type LiveRoute } from './live-event-feed';
 
@@ -20,8 +21,10 @@ export interface OnDemandLiveFeedOptions {
   /** The store's head: where a listener registered before the feed was bound catches up from. */
   readonly headPosition: () => Promise<number>;
   readonly lingerMs?: number;
-  /** Delay before another try when binding the feed failed (the broker is away). */
+  /** Delay before the first new try when binding the feed failed (the broker is away); it doubles up to maxRetryMs. */
   readonly retryMs?: number;
+  /** The longest delay between tries (default 30 s). */
+  readonly maxRetryMs?: number;
   /** Timers (tests move a ManualClock past the linger). */
   readonly timers?: Timers;
 }
@@ -45,9 +48,18 @@ export class OnDemandLiveFeed implements LiveEventSource {
   private retryTimer: unknown = null;
   private closed = false;
   private readonly timers: Timers;
+  /** Failed tries to bind in a row: logged once when they start and once when binding works again. */
+  private readonly bindFailures: FailureStreak;
+  private failedTries = 0;
 
   constructor(private readonly options: OnDemandLiveFeedOptions) {
     this.timers = options.timers ?? backgroundTimers;
+    this.bindFailures = new FailureStreak(options.logger, 'binding the on-demand live feed');
+  }
+
+  /** Tries to bind that failed since the last success (for tests and metrics). */
+  get failedBindTries(): number {
+    return this.failedTries;
   }
 
   /** Whether the feed's queue exists now (for tests and metrics). */
@@ -92,6 +104,8 @@ export class OnDemandLiveFeed implements LiveEventSource {
         headPosition: this.options.headPosition,
       });
       this.starting = false;
+      this.bindFailures.succeeded({ listeners: this.registrations.size });
+      this.failedTries = 0;
       if (this.closed || this.registrations.size === 0) {
         await feed.close();
         return;
@@ -106,11 +120,15 @@ export class OnDemandLiveFeed implements LiveEventSource {
     })().catch((error: unknown) => {
       this.starting = false;
       if (this.closed || this.registrations.size === 0) return;
-      this.options.logger.warn({ err: error }, 'could not bind the on-demand live feed; trying again');
+      // The listeners wait (what is stored meanwhile reaches them from the store once the feed is
+      // bound); the tries back off, so a long broker outage is not a bind attempt every second.
+      const delayMs = Math.min((this.options.retryMs ?? 1000) * 2 ** this.failedTries, this.options.maxRetryMs ?? 30_000);
+      this.failedTries++;
+      this.bindFailures.failed(error, { listeners: this.registrations.size, retryInMs: delayMs });
       this.retryTimer = this.timers.setTimeout(() => {
         this.retryTimer = null;
         this.start();
-      }, this.options.retryMs ?? 1000);
+      }, delayMs);
     });
   }
 

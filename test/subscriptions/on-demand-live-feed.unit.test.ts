@@ -107,6 +107,48 @@ describe('OnDemandLiveFeed', () => {
     await feed.close();
   });
 
+  it('while the broker is away, tries to bind again with a growing delay, and then catches the listener up on what it missed', async () => {
+    const { bus, consumed } = countingBus();
+    let refusals = 2;
+    const consume = bus.consume.bind(bus);
+    const tries: number[] = [];
+    const clock = new ManualClock();
+    bus.consume = (options, handler) => {
+      tries.push(clock.now().getTime());
+      if (refusals-- > 0) return Promise.reject(new Error('connection refused'));
+      return consume(options, handler);
+    };
+    const store = new MemoryEventStore();
+    const feed = new OnDemandLiveFeed({ bus, types: eventTypes, queuePrefix: 'live.analytics.on-demand', logger, headPosition: () => store.headPosition(), timers: clock, retryMs: 1000 });
+    /** Let the feed's pending steps run (no time passes on the clock). */
+    const settle = async (until: () => boolean) => {
+      for (let turn = 0; turn < 1000 && !until(); turn++) await new Promise((resolve) => setImmediate(resolve));
+      expect(until()).toBe(true);
+    };
+    const stream = entityEventStream({ live: feed, store, types: ['member.created'], matches: () => true, after: null, bufferSize: 100 });
+    await settle(() => feed.failedBindTries === 1);
+    // Stored while no queue could be bound: only the catch-up brings it.
+    await created(store, bus, 'during-outage');
+
+    clock.advance(1000);
+    await settle(() => feed.failedBindTries === 2);
+    // The second failure waits twice as long.
+    clock.advance(1999);
+    await settle(() => tries.length === 2);
+    expect(feed.bound).toBe(false);
+    clock.advance(1);
+    await settle(() => feed.bound);
+    expect(tries.map((t) => t - (tries[0] as number))).toEqual([0, 1000, 3000]);
+    expect(feed.failedBindTries).toBe(0);
+    expect(consumed).toHaveLength(1);
+
+    expect(await take(stream, 1)).toEqual(['during-outage']);
+    await created(store, bus, 'live');
+    expect(await take(stream, 1)).toEqual(['live']);
+    await stream.return?.();
+    await feed.close();
+  });
+
   it('refuses a type it does not carry', () => {
     const { bus } = countingBus();
     const feed = new OnDemandLiveFeed({ bus, types: ['member.created'], queuePrefix: 'q', logger, headPosition: async () => 0, timers: new ManualClock() });
