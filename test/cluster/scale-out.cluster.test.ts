@@ -324,7 +324,7 @@ describe('the product on a three-node RabbitMQ cluster, losing a node, a gateway
           for (const l of text.split('\n')) if (/reject|nack|error|timeout|leader/i.test(l)) brokerLines.push(`${node.name} ${file}: ${l.slice(0, 250)}`);
         }
       }
-      const resetups = logs.filter((l) => l.json?.msg === 'consumer set up again' || l.json?.msg === 'consumer error' || l.json?.msg === 'the broker rejected a message: publishing on a new channel').map((l) => `${l.service}: ${l.text.slice(0, 300)}`);
+      const resetups = logs.filter((l) => l.json?.msg === 'consumer set up again' || l.json?.msg === 'consumer error' || l.json?.msg === 'the broker rejected a message: publishing on a new channel' || l.json?.msg === 'a confirm did not come in time: publishing on a new channel').map((l) => `${l.service}: ${l.text.slice(0, 300)}`);
       throw new Error(
         `${(error as Error).message}\nstill missing (${last.length}):\n${last.slice(0, 30).join('\n')}\n` +
           `the first missing events' log lines:\n${story.join('\n').slice(0, 20_000)}\nconsumers set up again / errors:\n${resetups.slice(-60).join('\n')}\n` +
@@ -405,6 +405,7 @@ describe('the product on a three-node RabbitMQ cluster, losing a node, a gateway
     report.rabbitConnections = count('RabbitMQ connected');
     report.liveFeedGaps = count('live queue declared anew after a lost connection: subscriptions catch up from the store');
     report.publishersRenewedAfterRejection = count('the broker rejected a message: publishing on a new channel');
+    report.publishersRenewedAfterLostConfirm = count('a confirm did not come in time: publishing on a new channel');
     await store?.close();
     await documents?.close();
     await cluster?.stop();
