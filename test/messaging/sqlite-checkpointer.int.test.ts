@@ -2,6 +2,7 @@
 // database file off the event loop, on its timer and on demand, while the owner's connection never
 // checkpoints on its own; it stops cleanly, and ':memory:' databases get none.
 import { spawnSync } from 'node:child_process';
+import { Worker } from 'node:worker_threads';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -71,6 +72,63 @@ describe('SqliteCheckpointer', () => {
     });
     insert(50); // the WAL restarts after a complete checkpoint; commits go on as before
     expect(db.prepare('SELECT COUNT(*) AS n FROM t').get()).toEqual({ n: 100 });
+    db.close();
+  });
+
+  it('restarts a long WAL although commits go on during every checkpoint', async () => {
+    const { file, db } = database();
+    // The owner commits from a thread of its own, one small transaction after another for as long
+    // as the test runs: every checkpoint overlaps commits, so a PASSIVE checkpoint alone would
+    // never see the whole WAL copied back when a transaction begins, and the WAL would only grow.
+    const stop = new Int32Array(new SharedArrayBuffer(4));
+    const writer = new Worker(
+      `const { workerData } = require('node:worker_threads');
+      const Database = require(workerData.driver);
+      const db = new Database(workerData.file, { timeout: 5000 });
+      db.pragma('wal_autocheckpoint = 0');
+      const insert = db.prepare('INSERT INTO t (body) VALUES (?)');
+      const stop = new Int32Array(workerData.stop);
+      while (Atomics.load(stop, 0) === 0) {
+        insert.run('x'.repeat(2000));
+        Atomics.wait(stop, 0, 0, 0.2);
+      }
+      db.close();`,
+      { eval: true, workerData: { file, driver: require.resolve('better-sqlite3'), stop: stop.buffer } },
+    );
+    const writerDone = new Promise((resolve) => writer.once('exit', resolve));
+    // Stopped however the test ends (a failed wait included), so that it never outlives the test.
+    stoppers.push(async () => {
+      Atomics.store(stop, 0, 1);
+      await writerDone;
+    });
+    const results: CheckpointResult[] = [];
+    let notify: (() => void) | null = null;
+    started(file, {
+      intervalMs: 5,
+      restartAfterFrames: 50,
+      onCheckpoint: (result) => {
+        results.push(result);
+        notify?.();
+      },
+    });
+    // Wait (on the thread's reports) for three restarts; without them the WAL would only grow,
+    // and the test fails after a thousand checkpoints.
+    await new Promise<void>((resolve, reject) => {
+      notify = () => {
+        if (results.filter((r) => r.restarted).length >= 3) resolve();
+        else if (results.length >= 1000) reject(new Error(`no restart in ${results.length} checkpoints; the WAL grew to ${results.at(-1)?.log} frames`));
+      };
+    });
+    Atomics.store(stop, 0, 1);
+    await writerDone;
+    const restarts = results.flatMap((r, i) => (r.restarted ? [i] : []));
+    // After a restart the WAL starts over: the next checkpoint finds it shorter than the one restarted.
+    const next = results[(restarts[0] as number) + 1];
+    expect(next).toBeDefined();
+    expect(next?.log).toBeLessThan((results[restarts[0] as number] as CheckpointResult).log);
+    expect(results.every((r) => r.busy === 0 || !r.restarted)).toBe(true);
+    const rows = db.prepare('SELECT COUNT(*) AS n FROM t').get() as { n: number };
+    expect(rows.n).toBeGreaterThan(50);
     db.close();
   });
 
