@@ -17,6 +17,8 @@
 //   node dist/bench/subscription-latency.js [--rate 200] [--low-rate 50] [--seconds 10] [--warm-seconds 10] [--members 200]
 //     [--subscribers 5000] [--fanout-events 10] [--rounds 2] [--gateways ours,hive] [--transports ws,sse,multipart]
 //     [--workers in-process|process]
+// Each phase reports the CPU it cost: our gateway's (or Hive's) process, the product's, the clients',
+// the local RabbitMQ node's, and the machine's as a whole (how much of its cores the phase left).
 // BENCH_LATENCY_DUMP=<file> appends each measured mutation's send time (ms since the epoch), round
 // trip and latency (ms) to <file>, one line each: when the slow ones happened, to set beside the
 // processes' GC traces.
@@ -38,7 +40,7 @@ import { onFreshVhost } from './broker';
 import type { ProductReady } from './subscription-product';
 import { productReady, stopProduct } from './product-child';
 import { Arrivals, closeSubscribers, openSubscribers, problemsOf, TRANSPORTS, updateProfile, type Transport } from './subscription-clients';
-import { hiveInstalled, processCpuSeconds, repoRoot, startTarget, type GatewayKind, type GatewayTarget } from './subscription-targets';
+import { hiveInstalled, localBrokerPid, machineBusySeconds, processCpuSeconds, repoRoot, startTarget, type GatewayKind, type GatewayTarget } from './subscription-targets';
 
 export interface SubscriptionLatencyOptions {
   readonly rabbitmqUrl: string;
@@ -79,18 +81,36 @@ const MiB = 2 ** 20;
 const round1 = (n: number) => Math.round(n * 10) / 10;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** CPU seconds used during a phase: the gateway's process, the product's, the workers', this one's (clients). */
+/** A RabbitMQ node on this machine (found once): its CPU is part of what a phase costs. */
+let brokerPid: number | null | undefined;
+
+/**
+ * CPU seconds used during a phase: the gateway's process, the product's, the workers', this one's
+ * (clients), the local RabbitMQ node's (when there is one), and the whole machine's (every core:
+ * of `machineCores` times the phase's seconds, how much was left).
+ */
 function cpuMeter(target: GatewayTarget, product: Product) {
+  brokerPid ??= localBrokerPid();
+  const broker = brokerPid;
   const gateway0 = target.cpuSeconds();
   const product0 = processCpuSeconds(product.pid);
   const workers0 = product.workerPid === null ? 0 : processCpuSeconds(product.workerPid);
   const clients0 = processCpuSeconds(process.pid);
-  return () => ({
-    gatewaySeconds: round1(target.cpuSeconds() - gateway0),
-    productSeconds: round1(processCpuSeconds(product.pid) - product0),
-    ...(product.workerPid === null ? {} : { workerProcessSeconds: round1(processCpuSeconds(product.workerPid) - workers0) }),
-    clientsSeconds: round1(processCpuSeconds(process.pid) - clients0),
-  });
+  const broker0 = broker === null ? 0 : processCpuSeconds(broker);
+  const machine0 = machineBusySeconds();
+  const started = performance.now();
+  return () => {
+    const seconds = (performance.now() - started) / 1000;
+    const machineBusy = machineBusySeconds() - machine0;
+    return {
+      gatewaySeconds: round1(target.cpuSeconds() - gateway0),
+      productSeconds: round1(processCpuSeconds(product.pid) - product0),
+      ...(product.workerPid === null ? {} : { workerProcessSeconds: round1(processCpuSeconds(product.workerPid) - workers0) }),
+      clientsSeconds: round1(processCpuSeconds(process.pid) - clients0),
+      ...(broker === null ? {} : { brokerSeconds: round1(processCpuSeconds(broker) - broker0) }),
+      ...(Number.isNaN(machineBusy) ? {} : { machineBusySeconds: round1(machineBusy), machineCores: os.cpus().length, phaseSeconds: round1(seconds) }),
+    };
+  };
 }
 
 /** What the measurements need from the product (its process, and its store read from here). */
@@ -426,7 +446,9 @@ async function measure(
         console.error(`${tag} latency: ${options.rate}/s for ${options.seconds} s after ${options.warmSeconds} s of warm-up, over ${memberIds.length} members`);
         const latency = await latencyPhase(product, target, options, memberIds, transport);
         const cold = latency.warmUp ? ` (warm-up: p50 ${latency.warmUp.latencyMs.p50} ms, p99 ${latency.warmUp.latencyMs.p99} ms)` : '';
-        console.error(`${tag} latency p50 ${latency.latencyMs.p50} ms, p99 ${latency.latencyMs.p99} ms${cold}`);
+        const { machineBusySeconds: busySeconds, phaseSeconds, machineCores } = latency.cpu;
+        const busy = busySeconds === undefined || !phaseSeconds ? '' : `; the machine busy ${round1(busySeconds / phaseSeconds)} of ${machineCores} cores`;
+        console.error(`${tag} latency p50 ${latency.latencyMs.p50} ms, p99 ${latency.latencyMs.p99} ms${cold}${busy}`);
         const latencyAtLowRate = options.lowRate > 0 ? await latencyPhase(product, target, { ...options, rate: options.lowRate }, memberIds, transport) : null;
         if (latencyAtLowRate) console.error(`${tag} at ${options.lowRate}/s: p50 ${latencyAtLowRate.latencyMs.p50} ms, p99 ${latencyAtLowRate.latencyMs.p99} ms`);
         console.error(`${tag} fan-out to ${options.subscribers}`);

@@ -98,6 +98,37 @@ export function processCpuSeconds(pid: number): number {
   }
 }
 
+/**
+ * CPU seconds the whole machine has spent busy (every core; Linux /proc/stat: all but idle and
+ * I/O wait), NaN elsewhere: beside the processes' own figures, how much of the machine a phase
+ * left to everyone else.
+ */
+export function machineBusySeconds(): number {
+  try {
+    const line = fs.readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
+    const [, user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).map(Number);
+    return ((user ?? NaN) + (nice ?? NaN) + (system ?? NaN) + (irq ?? NaN) + (softirq ?? NaN) + (steal ?? NaN)) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+/** The pid of a RabbitMQ node running on this machine (its Erlang VM, `beam.smp`), or null. */
+export function localBrokerPid(): number | null {
+  try {
+    for (const entry of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      const comm = fs.readFileSync(`/proc/${entry}/comm`, 'utf8').trim();
+      if (comm !== 'beam.smp') continue;
+      const cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (cmdline.includes('rabbit')) return Number(entry);
+    }
+  } catch {
+    // Not Linux, or /proc unreadable: no broker figure.
+  }
+  return null;
+}
+
 /** Children of a process (Linux: /proc/<pid>/task/<tid>/children), empty elsewhere. */
 function childrenOf(pid: number): number[] {
   try {
