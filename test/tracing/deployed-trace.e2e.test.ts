@@ -72,14 +72,17 @@ describe('one trace across the deployed processes', () => {
     }
     expect(steps.at(-1)).toBe('order.completed');
 
-    // Batches leave each process about every second: wait until the trace is whole (every parent received).
+    // Batches leave each process about every second: wait until the trace is whole (every parent
+    // received) and each process's last batch is in (a missing child leaves the trace whole: the
+    // member subgraph's spans, the last leaves of the pushes, are waited for by name).
     const spans = await eventually(
       () => {
         const mine = receiver.spans.filter((s) => s.traceId === traceId);
         const ids = new Set(mine.map((s) => s.spanId));
         const whole = mine.every((s) => s.parentSpanId === clientSpanId || ids.has(s.parentSpanId));
         const pushes = mine.filter((s) => s.name === 'gateway subscription event WatchOrder').length;
-        return whole && pushes === steps.length && mine.some((s) => s.name === 'process shipment.created') ? mine : null;
+        const memberFetches = mine.some((s) => /^member query WatchOrder/.test(s.name));
+        return whole && pushes === steps.length && memberFetches && mine.some((s) => s.name === 'process shipment.created') ? mine : null;
       },
       'the whole trace at the receiver',
       30_000,
