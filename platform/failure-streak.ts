@@ -23,6 +23,11 @@ export class FailureStreak {
     return this.failures > 0;
   }
 
+  /** Failures in a row, since the last success. */
+  get count(): number {
+    return this.failures;
+  }
+
   failed(error: unknown, fields: Record<string, unknown> = {}): void {
     this.failures++;
     if (this.failures > 1) {

@@ -250,13 +250,11 @@ const restart = db.prepare('PRAGMA wal_checkpoint(RESTART)');
 const run = () => {
   try {
     const result = passive.get();
-    let restarted = false;
     if (result.busy === 0 && result.log >= workerData.restartAfterFrames) {
       const again = restart.get();
-      restarted = again.busy === 0;
-      if (restarted) return { result: { ...again, restarted } };
+      if (again.busy === 0) return { result: { ...again, restarted: true } };
     }
-    return { result: { ...result, restarted } };
+    return { result: { ...result, restarted: false } };
   } catch (error) {
     return { error: error.message };
   }

@@ -409,7 +409,9 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
     // order while their confirms are pipelined.
     this.coalesceWrites();
     const spans = startPublishSpans(events, 'rabbitmq', exchange);
-    const results = await this.confirmedAll(
+    // Each send is bounded by the confirm timeout (RenewingPublisher): one not confirmed by then fails
+    // as UNAVAILABLE, and the batch is published again.
+    const results = await Promise.allSettled(
       events.map((event, index) => this.publisher.send(this.envelopeFor(event, exchange, spans?.headers(index)), Buffer.from(bodies[index] as string))),
     );
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -447,7 +449,7 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
     };
     if (replayInfo) headers[busHeaders.replayId] = replayInfo.replayId;
     try {
-      await this.confirmed(this.publisher.send(
+      await this.publisher.send(
         {
           exchange: options.topic,
           routingKey: options.routingKey,
@@ -462,7 +464,7 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
           headers,
         },
         events,
-      ));
+      );
     } catch (error) {
       throw new DomainError(
         'UNAVAILABLE',
@@ -721,7 +723,7 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
           if (message.timestamp !== undefined) envelope.timestamp = message.timestamp;
           if (Buffer.isBuffer(message.body) && message.contentType !== undefined) envelope.contentType = message.contentType;
           // Confirmed before the letter is acked: a failed publish leaves it where it was.
-          await this.confirmed(this.publisher.send(envelope, message.body));
+          await this.publisher.send(envelope, message.body);
         }
         channel.basicAck({ deliveryTag: message.deliveryTag });
         found = letter;
@@ -787,21 +789,6 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
       await this.connection.close();
     })();
     return this.closing;
-  }
-
-  /**
-   * Every send's outcome. Each send is bounded by the confirm timeout (RenewingPublisher): one the
-   * broker has not confirmed by then counts as not confirmed (UNAVAILABLE, a transient failure), so
-   * the caller publishes again or the delivery is requeued, instead of waiting for good on a confirm
-   * the broker lost; the channel is replaced, and a confirm that comes later changes nothing.
-   */
-  private confirmedAll<T>(sends: readonly Promise<T>[]): Promise<PromiseSettledResult<T>[]> {
-    return Promise.allSettled(sends);
-  }
-
-  /** One send, bounded by the confirm timeout (RenewingPublisher). */
-  private confirmed<T>(send: Promise<T>): Promise<T> {
-    return send;
   }
 
   private assertOpen(): void {
@@ -884,7 +871,7 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
         report('discarded', reason);
         return ConsumerStatus.ACK;
       }
-      await this.confirmed(outbound.send(
+      await outbound.send(
         this.republishEnvelope(message, this.deadLetterExchange, queue, {
           [busHeaders.deathReason]: reason,
           [busHeaders.attempts]: attempt,
@@ -892,7 +879,7 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
           [busHeaders.originalQueue]: queue,
         }),
         message.body,
-      ));
+      );
       this.logger.warn({ queue, eventId: id, type, reason, attempts: attempt }, 'dead-lettered');
       report('dead-letter', reason);
       return ConsumerStatus.ACK;
@@ -919,7 +906,7 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
       case 'dead-letter':
         return deadLetter(settlement.reason);
       case 'retry':
-        await this.confirmed(outbound.send(
+        await outbound.send(
           {
             ...this.republishEnvelope(message, '', retryQueueOf(queue), {
               [busHeaders.attempt]: settlement.nextAttempt,
@@ -928,7 +915,7 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
             expiration: String(retryDelayMs),
           },
           message.body,
-        ));
+        );
         report('retry', settlement.reason);
         return ConsumerStatus.ACK;
       default: {
@@ -997,7 +984,7 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
       case 'retry': {
         const own = this.envelopeFor(event, '');
         const headers = { ...own.headers, [busHeaders.attempt]: settlement.nextAttempt, [busHeaders.retryReason]: settlement.reason };
-        return this.confirmed(outbound.send({ ...own, routingKey: retryQueueOf(queue), expiration: String(retryDelayMs), headers }, event)).then(() =>
+        return outbound.send({ ...own, routingKey: retryQueueOf(queue), expiration: String(retryDelayMs), headers }, event).then(() =>
           this.reportSettled(queue, attempt, event.id, event.type, 'retry', settlement.reason),
         );
       }
@@ -1022,7 +1009,7 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
       [busHeaders.deadLetteredAt]: this.clock.now().toISOString(),
       [busHeaders.originalQueue]: queue,
     };
-    return this.confirmed(outbound.send({ exchange: this.deadLetterExchange, routingKey: queue, durable: true, messageId: id, type, contentType: 'application/json', headers }, body)).then(() => {
+    return outbound.send({ exchange: this.deadLetterExchange, routingKey: queue, durable: true, messageId: id, type, contentType: 'application/json', headers }, body).then(() => {
       this.logger.warn({ queue, eventId: id, type, reason, attempts: attempt }, 'dead-lettered');
       this.reportSettled(queue, attempt, id, type, 'dead-letter', reason);
     });

@@ -50,7 +50,6 @@ export class OnDemandLiveFeed implements LiveEventSource {
   private readonly timers: Timers;
   /** Failed tries to bind in a row: logged once when they start and once when binding works again. */
   private readonly bindFailures: FailureStreak;
-  private failedTries = 0;
 
   constructor(private readonly options: OnDemandLiveFeedOptions) {
     this.timers = options.timers ?? backgroundTimers;
@@ -59,7 +58,7 @@ export class OnDemandLiveFeed implements LiveEventSource {
 
   /** Tries to bind that failed since the last success (for tests and metrics). */
   get failedBindTries(): number {
-    return this.failedTries;
+    return this.bindFailures.count;
   }
 
   /** Whether the feed's queue exists now (for tests and metrics). */
@@ -105,7 +104,6 @@ export class OnDemandLiveFeed implements LiveEventSource {
       });
       this.starting = false;
       this.bindFailures.succeeded({ listeners: this.registrations.size });
-      this.failedTries = 0;
       if (this.closed || this.registrations.size === 0) {
         await feed.close();
         return;
@@ -122,8 +120,7 @@ export class OnDemandLiveFeed implements LiveEventSource {
       if (this.closed || this.registrations.size === 0) return;
       // The listeners wait (what is stored meanwhile reaches them from the store once the feed is
       // bound); the tries back off, so a long broker outage is not a bind attempt every second.
-      const delayMs = Math.min((this.options.retryMs ?? 1000) * 2 ** this.failedTries, this.options.maxRetryMs ?? 30_000);
-      this.failedTries++;
+      const delayMs = Math.min((this.options.retryMs ?? 1000) * 2 ** this.bindFailures.count, this.options.maxRetryMs ?? 30_000);
       this.bindFailures.failed(error, { listeners: this.registrations.size, retryInMs: delayMs });
       this.retryTimer = this.timers.setTimeout(() => {
         this.retryTimer = null;
