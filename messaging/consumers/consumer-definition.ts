@@ -80,18 +80,33 @@ export function bindingsOf(definition: Pick<ConsumerDefinition, 'handles'>): str
  * child logger per event costs, and most deliveries log nothing.
  */
 export function consumerContext(consumer: string, event: AnyEventEnvelope, delivery: Delivery, replayId: string | null, eventLog: () => Logger): ConsumerContext {
-  const effectKey = `${consumer}:${event.id}`;
-  return {
-    consumer,
-    effectKey,
-    effectKeyFor: (label) => `${effectKey}:${label}`,
-    replay: replayId !== null,
-    replayId,
-    delivery,
-    get logger() {
-      return eventLog();
-    },
-  };
+  return new DeliveryContext(consumer, `${consumer}:${event.id}`, replayId, delivery, eventLog);
+}
+
+// A class, not an object literal with a `get logger()`: on Node 20's V8 every such literal gets an
+// accessor of its own, which kept the closure's delivery (the event, its message) alive through the
+// young generation's collections until a full GC (patches/rabbitmq-client+5.0.8.patch says more).
+// The getter on the prototype keeps nothing of a delivery past its handler.
+class DeliveryContext implements ConsumerContext {
+  readonly replay: boolean;
+
+  constructor(
+    readonly consumer: string,
+    readonly effectKey: string,
+    readonly replayId: string | null,
+    readonly delivery: Delivery,
+    private readonly eventLog: () => Logger,
+  ) {
+    this.replay = replayId !== null;
+  }
+
+  effectKeyFor(label: string): string {
+    return `${this.effectKey}:${label}`;
+  }
+
+  get logger(): Logger {
+    return this.eventLog();
+  }
 }
 
 /** Error codes for which a retry cannot succeed: the event or its content is wrong, not the moment. */
