@@ -131,6 +131,8 @@ export class SqliteEventStore implements EventStore {
   private readonly insertStmt: Database.Statement<InsertParams>;
   private readonly versionStmt: Database.Statement<[string], { v: number }>;
   private readonly identitiesStmt: Database.Statement<[string], { id: string; stream_id: string; type: string }>;
+  /** The same for one id (most appends supplying ids supply one): a point lookup, not a json_each join. */
+  private readonly identityStmt: Database.Statement<[string], { id: string; stream_id: string; type: string }>;
   private readonly byIdsStmt: Database.Statement<[string], EventRow>;
   private readonly streamStmt: Database.Statement<[string, number], EventRow>;
   private readonly headStmt: Database.Statement<[], { p: number }>;
@@ -147,6 +149,12 @@ export class SqliteEventStore implements EventStore {
   >;
   /** This connection's latest committed appends, for the reads of the log's tail. */
   private readonly recent: RecentEvents<EventRow>;
+  /**
+   * The highest position known to be committed: from this connection's appends and its head queries.
+   * Positions only grow (nothing is deleted), so a read bounded at or below it needs no head query of
+   * its own: a follower reading up to the head it has just taken costs one MAX query, not two.
+   */
+  private knownHead = 0;
 
   constructor(options: SqliteEventStoreOptions) {
     this.clock = options.clock ?? systemClock;
@@ -162,6 +170,7 @@ export class SqliteEventStore implements EventStore {
     );
     this.versionStmt = this.db.prepare(`SELECT COALESCE(MAX(stream_version), 0) AS v FROM events WHERE stream_id = ?`);
     this.identitiesStmt = this.db.prepare(`SELECT id, stream_id, type FROM events WHERE id IN (SELECT value FROM json_each(?))`);
+    this.identityStmt = this.db.prepare(`SELECT id, stream_id, type FROM events WHERE id = ?`);
     this.byIdsStmt = this.db.prepare(`SELECT * FROM events WHERE id IN (SELECT value FROM json_each(?)) ORDER BY stream_version`);
     this.streamStmt = this.db.prepare(`SELECT * FROM events WHERE stream_id = ? AND stream_version >= ? ORDER BY stream_version`);
     this.headStmt = this.db.prepare(`SELECT COALESCE(MAX(position), 0) AS p FROM events`);
@@ -186,6 +195,8 @@ export class SqliteEventStore implements EventStore {
     const { result, rows } = await this.writes.write(() => this.appendTx(streamId, prepared, options.expectedVersion));
     // Committed now: the followers may read these from memory.
     this.recent.add(rows);
+    const last = rows[rows.length - 1];
+    if (last && last.position > this.knownHead) this.knownHead = last.position;
     return result;
   }
 
@@ -197,7 +208,8 @@ export class SqliteEventStore implements EventStore {
     const supplied = prepared.filter((p) => p.idSupplied).map((p) => p.id);
     if (supplied.length > 0) {
       const ids = JSON.stringify(supplied);
-      const stored: StoredIdentity[] = this.identitiesStmt.all(ids).map((r) => ({ id: r.id, streamId: r.stream_id, type: r.type }));
+      const rows = supplied.length === 1 ? this.identityStmt.all(supplied[0] as string) : this.identitiesStmt.all(ids);
+      const stored: StoredIdentity[] = rows.map((r) => ({ id: r.id, streamId: r.stream_id, type: r.type }));
       if (classifyStoredIds(streamId, prepared, stored) === 'replay') {
         const events = this.byIdsStmt.all(ids).map(fromRow);
         return { result: { nextExpectedVersion: events[events.length - 1]?.streamVersion ?? 0, events }, rows: [] };
@@ -254,7 +266,7 @@ export class SqliteEventStore implements EventStore {
   async *readAll(options?: ReadAllOptions): AsyncIterable<AnyEventEnvelope[]> {
     const read = resolveReadAll(options);
     // Everything committed is settled here (see the header); bound the read by the head at its start.
-    const head = Math.min(this.headStmt.get()?.p ?? 0, read.until);
+    const head = read.until <= this.knownHead ? read.until : Math.min(this.queryHead(), read.until);
     if (read.from === null && read.to === null) {
       // The tail of the log, when this connection appended all of it (recent-events.ts).
       const types = read.types === null ? null : new Set<string>(read.types);
@@ -298,7 +310,13 @@ export class SqliteEventStore implements EventStore {
   }
 
   async headPosition(): Promise<number> {
-    return this.headStmt.get()?.p ?? 0;
+    return this.queryHead();
+  }
+
+  private queryHead(): number {
+    const head = this.headStmt.get()?.p ?? 0;
+    if (head > this.knownHead) this.knownHead = head;
+    return head;
   }
 
   async saveSnapshot<S>(snapshot: Snapshot<S>): Promise<void> {

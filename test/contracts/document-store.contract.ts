@@ -107,6 +107,10 @@ export function documentStoreContract(adapter: string, factory: () => Promise<Do
         const found = await c.getMany(['c', 'missing', 'a', 'c']);
         expect(found.map((d) => d.id)).toEqual(['c', 'a']);
         expect(await c.getMany([])).toEqual([]);
+        // One id, alone or repeated, found or not.
+        expect(await c.getMany(['b'])).toEqual([{ id: 'b', name: 'B' }]);
+        expect(await c.getMany(['b', 'b'])).toEqual([{ id: 'b', name: 'B' }]);
+        expect(await c.getMany(['missing'])).toEqual([]);
       });
 
       it('deletes by id and says whether anything was deleted', async () => {

@@ -120,6 +120,38 @@ describe('SqliteEventStore', () => {
     }
   });
 
+  it('bounds a read by the head it knows, and sees what another connection appended past it', async () => {
+    const file = eventStoreFile(path.join(dir, `head-${++files}`));
+    const clock = new ManualClock();
+    const one = new SqliteEventStore({ file, clock });
+    const two = new SqliteEventStore({ file, clock });
+    const renewed = (memberId: string) =>
+      ({ type: 'membership.renewed', payload: { memberId, tier: 'vip', expiresAt: '2026-01-01T00:00:00.000Z' } }) as const;
+    const positions = async (options: Parameters<SqliteEventStore['readAll']>[0]) => {
+      const seen: number[] = [];
+      for await (const batch of one.readAll(options)) seen.push(...batch.map((e) => e.position));
+      return seen;
+    };
+    try {
+      await one.append('member-a', [renewed('a'), renewed('a')], { expectedVersion: 'any', context });
+      await two.append('member-b', [renewed('b')], { expectedVersion: 'any', context });
+      // `one` knows of position 2 (its own); the head it takes now is 3 (the other connection's).
+      const head = await one.headPosition();
+      expect(head).toBe(3);
+      await two.append('member-b', [renewed('b')], { expectedVersion: 'any', context });
+      // A follower's read up to the head it took stops there, though 4 is committed ...
+      expect(await positions({ after: 0, until: head })).toEqual([1, 2, 3]);
+      // ... a read past what `one` knows looks at the file again (4), and never past what is there.
+      expect(await positions({ after: 0, until: 9 })).toEqual([1, 2, 3, 4]);
+      await two.append('member-b', [renewed('b')], { expectedVersion: 'any', context });
+      expect(await positions({ after: 3 })).toEqual([4, 5]);
+      expect(await one.headPosition()).toBe(5);
+    } finally {
+      await one.close();
+      await two.close();
+    }
+  });
+
   it('group-commits the appends of one turn; nothing reads them before they are committed', async () => {
     const file = eventStoreFile(path.join(dir, `group-${++files}`));
     const store = new SqliteEventStore({ file, clock: new ManualClock() });
