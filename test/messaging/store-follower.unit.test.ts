@@ -146,41 +146,43 @@ describe('StoreFollower writing its position behind', () => {
 });
 
 describe('StoreFollower with a pipeline', () => {
-  /** A handler whose batches finish when the test says, announcing each call. */
-  function heldHandler() {
+  /**
+   * A relay-like follower (pipeline 4) whose handler finishes each batch when the test says: started
+   * on one event, then woken for a second while the first batch is still in flight.
+   */
+  async function twoBatchesInFlight(options: { initialBackoffMs?: number } = {}) {
+    const store = new MemoryEventStore(new ManualClock());
     const calls: { positions: number[]; finish: (error?: Error) => void }[] = [];
     let announce: (() => void) | null = null;
-    return {
-      calls,
-      nextCall: () => new Promise<void>((resolve) => (announce = resolve)),
-      handle: (batch: readonly AnyEventEnvelope[]) =>
-        new Promise<void>((resolve, reject) => {
-          calls.push({ positions: batch.map((e) => e.position), finish: (error) => (error ? reject(error) : resolve()) });
-          announce?.();
-        }),
-    };
-  }
-
-  it('hands on what was appended while a batch is in flight, and moves the position in order', async () => {
-    const store = new MemoryEventStore(new ManualClock());
-    const held = heldHandler();
-    const follower = new StoreFollower('relay', store, memoryCheckpoint(), held.handle, loggerFor('test'), { pipeline: 4, pollIntervalMs: 3_600_000 });
+    const nextCall = () => new Promise<void>((resolve) => (announce = resolve));
+    const handle = (batch: readonly AnyEventEnvelope[]) =>
+      new Promise<void>((resolve, reject) => {
+        calls.push({ positions: batch.map((e) => e.position), finish: (error) => (error ? reject(error) : resolve()) });
+        announce?.();
+      });
+    const follower = new StoreFollower('relay', store, memoryCheckpoint(), handle, loggerFor('test'), { pipeline: 4, pollIntervalMs: 3_600_000, ...options });
     const positions: number[] = [];
     follower.onProgress((s) => positions.push(s.position));
     await store.append('member-a', [created('a')], { expectedVersion: 0, context });
-    let call = held.nextCall();
+    let call = nextCall();
     await follower.start();
     await call;
     // Batch [1] is in flight; an append and its wake hand on [2] without waiting for it.
-    call = held.nextCall();
+    call = nextCall();
     follower.wake((await store.append('member-a', [renewed('a')], { expectedVersion: 1, context })).events);
     await call;
-    expect(held.calls.map((c) => c.positions)).toEqual([[1], [2]]);
+    const reaching = (position: number) => new Promise<void>((resolve) => follower.onProgress((s) => s.position === position && resolve()));
+    return { follower, calls, nextCall, positions, reaching };
+  }
+
+  it('hands on what was appended while a batch is in flight, and moves the position in order', async () => {
+    const { follower, calls, positions, reaching } = await twoBatchesInFlight();
+    expect(calls.map((c) => c.positions)).toEqual([[1], [2]]);
     expect(follower.status().position).toBe(0);
     // The second finishes first: the position still moves to 1, then to 2.
-    const done = new Promise<void>((resolve) => follower.onProgress((s) => s.position === 2 && resolve()));
-    held.calls[1]?.finish();
-    held.calls[0]?.finish();
+    const done = reaching(2);
+    calls[1]?.finish();
+    calls[0]?.finish();
     await done;
     expect(positions).toEqual([1, 2]);
     expect(follower.status().handled).toBe(2);
@@ -188,29 +190,16 @@ describe('StoreFollower with a pipeline', () => {
   });
 
   it('hands on again from its position everything after a batch that failed', async () => {
-    const store = new MemoryEventStore(new ManualClock());
-    const held = heldHandler();
-    const follower = new StoreFollower('relay', store, memoryCheckpoint(), held.handle, loggerFor('test'), {
-      pipeline: 4,
-      pollIntervalMs: 3_600_000,
-      initialBackoffMs: 1,
-    });
-    await store.append('member-a', [created('a')], { expectedVersion: 0, context });
-    let call = held.nextCall();
-    await follower.start();
-    await call;
-    call = held.nextCall();
-    follower.wake((await store.append('member-a', [renewed('a')], { expectedVersion: 1, context })).events);
-    await call;
+    const { follower, calls, nextCall, reaching } = await twoBatchesInFlight({ initialBackoffMs: 1 });
     // [2] went out, then [1] fails: both are handed on again, in one batch, from position 0.
-    call = held.nextCall();
-    held.calls[1]?.finish();
-    held.calls[0]?.finish(new Error('the broker did not confirm'));
+    const call = nextCall();
+    calls[1]?.finish();
+    calls[0]?.finish(new Error('the broker did not confirm'));
     await call;
-    expect(held.calls.map((c) => c.positions)).toEqual([[1], [2], [1, 2]]);
+    expect(calls.map((c) => c.positions)).toEqual([[1], [2], [1, 2]]);
     expect(follower.status()).toMatchObject({ position: 0, failures: 1, lastError: 'the broker did not confirm' });
-    const done = new Promise<void>((resolve) => follower.onProgress((s) => s.position === 2 && resolve()));
-    held.calls[2]?.finish();
+    const done = reaching(2);
+    calls[2]?.finish();
     await done;
     await follower.stop();
   });
