@@ -30,9 +30,10 @@ export interface StoreFollowerOptions {
   readonly initialBackoffMs?: number;
   readonly maxBackoffMs?: number;
   /**
-   * Batches handed to the handler before the first one finished (default 1). Only for handlers
-   * that keep order themselves across overlapping calls, like a publish on one AMQP channel; the
-   * position still advances strictly in order, batch by batch, as each one completes.
+   * Batches handed to the handler before the first one finished (default 1), those of later reads
+   * (after a wake) included. Only for handlers that keep order themselves across overlapping calls,
+   * like a publish on one AMQP channel; the position still advances strictly in order, batch by
+   * batch, as each one completes.
    */
   readonly pipeline?: number;
   /**
