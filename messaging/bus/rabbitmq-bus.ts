@@ -311,11 +311,8 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
   readonly deadLetterExchange: string;
   /** The type of this bus's durable queues. */
   readonly queueType: QueueType;
-  /** Whether this turn's socket writes are being held to go out together (see coalesceWrites). */
-  private coalescing = false;
-  /** The socket holding them, and which hold it is (a hold flushed early is not released twice). */
-  private corked: { socket: { uncork?: () => void }; hold: number } | null = null;
-  private holds = 0;
+  /** The socket holding this turn's writes to go out together, while it does (see coalesceWrites). */
+  private held: { readonly socket: { uncork?: () => void } } | null = null;
   /** When the connection was lost (clock ms), while it is; the reason, for /ready. */
   private lostAt: number | null = null;
   private lostReason = '';
@@ -758,7 +755,7 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
     if (this.closing) return unhealthy(RABBITMQ, 'the bus is closed');
     // `ready` also reads false while coalesceWrites holds this turn's writes (a cork of ours, not
     // the broker's): look again once they are out.
-    for (let turn = 0; turn < 3 && this.coalescing && !this.connection.ready; turn++) await new Promise((resolve) => setImmediate(resolve));
+    for (let turn = 0; turn < 3 && this.held !== null && !this.connection.ready; turn++) await new Promise((resolve) => setImmediate(resolve));
     if (this.connection.ready) return healthy(RABBITMQ);
     if (this.blockedReason !== null) return unhealthy(RABBITMQ, `the broker blocked the connection (${this.blockedReason})`);
     return unhealthy(RABBITMQ, `connection lost, reconnecting${this.lostReason ? ` (${this.lostReason})` : ''}`);
@@ -842,24 +839,23 @@ export class RabbitMqEventBus implements EventBus, TemporaryTopics {
    * check it is there): without it, writes simply go out one by one, as they did.
    */
   private coalesceWrites(): void {
-    if (this.coalescing) return;
+    if (this.held !== null) return;
     const socket = (this.connection as unknown as { _socket?: { cork?: () => void; uncork?: () => void; writable?: boolean } })._socket;
     if (!socket?.cork || !socket.uncork || !socket.writable) return;
-    this.coalescing = true;
     socket.cork();
-    const hold = ++this.holds;
-    this.corked = { socket, hold };
+    const held = { socket };
+    this.held = held;
     setImmediate(() => {
-      if (this.corked?.hold === hold) this.flushWrites();
+      // Unless a publish flushed this hold already (a later one is that turn's own).
+      if (this.held === held) this.flushWrites();
     });
   }
 
   /** Write what this turn's hold kept, now (a publish); later writes of the turn are held anew. */
   private flushWrites(): void {
-    const corked = this.corked;
-    this.corked = null;
-    this.coalescing = false;
-    corked?.socket.uncork?.();
+    const held = this.held;
+    this.held = null;
+    held?.socket.uncork?.();
   }
 
   private async handleDelivery(
