@@ -30,7 +30,17 @@ const LOCK_RETRY_MS = 1;
 export interface OpenSqliteOptions {
   /** FULL syncs the WAL on every commit (survives an OS crash); NORMAL (default) survives a process crash. */
   readonly synchronous?: 'normal' | 'full';
+  /** How long a statement waits for another process's lock (default BUSY_TIMEOUT_MS). */
+  readonly busyTimeoutMs?: number;
+  /**
+   * Called before each new try when another process was switching the same new file to WAL at the
+   * same moment (default: a debug log line).
+   */
+  readonly onWalSwitchBusy?: (attempt: number) => void;
 }
+
+/** A cell to block on for a millisecond between tries at startup (never notified). */
+const pauseCell = new Int32Array(new SharedArrayBuffer(4));
 
 /**
  * Open (creating its directory) an embedded database file, or ':memory:', as every adapter here wants
@@ -42,13 +52,42 @@ export interface OpenSqliteOptions {
  */
 export function openSqlite(file: string, options: OpenSqliteOptions = {}): Database.Database {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
-  db.pragma('journal_mode = WAL');
+  const busyTimeoutMs = options.busyTimeoutMs ?? BUSY_TIMEOUT_MS;
+  const db = new Database(file, { timeout: busyTimeoutMs });
+  switchToWal(db, file, busyTimeoutMs, options.onWalSwitchBusy);
   db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   db.pragma('cache_size = -65536');
   db.pragma('wal_autocheckpoint = 20000');
   db.pragma('journal_size_limit = 67108864');
   return db;
+}
+
+/**
+ * Put a connection in WAL mode. The switch reads the file's header, then writes it in a second step
+ * while still holding the read: when several processes open a new file at once (the product's
+ * services starting together on an empty data directory), all but one find the write lock taken at
+ * that step, and SQLite then fails with SQLITE_BUSY at once instead of waiting (waiting there could
+ * deadlock). The switch is tried again until it succeeds (the winner has put the file in WAL mode,
+ * and a file already in WAL mode needs no write) or the busy timeout has passed.
+ */
+function switchToWal(db: Database.Database, file: string, timeoutMs: number, onBusy?: (attempt: number) => void): void {
+  const deadline = Date.now() + timeoutMs;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      db.pragma('journal_mode = WAL');
+      return;
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (typeof code !== 'string' || !code.startsWith('SQLITE_BUSY') || Date.now() >= deadline) {
+        db.close();
+        throw error;
+      }
+      if (onBusy) onBusy(attempt);
+      else loggerFor('sqlite', { file }).debug({ attempt }, 'another process is switching the new database file to WAL; trying again');
+      // Startup only, before the connection is used: a synchronous millisecond's wait.
+      Atomics.wait(pauseCell, 0, 0, LOCK_RETRY_MS);
+    }
+  }
 }
 
 interface QueuedWrite {
