@@ -26,7 +26,10 @@ describe('outbox relay on RabbitMQ with a poison event', () => {
 
   afterAll(async () => {
     await product?.close();
+    // The backends' close is the in-process ones' (their bus included): the RabbitMQ bus that
+    // replaced it is this file's to close, before its vhost goes.
     await product?.backends.close();
+    await bus?.close();
     await broker.delete();
   });
 
