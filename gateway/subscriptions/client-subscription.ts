@@ -23,19 +23,16 @@ export interface FederatedSubscription extends AsyncIterableIterator<ExecutionRe
   terminate(error: GraphQLError | UpstreamInterrupted): void;
 }
 
-/** A transport's framing of one event: from its result's JSON (serialized once for all clients) and its cursor. */
-export type EventFrame = (payload: string, cursor: string | null) => string;
-
-/**
- * The client's connection (a WebSocket, an SSE stream, a multipart response), as far as writing
- * events to it goes: `written` runs once the socket took a message (with an error when it is
- * closed). Without a `frame`, each message is a graphql-ws `next` (it names the client's own
- * subscription id). With one, every client of that framing gets the same bytes for an event: they
- * are framed and encoded once, and the same buffer is written to each.
- */
-export type SubscriberSocket =
-  | { readonly frame?: undefined; send(message: string, written: (error?: Error) => void): void }
-  | { readonly frame: EventFrame; send(message: Buffer, written: (error?: Error) => void): void };
+/** The client's connection (a WebSocket, an SSE stream, a multipart response), as far as writing events to it goes. */
+export interface SubscriberSocket {
+  /** Send one text message; `written` runs once the socket took it (with an error when it is closed). */
+  send(message: string, written: (error?: Error) => void): void;
+  /**
+   * The message of one event, from its result's JSON (serialized once for all clients) and its
+   * cursor: the transport's framing. A graphql-ws `next` message when absent.
+   */
+  readonly frame?: (payload: string, cursor: string | null) => string;
+}
 
 /** The payload of an event, serialized once for every client that receives it. */
 const serialized = new WeakMap<FederatedResult, string>();
@@ -43,16 +40,6 @@ function payloadOf(event: FederatedResult): string {
   let json = serialized.get(event);
   if (json === undefined) serialized.set(event, (json = JSON.stringify(event.result)));
   return json;
-}
-
-/** An event's message per framing, encoded once for every client that receives it so framed. */
-const framed = new WeakMap<FederatedResult, Map<EventFrame, Buffer>>();
-function framedOf(event: FederatedResult, frame: EventFrame): Buffer {
-  let byFrame = framed.get(event);
-  if (byFrame === undefined) framed.set(event, (byFrame = new Map()));
-  let message = byFrame.get(frame);
-  if (message === undefined) byFrame.set(frame, (message = Buffer.from(frame(payloadOf(event), event.cursor))));
-  return message;
 }
 
 type Outcome = { readonly error?: unknown };
@@ -93,9 +80,8 @@ export class ClientSubscription implements FederatedSubscription {
       return false;
     }
     this.pending += 1;
-    const { socket } = this;
-    if (socket.frame) socket.send(framedOf(event, socket.frame), this.written);
-    else socket.send(this.nextFrame(payloadOf(event)), this.written);
+    const { frame } = this.socket;
+    this.socket.send(frame ? frame(payloadOf(event), event.cursor) : this.nextFrame(payloadOf(event)), this.written);
     if (event.cursor !== null) this.lastCursor = event.cursor;
     return true;
   }

@@ -3,7 +3,7 @@
 // a subscription's events until the response's head is written.
 import type http from 'node:http';
 import type { GraphQLFormattedError } from 'graphql';
-import type { EventFrame, SubscriberSocket } from './client-subscription';
+import type { SubscriberSocket } from './client-subscription';
 
 export function sendErrors(res: http.ServerResponse, status: number, errors: readonly GraphQLFormattedError[], headers: Record<string, string> = {}): void {
   if (res.headersSent) {
@@ -31,7 +31,7 @@ export const unavailable: GraphQLFormattedError = {
  */
 export class StreamOutput {
   private res: http.ServerResponse | null = null;
-  private waiting: [string | Buffer, (error?: Error) => void][] = [];
+  private waiting: [string, (error?: Error) => void][] = [];
   private ended = false;
 
   /** The response's head is written: flush what waited, write straight from now on. */
@@ -46,7 +46,7 @@ export class StreamOutput {
     return this.res !== null;
   }
 
-  write(message: string | Buffer, written: (error?: Error) => void = () => undefined): void {
+  write(message: string, written: (error?: Error) => void = () => undefined): void {
     const { res } = this;
     if (this.ended || (res && (res.destroyed || res.writableEnded))) {
       written(new Error('The response is closed.'));
@@ -67,8 +67,8 @@ export class StreamOutput {
     for (const [, written] of waiting) written(new Error('The response is closed.'));
   }
 
-  /** A SubscriberSocket writing events framed by `frame` (one function for every client framed alike). */
-  socket(frame: EventFrame): SubscriberSocket {
+  /** A SubscriberSocket writing events framed by `frame`. */
+  socket(frame: (payload: string, cursor: string | null) => string): SubscriberSocket {
     return { frame, send: (message, written) => this.write(message, written) };
   }
 }
