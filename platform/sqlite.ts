@@ -70,7 +70,12 @@ export function openSqlite(file: string, options: OpenSqliteOptions = {}): Datab
  * deadlock). The switch is tried again until it succeeds (the winner has put the file in WAL mode,
  * and a file already in WAL mode needs no write) or the busy timeout has passed.
  */
-function switchToWal(db: Database.Database, file: string, timeoutMs: number, onBusy?: (attempt: number) => void): void {
+function switchToWal(
+  db: Database.Database,
+  file: string,
+  timeoutMs: number,
+  onBusy = (attempt: number) => loggerFor('sqlite', { file }).debug({ attempt }, 'another process is switching the new database file to WAL; trying again'),
+): void {
   const deadline = Date.now() + timeoutMs;
   for (let attempt = 1; ; attempt += 1) {
     try {
@@ -82,8 +87,7 @@ function switchToWal(db: Database.Database, file: string, timeoutMs: number, onB
         db.close();
         throw error;
       }
-      if (onBusy) onBusy(attempt);
-      else loggerFor('sqlite', { file }).debug({ attempt }, 'another process is switching the new database file to WAL; trying again');
+      onBusy(attempt);
       // Startup only, before the connection is used: a synchronous millisecond's wait.
       Atomics.wait(pauseCell, 0, 0, LOCK_RETRY_MS);
     }

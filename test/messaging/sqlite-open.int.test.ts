@@ -40,17 +40,30 @@ describe('openSqlite', () => {
     return file;
   }
 
-  it("fails with SQLITE_BUSY on SQLite's own switch to WAL while another connection holds the write lock, even with a busy timeout", () => {
-    const file = rollbackModeFile();
+  /** Another connection holding the file's write lock, as a process switching it to WAL does. */
+  function holdWriteLock(file: string): { release(): void } {
     const holder = new Database(file);
     holder.exec('BEGIN IMMEDIATE');
+    return {
+      release: () => {
+        holder.exec('ROLLBACK');
+        holder.close();
+      },
+    };
+  }
+
+  it("fails with SQLITE_BUSY on SQLite's own switch to WAL while another connection holds the write lock, even with a busy timeout", () => {
+    const file = rollbackModeFile();
+    const lock = holdWriteLock(file);
     const opener = new Database(file, { timeout: 5000 });
-    // The switch holds a read while it asks for the write lock: SQLite does not wait (that could
-    // deadlock) but fails. This is what the services starting together ran into.
-    expect(() => opener.pragma('journal_mode = WAL')).toThrow(expect.objectContaining({ code: 'SQLITE_BUSY' }));
-    opener.close();
-    holder.exec('ROLLBACK');
-    holder.close();
+    try {
+      // The switch holds a read while it asks for the write lock: SQLite does not wait (that could
+      // deadlock) but fails. This is what the services starting together ran into.
+      expect(() => opener.pragma('journal_mode = WAL')).toThrow(expect.objectContaining({ code: 'SQLITE_BUSY' }));
+    } finally {
+      opener.close();
+      lock.release();
+    }
   });
 
   it('tries the switch again until the other connection has let go, and opens the file in WAL mode', async () => {
@@ -83,15 +96,13 @@ describe('openSqlite', () => {
 
   it('gives up with the SQLITE_BUSY error once its busy timeout has passed', () => {
     const file = rollbackModeFile();
-    const holder = new Database(file);
-    holder.exec('BEGIN IMMEDIATE');
+    const lock = holdWriteLock(file);
     let attempts = 0;
     try {
       expect(() => openSqlite(file, { busyTimeoutMs: 50, onWalSwitchBusy: () => (attempts += 1) })).toThrow(expect.objectContaining({ code: 'SQLITE_BUSY' }));
       expect(attempts).toBeGreaterThan(0);
     } finally {
-      holder.exec('ROLLBACK');
-      holder.close();
+      lock.release();
     }
   });
 });
