@@ -34,4 +34,4 @@ RUN mkdir -p /app/data && chown node:node /app/data
 USER node
 EXPOSE 4000
 # The gateway by default; compose overrides this per service (dist/subgraphs/<name>/main.js, dist/scripts/worker.js).
-CMD ["node", "--max-semi-space-size=64", "dist/gateway/main.js"]
+CMD ["node", "--max-semi-space-size=64", "--heap-growing-percent=100", "dist/gateway/main.js"]
