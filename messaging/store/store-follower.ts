@@ -273,7 +273,11 @@ export class StoreFollower {
             }
             const last = batch[batch.length - 1];
             if (!last) continue;
-            inFlight.push({ done: this.handleTraced(batch), last: last.position, count: batch.length });
+            const done = this.handleTraced(batch);
+            // Taken up now: a later batch may fail while an earlier one is still awaited, and a
+            // rejection nobody handles ends the process. Its error still reaches settleOldest.
+            done.catch(() => undefined);
+            inFlight.push({ done, last: last.position, count: batch.length });
             dispatched = last.position;
             if (inFlight.length >= pipeline) await settleOldest();
           }

@@ -145,6 +145,21 @@ describe('StoreFollower writing its position behind', () => {
   });
 });
 
+/**
+ * A handler's promise that tells whether anyone took up its outcome: Node ends the process on a
+ * rejection nobody handles, and a rejection is unhandled when no handler was attached to it by then.
+ */
+class Watched extends Promise<void> {
+  static override get [Symbol.species]() {
+    return Promise;
+  }
+  handled = false;
+  override then<A = void, B = never>(onFulfilled?: ((value: void) => A | PromiseLike<A>) | null, onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
+    this.handled = true;
+    return super.then(onFulfilled, onRejected);
+  }
+}
+
 describe('StoreFollower with a pipeline', () => {
   /**
    * A relay-like follower (pipeline 4) whose handler finishes each batch when the test says: started
@@ -152,14 +167,16 @@ describe('StoreFollower with a pipeline', () => {
    */
   async function twoBatchesInFlight(options: { initialBackoffMs?: number } = {}) {
     const store = new MemoryEventStore(new ManualClock());
-    const calls: { positions: number[]; finish: (error?: Error) => void }[] = [];
+    const calls: { positions: number[]; finish: (error?: Error) => void; result: Watched }[] = [];
     let announce: (() => void) | null = null;
     const nextCall = () => new Promise<void>((resolve) => (announce = resolve));
-    const handle = (batch: readonly AnyEventEnvelope[]) =>
-      new Promise<void>((resolve, reject) => {
-        calls.push({ positions: batch.map((e) => e.position), finish: (error) => (error ? reject(error) : resolve()) });
-        announce?.();
-      });
+    const handle = (batch: readonly AnyEventEnvelope[]) => {
+      let finish: (error?: Error) => void = () => undefined;
+      const result = new Watched((resolve, reject) => (finish = (error) => (error ? reject(error) : resolve())));
+      calls.push({ positions: batch.map((e) => e.position), finish, result });
+      announce?.();
+      return result;
+    };
     const follower = new StoreFollower('relay', store, memoryCheckpoint(), handle, loggerFor('test'), { pipeline: 4, pollIntervalMs: 3_600_000, ...options });
     const positions: number[] = [];
     follower.onProgress((s) => positions.push(s.position));
@@ -202,5 +219,27 @@ describe('StoreFollower with a pipeline', () => {
     calls[2]?.finish();
     await done;
     await follower.stop();
+  });
+  it('handles a later batch failing while an earlier one is still in flight', async () => {
+    // Node ends a process on a rejection nobody handles: a worker's relay died this way when the
+    // broker rejected a pipelined batch while the one before it still waited for its confirm.
+    const { follower, calls, nextCall, reaching } = await twoBatchesInFlight({ initialBackoffMs: 1 });
+    try {
+      // Both outcomes are taken up while both batches are in flight, whichever settles first.
+      expect(calls.map((c) => c.result.handled)).toEqual([true, true]);
+      calls[1]?.finish(new Error('message rejected by server'));
+      // [1] went out: the position moves to 1, and [2] is handed on again from there.
+      const call = nextCall();
+      calls[0]?.finish();
+      await call;
+      expect(calls.map((c) => c.positions)).toEqual([[1], [2], [2]]);
+      expect(follower.status()).toMatchObject({ position: 1, failures: 1, lastError: 'message rejected by server' });
+      const done = reaching(2);
+      calls[2]?.finish();
+      await done;
+    } finally {
+      for (const c of calls) c.finish();
+      await follower.stop();
+    }
   });
 });
