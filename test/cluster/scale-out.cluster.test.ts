@@ -521,6 +521,7 @@ describe('the product on a three-node RabbitMQ cluster, losing a node, a gateway
     // Meanwhile mutations go on through the gateway left: they are stored and answered at once;
     // their events wait for the relay.
     const drivenWhileRelayMoves = drive(members, 4);
+    // Should the lease not move, the failure shows what the standby logged last (or that it died).
     const takeover = await eventually(
       async () => {
         const h = await fetch(`${standby.url}/health`).then((r) => r.json() as Promise<{ relay?: { active?: boolean } }>);
@@ -528,7 +529,10 @@ describe('the product on a three-node RabbitMQ cluster, losing a node, a gateway
       },
       'the relay lease to move to the other worker',
       LEASE_TTL_MS + 30_000,
-    );
+    ).catch((error: unknown) => {
+      const state = standby.alive ? 'still running' : 'exited';
+      throw new Error(`${String(error)}\n${standby.spec.name} (${state}) logged last:\n${standby.tail(60)}`);
+    });
     report.relayTakeoverMs = takeover;
     // Within the lease's time to live of the holder's last renewal (which came before the kill),
     // with room for this busy two-core machine's scheduling.
