@@ -220,6 +220,7 @@ describe('StoreFollower with a pipeline', () => {
     await done;
     await follower.stop();
   });
+
   it('handles a later batch failing while an earlier one is still in flight', async () => {
     // Node ends a process on a rejection nobody handles: a worker's relay died this way when the
     // broker rejected a pipelined batch while the one before it still waited for its confirm.
