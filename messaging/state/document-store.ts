@@ -34,6 +34,14 @@ export interface CollectionOptions<T> {
   /** Fields queried with `where`, `orderBy` or `prefix` often enough to deserve an index. */
   readonly indexes?: readonly FieldOf<T>[];
   /**
+   * Fields looked up by value but null or missing in most documents (a replay run's id on markers
+   * written mostly live): indexed only where they hold a value, so that writing the other documents
+   * costs nothing. A `where` on null still answers, without the index. Results never differ from
+   * `indexes`; MongoDB indexes such a field fully (its planner uses a partial index only for the
+   * queries that imply the index's filter).
+   */
+  readonly sparseIndexes?: readonly FieldOf<T>[];
+  /**
    * Fields no two documents may share. Values of a unique field must be strings; documents
    * where it is missing or null are not constrained. Comparison is exact (normalise case first).
    */

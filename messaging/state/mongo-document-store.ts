@@ -104,7 +104,8 @@ class MongoCollection<T extends Doc> implements DocumentCollection<T> {
   private readonly indexed = new Set<string>();
 
   addOptions(options: CollectionOptions<T>): void {
-    for (const field of options.indexes ?? []) {
+    // A sparse index is a full one here (see CollectionOptions.sparseIndexes).
+    for (const field of [...(options.indexes ?? []), ...(options.sparseIndexes ?? [])]) {
       if (this.indexed.has(field)) continue;
       checkField(this.name, field);
       this.indexed.add(field);

@@ -144,6 +144,8 @@ class SqliteCollection<T extends Doc> implements DocumentCollection<T> {
 
   /** Fields whose index this collection has created (or found): `collection()` is called per use. */
   private readonly indexed = new Set<string>();
+  /** Fields whose sparse index (only documents holding a value) this collection has created. */
+  private readonly sparselyIndexed = new Set<string>();
 
   addOptions(options: CollectionOptions<T>): void {
     const t = quote(this.table);
@@ -153,6 +155,18 @@ class SqliteCollection<T extends Doc> implements DocumentCollection<T> {
       // (value, id) serves equality and the keyset order (value, id) of find.
       if (field !== 'id') this.db.exec(`CREATE INDEX IF NOT EXISTS ${quote(`${this.table}__ix__${field}`)} ON ${t} (${fieldExpr(field)}, id)`);
       this.indexed.add(field);
+    }
+    for (const field of options.sparseIndexes ?? []) {
+      if (this.indexed.has(field) || this.sparselyIndexed.has(field)) continue;
+      checkField(this.name, field);
+      if (field === 'id') continue;
+      const expr = fieldExpr(field);
+      // (value, id) of the documents holding a value: SQLite uses it for any comparison with the
+      // field (which implies IS NOT NULL), never for a lookup of null.
+      this.db.exec(`CREATE INDEX IF NOT EXISTS ${quote(`${this.table}__sx__${field}`)} ON ${t} (${expr}, id) WHERE ${expr} IS NOT NULL`);
+      // A full index of the field from an earlier version is dropped: every write paid for it.
+      this.db.exec(`DROP INDEX IF EXISTS ${quote(`${this.table}__ix__${field}`)}`);
+      this.sparselyIndexed.add(field);
     }
     for (const field of options.unique ?? []) {
       if (this.unique.has(field)) continue;

@@ -273,7 +273,7 @@ export function documentStoreContract(adapter: string, factory: () => Promise<Do
         for (const d of docs) await c.put(d);
         return c;
       };
-      const ids = (docs: Member[]) => docs.map((d) => d.id);
+      const ids = (docs: readonly Doc[]) => docs.map((d) => d.id);
 
       it('returns everything ordered by id when asked nothing', async () => {
         const c = await seed();
@@ -324,6 +324,29 @@ export function documentStoreContract(adapter: string, factory: () => Promise<Do
         const c = await seed();
         expect(ids(await c.find({ where: { score: null } }))).toEqual(['a4', 'a5']);
         expect(await c.count({ tier: null })).toBe(1);
+      });
+
+      it('answers the same on a sparsely indexed field: values, null and missing, ranges and order', async () => {
+        const c = store.collection<Doc & { run?: string | null; n: number }>('sparse', { indexes: ['n'], sparseIndexes: ['run'] });
+        await c.put({ id: 'm1', run: null, n: 1 });
+        await c.put({ id: 'm2', run: 'r1', n: 2 });
+        await c.put({ id: 'm3', n: 3 });
+        await c.put({ id: 'm4', run: 'r2', n: 4 });
+        await c.put({ id: 'm5', run: 'r1', n: 5 });
+        expect(ids(await c.find({ where: { run: 'r1' } }))).toEqual(['m2', 'm5']);
+        expect(ids(await c.find({ where: { run: 'r1', n: 5 } }))).toEqual(['m5']);
+        expect(ids(await c.find({ where: { run: null } }))).toEqual(['m1', 'm3']);
+        expect(await c.count({ run: null })).toBe(2);
+        expect(await c.count({ run: 'r2' })).toBe(1);
+        expect(ids(await c.find({ where: { run: { gte: 'r2' } } }))).toEqual(['m4']);
+        expect(ids(await c.find({ orderBy: { field: 'run', direction: 'desc' } }))).toEqual(['m4', 'm5', 'm2', 'm3', 'm1']);
+        // A value given up leaves the index: the document is found by null again.
+        await c.update('m2', (cur) => (cur ? { ...cur, run: null } : null));
+        expect(ids(await c.find({ where: { run: 'r1' } }))).toEqual(['m5']);
+        expect(ids(await c.find({ where: { run: null } }))).toEqual(['m1', 'm2', 'm3']);
+        // Declaring it fully as well (another user of the collection) changes no answer.
+        const full = store.collection<Doc & { run?: string | null; n: number }>('sparse', { indexes: ['run'] });
+        expect(ids(await full.find({ where: { run: 'r1' } }))).toEqual(['m5']);
       });
 
       it('keeps booleans apart from numbers', async () => {

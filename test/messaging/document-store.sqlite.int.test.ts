@@ -133,6 +133,33 @@ describe('SQLite DocumentStore on disk', () => {
     }
   });
 
+  it('indexes a sparse field only where it holds a value, and drops the full index an earlier version made', async () => {
+    const file = nextFile();
+    const before = new SqliteDocumentStore({ file });
+    const old = before.collection<Doc & { run: string | null }>('markers', { indexes: ['run'] });
+    await old.put({ id: 'live-1', run: null });
+    await old.put({ id: 'replay-1', run: 'r1' });
+    await before.close();
+    const store = new SqliteDocumentStore({ file });
+    try {
+      const markers = store.collection<Doc & { run: string | null }>('markers', { sparseIndexes: ['run'] });
+      const db = (store as unknown as { db: import('better-sqlite3').Database }).db;
+      const indexes = db.prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'doc_markers'`).all() as { name: string; sql: string | null }[];
+      expect(indexes.map((i) => i.name)).toEqual(['doc_markers__sx__run']);
+      expect(indexes[0]?.sql).toContain(`WHERE json_extract(doc, '$.run') IS NOT NULL`);
+      // Only the replay's marker is in it.
+      expect(db.prepare(`SELECT count(*) AS n FROM "doc_markers" INDEXED BY "doc_markers__sx__run" WHERE json_extract(doc, '$.run') IS NOT NULL`).get()).toEqual({ n: 1 });
+      const plan = (sql: string) => (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all('r1') as { detail: string }[]).map((p) => p.detail).join('\n');
+      // A lookup by value uses it; a lookup of null cannot (its rows are not in it).
+      expect(plan(`SELECT doc FROM "doc_markers" WHERE json_extract(doc, '$.run') = ? ORDER BY id`)).toContain('doc_markers__sx__run');
+      expect(plan(`SELECT doc FROM "doc_markers" WHERE json_extract(doc, '$.run') IS NULL AND ? IS NOT NULL`)).not.toContain('doc_markers__sx__run');
+      expect((await markers.find({ where: { run: 'r1' } })).map((d) => d.id)).toEqual(['replay-1']);
+      expect((await markers.find({ where: { run: null } })).map((d) => d.id)).toEqual(['live-1']);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('uses the expression index for an indexed equality query', async () => {
     const store = new SqliteDocumentStore({ file: ':memory:' });
     try {
