@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { ManualClock } from '../../platform/clock';
 import { openSqlite, SqliteGroupCommit } from '../../platform/sqlite';
 
 function setup() {
@@ -72,13 +73,67 @@ describe('SqliteGroupCommit', () => {
     await expect(writes.write(() => 1)).rejects.toThrow(/closed/);
   });
 
+  it('paced: after a group of several writes, the next commit waits for the interval, the writes issued meanwhile joining it; after a quiet interval, or a group of one, nothing waits', async () => {
+    const db = new Database(':memory:');
+    db.exec('CREATE TABLE t (id TEXT PRIMARY KEY, n INTEGER NOT NULL)');
+    const insert = db.prepare<[string, number]>('INSERT INTO t (id, n) VALUES (?, ?)');
+    const ids = () => db.prepare<[], { id: string }>('SELECT id FROM t ORDER BY id').all().map((r) => r.id);
+    const clock = new ManualClock();
+    const writes = new SqliteGroupCommit(db, { minIntervalMs: 5, now: () => clock.now().getTime(), timers: clock });
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    const add = (id: string) => () => insert.run(id, 1).changes;
+
+    // The first writes ever commit at the end of their turn, on no timer.
+    await expect(Promise.all([writes.write(add('a')), writes.write(add('a2'))])).resolves.toEqual([1, 1]);
+    expect(ids()).toEqual(['a', 'a2']);
+    expect(clock.pendingTimers).toBe(0);
+
+    // Within the interval: queued on a timer for the rest of it, across turns, joined by later writes.
+    const b = writes.write(add('b'));
+    await turn();
+    clock.advance(2);
+    const c = writes.write(add('c'));
+    await turn();
+    await turn();
+    expect(ids()).toEqual(['a', 'a2']);
+    expect(clock.pendingTimers).toBe(1); // one group, one timer
+    clock.advance(3);
+    await expect(Promise.all([b, c])).resolves.toEqual([1, 1]);
+    expect(ids()).toEqual(['a', 'a2', 'b', 'c']);
+
+    // After a quiet interval, the next write commits at the end of its turn again.
+    clock.advance(5);
+    await expect(writes.write(add('d'))).resolves.toBe(1);
+    expect(ids()).toEqual(['a', 'a2', 'b', 'c', 'd']);
+    expect(clock.pendingTimers).toBe(0);
+
+    // A lone writer awaiting each write in turn is never paced: its groups hold one write.
+    for (let i = 0; i < 20; i++) await writes.write(add(`e${String(i).padStart(2, '0')}`));
+    expect(ids()).toHaveLength(25);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('paced: flush() still commits what waits at once (before a close)', async () => {
+    const { db, insert, rows } = setup();
+    const clock = new ManualClock();
+    const writes = new SqliteGroupCommit(db, { minIntervalMs: 1000, now: () => clock.now().getTime(), timers: clock });
+    await Promise.all([writes.write(() => insert.run('a', 1)), writes.write(() => insert.run('b', 2))]);
+    const pending = writes.write(() => insert.run('c', 3));
+    expect(clock.pendingTimers).toBe(1);
+    writes.flush(true);
+    await pending;
+    expect(rows().map((r) => r.id)).toEqual(['a', 'b', 'c']);
+    clock.advance(1000); // the timer finds nothing left to commit
+    expect(rows()).toHaveLength(3);
+  });
+
   it('waits for another process\'s write lock on a timer, without blocking the event loop, then commits', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'group-commit-'));
     const file = path.join(dir, 'db.sqlite');
     const other = openSqlite(file);
     other.exec('CREATE TABLE t (id TEXT PRIMARY KEY, n INTEGER NOT NULL)');
     const mine = openSqlite(file);
-    const writes = new SqliteGroupCommit(mine, 10_000);
+    const writes = new SqliteGroupCommit(mine, { lockTimeoutMs: 10_000 });
     try {
       other.exec('BEGIN IMMEDIATE'); // the other process is writing
       let settled = false;
@@ -102,7 +157,7 @@ describe('SqliteGroupCommit', () => {
     const other = openSqlite(file);
     other.exec('CREATE TABLE t (id TEXT PRIMARY KEY)');
     const mine = openSqlite(file);
-    const writes = new SqliteGroupCommit(mine, 20);
+    const writes = new SqliteGroupCommit(mine, { lockTimeoutMs: 20 });
     try {
       other.exec('BEGIN IMMEDIATE');
       await expect(writes.write(() => mine.prepare('INSERT INTO t (id) VALUES (?)').run('a'))).rejects.toMatchObject({ code: 'SQLITE_BUSY' });
