@@ -29,7 +29,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
-import type { Timers } from './clock';
+import { systemClock, type Timers } from './clock';
 import { loggerFor } from './logger';
 
 /** How long a statement waits for another process's lock before failing with SQLITE_BUSY. */
@@ -126,11 +126,6 @@ export interface GroupCommitOptions {
   readonly timers?: Timers;
 }
 
-const defaultTimers: Timers = {
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
-
 export class SqliteGroupCommit {
   private queue: QueuedWrite[] = [];
   private scheduled = false;
@@ -155,7 +150,7 @@ export class SqliteGroupCommit {
     this.lockTimeoutMs = options.lockTimeoutMs ?? BUSY_TIMEOUT_MS;
     this.minIntervalMs = Math.max(0, options.minIntervalMs ?? 0);
     this.now = options.now ?? (() => performance.now());
-    this.timers = options.timers ?? defaultTimers;
+    this.timers = options.timers ?? systemClock;
   }
 
   /** Queue a synchronous write for the coming group; resolves with its result once committed. */
