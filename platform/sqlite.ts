@@ -133,7 +133,7 @@ export class SqliteGroupCommit {
   private lockedSince: number | null = null;
   /** Tries that found the lock taken in the current wait. */
   private lockMisses = 0;
-  private prepared: { begin: Database.Statement; commit: Database.Statement; noWait: Database.Statement; wait: Database.Statement } | null = null;
+  private prepared: { begin: Database.Statement; commit: Database.Statement } | null = null;
   private readonly lockTimeoutMs: number;
   private readonly minIntervalMs: number;
   private readonly now: () => number;
@@ -236,7 +236,10 @@ export class SqliteGroupCommit {
       // IMMEDIATE takes the write lock before the first read, so another process cannot slip a
       // write in between a check and the write that depends on it.
       const statements = this.statements();
-      if (!wait) statements.noWait.run();
+      // Through pragma(), which prepares the statement anew: SQLite sets the busy timeout while it
+      // prepares a PRAGMA, so a prepared statement run again did not set it on its first run, and the
+      // first lock met waited in SQLite's busy handler, the event loop asleep, for up to lockTimeoutMs.
+      if (!wait) this.db.pragma('busy_timeout = 0');
       statements.begin.run();
       this.lockedSince = null;
       this.lockMisses = 0;
@@ -248,18 +251,13 @@ export class SqliteGroupCommit {
       if (now - this.lockedSince >= this.lockTimeoutMs) throw error;
       return false;
     } finally {
-      if (!wait) this.statements().wait.run();
+      if (!wait) this.db.pragma(`busy_timeout = ${this.lockTimeoutMs}`);
     }
   }
 
   /** The group's own statements, prepared once (they run for every group). */
-  private statements(): { begin: Database.Statement; commit: Database.Statement; noWait: Database.Statement; wait: Database.Statement } {
-    this.prepared ??= {
-      begin: this.db.prepare('BEGIN IMMEDIATE'),
-      commit: this.db.prepare('COMMIT'),
-      noWait: this.db.prepare('PRAGMA busy_timeout = 0'),
-      wait: this.db.prepare(`PRAGMA busy_timeout = ${this.lockTimeoutMs}`),
-    };
+  private statements(): { begin: Database.Statement; commit: Database.Statement } {
+    this.prepared ??= { begin: this.db.prepare('BEGIN IMMEDIATE'), commit: this.db.prepare('COMMIT') };
     return this.prepared;
   }
 

@@ -137,10 +137,13 @@ describe('SqliteGroupCommit', () => {
     try {
       other.exec('BEGIN IMMEDIATE'); // the other process is writing
       let settled = false;
+      const started = Date.now();
       const pending = writes.write(() => mine.prepare('INSERT INTO t (id, n) VALUES (?, ?)').run('a', 1)).then(() => (settled = true));
-      // Timers still fire while the write waits: the loop is not asleep in SQLite's busy handler.
+      // Timers still fire while the write waits: the loop is not asleep in SQLite's busy handler
+      // (asleep there, these turns came only after the 10 s of the lock timeout).
       for (let i = 0; i < 5; i++) await new Promise((resolve) => setTimeout(resolve, 2));
       expect(settled).toBe(false);
+      expect(Date.now() - started).toBeLessThan(5_000);
       other.exec('COMMIT');
       await pending;
       expect(other.prepare('SELECT id, n FROM t').all()).toEqual([{ id: 'a', n: 1 }]);
