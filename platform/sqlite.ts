@@ -236,9 +236,9 @@ export class SqliteGroupCommit {
       // IMMEDIATE takes the write lock before the first read, so another process cannot slip a
       // write in between a check and the write that depends on it.
       const statements = this.statements();
-      // Through pragma(), which prepares the statement anew: SQLite sets the busy timeout while it
-      // prepares a PRAGMA, so a prepared statement run again did not set it on its first run, and the
-      // first lock met waited in SQLite's busy handler, the event loop asleep, for up to lockTimeoutMs.
+      // Through pragma(), which prepares the statement each time: SQLite sets the busy timeout while
+      // it prepares a PRAGMA, so a statement prepared once did nothing on its first run, and the first
+      // lock met waited in SQLite's busy handler, the event loop asleep, for up to lockTimeoutMs.
       if (!wait) this.db.pragma('busy_timeout = 0');
       statements.begin.run();
       this.lockedSince = null;

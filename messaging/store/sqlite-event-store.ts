@@ -1,7 +1,8 @@
 // Embedded, file-backed EventStore on SQLite (better-sqlite3, WAL): the default without MONGODB_URI.
 // Appends run under the write lock (BEGIN IMMEDIATE), so positions are taken and committed in position
 // order; the appends of one event-loop turn run together in that transaction (group commit, paced
-// under load: EVENT_COMMIT_INTERVAL_MS), each resolving once committed. WAL readers see whole commits only, so a follower never meets a gap.
+// under load: EVENT_COMMIT_INTERVAL_MS), each resolving once committed. WAL readers see whole
+// commits only, so a follower never meets a gap.
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { systemClock, type Clock } from '../../platform/clock';
@@ -52,8 +53,8 @@ export interface SqliteEventStoreOptions {
  * (relay, projections), and each woken follower reads and hands on what it finds, so fewer, larger
  * commits under load mean fewer of those turns as well as fewer WAL pages. At 200 mutations/s on a
  * saturated two-core machine, pacing to 2 ms met the p99 goal of subscription latency in 8 of 9 quick
- * runs against 6 of 9 unpaced, with the worst event at about 40 ms instead of 60-145 ms
- * (BENCHMARKS.md, issue 19). An append waits only within 2 ms of a commit of several appends.
+ * runs against 6 of 9 unpaced (BENCHMARKS.md, issue 19). An append waits only within 2 ms of a
+ * commit of several appends.
  */
 export const EVENT_COMMIT_INTERVAL_MS = 2;
 
