@@ -56,10 +56,11 @@ const pauseCell = new Int32Array(new SharedArrayBuffer(4));
 /**
  * Open (creating its directory) an embedded database file, or ':memory:', as every adapter here wants
  * it: WAL (readers never block the writer, several processes share the file, the busy timeout making
- * a writer wait for another's lock), a 64 MiB page cache, and the WAL file kept under 64 MiB after a
- * checkpoint. Checkpoints are the job of a SqliteCheckpointer thread; the connection's own automatic
- * checkpoint (run inside a commit, on the event loop) only comes in at 20,000 pages, should that
- * thread fall behind or fail.
+ * a writer wait for another's lock), a 64 MiB page cache, and the WAL file kept under 128 MiB after a
+ * checkpoint (above the length at which the checkpointer restarts it, RESTART_AFTER_FRAMES, so that
+ * a restart does not also shrink the file that the next commits grow again). Checkpoints are the job
+ * of a SqliteCheckpointer thread; the connection's own automatic checkpoint (run inside a commit, on
+ * the event loop) only comes in at 40,000 pages, should that thread fall behind or fail.
  */
 export function openSqlite(file: string, options: OpenSqliteOptions = {}): Database.Database {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
@@ -68,8 +69,8 @@ export function openSqlite(file: string, options: OpenSqliteOptions = {}): Datab
   switchToWal(db, file, busyTimeoutMs, options.onWalSwitchBusy);
   db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   db.pragma('cache_size = -65536');
-  db.pragma('wal_autocheckpoint = 20000');
-  db.pragma('journal_size_limit = 67108864');
+  db.pragma('wal_autocheckpoint = 40000');
+  db.pragma('journal_size_limit = 134217728');
   return db;
 }
 
@@ -281,22 +282,26 @@ export class SqliteGroupCommit {
 /**
  * How often the checkpointer thread copies committed WAL pages back into the database file. Pages
  * rewritten by every commit (index leaves, checkpoints, counters) are copied once per checkpoint, so
- * a shorter interval costs more I/O for no gain; the WAL stays well under the 20,000-page fallback.
+ * a shorter interval costs more I/O for no gain; the WAL stays well under the 40,000-page fallback.
  */
 const CHECKPOINT_INTERVAL_MS = 500;
 
 /**
- * A WAL this long (frames, about 16 MiB) is restarted after its checkpoint. A PASSIVE checkpoint
+ * A WAL this long (frames, about 64 MiB) is restarted after its checkpoint. A PASSIVE checkpoint
  * copies the pages back but never lets the WAL start over under a steady write load: the writer
  * restarts it only when a transaction begins with every frame copied back, and the commits made
- * while the checkpoint ran are always there. The WAL then grew to the 20,000-page fallback (80 MiB,
- * every read searching a longer index), where the owner's own connection checkpointed inside a
+ * while the checkpoint ran are always there. The WAL then grew to the automatic-checkpoint fallback
+ * (every read searching a longer index), where the owner's own connection checkpointed inside a
  * commit, on its event loop: commits of up to 28 ms at 200 mutations/s. A RESTART checkpoint after
- * the PASSIVE one copies the few frames committed meanwhile, holding the write lock for that long
- * (the owner's group commit waits for it without blocking its event loop), and the next commit
- * starts the WAL from its beginning.
+ * the PASSIVE one copies the few frames committed meanwhile and syncs the database file, holding the
+ * write lock for that long (the owner's group commit waits for it without blocking its event loop),
+ * and the next commit starts the WAL from its beginning.
+ * That hold is 5-17 ms on a virtual machine's disk, and every write of the file waits it out: at
+ * 200 mutations/s the document store's WAL grows by about 4,000 pages a second, so restarting at
+ * 4,096 pages held the lock about once a second per file. At 16,384, a quarter as often, for a WAL
+ * file of up to about 70 MiB (BENCHMARKS.md, issue 19).
  */
-const RESTART_AFTER_FRAMES = 4096;
+const RESTART_AFTER_FRAMES = 16_384;
 /** How long a RESTART checkpoint waits for the write lock and for readers before trying next time. */
 const RESTART_WAIT_MS = 100;
 
