@@ -545,8 +545,9 @@ export async function runSubscriptionLatency(options: SubscriptionLatencyOptions
       stdio: ['ignore', 2, 2, 'ipc'],
     });
     ready = await productReady(child);
-    // Only to read the store: no follower here, so the product need not announce its appends to us.
-    backends = await createBackends(cfg, undefined, { announcements: false });
+    // Only to read the store: no follower here, so the product need not announce its appends to us,
+    // and no checkpointer beside the product's (its WAL restarts would hold the product's commits).
+    backends = await createBackends(cfg, undefined, { announcements: false, checkpoints: false });
     const subgraphUrls = ready.subgraphUrls;
     let sdl = fs.readFileSync(path.join(repoRoot, 'supergraph.graphql'), 'utf8');
     for (const [name, url] of Object.entries(subgraphUrls)) {

@@ -48,6 +48,13 @@ export interface BackendsOptions {
    * (a tool or a benchmark reading it) passes false: the others then need not announce to it.
    */
   readonly announcements?: boolean;
+  /**
+   * Run the embedded stores' checkpointer threads (default true). A process that only reads the
+   * store beside the product's own processes (a tool, a benchmark) passes false and leaves the
+   * checkpoints to them: each checkpointer copies and syncs the same pages again, and its WAL
+   * restarts hold the write lock that the product's commits wait for.
+   */
+  readonly checkpoints?: boolean;
 }
 
 export async function createBackends(cfg: BackendsConfig, clock: Clock = systemClock, options: BackendsOptions = {}): Promise<Backends> {
@@ -73,8 +80,9 @@ export async function createBackends(cfg: BackendsConfig, clock: Clock = systemC
     storeDescription = `MongoDB (${mongo.target.display})`;
   } else {
     fs.mkdirSync(cfg.DATA_DIR, { recursive: true });
-    rawStore = await createEventStore({ kind: 'sqlite', file: path.join(cfg.DATA_DIR, 'events.db') }, clock);
-    documents = createDocumentStore({ kind: 'sqlite', file: path.join(cfg.DATA_DIR, 'state.db') });
+    const checkpoints = options.checkpoints ?? true;
+    rawStore = await createEventStore({ kind: 'sqlite', file: path.join(cfg.DATA_DIR, 'events.db'), checkpoints }, clock);
+    documents = createDocumentStore({ kind: 'sqlite', file: path.join(cfg.DATA_DIR, 'state.db'), checkpoints });
     storeDescription = `embedded, file-backed (${cfg.DATA_DIR})`;
   }
   // The monitor's traffic per type is the deployment's: each process adds its counts to shared documents.

@@ -9,7 +9,7 @@ import { SqliteDocumentStore } from './sqlite-document-store';
 export type DocumentStoreConfig =
   | { readonly kind: 'memory' }
   /** `file` is the database file inside the data directory (created if missing), or ':memory:'. */
-  | { readonly kind: 'sqlite'; readonly file: string }
+  | { readonly kind: 'sqlite'; readonly file: string; readonly checkpoints?: boolean }
   /**
    * On the process's shared connection (backends.ts), or one of the store's own; `dbName` defaults
    * to the database in the URI, else `membership`.
@@ -24,7 +24,7 @@ export function createDocumentStore(config: DocumentStoreConfig): DocumentStore 
     case 'memory':
       return new MemoryDocumentStore();
     case 'sqlite':
-      return new SqliteDocumentStore({ file: config.file });
+      return new SqliteDocumentStore({ file: config.file, ...(config.checkpoints === undefined ? {} : { checkpoints: config.checkpoints }) });
     case 'mongo':
       return MongoDocumentStore.connect(config);
     default: {

@@ -398,6 +398,8 @@ export interface SqliteDocumentStoreOptions {
   readonly file: string;
   /** The shortest time between two commits (default DOCUMENT_COMMIT_INTERVAL_MS; 0: every turn's writes commit at its end). */
   readonly commitIntervalMs?: number;
+  /** Checkpoint the WAL from a thread of this store's (default true; see BackendsOptions.checkpoints). */
+  readonly checkpoints?: boolean;
 }
 
 export class SqliteDocumentStore implements DocumentStore {
@@ -412,7 +414,7 @@ export class SqliteDocumentStore implements DocumentStore {
     // process crash; only an OS crash can lose the last commits.
     this.db = openSqlite(options.file);
     this.writes = new SqliteGroupCommit(this.db, { minIntervalMs: options.commitIntervalMs ?? DOCUMENT_COMMIT_INTERVAL_MS });
-    this.checkpointer = SqliteCheckpointer.start(options.file);
+    this.checkpointer = options.checkpoints === false ? null : SqliteCheckpointer.start(options.file);
     let lastPrefix = '';
     let lastMatcher = prefixMatcher('');
     this.db.function('doc_ci_prefix', { deterministic: true }, (value: unknown, prefix: unknown) => {

@@ -10,7 +10,7 @@ import { SqliteEventStore } from './sqlite-event-store';
 export type EventStoreOptions =
   | { readonly kind: 'memory' }
   /** `file`: the database file (see eventStoreFile(dataDir)), or ':memory:'. */
-  | { readonly kind: 'sqlite'; readonly file: string; readonly synchronous?: 'normal' | 'full' }
+  | { readonly kind: 'sqlite'; readonly file: string; readonly synchronous?: 'normal' | 'full'; readonly checkpoints?: boolean }
   | ({
       readonly kind: 'mongo';
       /** Defaults to the database in the URI, else `membership`. */
@@ -33,7 +33,12 @@ export async function createEventStore(options: EventStoreOptions, clock: Clock 
     case 'memory':
       return new MemoryEventStore(clock);
     case 'sqlite':
-      return new SqliteEventStore({ file: options.file, clock, ...(options.synchronous ? { synchronous: options.synchronous } : {}) });
+      return new SqliteEventStore({
+        file: options.file,
+        clock,
+        ...(options.synchronous ? { synchronous: options.synchronous } : {}),
+        ...(options.checkpoints === undefined ? {} : { checkpoints: options.checkpoints }),
+      });
     case 'mongo': {
       const { kind: _kind, ...mongo } = options;
       return MongoEventStore.connect({ ...mongo, clock });

@@ -45,6 +45,8 @@ export interface SqliteEventStoreOptions {
   readonly recentEvents?: number;
   /** The shortest time between two commits (default EVENT_COMMIT_INTERVAL_MS; 0: every turn's appends commit at its end). */
   readonly commitIntervalMs?: number;
+  /** Checkpoint the WAL from a thread of this store's (default true; see BackendsOptions.checkpoints). */
+  readonly checkpoints?: boolean;
 }
 
 /**
@@ -175,7 +177,7 @@ export class SqliteEventStore implements EventStore {
     // Several processes (gateway, subgraphs, workers) may share the file.
     this.db = openSqlite(options.file, options.synchronous ? { synchronous: options.synchronous } : {});
     this.db.exec(SCHEMA);
-    this.checkpointer = SqliteCheckpointer.start(options.file);
+    this.checkpointer = options.checkpoints === false ? null : SqliteCheckpointer.start(options.file);
 
     // Statements are prepared once: an append then costs a few B-tree steps and no SQL parsing.
     this.insertStmt = this.db.prepare(
