@@ -309,6 +309,8 @@ interface CheckpointReply {
   readonly id: number;
   readonly result?: CheckpointResult;
   readonly error?: string;
+  /** A timed turn left to the thread that holds the file's checkpointer lock. */
+  readonly standby?: true;
 }
 
 export interface CheckpointResult {
@@ -334,6 +336,29 @@ db.pragma('synchronous = NORMAL');
 db.pragma('busy_timeout = ' + workerData.restartWaitMs);
 const passive = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
 const restart = db.prepare('PRAGMA wal_checkpoint(RESTART)');
+// One thread checkpoints a file on its timer, whichever of the processes sharing it (and threads of
+// one process) took the lock on the file beside it first, held as long as that thread runs; the
+// system releases it should its process die, and another takes over at its next turn. Without a
+// lock (the file beside cannot be made), every thread checkpoints on its timer, as before.
+let lease = null;
+try {
+  lease = new Database(workerData.file + '-checkpointer', { timeout: 0 });
+  lease.pragma('journal_mode = MEMORY');
+} catch {
+  lease = null;
+}
+let leading = lease === null;
+const lead = () => {
+  if (!leading) {
+    try {
+      lease.exec('BEGIN IMMEDIATE');
+      leading = true;
+    } catch (error) {
+      if (typeof error.code !== 'string' || !error.code.startsWith('SQLITE_BUSY')) throw error;
+    }
+  }
+  return leading;
+};
 const run = () => {
   try {
     const result = passive.get();
@@ -347,13 +372,19 @@ const run = () => {
   }
 };
 const timer = setInterval(() => {
-  const outcome = run();
+  let outcome;
+  try {
+    outcome = lead() ? run() : { standby: true };
+  } catch (error) {
+    outcome = { error: error.message };
+  }
   if (outcome.error || workerData.report) parentPort.postMessage({ id: 0, ...outcome });
 }, workerData.intervalMs);
 parentPort.on('message', (message) => {
   if (message.type === 'checkpoint') parentPort.postMessage({ id: message.id, ...run() });
   if (message.type === 'stop') {
     clearInterval(timer);
+    lease?.close();
     db.close();
     parentPort.close();
   }
@@ -367,7 +398,10 @@ parentPort.on('message', (message) => {
  * froze the event loop for up to 100 ms every few seconds. A PASSIVE checkpoint on another connection
  * takes no write lock: commits go on meanwhile. Once the WAL is long, a RESTART checkpoint follows it
  * (RESTART_AFTER_FRAMES) so that the next commit starts the WAL from its beginning.
- * One per process and file; ':memory:' databases have no WAL and get none.
+ * One per process and file; of those that share a file, one checkpoints it on its timer (the one
+ * holding the lock on `<file>-checkpointer`), the others stand by: each would copy and sync the same
+ * pages again, and a benchmark found the second one's syncs and WAL restarts holding the owner's
+ * commits. ':memory:' databases have no WAL and get none.
  */
 export class SqliteCheckpointer {
   private nextId = 1;
@@ -379,6 +413,7 @@ export class SqliteCheckpointer {
     private readonly worker: Worker,
     file: string,
     onCheckpoint: ((result: CheckpointResult) => void) | undefined,
+    onStandby: (() => void) | undefined,
   ) {
     const logger = loggerFor('sqlite-checkpointer', { file });
     this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
@@ -395,6 +430,8 @@ export class SqliteCheckpointer {
         logger.warn({ error: reply.error }, 'background checkpoint failed');
       } else if (reply.result) {
         onCheckpoint?.(reply.result);
+      } else if (reply.standby) {
+        onStandby?.();
       }
     });
     worker.on('error', (error) => {
@@ -417,6 +454,8 @@ export class SqliteCheckpointer {
       restartAfterFrames?: number;
       /** Told the outcome of every timed checkpoint (for tests and diagnostics). */
       onCheckpoint?: (result: CheckpointResult) => void;
+      /** Told of every timed turn left to another checkpointer of the same file (tests and diagnostics). */
+      onStandby?: () => void;
     } = {},
   ): SqliteCheckpointer | null {
     if (file === ':memory:' || file === '') return null;
@@ -428,13 +467,13 @@ export class SqliteCheckpointer {
         intervalMs: options.intervalMs ?? CHECKPOINT_INTERVAL_MS,
         restartAfterFrames: options.restartAfterFrames ?? RESTART_AFTER_FRAMES,
         restartWaitMs: RESTART_WAIT_MS,
-        report: options.onCheckpoint !== undefined,
+        report: options.onCheckpoint !== undefined || options.onStandby !== undefined,
       },
     });
-    return new SqliteCheckpointer(worker, file, options.onCheckpoint);
+    return new SqliteCheckpointer(worker, file, options.onCheckpoint, options.onStandby);
   }
 
-  /** Checkpoint now (what the thread does on its timer); resolves with SQLite's counts. */
+  /** Checkpoint now (what the thread does on its timer, whether or not it holds the lock); resolves with SQLite's counts. */
   checkpoint(): Promise<CheckpointResult> {
     if (this.stopped) return Promise.reject(new Error('The SQLite checkpointer has stopped.'));
     const id = this.nextId++;

@@ -191,6 +191,49 @@ describe('SqliteCheckpointer', () => {
     db.close();
   });
 
+  it('checkpoints a shared file from one thread on its timer: the others stand by, and one takes over when it stops', async () => {
+    const { file, db, insert } = database();
+    /** Events of a checkpointer's timed turns, awaited in order. */
+    const turns = () => {
+      const seen: ('checkpoint' | 'standby')[] = [];
+      const waiters: { kind: 'checkpoint' | 'standby'; resolve: () => void }[] = [];
+      const record = (kind: 'checkpoint' | 'standby') => {
+        seen.push(kind);
+        for (const waiter of waiters.splice(0)) {
+          if (waiter.kind === kind) waiter.resolve();
+          else waiters.push(waiter);
+        }
+      };
+      return {
+        seen,
+        options: { intervalMs: 5, onCheckpoint: () => record('checkpoint'), onStandby: () => record('standby') },
+        next: (kind: 'checkpoint' | 'standby') => new Promise<void>((resolve) => waiters.push({ kind, resolve })),
+      };
+    };
+    const first = turns();
+    const firstCheckpointed = first.next('checkpoint');
+    const leader = started(file, first.options);
+    await firstCheckpointed;
+    const second = turns();
+    const secondStoodBy = second.next('standby');
+    const standby = started(file, second.options);
+    insert(20);
+    await secondStoodBy;
+    // The leader went on checkpointing; the second one never did while it ran.
+    const leaderAgain = first.next('checkpoint');
+    await leaderAgain;
+    expect(second.seen).not.toContain('checkpoint');
+    expect(first.seen).not.toContain('standby');
+    // Asked directly, one standing by still checkpoints (or finds the leader's checkpoint running).
+    await expect(standby.checkpoint()).resolves.toEqual(expect.objectContaining({ log: expect.any(Number) }));
+    const secondTookOver = second.next('checkpoint');
+    await leader.stop();
+    insert(20);
+    await secondTookOver;
+    expect(fs.existsSync(`${file}-checkpointer`)).toBe(true);
+    db.close();
+  });
+
   it('is not started for an in-memory database (it has no WAL)', () => {
     expect(SqliteCheckpointer.start(':memory:')).toBeNull();
   });
