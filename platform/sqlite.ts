@@ -345,6 +345,7 @@ try {
   lease = new Database(workerData.file + '-checkpointer', { timeout: 0 });
   lease.pragma('journal_mode = MEMORY');
 } catch {
+  lease?.close();
   lease = null;
 }
 let leading = lease === null;

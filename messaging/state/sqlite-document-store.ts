@@ -406,7 +406,7 @@ export class SqliteDocumentStore implements DocumentStore {
   private readonly db: Database.Database;
   private readonly collections = new Map<string, SqliteCollection<Doc>>();
   private readonly writes: SqliteGroupCommit;
-  /** Checkpoints the WAL off the event loop (null for ':memory:'). */
+  /** Checkpoints the WAL off the event loop (null for ':memory:', or with `checkpoints: false`). */
   private readonly checkpointer: SqliteCheckpointer | null;
 
   constructor(options: SqliteDocumentStoreOptions) {

@@ -154,7 +154,7 @@ export class SqliteEventStore implements EventStore {
   private readonly headStmt: Database.Statement<[], { p: number }>;
   /** Appends of one event-loop turn share a transaction (platform/sqlite.ts). */
   private readonly writes: SqliteGroupCommit;
-  /** Checkpoints the WAL off the event loop (null for ':memory:'). */
+  /** Checkpoints the WAL off the event loop (null for ':memory:', or with `checkpoints: false`). */
   private readonly checkpointer: SqliteCheckpointer | null;
   private readonly saveSnapshotStmt: Database.Statement<[string, number, number, string, string]>;
   private readonly loadSnapshotStmt: Database.Statement<[string], SnapshotRow>;
