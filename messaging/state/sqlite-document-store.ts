@@ -389,7 +389,7 @@ class SqliteCollection<T extends Doc> implements DocumentCollection<T> {
  * unpaced. Paced to one commit per 5 ms it wrote about a quarter fewer WAL pages for the same work;
  * per 10 ms, another quarter fewer (about 22 pages per mutation instead of 29), so the WAL fills
  * and is restarted (the write lock held meanwhile) less often, and the product's process used
- * about 7 % less CPU, with no change in the mutations' round trip or the subscription latency
+ * about 9 % less CPU, with no change in the mutations' round trip or the subscription latency
  * (BENCHMARKS.md, issue 19). A write issued within 10 ms of a commit of several writes waits for
  * the rest of them; when the store is quiet, or one writer awaits each of its writes in turn (a
  * rebuild, a prune), none waits.
