@@ -35,7 +35,7 @@ import { productReady, stopProduct } from './product-child';
 import { hiveInstalled, processTreeCpuSeconds, repoRoot, startTarget, type GatewayTarget } from './subscription-targets';
 import { workloads, type Workload, type WorkloadName } from './gateway-query-workloads';
 import { testCards } from '../subgraphs/payment/domain/simulated-card-processor';
-import { GATEWAY_NODE_FLAGS } from '../gateway/node-flags';
+import { NODE_FLAGS } from '../platform/node-flags';
 
 /** The gateways measured: ours; Hive Gateway as its users run it (its default: one process); Hive with a worker per core. */
 const gatewayNames = ['ours', 'hive', 'hive-cores', 'ours-1p-http', 'ours-1p'] as const;
@@ -339,7 +339,7 @@ export async function runGatewayQueries(options: GatewayQueriesOptions) {
       },
       // BENCH_PRODUCT_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the subgraphs.
       // With the gateway's V8 flags, as `npm start` runs the product (it may hold gateways here).
-      execArgv: [...GATEWAY_NODE_FLAGS, ...(process.env.BENCH_PRODUCT_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')],
+      execArgv: [...NODE_FLAGS, ...(process.env.BENCH_PRODUCT_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')],
       stdio: ['ignore', 2, 2, 'ipc'],
     });
     const ready = await productReady(child);

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import net from 'node:net';
+import { NODE_FLAGS } from '../platform/node-flags';
 
 export function machine(): { cpus: number; cpuModel: string; memoryGiB: number; node: string; platform: string } {
   return {
@@ -46,7 +47,7 @@ export async function startWorkerProcess(env: Record<string, string>): Promise<W
   const port = await freePort();
   // BENCH_WORKER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the workers.
   const nodeArgs = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-  const child = spawn(process.execPath, [...nodeArgs, path.join(__dirname, '..', 'scripts', 'worker.js')], {
+  const child = spawn(process.execPath, [...NODE_FLAGS, ...nodeArgs, path.join(__dirname, '..', 'scripts', 'worker.js')], {
     env: { ...process.env, ...env, WORKER_PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { arg, machine } from './report';
-import { GATEWAY_NODE_FLAGS } from '../gateway/node-flags';
+import { NODE_FLAGS } from '../platform/node-flags';
 
 /**
  * Benchmark scripts (dist/bench/<name>.js) with the arguments of the documented run.
@@ -27,7 +27,7 @@ const benchmarks: readonly { name: string; args: string[]; needs?: 'hive'; nodeA
     name: 'subscription-latency',
     args: ['--rate', '200', '--low-rate', '50', '--seconds', '10', '--members', '200', '--subscribers', '5000', '--fanout-events', '10', '--rounds', '2', '--gateways', 'ours,hive', '--transports', 'ws,sse,multipart'],
     needs: 'hive',
-    nodeArgs: GATEWAY_NODE_FLAGS,
+    nodeArgs: NODE_FLAGS,
   },
   {
     name: 'gateway-queries',

@@ -24,7 +24,7 @@
 // processes' GC traces.
 import 'reflect-metadata';
 import fs from 'node:fs';
-import { GATEWAY_NODE_FLAGS } from '../gateway/node-flags';
+import { NODE_FLAGS } from '../platform/node-flags';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -538,9 +538,9 @@ export async function runSubscriptionLatency(options: SubscriptionLatencyOptions
         SUBGRAPH_SECRET: cfg.SUBGRAPH_SECRET,
         BENCH_WORKERS: options.workerProcess ? 'process' : 'in-process',
       },
-      // With the V8 flags `npm start` gives the product's process (package.json, gateway/node-flags.ts).
+      // With the V8 flags `npm start` gives the product's process (package.json, platform/node-flags.ts).
       // BENCH_PRODUCT_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the product.
-      execArgv: [...GATEWAY_NODE_FLAGS, ...(process.env.BENCH_PRODUCT_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')],
+      execArgv: [...NODE_FLAGS, ...(process.env.BENCH_PRODUCT_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')],
       // Its stdout goes to our stderr: our stdout carries the JSON result only.
       stdio: ['ignore', 2, 2, 'ipc'],
     });

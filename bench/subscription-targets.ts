@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { MemoryReply } from './subscription-probe';
 import type { GatewayReady } from './subscription-gateway';
 import { freePort } from './report';
-import { GATEWAY_NODE_FLAGS } from '../gateway/node-flags';
+import { NODE_FLAGS } from '../platform/node-flags';
 
 export type GatewayKind = 'ours' | 'hive';
 
@@ -205,7 +205,7 @@ export async function startTarget(kind: GatewayKind, options: TargetOptions): Pr
   const stdio: ['ignore', number, number, 'ipc'] = ['ignore', 2, 2, 'ipc'];
   if (kind === 'ours') {
     // Run as deployed: with the gateway's V8 flags (Hive Gateway runs with its own defaults).
-    const child = spawn(process.execPath, [...GATEWAY_NODE_FLAGS, ...probe, path.join(distBench, 'subscription-gateway.js')], { env, stdio });
+    const child = spawn(process.execPath, [...NODE_FLAGS, ...probe, path.join(distBench, 'subscription-gateway.js')], { env, stdio });
     const url = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('our gateway did not start within 60 s')), 60_000);
       child.once('exit', (code) => reject(new Error(`our gateway exited with ${code}`)));

@@ -25,7 +25,7 @@ import path from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { mintClientToken, type Role } from '../../platform/auth';
-import { GATEWAY_NODE_FLAGS } from '../../gateway/node-flags';
+import { NODE_FLAGS } from '../../platform/node-flags';
 import { createEventStore } from '../../messaging/store/create-event-store';
 import type { EventStore } from '../../messaging/store/event-store';
 import { createDocumentStore } from '../../messaging/state/create-document-store';
@@ -368,13 +368,13 @@ describe('the product on a three-node RabbitMQ cluster, losing a node, a gateway
     const specs = [];
     for (const name of SUBGRAPHS) {
       subgraphPorts[name] = await freePort();
-      specs.push({ name, args: [`dist/subgraphs/${name}/main.js`], env: { ...common, [`${name.toUpperCase()}_PORT`]: String(subgraphPorts[name]) }, port: subgraphPorts[name] as number });
+      specs.push({ name, args: [...NODE_FLAGS, `dist/subgraphs/${name}/main.js`], env: { ...common, [`${name.toUpperCase()}_PORT`]: String(subgraphPorts[name]) }, port: subgraphPorts[name] as number });
     }
     for (const index of [0, 1]) {
       const port = await freePort();
       // Debug: each delivery and relay batch is logged, so that a message that never arrives can be
       // traced (published? delivered to which worker? settled how?) from the failure's output.
-      specs.push({ name: `worker-${index}`, args: ['dist/scripts/worker.js'], env: { ...common, LOG_LEVEL: 'debug', WORKER_PORT: String(port) }, port });
+      specs.push({ name: `worker-${index}`, args: [...NODE_FLAGS, 'dist/scripts/worker.js'], env: { ...common, LOG_LEVEL: 'debug', WORKER_PORT: String(port) }, port });
     }
     // Subgraphs and workers at once (each declares what it uses); then the gateways.
     for (const spec of specs) processes.set(spec.name, startProcess(spec, logs));
@@ -383,7 +383,7 @@ describe('the product on a three-node RabbitMQ cluster, losing a node, a gateway
     for (const index of [0, 1]) {
       const port = await freePort();
       gatewayPorts[index] = port;
-      processes.set(`gateway-${index}`, startProcess({ name: `gateway-${index}`, args: [...GATEWAY_NODE_FLAGS, 'dist/gateway/main.js'], env: { ...common, ...subgraphUrls, PORT: String(port) }, port }, logs));
+      processes.set(`gateway-${index}`, startProcess({ name: `gateway-${index}`, args: [...NODE_FLAGS, 'dist/gateway/main.js'], env: { ...common, ...subgraphUrls, PORT: String(port) }, port }, logs));
     }
     await Promise.all([0, 1].map((index) => untilAnswers(processes.get(`gateway-${index}`) as ProductProcess, '/ready', 120_000)));
     report.productStartMs = Date.now() - started - (report.clusterStartMs as number);

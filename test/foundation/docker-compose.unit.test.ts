@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { isKnownVariable, loadConfig } from '../../platform/config';
 import { parseMongoUri } from '../../platform/mongodb-uri';
-import { GATEWAY_NODE_FLAGS } from '../../gateway/node-flags';
+import { NODE_FLAGS } from '../../platform/node-flags';
 import {
   builtServices,
   buildEntryOf,
@@ -242,10 +242,15 @@ describe('docker-compose.yml', () => {
     });
   });
 
-  it('runs the gateway with its V8 flags, as npm start does', () => {
-    expect(compose.services.gateway?.command).toEqual(['node', ...GATEWAY_NODE_FLAGS, 'dist/gateway/main.js']);
+  it('runs every process with the V8 flags npm start gives the product', () => {
+    expect(compose.services.gateway?.command).toEqual(['node', ...NODE_FLAGS, 'dist/gateway/main.js']);
+    expect(built.length).toBeGreaterThanOrEqual(6);
+    for (const [name, service] of built) {
+      const command = commandOf(service);
+      expect({ service: name, start: command.slice(0, NODE_FLAGS.length + 1) }).toEqual({ service: name, start: ['node', ...NODE_FLAGS] });
+    }
     const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
-    expect(scripts.start).toContain(`node ${GATEWAY_NODE_FLAGS.join(' ')} dist/scripts/start.js`);
+    expect(scripts.start).toContain(`node ${NODE_FLAGS.join(' ')} dist/scripts/start.js`);
   });
 
   it('publishes the gateway on port 4000 and the RabbitMQ management UI on 15672', () => {
@@ -271,7 +276,7 @@ describe('Dockerfile', () => {
 
   it('runs the gateway build entry by default, as the unprivileged node user', () => {
     const cmd = [...dockerfile.matchAll(/^CMD\s+(\[.*\])\s*$/gm)].pop()?.[1];
-    expect(cmd && JSON.parse(cmd)).toEqual(['node', ...GATEWAY_NODE_FLAGS, 'dist/gateway/main.js']);
+    expect(cmd && JSON.parse(cmd)).toEqual(['node', ...NODE_FLAGS, 'dist/gateway/main.js']);
     expect(fs.existsSync(path.join(root, 'gateway/main.ts'))).toBe(true);
     expect([...dockerfile.matchAll(/^USER\s+(\S+)/gm)].pop()?.[1]).toBe('node');
   });

@@ -1,11 +1,11 @@
 // The gateway's V8 flags are V8 options, not Node's: a Node upgrade whose V8 dropped one would make
 // `npm start`, the image and compose fail at once with "bad option". This runs this Node with them.
 import { spawnSync } from 'node:child_process';
-import { GATEWAY_NODE_FLAGS } from '../../gateway/node-flags';
+import { NODE_FLAGS } from '../../platform/node-flags';
 
 describe('the gateway V8 flags', () => {
   it('are accepted by this Node', () => {
-    const run = spawnSync(process.execPath, [...GATEWAY_NODE_FLAGS, '-e', 'process.stdout.write("ok")'], { encoding: 'utf8' });
+    const run = spawnSync(process.execPath, [...NODE_FLAGS, '-e', 'process.stdout.write("ok")'], { encoding: 'utf8' });
     expect({ status: run.status, stdout: run.stdout, stderr: run.stderr }).toEqual({ status: 0, stdout: 'ok', stderr: '' });
   });
 

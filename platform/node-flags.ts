@@ -1,6 +1,9 @@
-// V8 flags the gateway's process runs with, wherever it runs: `npm start` (package.json), the
-// Dockerfile, the gateway service of docker-compose.yml and the subscription benchmark (a test
-// keeps package.json, the Dockerfile and compose equal to this list; the benchmark imports it).
+// V8 flags every process of the product runs with, wherever it runs: `npm start` (package.json), the
+// Dockerfile, every service of docker-compose.yml and of deploy/kubernetes (the gateway, each
+// subgraph, the worker) and the benchmarks (tests keep package.json, the Dockerfile, compose and
+// Kubernetes equal to this list; the benchmarks import it). The process the benchmarks measure is
+// the all-in-one of `npm start`; a deployment splits the same work over several processes, each
+// with the same allocation pattern, so each keeps the same flags.
 //
 // A larger young generation: a subscription event fanned out to thousands of WebSockets allocates a
 // message, frames and write requests per subscriber, all dead a moment later. With V8's default
@@ -17,4 +20,4 @@
 // of mutation-to-subscriber latency wherever it fell. A factor of 2 (`--heap-growing-percent=100`)
 // makes them about five times rarer (one a minute at that load; BENCHMARKS.md, issue 19) for about
 // 50 MiB more resident memory at that load.
-export const GATEWAY_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=64', '--heap-growing-percent=100'];
+export const NODE_FLAGS: readonly string[] = ['--max-semi-space-size=64', '--heap-growing-percent=100'];
