@@ -59,10 +59,11 @@ export function replayBatchMarkers(store: DocumentStore): DocumentCollection<Rep
  * Every delivery writes one, so each index costs every delivery: `processedAt` orders the pruning,
  * and `replayId`, null on live markers, is indexed only on replays' (a run's markers are cleared
  * by it). A SQLite commit of three live markers wrote 9 WAL pages instead of 17 without the
- * indexes of `consumer` and of live markers' null `replayId` (BENCHMARKS.md, issue 19).
+ * indexes of `consumer` and of live markers' null `replayId` (BENCHMARKS.md, issue 19). The index
+ * of `consumer` that versions before that made is dropped from a store they wrote.
  */
 export function processedMarkers(store: DocumentStore): DocumentCollection<ProcessedMarker> {
-  return store.collection<ProcessedMarker>(CONSUMER_PROCESSED_COLLECTION, { indexes: ['processedAt'], sparseIndexes: ['replayId'] });
+  return store.collection<ProcessedMarker>(CONSUMER_PROCESSED_COLLECTION, { indexes: ['processedAt'], sparseIndexes: ['replayId'], retiredIndexes: ['consumer'] });
 }
 
 /** Forget one replay run's markers (after it finished), so they do not pile up. Returns how many. */

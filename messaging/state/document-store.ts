@@ -42,6 +42,12 @@ export interface CollectionOptions<T> {
    */
   readonly sparseIndexes?: readonly FieldOf<T>[];
   /**
+   * Fields an earlier version indexed and this one no longer does: their (non-unique) indexes are
+   * dropped where they exist, since every write still paid for them. Queries on such a field still
+   * answer, without an index. A field also listed in `indexes` or `sparseIndexes` keeps its index.
+   */
+  readonly retiredIndexes?: readonly string[];
+  /**
    * Fields no two documents may share. Values of a unique field must be strings; documents
    * where it is missing or null are not constrained. Comparison is exact (normalise case first).
    */

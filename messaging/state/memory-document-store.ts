@@ -21,7 +21,7 @@ class MemoryCollection<T extends Doc> implements DocumentCollection<T> {
   constructor(readonly name: string) {}
 
   addOptions(options: CollectionOptions<T>): void {
-    for (const field of [...(options.indexes ?? []), ...(options.sparseIndexes ?? [])]) checkField(this.name, field);
+    for (const field of [...(options.indexes ?? []), ...(options.sparseIndexes ?? []), ...(options.retiredIndexes ?? [])]) checkField(this.name, field);
     for (const field of options.unique ?? []) {
       checkField(this.name, field);
       if (this.uniqueValues.has(field)) continue;

@@ -74,6 +74,12 @@ function keysetFilter(f: string, descending: boolean, cursor: Cursor): Record<st
   return value === null ? { [f]: null, _id: { $lt: id } } : { $or: [{ [f]: { $lt: value } }, { [f]: null }, { [f]: value, _id: { $lt: id } }] };
 }
 
+/** dropIndex's answer when there is nothing to drop: IndexNotFound (27) or NamespaceNotFound (26). */
+function isMissingIndex(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 27 || code === 26;
+}
+
 /**
  * The field a duplicate-key error is about (`_id` for the id), from keyPattern or, failing that, the
  * index name (`ux_<field>`); null when it is not a duplicate key or names neither.
@@ -91,7 +97,7 @@ const isDuplicateKey = (error: unknown): boolean => duplicateKeyOf(error) !== nu
 
 class MongoCollection<T extends Doc> implements DocumentCollection<T> {
   private readonly unique = new Set<string>();
-  private readonly pendingIndexes: { field: string; unique: boolean }[] = [];
+  private readonly pendingIndexes: { field: string; kind: 'index' | 'unique' | 'drop' }[] = [];
   private indexing: Promise<void> | null = null;
 
   constructor(
@@ -102,6 +108,8 @@ class MongoCollection<T extends Doc> implements DocumentCollection<T> {
   /** Fields whose (non-unique) index is asked for already: `collection()` is called per use, and
    * without this every call queued another createIndexes round trip before the next operation. */
   private readonly indexed = new Set<string>();
+  /** Fields whose index from an earlier version is dropped already, or queued to be (retiredIndexes). */
+  private readonly retired = new Set<string>();
 
   addOptions(options: CollectionOptions<T>): void {
     // A sparse index is a full one here (see CollectionOptions.sparseIndexes).
@@ -109,13 +117,19 @@ class MongoCollection<T extends Doc> implements DocumentCollection<T> {
       if (this.indexed.has(field)) continue;
       checkField(this.name, field);
       this.indexed.add(field);
-      if (field !== 'id') this.pendingIndexes.push({ field, unique: false });
+      if (field !== 'id') this.pendingIndexes.push({ field, kind: 'index' });
     }
     for (const field of options.unique ?? []) {
       if (this.unique.has(field)) continue;
       checkField(this.name, field);
       this.unique.add(field);
-      if (field !== 'id') this.pendingIndexes.push({ field, unique: true });
+      if (field !== 'id') this.pendingIndexes.push({ field, kind: 'unique' });
+    }
+    for (const field of options.retiredIndexes ?? []) {
+      if (this.indexed.has(field) || this.retired.has(field)) continue;
+      checkField(this.name, field);
+      this.retired.add(field);
+      if (field !== 'id') this.pendingIndexes.push({ field, kind: 'drop' });
     }
   }
 
@@ -265,21 +279,32 @@ class MongoCollection<T extends Doc> implements DocumentCollection<T> {
     return this.indexing;
   }
 
-  private async createIndexes(batch: readonly { field: string; unique: boolean }[]): Promise<void> {
+  private async createIndexes(batch: readonly { field: string; kind: 'index' | 'unique' | 'drop' }[]): Promise<void> {
+    const created = batch.filter((entry) => entry.kind !== 'drop');
     try {
-      await this.coll.createIndexes(
-        batch.map(({ field, unique }) =>
-          unique
-            ? // Partial on strings: documents without the field (or null) do not collide.
-              { key: { [field]: 1 }, name: `ux_${field}`, unique: true, partialFilterExpression: { [field]: { $type: 'string' } } }
-            : { key: { [field]: 1, _id: 1 }, name: `ix_${field}` },
-        ),
-      );
+      if (created.length > 0) {
+        await this.coll.createIndexes(
+          created.map(({ field, kind }) =>
+            kind === 'unique'
+              ? // Partial on strings: documents without the field (or null) do not collide.
+                { key: { [field]: 1 }, name: `ux_${field}`, unique: true, partialFilterExpression: { [field]: { $type: 'string' } } }
+              : { key: { [field]: 1, _id: 1 }, name: `ix_${field}` },
+          ),
+        );
+      }
     } catch (error) {
       // Stored documents already break a unique index asked for now.
       const field = duplicateField(error);
       if (field) throw uniqueConflict(this.name, field, null);
       throw error;
+    }
+    for (const { field } of batch.filter((entry) => entry.kind === 'drop')) {
+      try {
+        await this.coll.dropIndex(`ix_${field}`);
+      } catch (error) {
+        // Never made (a new deployment), or the collection itself does not exist yet.
+        if (!isMissingIndex(error)) throw error;
+      }
     }
   }
 

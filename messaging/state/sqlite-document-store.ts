@@ -146,6 +146,8 @@ class SqliteCollection<T extends Doc> implements DocumentCollection<T> {
   private readonly indexed = new Set<string>();
   /** Fields whose sparse index (only documents holding a value) this collection has created. */
   private readonly sparselyIndexed = new Set<string>();
+  /** Fields whose index from an earlier version this collection has dropped (retiredIndexes). */
+  private readonly retired = new Set<string>();
 
   addOptions(options: CollectionOptions<T>): void {
     const t = quote(this.table);
@@ -167,6 +169,12 @@ class SqliteCollection<T extends Doc> implements DocumentCollection<T> {
       // A full index of the field from an earlier version is dropped: every write paid for it.
       this.db.exec(`DROP INDEX IF EXISTS ${quote(`${this.table}__ix__${field}`)}`);
       this.sparselyIndexed.add(field);
+    }
+    for (const field of options.retiredIndexes ?? []) {
+      if (this.indexed.has(field) || this.sparselyIndexed.has(field) || this.retired.has(field)) continue;
+      checkField(this.name, field);
+      this.db.exec(`DROP INDEX IF EXISTS ${quote(`${this.table}__ix__${field}`)}`);
+      this.retired.add(field);
     }
     for (const field of options.unique ?? []) {
       if (this.unique.has(field)) continue;

@@ -349,6 +349,24 @@ export function documentStoreContract(adapter: string, factory: () => Promise<Do
         expect(ids(await full.find({ where: { run: 'r1' } }))).toEqual(['m5']);
       });
 
+      it('drops a retired index and still answers on its field; a retired index never made is no error', async () => {
+        type Marker = Doc & { consumer: string; at: number };
+        // A collection that does not exist yet, and whose retired index was never made.
+        const fresh = store.collection<Marker>('retired-fresh', { indexes: ['at'], retiredIndexes: ['consumer'] });
+        await fresh.put({ id: 'f1', consumer: 'crm', at: 1 });
+        expect(ids(await fresh.find({ where: { consumer: 'crm' } }))).toEqual(['f1']);
+        // An earlier version indexed `consumer`; this one retires it.
+        const before = store.collection<Marker>('retired', { indexes: ['consumer', 'at'] });
+        await before.put({ id: 'r1', consumer: 'crm', at: 1 });
+        await before.put({ id: 'r2', consumer: 'email', at: 2 });
+        await before.put({ id: 'r3', consumer: 'crm', at: 3 });
+        const after = store.collection<Marker>('retired', { indexes: ['at'], retiredIndexes: ['consumer'] });
+        await after.put({ id: 'r4', consumer: 'crm', at: 4 });
+        expect(ids(await after.find({ where: { consumer: 'crm' } }))).toEqual(['r1', 'r3', 'r4']);
+        expect(ids(await after.find({ where: { consumer: 'crm' }, orderBy: { field: 'at', direction: 'desc' } }))).toEqual(['r4', 'r3', 'r1']);
+        expect(await after.count({ consumer: 'email' })).toBe(1);
+      });
+
       it('keeps booleans apart from numbers', async () => {
         const c = await seed();
         expect(ids(await c.find({ where: { active: true } }))).toEqual(['a1', 'a6']);

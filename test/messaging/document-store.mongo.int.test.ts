@@ -51,6 +51,23 @@ if (uri) {
       },
     };
   });
+
+  it('drops the index of a retired field that an earlier version made (ix_<field>), and only that', async () => {
+    const db = client.db(`docstore_test_${randomUUID().slice(0, 8)}`);
+    const earlier = new MongoDocumentStore(db);
+    const store = new MongoDocumentStore(db);
+    try {
+      await earlier.collection<{ id: string; consumer: string; at: string }>('processed', { indexes: ['consumer', 'at'] }).put({ id: 'crm:e1', consumer: 'crm', at: 'x' });
+      const names = async () => (await db.collection('processed').indexes()).map((i) => i.name).sort();
+      expect(await names()).toEqual(['_id_', 'ix_at', 'ix_consumer']);
+      const markers = store.collection<{ id: string; consumer: string; at: string }>('processed', { indexes: ['at'], retiredIndexes: ['consumer'] });
+      expect((await markers.find({ where: { consumer: 'crm' } })).map((d) => d.id)).toEqual(['crm:e1']);
+      expect(await names()).toEqual(['_id_', 'ix_at']);
+    } finally {
+      await db.dropDatabase();
+      await Promise.all([earlier.close(), store.close()]);
+    }
+  });
 } else {
   // Visible in every run without MongoDB: these tests did NOT run against MongoDB.
   console.warn('DocumentStore MongoDB contract skipped: MONGODB_URI not set');

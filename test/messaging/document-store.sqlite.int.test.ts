@@ -160,6 +160,26 @@ describe('SQLite DocumentStore on disk', () => {
     }
   });
 
+  it('drops the index of a retired field that an earlier version made, once the store is reopened', async () => {
+    const file = nextFile();
+    const before = new SqliteDocumentStore({ file });
+    const old = before.collection<Doc & { consumer: string; at: string }>('processed', { indexes: ['consumer', 'at'] });
+    await old.put({ id: 'crm:e1', consumer: 'crm', at: '2026-12-06T00:00:00.000Z' });
+    await before.close();
+    const store = new SqliteDocumentStore({ file });
+    try {
+      const markers = store.collection<Doc & { consumer: string; at: string }>('processed', { indexes: ['at'], retiredIndexes: ['consumer'] });
+      const db = (store as unknown as { db: import('better-sqlite3').Database }).db;
+      const indexes = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'doc_processed' ORDER BY name`).all() as { name: string }[];
+      expect(indexes.map((i) => i.name)).toEqual(['doc_processed__ix__at']);
+      expect((await markers.find({ where: { consumer: 'crm' } })).map((d) => d.id)).toEqual(['crm:e1']);
+      // Declared again (collection() is called per use): nothing more to drop, no error.
+      store.collection<Doc & { consumer: string; at: string }>('processed', { indexes: ['at'], retiredIndexes: ['consumer'] });
+    } finally {
+      await store.close();
+    }
+  });
+
   it('uses the expression index for an indexed equality query', async () => {
     const store = new SqliteDocumentStore({ file: ':memory:' });
     try {
