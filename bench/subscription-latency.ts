@@ -40,7 +40,7 @@ import { onFreshVhost } from './broker';
 import type { ProductReady } from './subscription-product';
 import { productReady, stopProduct } from './product-child';
 import { Arrivals, closeSubscribers, openSubscribers, problemsOf, TRANSPORTS, updateProfile, type Transport } from './subscription-clients';
-import { hiveInstalled, localBrokerPid, machineBusySeconds, processCpuSeconds, repoRoot, startTarget, type GatewayKind, type GatewayTarget } from './subscription-targets';
+import { cpuPressureSeconds, hiveInstalled, localBrokerPid, machineBusySeconds, machineStolenSeconds, processCpuSeconds, repoRoot, startTarget, type GatewayKind, type GatewayTarget } from './subscription-targets';
 
 export interface SubscriptionLatencyOptions {
   readonly rabbitmqUrl: string;
@@ -87,7 +87,8 @@ let brokerPid: number | null | undefined;
 /**
  * CPU seconds used during a phase: the gateway's process, the product's, the workers', this one's
  * (clients), the local RabbitMQ node's (when there is one), and the whole machine's (every core:
- * of `machineCores` times the phase's seconds, how much was left).
+ * of `machineCores` times the phase's seconds, how much was left), with the part of it the
+ * hypervisor took (stolen) and how long runnable tasks waited for a core (CPU pressure).
  */
 function cpuMeter(target: GatewayTarget, product: Product) {
   brokerPid ??= localBrokerPid();
@@ -98,10 +99,14 @@ function cpuMeter(target: GatewayTarget, product: Product) {
   const clients0 = processCpuSeconds(process.pid);
   const broker0 = broker === null ? 0 : processCpuSeconds(broker);
   const machine0 = machineBusySeconds();
+  const stolen0 = machineStolenSeconds();
+  const pressure0 = cpuPressureSeconds();
   const started = performance.now();
   return () => {
     const seconds = (performance.now() - started) / 1000;
     const machineBusy = machineBusySeconds() - machine0;
+    const stolen = machineStolenSeconds() - stolen0;
+    const pressure = cpuPressureSeconds() - pressure0;
     return {
       gatewaySeconds: round1(target.cpuSeconds() - gateway0),
       productSeconds: round1(processCpuSeconds(product.pid) - product0),
@@ -109,6 +114,8 @@ function cpuMeter(target: GatewayTarget, product: Product) {
       clientsSeconds: round1(processCpuSeconds(process.pid) - clients0),
       ...(broker === null ? {} : { brokerSeconds: round1(processCpuSeconds(broker) - broker0) }),
       ...(Number.isNaN(machineBusy) ? {} : { machineBusySeconds: round1(machineBusy), machineCores: os.cpus().length, phaseSeconds: round1(seconds) }),
+      ...(Number.isNaN(stolen) ? {} : { machineStolenSeconds: Math.round(stolen * 100) / 100 }),
+      ...(Number.isNaN(pressure) ? {} : { cpuWaitSeconds: Math.round(pressure * 100) / 100 }),
     };
   };
 }
@@ -446,9 +453,10 @@ async function measure(
         console.error(`${tag} latency: ${options.rate}/s for ${options.seconds} s after ${options.warmSeconds} s of warm-up, over ${memberIds.length} members`);
         const latency = await latencyPhase(product, target, options, memberIds, transport);
         const cold = latency.warmUp ? ` (warm-up: p50 ${latency.warmUp.latencyMs.p50} ms, p99 ${latency.warmUp.latencyMs.p99} ms)` : '';
-        const { machineBusySeconds: busySeconds, phaseSeconds, machineCores } = latency.cpu;
+        const { machineBusySeconds: busySeconds, phaseSeconds, machineCores, machineStolenSeconds: stolen, cpuWaitSeconds: waited } = latency.cpu;
         const busy = busySeconds === undefined || !phaseSeconds ? '' : `; the machine busy ${round1(busySeconds / phaseSeconds)} of ${machineCores} cores`;
-        console.error(`${tag} latency p50 ${latency.latencyMs.p50} ms, p99 ${latency.latencyMs.p99} ms${cold}${busy}`);
+        const contention = `${stolen === undefined ? '' : `, ${stolen} s stolen`}${waited === undefined ? '' : `, tasks waiting for a core ${waited} s`}`;
+        console.error(`${tag} latency p50 ${latency.latencyMs.p50} ms, p99 ${latency.latencyMs.p99} ms${cold}${busy}${contention}`);
         const latencyAtLowRate = options.lowRate > 0 ? await latencyPhase(product, target, { ...options, rate: options.lowRate }, memberIds, transport) : null;
         if (latencyAtLowRate) console.error(`${tag} at ${options.lowRate}/s: p50 ${latencyAtLowRate.latencyMs.p50} ms, p99 ${latencyAtLowRate.latencyMs.p99} ms`);
         console.error(`${tag} fan-out to ${options.subscribers}`);

@@ -113,6 +113,34 @@ export function machineBusySeconds(): number {
   }
 }
 
+/**
+ * Time the machine's virtual CPUs were ready to run but the hypervisor ran something else (steal,
+ * /proc/stat), in seconds summed over every core; NaN where unreported. Stolen time is charged to
+ * whatever ran in the guest, so a phase with it shows more CPU for every process for the same work.
+ */
+export function machineStolenSeconds(): number {
+  try {
+    const line = fs.readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
+    const steal = line.trim().split(/\s+/).map(Number)[8];
+    return steal === undefined ? NaN : steal / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * Seconds during which at least one runnable task waited for a CPU (Linux pressure stall
+ * information, /proc/pressure/cpu `some` total), NaN without PSI: how crowded the cores were.
+ */
+export function cpuPressureSeconds(): number {
+  try {
+    const some = /^some .*total=(\d+)/m.exec(fs.readFileSync('/proc/pressure/cpu', 'utf8'));
+    return some ? Number(some[1]) / 1e6 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
 /** The pid of a RabbitMQ node running on this machine (its Erlang VM, `beam.smp`), or null. */
 export function localBrokerPid(): number | null {
   try {
