@@ -33,5 +33,6 @@ COPY --from=build /app/console/dist ./console/dist
 RUN mkdir -p /app/data && chown node:node /app/data
 USER node
 EXPOSE 4000
-# The gateway by default; compose overrides this per service (dist/subgraphs/<name>/main.js, dist/scripts/worker.js).
+# The gateway by default; compose overrides this per service (dist/subgraphs/<name>/main.js, dist/scripts/worker.js),
+# each with the same V8 flags (platform/node-flags.ts).
 CMD ["node", "--max-semi-space-size=64", "--heap-growing-percent=100", "dist/gateway/main.js"]

@@ -27,6 +27,8 @@ import fs from 'node:fs';
 import { NODE_FLAGS } from '../platform/node-flags';
 import os from 'node:os';
 import path from 'node:path';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
 import { createBackends, type Backends } from '../messaging/backends';
@@ -155,6 +157,12 @@ async function createMembers(memberUrl: string, cfg: Config, ids: readonly strin
  * Wait until the workers have caught up (every consumer's and follower's lag is 0), so a phase does
  * not pay for the previous one's backlog. Bounded; returns the seconds waited and what lag is left.
  */
+/** A full GC of this process (the clients and the load generator), not of the processes measured. */
+function collectOwnGarbage(): void {
+  v8.setFlagsFromString('--expose-gc');
+  (vm.runInNewContext('gc') as () => void)();
+}
+
 async function settle(product: Product, timeoutMs = 120_000): Promise<{ seconds: number; lagLeft: number }> {
   const started = performance.now();
   let lag = Infinity;
@@ -225,6 +233,10 @@ async function latencyPhase(product: Product, target: GatewayTarget, options: Su
   await Promise.all(writers.map((w) => w.init(product)));
   await Promise.all(writers.map((w) => warmUp(w, product, target.url, arrivals, 1, 20)));
   arrivals.clear();
+  // The load generator's own full GC, while nothing is in flight: otherwise the garbage of earlier
+  // phases (5,000-subscriber fan-outs among them) was collected inside a later timed window, and
+  // this process's pause stamped the events it held back as late (BENCHMARKS.md, machine O).
+  collectOwnGarbage();
 
   const interval = 1000 / options.rate;
   type Sent = { memberId: string; sentAt: number; queuedMs: number; roundTripMs: number; version: number | null; error: string | null };
@@ -357,6 +369,7 @@ async function fanOutPhase(product: Product, target: GatewayTarget, options: Sub
   arrivals.clear();
   // Idle: every subscription open and live, nothing in flight.
   const idle = await target.memory();
+  collectOwnGarbage();
 
   const latencies: number[] = [];
   const lastDelivery: number[] = [];
