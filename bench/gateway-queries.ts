@@ -338,7 +338,7 @@ export async function runGatewayQueries(options: GatewayQueriesOptions) {
         ANALYTICS_ALLOWED_LATENESS_MS: String(ANALYTICS_LATENESS_MS),
       },
       // BENCH_PRODUCT_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the subgraphs.
-      // With the gateway's V8 flags, as `npm start` runs the product (it may hold gateways here).
+      // With the product's V8 flags, as `npm start` runs it (it may hold gateways here).
       execArgv: [...NODE_FLAGS, ...(process.env.BENCH_PRODUCT_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')],
       stdio: ['ignore', 2, 2, 'ipc'],
     });

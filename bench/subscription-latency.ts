@@ -153,16 +153,16 @@ async function createMembers(memberUrl: string, cfg: Config, ids: readonly strin
   }
 }
 
-/**
- * Wait until the workers have caught up (every consumer's and follower's lag is 0), so a phase does
- * not pay for the previous one's backlog. Bounded; returns the seconds waited and what lag is left.
- */
 /** A full GC of this process (the clients and the load generator), not of the processes measured. */
 function collectOwnGarbage(): void {
   v8.setFlagsFromString('--expose-gc');
   (vm.runInNewContext('gc') as () => void)();
 }
 
+/**
+ * Wait until the workers have caught up (every consumer's and follower's lag is 0), so a phase does
+ * not pay for the previous one's backlog. Bounded; returns the seconds waited and what lag is left.
+ */
 async function settle(product: Product, timeoutMs = 120_000): Promise<{ seconds: number; lagLeft: number }> {
   const started = performance.now();
   let lag = Infinity;

@@ -98,19 +98,24 @@ export function processCpuSeconds(pid: number): number {
   }
 }
 
+/** The machine's CPU time by kind, in ticks summed over every core (Linux /proc/stat: user, nice, system, idle, iowait, irq, softirq, steal, ...); null elsewhere. */
+function machineCpuTicks(): number[] | null {
+  try {
+    const line = fs.readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
+    return line.trim().split(/\s+/).slice(1).map(Number);
+  } catch {
+    return null;
+  }
+}
+
 /**
  * CPU seconds the whole machine has spent busy (every core; Linux /proc/stat: all but idle and
  * I/O wait), NaN elsewhere: beside the processes' own figures, how much of the machine a phase
  * left to everyone else.
  */
 export function machineBusySeconds(): number {
-  try {
-    const line = fs.readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
-    const [, user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).map(Number);
-    return ((user ?? NaN) + (nice ?? NaN) + (system ?? NaN) + (irq ?? NaN) + (softirq ?? NaN) + (steal ?? NaN)) / 100;
-  } catch {
-    return NaN;
-  }
+  const [user, nice, system, , , irq, softirq, steal] = machineCpuTicks() ?? [];
+  return ((user ?? NaN) + (nice ?? NaN) + (system ?? NaN) + (irq ?? NaN) + (softirq ?? NaN) + (steal ?? NaN)) / 100;
 }
 
 /**
@@ -119,13 +124,7 @@ export function machineBusySeconds(): number {
  * whatever ran in the guest, so a phase with it shows more CPU for every process for the same work.
  */
 export function machineStolenSeconds(): number {
-  try {
-    const line = fs.readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
-    const steal = line.trim().split(/\s+/).map(Number)[8];
-    return steal === undefined ? NaN : steal / 100;
-  } catch {
-    return NaN;
-  }
+  return (machineCpuTicks()?.[7] ?? NaN) / 100;
 }
 
 /**

@@ -298,8 +298,8 @@ const CHECKPOINT_INTERVAL_MS = 500;
  * and the next commit starts the WAL from its beginning.
  * That hold is 5-17 ms on one virtual machine's disk (a median of 13 ms, up to 46, on another), and
  * every write of the file waits it out: at 200 mutations/s the document store's WAL grows by about
- * 4,000 pages a second, so restarting at 4,096 pages held the lock about once a second per file. At 16,384, a quarter as often, for a WAL
- * file of up to about 70 MiB (BENCHMARKS.md, issue 19).
+ * 4,000 pages a second, so restarting at 4,096 pages held the lock about once a second per file.
+ * At 16,384, a quarter as often, for a WAL file of up to about 70 MiB (BENCHMARKS.md, issue 19).
  */
 const RESTART_AFTER_FRAMES = 16_384;
 /** How long a RESTART checkpoint waits for the write lock and for readers before trying next time. */

@@ -265,12 +265,12 @@ class MongoCollection<T extends Doc> implements DocumentCollection<T> {
     });
   }
 
-  /** Create declared indexes once; a failure is reported to the caller and retried on the next call. */
+  /** Create declared indexes (and drop retired ones) once; a failure is reported to the caller and retried on the next call. */
   private ready(): Promise<void> {
     if (this.pendingIndexes.length === 0) return this.indexing ?? Promise.resolve();
     const batch = this.pendingIndexes.splice(0);
     const previous = this.indexing ?? Promise.resolve();
-    const run = previous.then(() => this.createIndexes(batch));
+    const run = previous.then(() => this.applyIndexes(batch));
     this.indexing = run.catch((error: unknown) => {
       this.pendingIndexes.unshift(...batch);
       this.indexing = null;
@@ -279,7 +279,7 @@ class MongoCollection<T extends Doc> implements DocumentCollection<T> {
     return this.indexing;
   }
 
-  private async createIndexes(batch: readonly { field: string; kind: 'index' | 'unique' | 'drop' }[]): Promise<void> {
+  private async applyIndexes(batch: readonly { field: string; kind: 'index' | 'unique' | 'drop' }[]): Promise<void> {
     const created = batch.filter((entry) => entry.kind !== 'drop');
     try {
       if (created.length > 0) {

@@ -149,6 +149,11 @@ class SqliteCollection<T extends Doc> implements DocumentCollection<T> {
   /** Fields whose index from an earlier version this collection has dropped (retiredIndexes). */
   private readonly retired = new Set<string>();
 
+  /** Drop the (full) index `indexes` made of a field, if there is one. */
+  private dropFullIndex(field: string): void {
+    this.db.exec(`DROP INDEX IF EXISTS ${quote(`${this.table}__ix__${field}`)}`);
+  }
+
   addOptions(options: CollectionOptions<T>): void {
     const t = quote(this.table);
     for (const field of options.indexes ?? []) {
@@ -167,13 +172,13 @@ class SqliteCollection<T extends Doc> implements DocumentCollection<T> {
       // field (which implies IS NOT NULL), never for a lookup of null.
       this.db.exec(`CREATE INDEX IF NOT EXISTS ${quote(`${this.table}__sx__${field}`)} ON ${t} (${expr}, id) WHERE ${expr} IS NOT NULL`);
       // A full index of the field from an earlier version is dropped: every write paid for it.
-      this.db.exec(`DROP INDEX IF EXISTS ${quote(`${this.table}__ix__${field}`)}`);
+      this.dropFullIndex(field);
       this.sparselyIndexed.add(field);
     }
     for (const field of options.retiredIndexes ?? []) {
       if (this.indexed.has(field) || this.sparselyIndexed.has(field) || this.retired.has(field)) continue;
       checkField(this.name, field);
-      this.db.exec(`DROP INDEX IF EXISTS ${quote(`${this.table}__ix__${field}`)}`);
+      this.dropFullIndex(field);
       this.retired.add(field);
     }
     for (const field of options.unique ?? []) {
