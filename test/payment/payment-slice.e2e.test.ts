@@ -140,7 +140,11 @@ describe('payment slice through the gateway (embedded store, RabbitMQ)', () => {
       variables: { input: { memberId: ghost, items: [{ sku: 'MEM-VIP-12', quantity: 1 }], card: { number: testCards.success, expMonth: 12, expYear: 2099, cvc: '123' } } },
     });
     expect(forGhost.body.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', field: 'memberId' });
-    expect(await backends.store.headPosition()).toBe(head);
+    // Nothing was appended for the ghost. The head itself may move: the members made above still
+    // have their welcome mail and CRM sync recorded by consumers, whenever those get to them.
+    const since: string[] = [];
+    for await (const batch of backends.store.readAll({ after: head })) for (const e of batch) since.push(`${e.type} ${e.streamId} ${JSON.stringify(e.payload)}`);
+    expect(since.filter((line) => line.includes(ghost))).toEqual([]);
     const mine = (await createOrder(id, [{ sku: 'COURSE-AUDIT', quantity: 1 }])).data as { createOrder: { id: string } };
     const peek = await product.graphql(`query($id: ID!) { order(id: $id) { id } }`, { token: product.token(other), variables: { id: mine.createOrder.id } });
     expect(peek.body.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN' });
