@@ -37,6 +37,13 @@ export interface StoreFollowerOptions {
    */
   readonly pipeline?: number;
   /**
+   * With a pipeline, events in the batches in flight after which the follower waits for the oldest
+   * (default: no bound but the batches'). Small batches come one per wake under a steady load, large
+   * ones when catching up: this bounds what is held unconfirmed in the second case while the first
+   * may keep many small batches going.
+   */
+  readonly pipelineEvents?: number;
+  /**
    * How long a handled position may wait before it is saved (default 100). 0: saved after every
    * batch, before the next read, and a failed save fails the batch.
    */
@@ -237,15 +244,20 @@ export class StoreFollower {
     let progressed = false;
     const types = this.options.types ?? null;
     const pipeline = Math.max(1, this.options.pipeline ?? 1);
+    const pipelineEvents = Math.max(1, this.options.pipelineEvents ?? Number.POSITIVE_INFINITY);
     const inFlight: { done: Promise<void>; last: number; count: number }[] = [];
+    let eventsInFlight = 0;
+    const full = () => inFlight.length >= pipeline || eventsInFlight >= pipelineEvents;
     const settleOldest = async () => {
       const oldest = inFlight.shift();
       if (!oldest) return;
+      eventsInFlight -= oldest.count;
       try {
         await oldest.done;
       } catch (error) {
         // Later batches may have gone out too; they are redone from the last saved position.
         await Promise.allSettled(inFlight.splice(0).map((b) => b.done));
+        eventsInFlight = 0;
         throw error;
       }
       await this.advance(oldest.last);
@@ -278,8 +290,9 @@ export class StoreFollower {
             // rejection nobody handles ends the process. Its error still reaches settleOldest.
             done.catch(() => undefined);
             inFlight.push({ done, last: last.position, count: batch.length });
+            eventsInFlight += batch.length;
             dispatched = last.position;
-            if (inFlight.length >= pipeline) await settleOldest();
+            if (full()) await settleOldest();
           }
           if (complete && head !== undefined && head > dispatched) {
             // Nothing more of its types up to the head: the position moves there, in its turn.
@@ -293,7 +306,7 @@ export class StoreFollower {
       const oldest = inFlight[0] as (typeof inFlight)[number];
       const woken = this.pendingWake || (await Promise.race([oldest.done.then(() => false, () => false), this.delay.sleep(this.pollIntervalMs).then(() => true)]));
       this.delay.wake();
-      if (woken && inFlight.length < pipeline) {
+      if (woken && !full()) {
         read = true;
         continue;
       }

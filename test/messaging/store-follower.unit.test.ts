@@ -165,19 +165,21 @@ describe('StoreFollower with a pipeline', () => {
    * A relay-like follower (pipeline 4) whose handler finishes each batch when the test says: started
    * on one event, then woken for a second while the first batch is still in flight.
    */
-  async function twoBatchesInFlight(options: { initialBackoffMs?: number } = {}) {
+  async function twoBatchesInFlight(options: { initialBackoffMs?: number; pipelineEvents?: number } = {}) {
     const store = new MemoryEventStore(new ManualClock());
-    const calls: { positions: number[]; finish: (error?: Error) => void; result: Watched }[] = [];
+    // positionThen: the follower's saved position when the batch was handed on.
+    const calls: { positions: number[]; finish: (error?: Error) => void; result: Watched; positionThen: number }[] = [];
+    let follower: StoreFollower | null = null;
     let announce: (() => void) | null = null;
     const nextCall = () => new Promise<void>((resolve) => (announce = resolve));
     const handle = (batch: readonly AnyEventEnvelope[]) => {
       let finish: (error?: Error) => void = () => undefined;
       const result = new Watched((resolve, reject) => (finish = (error) => (error ? reject(error) : resolve())));
-      calls.push({ positions: batch.map((e) => e.position), finish, result });
+      calls.push({ positions: batch.map((e) => e.position), finish, result, positionThen: follower?.status().position ?? -1 });
       announce?.();
       return result;
     };
-    const follower = new StoreFollower('relay', store, memoryCheckpoint(), handle, loggerFor('test'), { pipeline: 4, pollIntervalMs: 3_600_000, ...options });
+    follower = new StoreFollower('relay', store, memoryCheckpoint(), handle, loggerFor('test'), { pipeline: 4, pollIntervalMs: 3_600_000, ...options });
     const positions: number[] = [];
     follower.onProgress((s) => positions.push(s.position));
     await store.append('member-a', [created('a')], { expectedVersion: 0, context });
@@ -189,8 +191,31 @@ describe('StoreFollower with a pipeline', () => {
     follower.wake((await store.append('member-a', [renewed('a')], { expectedVersion: 1, context })).events);
     await call;
     const reaching = (position: number) => new Promise<void>((resolve) => follower.onProgress((s) => s.position === position && resolve()));
-    return { follower, calls, nextCall, positions, reaching };
+    return { follower, calls, nextCall, positions, reaching, store };
   }
+
+  it('hands on a third batch at once while the pipeline has room', async () => {
+    const { follower, calls, nextCall, store } = await twoBatchesInFlight();
+    const call = nextCall();
+    follower.wake((await store.append('member-a', [renewed('a')], { expectedVersion: 2, context })).events);
+    await call;
+    // [1] and [2] are still in flight: nothing was saved before [3] went out.
+    expect(calls.map((c) => [c.positions, c.positionThen])).toEqual([[[1], 0], [[2], 0], [[3], 0]]);
+    for (const c of calls) c.finish();
+    await follower.stop();
+  });
+
+  it('waits for the oldest batch once the events in flight reach pipelineEvents', async () => {
+    const { follower, calls, nextCall, store } = await twoBatchesInFlight({ pipelineEvents: 2 });
+    const call = nextCall();
+    follower.wake((await store.append('member-a', [renewed('a')], { expectedVersion: 2, context })).events);
+    calls[0]?.finish();
+    await call;
+    // Two events were in flight: [3] went out only once [1] was confirmed and its position saved.
+    expect(calls.map((c) => [c.positions, c.positionThen])).toEqual([[[1], 0], [[2], 0], [[3], 1]]);
+    for (const c of calls.slice(1)) c.finish();
+    await follower.stop();
+  });
 
   it('hands on what was appended while a batch is in flight, and moves the position in order', async () => {
     const { follower, calls, positions, reaching } = await twoBatchesInFlight();
