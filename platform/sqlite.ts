@@ -50,6 +50,26 @@ export interface OpenSqliteOptions {
   readonly onWalSwitchBusy?: (attempt: number) => void;
 }
 
+/**
+ * The WAL length (pages) at which a connection whose checkpointer thread runs checkpoints on its own,
+ * inside a commit: only if the thread falls far behind. Such a checkpoint copies up to 160 MiB on
+ * the event loop (about 200 ms on a two-core virtual machine).
+ */
+const FALLBACK_AUTOCHECKPOINT_PAGES = 40_000;
+
+/** SQLite's own automatic checkpoint length (pages), for a connection without a checkpointer thread. */
+export const OWN_AUTOCHECKPOINT_PAGES = 1000;
+
+/**
+ * Hand the checkpoints back to the connection, as SQLite does by default (every 1,000 pages, inside
+ * a commit): for a connection whose checkpointer thread has failed. Left at the fallback length, its
+ * WAL grew to 160 MiB and every checkpoint then stalled the event loop for about 200 ms; at this
+ * length each stalls it for a few milliseconds.
+ */
+export function checkpointOnOwn(db: Database.Database): void {
+  if (db.open) db.pragma(`wal_autocheckpoint = ${OWN_AUTOCHECKPOINT_PAGES}`);
+}
+
 /** A cell to block on for a millisecond between tries at startup (never notified). */
 const pauseCell = new Int32Array(new SharedArrayBuffer(4));
 
@@ -60,7 +80,8 @@ const pauseCell = new Int32Array(new SharedArrayBuffer(4));
  * checkpoint (above the length at which the checkpointer restarts it, RESTART_AFTER_FRAMES, so that
  * a restart does not also shrink the file that the next commits grow again). Checkpoints are the job
  * of a SqliteCheckpointer thread; the connection's own automatic checkpoint (run inside a commit, on
- * the event loop) only comes in at 40,000 pages, should that thread fall behind or fail.
+ * the event loop) only comes in at FALLBACK_AUTOCHECKPOINT_PAGES, should that thread fall behind, and
+ * at SQLite's default again should it fail (checkpointOnOwn).
  */
 export function openSqlite(file: string, options: OpenSqliteOptions = {}): Database.Database {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
@@ -69,7 +90,7 @@ export function openSqlite(file: string, options: OpenSqliteOptions = {}): Datab
   switchToWal(db, file, busyTimeoutMs, options.onWalSwitchBusy);
   db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   db.pragma('cache_size = -65536');
-  db.pragma('wal_autocheckpoint = 40000');
+  db.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
   db.pragma('journal_size_limit = 134217728');
   return db;
 }
@@ -415,8 +436,16 @@ export class SqliteCheckpointer {
     file: string,
     onCheckpoint: ((result: CheckpointResult) => void) | undefined,
     onStandby: (() => void) | undefined,
+    onFailure: ((error: Error) => void) | undefined,
   ) {
     const logger = loggerFor('sqlite-checkpointer', { file });
+    let failed = false;
+    const fail = (error: Error) => {
+      if (failed) return;
+      failed = true;
+      logger.error({ err: error }, 'checkpointer thread failed; the connection checkpoints on its own again, inside its commits');
+      onFailure?.(error);
+    };
     this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
     worker.on('message', (reply: CheckpointReply) => {
       const waiter = this.pending.get(reply.id);
@@ -435,12 +464,11 @@ export class SqliteCheckpointer {
         onStandby?.();
       }
     });
-    worker.on('error', (error) => {
-      logger.error({ err: error }, 'checkpointer thread failed; the connection checkpoints on its own again');
-    });
-    worker.once('exit', () => {
+    worker.on('error', fail);
+    worker.once('exit', (code) => {
       for (const waiter of this.pending.values()) waiter.reject(new Error('The SQLite checkpointer has stopped.'));
       this.pending.clear();
+      if (!this.stopped) fail(new Error(`The SQLite checkpointer thread exited with code ${code}.`));
     });
     // A thread that only tidies up never keeps the process alive.
     worker.unref();
@@ -457,11 +485,19 @@ export class SqliteCheckpointer {
       onCheckpoint?: (result: CheckpointResult) => void;
       /** Told of every timed turn left to another checkpointer of the same file (tests and diagnostics). */
       onStandby?: () => void;
+      /**
+       * Told once if the thread fails or ends before stop() (it no longer checkpoints): the owner then
+       * checkpoints on its own again (checkpointOnOwn).
+       */
+      onFailure?: (error: Error) => void;
     } = {},
   ): SqliteCheckpointer | null {
     if (file === ':memory:' || file === '') return null;
     const worker = new Worker(CHECKPOINT_THREAD, {
       eval: true,
+      // Not the process's command-line options: a module preloaded with --require (an agent, a
+      // probe) would run in this thread too, and one that fails there would end the checkpoints.
+      execArgv: [],
       workerData: {
         file: path.resolve(file),
         driver: require.resolve('better-sqlite3'),
@@ -471,7 +507,7 @@ export class SqliteCheckpointer {
         report: options.onCheckpoint !== undefined || options.onStandby !== undefined,
       },
     });
-    return new SqliteCheckpointer(worker, file, options.onCheckpoint, options.onStandby);
+    return new SqliteCheckpointer(worker, file, options.onCheckpoint, options.onStandby, options.onFailure);
   }
 
   /** Checkpoint now (what the thread does on its timer, whether or not it holds the lock); resolves with SQLite's counts. */

@@ -2,7 +2,7 @@
 // key + JSON text), json_extract expression indexes for `indexes` and unique ones for `unique`; WAL.
 // Writes of one event-loop turn share a transaction (platform/sqlite.ts).
 import type Database from 'better-sqlite3';
-import { openSqlite, SqliteCheckpointer, SqliteGroupCommit } from '../../platform/sqlite';
+import { checkpointOnOwn, openSqlite, SqliteCheckpointer, SqliteGroupCommit } from '../../platform/sqlite';
 import type { CollectionOptions, Cursor, Doc, DocumentCollection, DocumentStore, FindQuery, Where } from './document-store';
 import {
   checkCollectionName,
@@ -430,7 +430,7 @@ export class SqliteDocumentStore implements DocumentStore {
     // process crash; only an OS crash can lose the last commits.
     this.db = openSqlite(options.file);
     this.writes = new SqliteGroupCommit(this.db, { minIntervalMs: options.commitIntervalMs ?? DOCUMENT_COMMIT_INTERVAL_MS });
-    this.checkpointer = options.checkpoints === false ? null : SqliteCheckpointer.start(options.file);
+    this.checkpointer = options.checkpoints === false ? null : SqliteCheckpointer.start(options.file, { onFailure: () => checkpointOnOwn(this.db) });
     let lastPrefix = '';
     let lastMatcher = prefixMatcher('');
     this.db.function('doc_ci_prefix', { deterministic: true }, (value: unknown, prefix: unknown) => {

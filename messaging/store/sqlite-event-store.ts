@@ -6,7 +6,7 @@
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { systemClock, type Clock } from '../../platform/clock';
-import { openSqlite, SqliteCheckpointer, SqliteGroupCommit } from '../../platform/sqlite';
+import { checkpointOnOwn, openSqlite, SqliteCheckpointer, SqliteGroupCommit } from '../../platform/sqlite';
 import type { Actor, AnyEventEnvelope, AnyNewEvent, EventMetadata } from '../events/envelope';
 import {
   checkExpectedVersion,
@@ -177,7 +177,7 @@ export class SqliteEventStore implements EventStore {
     // Several processes (gateway, subgraphs, workers) may share the file.
     this.db = openSqlite(options.file, options.synchronous ? { synchronous: options.synchronous } : {});
     this.db.exec(SCHEMA);
-    this.checkpointer = options.checkpoints === false ? null : SqliteCheckpointer.start(options.file);
+    this.checkpointer = options.checkpoints === false ? null : SqliteCheckpointer.start(options.file, { onFailure: () => checkpointOnOwn(this.db) });
 
     // Statements are prepared once: an append then costs a few B-tree steps and no SQL parsing.
     this.insertStmt = this.db.prepare(

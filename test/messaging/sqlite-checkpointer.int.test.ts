@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
-import { openSqlite, SqliteCheckpointer, type CheckpointResult } from '../../platform/sqlite';
+import { openSqlite, OWN_AUTOCHECKPOINT_PAGES, SqliteCheckpointer, type CheckpointResult } from '../../platform/sqlite';
 
 function database(): { file: string; db: Database.Database; insert: (n: number) => void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'checkpointer-'));
@@ -232,6 +232,45 @@ describe('SqliteCheckpointer', () => {
     await secondTookOver;
     expect(fs.existsSync(`${file}-checkpointer`)).toBe(true);
     db.close();
+  });
+
+  it("runs without the process's preloaded modules; if it fails anyway, the connection checkpoints on its own at SQLite's default length", () => {
+    // A module preloaded with --require (an agent, a probe) that refuses to run in a worker thread:
+    // inherited by the thread, it ended the checkpoints, and the connection's fallback checkpoints
+    // (160 MiB each, inside a commit) stalled the event loop for about 200 ms every few seconds.
+    const { file, db } = database();
+    db.close();
+    const dir = path.dirname(file);
+    const preload = path.join(dir, 'refuses-threads.js');
+    fs.writeFileSync(preload, `if (!require('node:worker_threads').isMainThread) throw new Error('not in a thread');\n`);
+    const sqlite = path.resolve(__dirname, '..', '..', 'dist', 'platform', 'sqlite.js');
+    const script = `
+      const { checkpointOnOwn, openSqlite, SqliteCheckpointer } = require(${JSON.stringify(sqlite)});
+      const db = openSqlite(${JSON.stringify(file)});
+      const checkpointer = SqliteCheckpointer.start(${JSON.stringify(file)}, {
+        intervalMs: 3600000,
+        onFailure: (error) => {
+          checkpointOnOwn(db);
+          console.log('failed:', error.message, db.pragma('wal_autocheckpoint', { simple: true }));
+          db.close();
+        },
+      });
+      checkpointer.checkpoint().then(async (result) => {
+        console.log('checkpointed', result.busy, db.pragma('wal_autocheckpoint', { simple: true }));
+        await checkpointer.stop();
+        db.close();
+      }, () => undefined);`;
+    const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'fatal' };
+    delete env.NODE_OPTIONS;
+    // Preloaded on the command line: the thread does not inherit it, and checkpoints.
+    const cli = spawnSync(process.execPath, ['--require', preload, '-e', script], { encoding: 'utf8', env, timeout: 30_000 });
+    expect(cli.stdout).toBe('checkpointed 0 40000\n');
+    expect(cli.status).toBe(0);
+    // Preloaded through NODE_OPTIONS, which every thread of the process runs: the thread fails, the
+    // owner hears it once, and its connection checkpoints every 1,000 pages again.
+    const nodeOptions = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...env, NODE_OPTIONS: `--require ${preload}` }, timeout: 30_000 });
+    expect(nodeOptions.stdout).toBe(`failed: not in a thread ${OWN_AUTOCHECKPOINT_PAGES}\n`);
+    expect(nodeOptions.status).toBe(0);
   });
 
   it('is not started for an in-memory database (it has no WAL)', () => {
