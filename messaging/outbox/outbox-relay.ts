@@ -143,7 +143,9 @@ export function createOutboxRelay(
   const { parking = memoryParkingLot(), maxConsecutiveParks, ...follower } = options;
   const publisher = new ParkingPublisher(bus, parking, logger, maxConsecutiveParks);
   // Publishes on one channel keep their order even when their confirms overlap, so several batches
-  // may be in flight; the checkpoint still only moves past a batch once it is confirmed.
+  // may be in flight; the checkpoint still only moves past a batch once it is confirmed. Once one
+  // fails, the follower hands on nothing more until it is published again, so that no later event
+  // reaches a queue first (after a lost connection, on the new one).
   return new StoreFollower('outbox-relay', store, checkpoint, (batch) => publisher.publish(batch), logger, {
     pipeline: RELAY_PIPELINE_BATCHES,
     pipelineEvents: RELAY_PIPELINE_EVENTS,

@@ -247,6 +247,12 @@ export class StoreFollower {
     const pipelineEvents = Math.max(1, this.options.pipelineEvents ?? Number.POSITIVE_INFINITY);
     const inFlight: { done: Promise<void>; last: number; count: number }[] = [];
     let eventsInFlight = 0;
+    // Set the moment a batch in flight fails: nothing more is handed on until the failed batch has
+    // been handed on again (after those in flight settle, from the position). A batch handed on
+    // meanwhile could overtake it: the relay's sends made while its connection is down wait for the
+    // reconnect and go out before the failed batch is published again, so a queue would get a later
+    // event before an earlier one, and a live feed, whose subscribers only move forward, lose it.
+    let failed = false;
     const full = () => inFlight.length >= pipeline || eventsInFlight >= pipelineEvents;
     const settleOldest = async () => {
       const oldest = inFlight.shift();
@@ -270,7 +276,7 @@ export class StoreFollower {
     let dispatched = this.position;
     let read = true;
     for (;;) {
-      let complete = this.running;
+      let complete = this.running && !failed;
       if (read && complete) {
         this.pendingWake = false;
         // A follower of some types reads only those (the store filters), up to the head it takes
@@ -279,7 +285,7 @@ export class StoreFollower {
         if (head === undefined || head > dispatched) {
           const options = types ? { after: dispatched, until: head, types: [...types], batchSize: this.batchSize } : { after: dispatched, batchSize: this.batchSize };
           for await (const batch of this.store.readAll(options)) {
-            if (!this.running) {
+            if (!this.running || failed) {
               complete = false;
               break;
             }
@@ -288,7 +294,9 @@ export class StoreFollower {
             const done = this.handleTraced(batch);
             // Taken up now: a later batch may fail while an earlier one is still awaited, and a
             // rejection nobody handles ends the process. Its error still reaches settleOldest.
-            done.catch(() => undefined);
+            done.catch(() => {
+              failed = true;
+            });
             inFlight.push({ done, last: last.position, count: batch.length });
             eventsInFlight += batch.length;
             dispatched = last.position;
@@ -301,12 +309,12 @@ export class StoreFollower {
           }
         }
       }
-      if (!complete || !this.running || pipeline === 1 || inFlight.length === 0) break;
+      if (!complete || failed || !this.running || pipeline === 1 || inFlight.length === 0) break;
       // Batches in flight: settle the oldest when it is done, or read what a wake announced.
       const oldest = inFlight[0] as (typeof inFlight)[number];
       const woken = this.pendingWake || (await Promise.race([oldest.done.then(() => false, () => false), this.delay.sleep(this.pollIntervalMs).then(() => true)]));
       this.delay.wake();
-      if (woken && !full()) {
+      if (woken && !failed && !full()) {
         read = true;
         continue;
       }

@@ -149,6 +149,29 @@ describe('StoreFollower writing its position behind', () => {
  * A handler's promise that tells whether anyone took up its outcome: Node ends the process on a
  * rejection nobody handles, and a rejection is unhandled when no handler was attached to it by then.
  */
+/** A store whose next read waits, once held, until the test opens it (`reached` once a batch waits). */
+class GatedStore extends MemoryEventStore {
+  private gate: { reached: () => void; opened: Promise<void> } | null = null;
+  hold(): { reached: Promise<void>; open: () => void } {
+    let reached: () => void = () => undefined;
+    let open: () => void = () => undefined;
+    const reachedP = new Promise<void>((resolve) => (reached = resolve));
+    this.gate = { reached, opened: new Promise<void>((resolve) => (open = resolve)) };
+    return { reached: reachedP, open };
+  }
+  override async *readAll(options?: ReadAllOptions): AsyncIterable<AnyEventEnvelope[]> {
+    for await (const batch of super.readAll(options)) {
+      const gate = this.gate;
+      if (gate) {
+        this.gate = null;
+        gate.reached();
+        await gate.opened;
+      }
+      yield batch;
+    }
+  }
+}
+
 class Watched extends Promise<void> {
   static override get [Symbol.species]() {
     return Promise;
@@ -244,6 +267,48 @@ describe('StoreFollower with a pipeline', () => {
     calls[2]?.finish();
     await done;
     await follower.stop();
+  });
+
+  it('hands on nothing read after a batch failed until that batch is handed on again', async () => {
+    // The relay reading [2] when [1] fails: handed on then, [2] would be published (on the
+    // connection that comes back) before [1] is published again, and a queue would get it first.
+    const store = new GatedStore(new ManualClock());
+    const calls: { positions: number[]; finish: (error?: Error) => void }[] = [];
+    let announce: (() => void) | null = null;
+    const nextCall = () => new Promise<void>((resolve) => (announce = resolve));
+    const follower = new StoreFollower(
+      'relay',
+      store,
+      memoryCheckpoint(),
+      (batch) =>
+        new Promise<void>((resolve, reject) => {
+          calls.push({ positions: batch.map((e) => e.position), finish: (error) => (error ? reject(error) : resolve()) });
+          announce?.();
+        }),
+      loggerFor('test'),
+      { pipeline: 4, pollIntervalMs: 3_600_000, initialBackoffMs: 1 },
+    );
+    try {
+      await store.append('member-a', [created('a')], { expectedVersion: 0, context });
+      let call = nextCall();
+      await follower.start();
+      await call;
+      // [1] is in flight; [2] is appended and the follower, woken, reads it: the read waits.
+      const gate = store.hold();
+      follower.wake((await store.append('member-a', [renewed('a')], { expectedVersion: 1, context })).events);
+      await gate.reached;
+      calls[0]?.finish(new Error('connection lost'));
+      await new Promise((resolve) => setImmediate(resolve));
+      call = nextCall();
+      gate.open();
+      await call;
+      // [2] was not handed on alone: [1] and [2] went out again together, from position 0.
+      expect(calls.map((c) => c.positions)).toEqual([[1], [1, 2]]);
+      expect(follower.status()).toMatchObject({ position: 0, failures: 1, lastError: 'connection lost' });
+    } finally {
+      for (const c of calls) c.finish();
+      await follower.stop();
+    }
   });
 
   it('handles a later batch failing while an earlier one is still in flight', async () => {

@@ -11,6 +11,9 @@ export class SeverableProxy {
   /** Broker-to-client pipes: held (nothing forwarded, the sockets kept open) while `holding`. */
   private readonly downstream = new Map<net.Socket, net.Socket>();
   private holding = false;
+  /** Client-to-broker pipes: stalled too while `stalled`. */
+  private readonly upstreamOf = new Map<net.Socket, net.Socket>();
+  private stalled = false;
   private refuseNext = 0;
   accepted = 0;
   refused = 0;
@@ -44,8 +47,25 @@ export class SeverableProxy {
     }
   }
 
-  /** Forward again what was held, and what comes next. */
+  /**
+   * Stop forwarding in both directions while keeping every connection open: what the client sends
+   * (its publishes) never reaches the broker, and is lost if the connection is cut meanwhile.
+   */
+  stall(): void {
+    this.hold();
+    this.stalled = true;
+    for (const [client, upstream] of this.upstreamOf) {
+      client.unpipe(upstream);
+      client.pause();
+    }
+  }
+
+  /** Forward again what was held (or stalled), and what comes next. */
   release(): void {
+    if (this.stalled) {
+      this.stalled = false;
+      for (const [client, upstream] of this.upstreamOf) client.pipe(upstream);
+    }
     if (!this.holding) return;
     this.holding = false;
     for (const [upstream, client] of this.downstream) upstream.pipe(client);
@@ -75,16 +95,18 @@ export class SeverableProxy {
       [upstream, client],
     ] as const) {
       this.sockets.add(a);
-      if (a === upstream && this.holding) a.pause();
+      if ((a === upstream && this.holding) || (a === client && this.stalled)) a.pause();
       else a.pipe(b);
       a.on('error', () => b.destroy());
       a.on('close', () => {
         this.sockets.delete(a);
         this.downstream.delete(a);
+        this.upstreamOf.delete(a);
         b.destroy();
       });
     }
     this.downstream.set(upstream, client);
+    this.upstreamOf.set(client, upstream);
   }
 }
 
