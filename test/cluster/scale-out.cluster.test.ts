@@ -303,11 +303,17 @@ describe('the product on a three-node RabbitMQ cluster, losing a node, a gateway
         : '(no node running)';
       // The story of the first few missing events: every log line naming them, and the relay batch that covered them.
       const story: string[] = [];
-      for (const line of last.slice(0, 3)) {
+      const byPosition = new Map((await readAll().catch(() => [])).map((e) => [e.position, e.id]));
+      const storyOf: { line: string; eventId: string; position: number }[] = [];
+      for (const line of last) {
         const found = /has not processed \S+ (\S+) \(position (\d+)\)/.exec(line);
-        if (!found) continue;
-        const [, eventId, at] = found;
-        const position = Number(at);
+        if (found) storyOf.push({ line, eventId: found[1] as string, position: Number(found[2]) });
+        // A subscriber's first missing position: the event at it.
+        const lacks = /^subscriber of \S+ lacks (\d+)/.exec(line);
+        const eventId = lacks ? byPosition.get(Number(lacks[1])) : undefined;
+        if (lacks && eventId && !storyOf.some((s) => s.eventId === eventId)) storyOf.push({ line, eventId, position: Number(lacks[1]) });
+      }
+      for (const { line, eventId, position } of storyOf.slice(0, 3)) {
         story.push(`-- ${line}`);
         for (const l of logs) {
           const j = l.json as { eventId?: string; from?: number; to?: number; msg?: string } | null;
@@ -368,7 +374,9 @@ describe('the product on a three-node RabbitMQ cluster, losing a node, a gateway
     const specs = [];
     for (const name of SUBGRAPHS) {
       subgraphPorts[name] = await freePort();
-      specs.push({ name, args: [...NODE_FLAGS, `dist/subgraphs/${name}/main.js`], env: { ...common, [`${name.toUpperCase()}_PORT`]: String(subgraphPorts[name]) }, port: subgraphPorts[name] as number });
+      // The member subgraph logs each delivery to its live queue too (debug), for a subscriber's missing event.
+      const level: Record<string, string> = name === 'member' ? { LOG_LEVEL: 'debug' } : {};
+      specs.push({ name, args: [...NODE_FLAGS, `dist/subgraphs/${name}/main.js`], env: { ...common, ...level, [`${name.toUpperCase()}_PORT`]: String(subgraphPorts[name]) }, port: subgraphPorts[name] as number });
     }
     for (const index of [0, 1]) {
       const port = await freePort();
