@@ -55,6 +55,13 @@ export interface LiveEventFeedOptions {
   readonly headPosition?: () => Promise<number>;
 }
 
+/**
+ * Positions the feed remembers having dispatched, to tell a second copy of an event (the relay
+ * publishes again after a failure: expected, the subscriptions skip it) from an event that arrives
+ * after later ones, which the subscriptions past it skip too, but for good.
+ */
+export const RECENT_POSITIONS = 4096;
+
 /** The listeners of one event type: those of every event, and those keyed by a route. */
 interface TypeListeners {
   readonly all: Set<LiveListener>;
@@ -67,6 +74,14 @@ export class LiveEventFeed implements LiveEventSource {
   private consumer: Consumer | null = null;
   /** The highest position the feed received: after a gap, what it missed lies beyond it. */
   private seen = 0;
+  /** The last RECENT_POSITIONS positions dispatched (a set, and a ring for their order). */
+  private readonly recent = new Set<number>();
+  private readonly ring: number[] = [];
+  private ringNext = 0;
+  /** Below or at it, the feed cannot tell a copy from a late event: its start, or what left the ring. */
+  private floor = 0;
+  /** Events that came after later ones (each logged as an error). */
+  lateArrivals = 0;
 
   private constructor(
     private readonly options: LiveEventFeedOptions,
@@ -75,6 +90,7 @@ export class LiveEventFeed implements LiveEventSource {
   static async start(bus: EventBus, options: LiveEventFeedOptions): Promise<LiveEventFeed> {
     const feed = new LiveEventFeed(options);
     feed.seen = (await options.headPosition?.()) ?? 0;
+    feed.floor = feed.seen;
     feed.consumer = await bus.consume(
       {
         queue: `${options.queuePrefix}.${randomUUID()}`,
@@ -153,6 +169,7 @@ export class LiveEventFeed implements LiveEventSource {
 
   /** Hand one event to its listeners; exposed for in-process wiring and tests. */
   dispatch(event: AnyEventEnvelope): void {
+    this.checkOrder(event);
     if (event.position > this.seen) this.seen = event.position;
     const entry = this.listeners.get(event.type);
     if (!entry) return;
@@ -162,6 +179,34 @@ export class LiveEventFeed implements LiveEventSource {
       const set = typeof key === 'string' ? byKey.get(key) : undefined;
       if (set && set.size > 0) this.notify([...set], event);
     }
+  }
+
+  /**
+   * The relay sends the first copy of every event in store order, so an event below the highest
+   * position seen is a copy of one dispatched already. One the feed never dispatched came after
+   * later ones: every subscription that delivered those skips it (a cursor only moves forward).
+   * Nothing here can give it back to them; it is logged as the error it is.
+   */
+  private checkOrder(event: AnyEventEnvelope): void {
+    const { position } = event;
+    if (this.recent.has(position)) return;
+    if (position < this.seen && position > this.floor) {
+      this.lateArrivals++;
+      this.options.logger.error(
+        { eventId: event.id, type: event.type, position, after: this.seen },
+        'an event reached the live feed after later ones: the subscriptions that had delivered those skipped it',
+      );
+    }
+    this.recent.add(position);
+    if (this.ring.length < RECENT_POSITIONS) {
+      this.ring.push(position);
+      return;
+    }
+    const dropped = this.ring[this.ringNext] as number;
+    this.recent.delete(dropped);
+    if (dropped > this.floor) this.floor = dropped;
+    this.ring[this.ringNext] = position;
+    this.ringNext = (this.ringNext + 1) % RECENT_POSITIONS;
   }
 
   private notify(listeners: readonly LiveListener[], event: AnyEventEnvelope): void {

@@ -265,6 +265,8 @@ describe('the product on a three-node RabbitMQ cluster, losing a node, a gateway
         if (terminal.length !== 1) problems.push(`order ${a.orderId} has ${terminal.length} terminal events`);
       }
     }
+    // No live feed got an event after later ones (its subscriptions past them would skip it).
+    for (const l of logs) if (l.json?.msg === 'an event reached the live feed after later ones: the subscriptions that had delivered those skipped it') problems.push(`${l.service}: ${l.text.slice(0, 300)}`);
     // Every subscriber: exactly its member's events, in order, once each.
     for (const sub of subscribers) {
       const expected = events.filter((e) => MEMBER_UPDATES.has(e.type) && (e.payload as { memberId?: string }).memberId === sub.memberId).map((e) => e.position);

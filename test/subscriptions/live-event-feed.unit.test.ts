@@ -4,7 +4,7 @@
 import pino from 'pino';
 import type { AnyEventEnvelope } from '../../messaging/events/envelope';
 import { InProcessEventBus } from '../../messaging/bus/in-process-bus';
-import { LiveEventFeed, payloadKey } from '../../messaging/live/live-event-feed';
+import { LiveEventFeed, payloadKey, RECENT_POSITIONS } from '../../messaging/live/live-event-feed';
 import { MemoryEventStore } from '../../messaging/store/memory-event-store';
 
 async function updates(store: MemoryEventStore, members: readonly string[]): Promise<AnyEventEnvelope[]> {
@@ -57,6 +57,41 @@ describe('LiveEventFeed', () => {
     const [event] = await updates(new MemoryEventStore(), ['m-a']);
     feed.dispatch(event as AnyEventEnvelope);
     expect(got).toEqual([event?.id]);
+    await feed.close();
+  });
+
+  it('logs an event that comes after later ones as an error, and not a copy of one it dispatched', async () => {
+    const store = new MemoryEventStore();
+    const before = await updates(store, ['m-0']);
+    const lines: { level: number; msg: string; position?: number; after?: number }[] = [];
+    const errors = pino({ level: 'error' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    // Started with one event in the store: what the relay publishes of it later is no news.
+    const feed = await LiveEventFeed.start(new InProcessEventBus(), { types: ['member.profile.updated'], queuePrefix: 'live.test', logger: errors, headPosition: () => store.headPosition() });
+    const [e2, e3, e4] = await updates(store, ['m-a', 'm-b', 'm-c']);
+    const got: number[] = [];
+    feed.listen(['member.profile.updated'], (event) => got.push(event.position));
+    // The relay's copies after a failure: 2 again, and 1 from before the feed started.
+    for (const event of [e2, e4, e2, ...before]) feed.dispatch(event as AnyEventEnvelope);
+    expect(feed.lateArrivals).toBe(0);
+    // 3 arrives after 4: logged, and still handed on (a listener not past it takes it).
+    feed.dispatch(e3 as AnyEventEnvelope);
+    expect(got).toEqual([2, 4, 2, 1, 3]);
+    expect(feed.lateArrivals).toBe(1);
+    expect(lines).toEqual([expect.objectContaining({ level: 50, position: 3, after: 4, msg: expect.stringMatching(/after later ones/) })]);
+    // Its copy is a copy.
+    feed.dispatch(e3 as AnyEventEnvelope);
+    expect(feed.lateArrivals).toBe(1);
+    await feed.close();
+  });
+
+  it('forgets the oldest positions past RECENT_POSITIONS: a copy of one of them is not taken for a late event', async () => {
+    const feed = await LiveEventFeed.start(new InProcessEventBus(), { types: ['member.profile.updated'], queuePrefix: 'live.test', logger });
+    const [first] = await updates(new MemoryEventStore(), ['m-a']);
+    const at = (position: number) => ({ ...(first as AnyEventEnvelope), position });
+    for (let position = 1; position <= RECENT_POSITIONS + 10; position++) feed.dispatch(at(position));
+    // 5 left the ring: below the floor, a copy of it cannot be told from a late event, and is not reported.
+    feed.dispatch(at(5));
+    expect(feed.lateArrivals).toBe(0);
     await feed.close();
   });
 });
