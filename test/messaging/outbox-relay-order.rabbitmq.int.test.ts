@@ -28,9 +28,12 @@ const broker = useTestVhost('relay-order');
 
 /** A store whose reads take a millisecond, as a store on disk or across the network does. */
 class SlowReadingStore extends MemoryEventStore {
+  /** The highest position a read handed out. */
+  handedOut = 0;
   override async *readAll(options?: ReadAllOptions): AsyncIterable<AnyEventEnvelope[]> {
     for await (const batch of super.readAll(options)) {
       await new Promise((resolve) => setTimeout(resolve, 1));
+      this.handedOut = Math.max(this.handedOut, batch[batch.length - 1]?.position ?? 0);
       yield batch;
     }
   }
@@ -70,20 +73,26 @@ describe('outbox relay on RabbitMQ across lost connections', () => {
     await relay.start();
 
     // Appends one at a time, each waking the relay, as commands do. Three times the connection
-    // stalls for a few appends (their batches are sent and never reach the broker), then it is cut
-    // and stays away for a few reconnects while the appends go on; then the relay catches up.
+    // stalls (what the relay sends never reaches the broker); once the relay has taken up an event
+    // appended since, the connection is cut and stays away for a few reconnects while the appends
+    // go on; then the relay catches up.
     const total = 600;
+    let stalledAt: number | null = null;
     for (let i = 1; i <= total; i++) {
-      if (i % 150 === 0 && i < total) proxy.stall();
+      if (i % 150 === 0 && i < total) {
+        proxy.stall();
+        stalledAt = i;
+      }
       const { events } = await store.append(`member-o${i}`, [{ type: 'member.created', payload: { memberId: `o${i}`, email: `o${i}@x.org`, firstName: 'O', lastName: 'R', tier: 'basic' } }], {
         expectedVersion: 0,
         context: { correlationId: `order-${i}` },
       });
       relay.wake(events);
       await new Promise((resolve) => setImmediate(resolve));
-      if (i % 150 === 5 && i > 150) {
+      if (stalledAt !== null && store.handedOut >= stalledAt) {
         proxy.cut(3);
         proxy.release();
+        stalledAt = null;
       }
       if (i % 150 === 100) await relay.caughtUp();
     }
