@@ -6,6 +6,7 @@ import type { AnyEventEnvelope } from '../events/envelope';
 import type { EventType } from '../events/catalog';
 import { ack, type Consumer, type EventBus } from '../bus/event-bus';
 import type { Logger } from '../../platform/logger';
+import { liveEventsLate } from '../monitor/metrics';
 
 export type LiveListener = (event: AnyEventEnvelope) => void;
 /**
@@ -80,7 +81,7 @@ export class LiveEventFeed implements LiveEventSource {
   private ringNext = 0;
   /** Below or at it, the feed cannot tell a copy from a late event: its start, or what left the ring. */
   private floor = 0;
-  /** Events that came after later ones (each logged as an error). */
+  /** Events that came after later ones (each logged as an error, and counted in `membership_live_events_late_total`). */
   lateArrivals = 0;
 
   private constructor(
@@ -192,6 +193,7 @@ export class LiveEventFeed implements LiveEventSource {
     if (this.recent.has(position)) return;
     if (position < this.seen && position > this.floor) {
       this.lateArrivals++;
+      liveEventsLate.inc({ type: event.type });
       this.options.logger.error(
         { eventId: event.id, type: event.type, position, after: this.seen },
         'an event reached the live feed after later ones: the subscriptions that had delivered those skipped it',

@@ -116,6 +116,17 @@ export function registerBacklogGauges(source: () => Promise<{ lags: Map<string, 
   measure = source;
 }
 
+/**
+ * Events a live feed received after later ones: the subscriptions that had delivered those skipped
+ * them (each is also logged as an error). Should stay 0: the outbox relay sends in store order.
+ */
+export const liveEventsLate = new Counter({
+  name: 'membership_live_events_late_total',
+  help: 'Events a live feed of this process received after later ones (the subscriptions past them skipped them), by event type; should stay 0.',
+  labelNames: ['type'] as const,
+  registers: [metricsRegistry],
+});
+
 /** Events the outbox relay set aside because the bus can never publish them (the parked list). */
 export const outboxEventsParked = new Counter({
   name: 'membership_outbox_events_parked_total',

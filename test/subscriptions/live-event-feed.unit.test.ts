@@ -6,6 +6,7 @@ import type { AnyEventEnvelope } from '../../messaging/events/envelope';
 import { InProcessEventBus } from '../../messaging/bus/in-process-bus';
 import { LiveEventFeed, payloadKey, RECENT_POSITIONS } from '../../messaging/live/live-event-feed';
 import { MemoryEventStore } from '../../messaging/store/memory-event-store';
+import { liveEventsLate } from '../../messaging/monitor/metrics';
 
 async function updates(store: MemoryEventStore, members: readonly string[]): Promise<AnyEventEnvelope[]> {
   const out: AnyEventEnvelope[] = [];
@@ -71,12 +72,14 @@ describe('LiveEventFeed', () => {
     const got: number[] = [];
     feed.listen(['member.profile.updated'], (event) => got.push(event.position));
     // The relay's copies after a failure: 2 again, and 1 from before the feed started.
+    const lateBefore = (await liveEventsLate.get()).values.find((v) => v.labels.type === 'member.profile.updated')?.value ?? 0;
     for (const event of [e2, e4, e2, ...before]) feed.dispatch(event as AnyEventEnvelope);
     expect(feed.lateArrivals).toBe(0);
     // 3 arrives after 4: logged, and still handed on (a listener not past it takes it).
     feed.dispatch(e3 as AnyEventEnvelope);
     expect(got).toEqual([2, 4, 2, 1, 3]);
     expect(feed.lateArrivals).toBe(1);
+    expect((await liveEventsLate.get()).values.find((v) => v.labels.type === 'member.profile.updated')?.value).toBe(lateBefore + 1);
     expect(lines).toEqual([expect.objectContaining({ level: 50, position: 3, after: 4, msg: expect.stringMatching(/after later ones/) })]);
     // Its copy is a copy.
     feed.dispatch(e3 as AnyEventEnvelope);
