@@ -63,6 +63,9 @@ export interface LiveEventFeedOptions {
  */
 export const RECENT_POSITIONS = 4096;
 
+/** What a feed logs (as an error) for an event that came after later ones. */
+export const LATE_EVENT_MESSAGE = 'an event reached the live feed after later ones: the subscriptions that had delivered those skipped it';
+
 /** The listeners of one event type: those of every event, and those keyed by a route. */
 interface TypeListeners {
   readonly all: Set<LiveListener>;
@@ -194,10 +197,7 @@ export class LiveEventFeed implements LiveEventSource {
     if (position < this.seen && position > this.floor) {
       this.lateArrivals++;
       liveEventsLate.inc({ type: event.type });
-      this.options.logger.error(
-        { eventId: event.id, type: event.type, position, after: this.seen },
-        'an event reached the live feed after later ones: the subscriptions that had delivered those skipped it',
-      );
+      this.options.logger.error({ eventId: event.id, type: event.type, position, after: this.seen }, LATE_EVENT_MESSAGE);
     }
     this.recent.add(position);
     if (this.ring.length < RECENT_POSITIONS) {

@@ -34,6 +34,7 @@ import { CONSUMER_CHECKPOINTS_COLLECTION } from '../../messaging/consumers/consu
 import { processedKey, processedMarkers } from '../../messaging/consumers/consumer-records';
 import type { AnyEventEnvelope } from '../../messaging/events/envelope';
 import { LEASE_TTL_MS } from '../../messaging/state/lease';
+import { LATE_EVENT_MESSAGE } from '../../messaging/live/live-event-feed';
 import { memberUpdateEventTypes } from '../../subgraphs/member/graphql/member-update.resolver';
 import { testCards } from '../../subgraphs/payment/domain/simulated-card-processor';
 import type { LogLine } from '../support/deployment';
@@ -266,7 +267,7 @@ describe('the product on a three-node RabbitMQ cluster, losing a node, a gateway
       }
     }
     // No live feed got an event after later ones (its subscriptions past them would skip it).
-    for (const l of logs) if (l.json?.msg === 'an event reached the live feed after later ones: the subscriptions that had delivered those skipped it') problems.push(`${l.service}: ${l.text.slice(0, 300)}`);
+    for (const l of logs) if (l.json?.msg === LATE_EVENT_MESSAGE) problems.push(`${l.service}: ${l.text.slice(0, 300)}`);
     // Every subscriber: exactly its member's events, in order, once each.
     for (const sub of subscribers) {
       const expected = events.filter((e) => MEMBER_UPDATES.has(e.type) && (e.payload as { memberId?: string }).memberId === sub.memberId).map((e) => e.position);

@@ -145,10 +145,6 @@ describe('StoreFollower writing its position behind', () => {
   });
 });
 
-/**
- * A handler's promise that tells whether anyone took up its outcome: Node ends the process on a
- * rejection nobody handles, and a rejection is unhandled when no handler was attached to it by then.
- */
 /** A store whose next read waits, once held, until the test opens it (`reached` once a batch waits). */
 class GatedStore extends MemoryEventStore {
   private gate: { reached: () => void; opened: Promise<void> } | null = null;
@@ -172,6 +168,10 @@ class GatedStore extends MemoryEventStore {
   }
 }
 
+/**
+ * A handler's promise that tells whether anyone took up its outcome: Node ends the process on a
+ * rejection nobody handles, and a rejection is unhandled when no handler was attached to it by then.
+ */
 class Watched extends Promise<void> {
   static override get [Symbol.species]() {
     return Promise;
